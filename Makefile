@@ -1,0 +1,41 @@
+# The two commands of the README's quick start. Each sets itself up on a fresh machine
+# (Python 3.11+ and make): a .venv is created or refreshed when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The official MJML is only a reference oracle for tests and benchmarks, never a runtime dependency.
+MJML_NPM := mjml@5.4.1
+NODE_MJML := .node/node_modules/mjml/package.json
+
+.PHONY: run test bench chromium node-mjml clean
+
+run: $(STAMP)
+	$(BIN)/mailpipe build
+
+test: $(STAMP) chromium node-mjml
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) node-mjml
+	$(BIN)/python bench/render.py
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# Debian's Chromium for the browser tests (installed when missing; needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# npm mjml into a git-ignored folder; skipped where node/npm are absent (those tests then skip).
+node-mjml:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -f $(NODE_MJML) ] || npm install --silent --no-audit --no-fund --prefix .node $(MJML_NPM) >/dev/null; \
+	else echo "npm not found: tests against the official MJML will be skipped"; fi
+
+clean:
+	rm -rf build .node $(VENV)

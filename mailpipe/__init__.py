@@ -1,0 +1,1 @@
+"""mailpipe: content -> render -> check -> plan -> push, for AIVI Aesthetics' emails."""

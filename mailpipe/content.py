@@ -1,0 +1,186 @@
+"""Load content files (Markdown with YAML front matter) into typed, validated items.
+
+Every problem in every file is collected, so a marketer sees the whole list at once.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from mailpipe.errors import InputError, Problem
+from mailpipe.yamlfile import HttpsUrl, Month, NonEmpty, Slug, YamlDocument, field_name, parse_yaml, read_text, schema, validate
+
+ARTICLES_DIR = "articles"
+SPECIALS_DIR = "specials"
+BOTOX_MENTION = re.compile(r"botox|onabotulinumtoxin", re.IGNORECASE)
+_FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+@schema
+class Image:
+    url: HttpsUrl
+    alt: NonEmpty
+
+
+@schema
+class CallToAction:
+    label: NonEmpty
+    url: HttpsUrl
+
+
+@schema
+class Offer:
+    name: NonEmpty
+    description: NonEmpty
+    price: Annotated[Decimal, Field(ge=0, decimal_places=2)] | None = None
+    unit: NonEmpty | None = None
+    discount: NonEmpty | None = None
+
+
+@schema
+class ArticleFront:
+    id: Slug
+    title: NonEmpty
+    subject: NonEmpty
+    preheader: NonEmpty
+    summary: NonEmpty
+    cta: CallToAction
+    hero: Image | None = None
+    example: bool = False
+
+
+@schema
+class SpecialFront:
+    month: Month
+    title: NonEmpty
+    subject: NonEmpty
+    preheader: NonEmpty
+    offers: Annotated[list[Offer], Field(min_length=1)]
+    valid_from: datetime.date
+    valid_until: datetime.date
+    terms: NonEmpty
+    cta: CallToAction
+    featured_article: Slug | None = None
+    example: bool = False
+
+
+@dataclass(frozen=True)
+class Article:
+    """An educational email of the drip; its Markdown body is the article."""
+
+    front: ArticleFront
+    body: str
+    source: Path
+    kind: str = field(default="article", init=False)
+
+    @property
+    def id(self) -> str:
+        return self.front.id
+
+    @property
+    def mentions_botox(self) -> bool:
+        return bool(BOTOX_MENTION.search(" ".join([self.front.title, self.front.subject, self.front.summary, self.body])))
+
+
+@dataclass(frozen=True)
+class Special:
+    """A month's specials for existing patients; the body is the introduction above the offers."""
+
+    front: SpecialFront
+    body: str
+    source: Path
+    kind: str = field(default="special", init=False)
+
+    @property
+    def id(self) -> str:
+        return f"specials-{self.front.month}"
+
+    @property
+    def mentions_botox(self) -> bool:
+        offers = " ".join(f"{o.name} {o.description}" for o in self.front.offers)
+        return bool(BOTOX_MENTION.search(" ".join([self.front.title, self.front.subject, self.body, offers, self.front.terms])))
+
+
+ContentItem = Union[Article, Special]
+
+
+@dataclass(frozen=True)
+class ContentSet:
+    articles: tuple[Article, ...]
+    specials: tuple[Special, ...]
+
+    def article(self, article_id: str) -> Article | None:
+        return next((a for a in self.articles if a.id == article_id), None)
+
+
+def load_content(content_dir: Path) -> ContentSet:
+    """Load every article and special under `content_dir`; raise InputError listing all problems."""
+    problems: list[Problem] = []
+    docs: dict[Path, YamlDocument] = {}
+    articles: list[Article] = []
+    specials: list[Special] = []
+    for file in sorted((content_dir / ARTICLES_DIR).glob("*.md")):
+        item = _load_item(file, ArticleFront, Article, problems, docs)
+        if item:
+            articles.append(item)
+    for file in sorted((content_dir / SPECIALS_DIR).glob("*.md")):
+        item = _load_item(file, SpecialFront, Special, problems, docs)
+        if item:
+            problems += _special_problems(item, docs[file])
+            specials.append(item)
+    seen: dict[str, Path] = {}
+    for article in articles:
+        if article.id in seen:
+            problems.append(Problem(article.source, docs[article.source].line_of(("id",)), "id",
+                                    f"id {article.id!r} is already used by {seen[article.id]}"))
+        seen.setdefault(article.id, article.source)
+    for special in specials:
+        wanted = special.front.featured_article
+        if wanted and wanted not in seen:
+            problems.append(Problem(special.source, docs[special.source].line_of(("featured_article",)), "featured_article",
+                                    f"no article has id {wanted!r}; expected one of: {', '.join(sorted(seen))}"))
+    if problems:
+        raise InputError(problems)
+    return ContentSet(tuple(articles), tuple(specials))
+
+
+def _load_item(file: Path, front_type: type, item_type: type, problems: list[Problem], docs: dict[Path, YamlDocument]):
+    try:
+        text = read_text(file)
+        front_text, body, first_line = _split_front_matter(text, file)
+        doc = parse_yaml(front_text, file, first_line)
+    except InputError as err:
+        problems += err.problems
+        return None
+    docs[file] = doc
+    front, found = validate(front_type, doc, "front matter")
+    problems += found
+    return item_type(front=front, body=body.strip(), source=file) if front else None
+
+
+def _split_front_matter(text: str, file: Path) -> tuple[str, str, int]:
+    """Return (front matter YAML, Markdown body, line where the YAML starts)."""
+    fences = list(_FRONT_MATTER_FENCE.finditer(text))
+    if not fences or fences[0].start() != 0 or len(fences) < 2:
+        raise InputError([Problem(file, 1, "", "expected front matter: a first line '---', YAML fields, then a closing '---' line")])
+    return text[fences[0].end():fences[1].start()], text[fences[1].end():], 2
+
+
+def _special_problems(special: Special, doc: YamlDocument) -> list[Problem]:
+    front, file = special.front, special.source
+    found = []
+    if file.stem != front.month:
+        found.append(Problem(file, doc.line_of(("month",)), "month", f"the file is named {file.name} but month is {front.month}; name it {front.month}.md"))
+    if front.valid_until < front.valid_from:
+        found.append(Problem(file, doc.line_of(("valid_until",)), "valid_until", f"{front.valid_until} is before valid_from {front.valid_from}"))
+    for index, offer in enumerate(front.offers):
+        if (offer.price is None) == (offer.discount is None):
+            loc = ("offers", index)
+            found.append(Problem(file, doc.line_of(loc), field_name(loc), "give exactly one of price (an exact amount like 159.00) or discount (like '20% off')"))
+    return found

@@ -1,0 +1,182 @@
+"""Render content items into emails: Jinja2 -> MJML (validated) -> HTML (MRML) + plain text."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import traceback
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import jinja2
+import mjml
+from jinja2.ext import Extension
+from markupsafe import Markup
+
+from mailpipe.config import SiteConfig
+from mailpipe.content import Article, ContentItem, ContentSet, Special
+from mailpipe.errors import RenderError
+from mailpipe.render.links import with_utm
+from mailpipe.render.markdown_body import markdown_to_html
+from mailpipe.render.mjml_check import ORIGIN_ATTRIBUTE, check_mjml, mark_origins, strip_origins
+from mailpipe.render.plaintext import html_to_text
+
+
+@dataclass(frozen=True)
+class EmailSource:
+    """Which content becomes which email, through which template."""
+
+    id: str
+    kind: str  # article | special | newsletter
+    item: ContentItem
+    featured: Article | None = None
+
+    @property
+    def template(self) -> str:
+        return f"{self.kind}.mjml.j2"
+
+    @property
+    def subject(self) -> str:
+        return self.item.front.subject
+
+    @property
+    def preheader(self) -> str:
+        return self.item.front.preheader
+
+    @property
+    def mentions_botox(self) -> bool:
+        return self.item.mentions_botox or bool(self.featured and self.featured.mentions_botox)
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        return (self.item.source,) + ((self.featured.source,) if self.featured else ())
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    id: str
+    kind: str
+    subject: str
+    preheader: str
+    from_name: str
+    reply_to: str
+    mjml: str
+    html: str
+    text: str
+    content_hash: str
+    example: bool
+    mentions_botox: bool
+    source: EmailSource
+
+    @property
+    def html_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+    @property
+    def text_bytes(self) -> int:
+        return len(self.text.encode("utf-8"))
+
+
+def email_sources(content: ContentSet) -> list[EmailSource]:
+    """Every email the content makes: one per article, one per special, a newsletter per featured special."""
+    sources = [EmailSource(a.id, "article", a) for a in content.articles]
+    for special in content.specials:
+        sources.append(EmailSource(special.id, "special", special))
+        if special.front.featured_article:
+            featured = content.article(special.front.featured_article)
+            sources.append(EmailSource(f"newsletter-{special.front.month}", "newsletter", special, featured))
+    return sources
+
+
+class _MarkOrigins(Extension):
+    """Tag each mj- element with the template and line that wrote it (see mjml_check)."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return mark_origins(source, name or "<template>")
+
+
+class Renderer:
+    def __init__(self, site: SiteConfig, templates_dir: Path):
+        self.site = site
+        self.templates_dir = templates_dir
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates_dir),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            extensions=[_MarkOrigins],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+
+    def render_all(self, content: ContentSet) -> list[RenderedEmail]:
+        return [self.render(source) for source in email_sources(content)]
+
+    def render(self, source: EmailSource) -> RenderedEmail:
+        track = partial(with_utm, params={"utm_source": self.site.utm.source, "utm_medium": self.site.utm.medium, "utm_campaign": source.id})
+        context = {
+            "site": self.site,
+            "email": {"id": source.id, "kind": source.kind, "subject": source.subject, "preheader": source.preheader, "mentions_botox": source.mentions_botox},
+            "track": track,
+            "body_html": Markup(markdown_to_html(source.item.body, track)),
+            source.item.kind: source.item.front,
+        }
+        if source.featured:
+            context["featured"] = source.featured.front
+            context["featured_html"] = Markup(markdown_to_html(source.featured.body, track))
+        marked = self._jinja(source, context)
+        problems = check_mjml(marked)
+        if problems:
+            raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in problems))
+        clean = strip_origins(marked)
+        html = self._mrml(source, clean, marked)
+        text = html_to_text(html)
+        digest = hashlib.sha256("\0".join([source.subject, source.preheader, html, text]).encode()).hexdigest()
+        return RenderedEmail(
+            id=source.id, kind=source.kind, subject=source.subject, preheader=source.preheader,
+            from_name=self.site.sender.from_name, reply_to=self.site.sender.reply_to,
+            mjml=clean, html=html, text=text, content_hash=digest,
+            example=source.item.front.example, mentions_botox=source.mentions_botox, source=source,
+        )
+
+    def _jinja(self, source: EmailSource, context: dict) -> str:
+        try:
+            return self.env.get_template(source.template).render(context)
+        except jinja2.TemplateSyntaxError as err:
+            raise RenderError(f"{source.id}: template {err.name}:{err.lineno}: {err.message}") from None
+        except jinja2.TemplateNotFound as err:
+            raise RenderError(f"{source.id}: template {err.name} was not found in {self.templates_dir}") from None
+        except jinja2.UndefinedError as err:
+            raise RenderError(f"{source.id}: template {self._template_line(err)}: {err.message}") from None
+
+    def _template_line(self, err: Exception) -> str:
+        """The innermost template frame of a Jinja error: Jinja maps its frames to template lines."""
+        root = str(self.templates_dir.resolve())
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if str(Path(f.filename).resolve()).startswith(root)]
+        if not frames:
+            return "(unknown line)"
+        frame = frames[-1]
+        return f"{Path(frame.filename).resolve().relative_to(root)}:{frame.lineno}"
+
+    @staticmethod
+    def _mrml(source: EmailSource, clean: str, marked: str) -> str:
+        try:
+            return mjml.mjml2html(clean)
+        except ValueError as err:
+            raise RenderError(f"{source.id}: MRML could not compile the MJML: {err}{_near(str(err), clean, marked)}") from None
+
+
+_BYTE_RANGE = re.compile(r"position (\d+):\d+")
+_ORIGIN_VALUE = re.compile(rf'{ORIGIN_ATTRIBUTE}="([^"]+)"')
+
+
+def _near(message: str, clean: str, marked: str) -> str:
+    """Turn MRML's byte offset into the template line of the nearest tag before it."""
+    match = _BYTE_RANGE.search(message)
+    if not match:
+        return ""
+    line = clean.encode()[: int(match.group(1))].count(b"\n")
+    origins = [_ORIGIN_VALUE.findall(text) for text in marked.split("\n")[: line + 1]]
+    nearest = next((found[-1] for found in reversed(origins) if found), None)
+    return f" (near {nearest})" if nearest else f" (generated MJML line {line + 1})"

@@ -1,0 +1,217 @@
+"""Load marketer-written YAML and validate it into typed dataclasses, locating every problem.
+
+PyYAML gives the line of every key; pydantic validates into frozen dataclasses and says which
+field is wrong. Joining the two turns a validation error into "file:line: field: what was expected".
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, ConfigDict, StringConstraints, TypeAdapter, ValidationError, with_config
+
+from mailpipe.errors import InputError, Problem
+
+Loc = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so pydantic (not PyYAML) judges them and says so."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class YamlDocument:
+    """Parsed YAML plus the line of every key and list item, for error messages."""
+
+    data: Any
+    lines: dict[Loc, int]
+    file: Path
+    first_line: int
+
+    def line_of(self, loc: Loc) -> int:
+        """Line of the deepest known part of `loc` (a missing field points at its parent)."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return self.first_line
+
+
+def read_text(file: Path) -> str:
+    """Read a UTF-8 file; a wrong encoding is reported at the line of the first bad byte."""
+    raw = file.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError([Problem(file, line, "", f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); save the file as UTF-8")]) from None
+
+
+def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
+    """Parse YAML text that starts at `first_line` of `file`."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader) if node is not None else None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        what = getattr(err, "problem", None) or str(err)
+        if "mapping values are not allowed" in what:
+            what += " (text that contains ': ' must be put in quotes)"
+        raise InputError([Problem(file, line, "", f"is not valid YAML: {what}")]) from None
+    lines: dict[Loc, int] = {(): first_line}
+    if node is not None:
+        _collect_lines(node, (), lines, first_line)
+    return YamlDocument(data, lines, file, first_line)
+
+
+def _collect_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], first_line: int) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (*loc, str(key_node.value))
+            lines[key] = first_line + key_node.start_mark.line
+            _collect_lines(value_node, key, lines, first_line)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            key = (*loc, index)
+            lines[key] = first_line + item.start_mark.line
+            _collect_lines(item, key, lines, first_line)
+
+
+def field_name(loc: Loc) -> str:
+    """`('offers', 1, 'price')` -> `offers[2].price` (list positions counted from 1, as people do)."""
+    name = ""
+    for part in loc:
+        name += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def validate(schema: type, doc: YamlDocument, what: str) -> tuple[Any, list[Problem]]:
+    """Validate `doc.data` into `schema`; return the object (or None) and every problem found."""
+    if not isinstance(doc.data, dict):
+        return None, [Problem(doc.file, doc.first_line, "", f"expected {what} as 'key: value' lines")]
+    try:
+        return _adapter(schema).validate_python(doc.data), []
+    except ValidationError as err:
+        problems = [_problem(schema, doc, error) for error in err.errors()]
+        return None, problems
+
+
+_ADAPTERS: dict[type, TypeAdapter] = {}
+
+
+def _adapter(schema: type) -> TypeAdapter:
+    if schema not in _ADAPTERS:
+        _ADAPTERS[schema] = TypeAdapter(schema)
+    return _ADAPTERS[schema]
+
+
+def _problem(schema: type, doc: YamlDocument, error: dict) -> Problem:
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    kind, value = error["type"], error.get("input")
+    if kind in {"unexpected_keyword_argument", "extra_forbidden"}:
+        known = _field_names(schema, loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        message = f"unknown field{hint}; expected one of: {', '.join(known)}"
+    elif kind == "missing":
+        message = "is required but missing"
+    elif kind.startswith("date"):
+        message = f"expected a date like 2024-05-31, got {value!r}"
+    elif kind == "string_type":
+        message = f"expected text, got {type(value).__name__} {value!r}"
+    elif kind == "string_pattern_mismatch":
+        message = f"{value!r} does not have the expected form ({_pattern_hint(error)})"
+    elif kind == "value_error":
+        message = str(error["ctx"]["error"])
+    elif kind in {"bool_type", "bool_parsing"}:
+        message = f"expected true or false, got {value!r}"
+    elif kind in {"list_type", "dict_type", "dataclass_type", "model_type"}:
+        message = f"expected {'a list of items' if kind == 'list_type' else 'nested key: value lines'}, got {value!r}"
+    else:
+        message = error["msg"][0].lower() + error["msg"][1:]
+    return Problem(doc.file, doc.line_of(loc), field_name(loc), message)
+
+
+def _pattern_hint(error: dict) -> str:
+    pattern = error.get("ctx", {}).get("pattern", "")
+    return PATTERN_HINTS.get(pattern, f"pattern {pattern}")
+
+
+PATTERN_HINTS: dict[str, str] = {}
+"""Plain words for the regular expressions used in schemas, filled by the modules defining them."""
+
+
+def _field_names(schema: Any, loc: Loc) -> list[str]:
+    """The field names a dataclass nested at `loc` inside `schema` accepts."""
+    current: Any = schema
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else Any
+        elif dataclasses.is_dataclass(current):
+            current = typing.get_type_hints(current, include_extras=True).get(part, Any)
+    current = _unwrap(current)
+    return [f.name for f in dataclasses.fields(current) if f.init] if dataclasses.is_dataclass(current) else []
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return tp
+
+
+def load_file(schema: type, file: Path, what: str) -> Any:
+    """Read, parse and validate a whole YAML file, raising InputError with every problem."""
+    doc = parse_yaml(read_text(file), file)
+    value, problems = validate(schema, doc, what)
+    if problems:
+        raise InputError(problems)
+    return value
+
+
+def schema(cls: type) -> type:
+    """Make `cls` a frozen dataclass that rejects unknown keys when validated from YAML."""
+    return with_config(ConfigDict(extra="forbid"))(dataclasses.dataclass(frozen=True)(cls))
+
+
+def _text(pattern: str, hint: str) -> Any:
+    PATTERN_HINTS[pattern] = hint
+    return Annotated[str, StringConstraints(pattern=pattern)]
+
+
+HttpsUrl = _text(r"^https://[^\s<>\"']+$", "a web address starting with https://")
+Email = _text(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", "an email address like hello@clinic.com")
+Colour = _text(r"^#[0-9a-fA-F]{6}$", "a colour like #5b3a6e")
+Slug = _text(r"^[a-z0-9]+(-[a-z0-9]+)*$", "lower-case words joined by '-', like what-causes-migraine")
+Month = _text(r"^\d{4}-(0[1-9]|1[0-2])$", "a month like 2024-05")
+LocalTime = _text(r"^([01]\d|2[0-3]):[0-5]\d$", "a time like 09:30")
+
+
+def _time_zone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; expected a name like America/Los_Angeles") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]

@@ -165,11 +165,11 @@ def _load_item(file: Path, front_type: type, item_type: type, problems: list[Pro
 
 
 def _split_front_matter(text: str, file: Path) -> tuple[str, str, int]:
-    """Return (front matter YAML, Markdown body, line where the YAML starts)."""
+    """Return (front matter YAML, Markdown body, line where the YAML text starts: the opening fence's)."""
     fences = list(_FRONT_MATTER_FENCE.finditer(text))
     if not fences or fences[0].start() != 0 or len(fences) < 2:
         raise InputError([Problem(file, 1, "", "expected front matter: a first line '---', YAML fields, then a closing '---' line")])
-    return text[fences[0].end():fences[1].start()], text[fences[1].end():], 2
+    return text[fences[0].end():fences[1].start()], text[fences[1].end():], 1
 
 
 def _special_problems(special: Special, doc: YamlDocument) -> list[Problem]:

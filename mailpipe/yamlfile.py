@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import types
 import typing
 import zoneinfo
@@ -67,6 +68,11 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = first_line + (mark.line if mark else 0)
         what = getattr(err, "problem", None) or str(err)
+        context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+        if context and context_mark and context_mark.line != (mark.line if mark else None):
+            started = context.replace("while parsing a flow sequence", "the list").replace("while parsing a flow mapping", "the {…} mapping")
+            started = started.replace("while scanning a quoted scalar", "the quoted text").replace("while parsing a block mapping", "the block")
+            what += f" (in {started.removeprefix('while parsing ').removeprefix('while scanning ')} that starts at line {first_line + context_mark.line})"
         if "mapping values are not allowed" in what:
             what += " (text that contains ': ' must be put in quotes)"
         raise InputError([Problem(file, line, "", f"is not valid YAML: {what}")]) from None
@@ -206,11 +212,14 @@ LocalTime = _text(r"^([01]\d|2[0-3]):[0-5]\d$", "a time like 09:30")
 
 
 def _time_zone(name: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}; expected a name like America/Los_Angeles") from None
+    if name not in _time_zones():
+        raise ValueError(f"unknown time zone {name!r}; expected a name like America/Los_Angeles")
     return name
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]

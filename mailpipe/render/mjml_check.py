@@ -73,6 +73,7 @@ class _Checker(HTMLParser):
         self.problems: list[MjmlProblem] = []
         self.stack: list[str] = []
         self.raw_until: str | None = None  # inside an ending tag (mj-text, mj-raw…): HTML, not MJML
+        self.opened_at: list[str] = []  # origin of each element on the stack
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._element(tag, attrs, closes_itself=False)
@@ -87,6 +88,12 @@ class _Checker(HTMLParser):
             self.raw_until = None
         if self.stack and self.stack[-1] == tag:
             self.stack.pop()
+            self.opened_at.pop()
+
+    def close(self) -> None:
+        super().close()
+        if self.stack:  # the innermost one; its ancestors are unclosed only because of it
+            self._report(self.opened_at[-1], f"<{self.stack[-1]}> is opened here but never closed")
 
     def _element(self, tag: str, attrs: list[tuple[str, str | None]], closes_itself: bool) -> None:
         if self.raw_until is not None:
@@ -95,29 +102,31 @@ class _Checker(HTMLParser):
         origin = values.pop(ORIGIN_ATTRIBUTE, None) or f"generated MJML line {self.getpos()[0]}"
         parent = self.stack[-1] if self.stack else None
         if parent == "mj-attributes":
-            self._attribute_defaults(tag, origin, closes_itself)
-            return
+            if tag not in _RULES and tag not in _ATTRIBUTE_SETTERS:
+                self._report(origin, f"<{tag}> inside <mj-attributes> is not an MJML component, mj-all or mj-class")
+            tag_is_raw = False
+        else:
+            tag_is_raw = self._check_element(tag, values, origin, parent, closes_itself)
+        if not closes_itself:
+            self.stack.append(tag)
+            self.opened_at.append(origin)
+            if tag_is_raw:
+                self.raw_until = tag
+
+    def _check_element(self, tag: str, values: dict[str, str | None], origin: str, parent: str | None, closes_itself: bool) -> bool:
+        """Report what is wrong with one element; True when its content is raw HTML."""
         if tag not in _RULES:
             known = list(_RULES) if tag.startswith("mj") else []
             guess = difflib.get_close_matches(tag, known, n=1)
             hint = f" (did you mean <{guess[0]}>?)" if guess else ""
             where = "an MJML tag" if tag.startswith("mj") else "allowed in MJML here; HTML belongs inside <mj-text> or <mj-raw>"
             self._report(origin, f"<{tag}> is not {where}{hint}")
-        else:
-            self._check_attributes(tag, values, origin)
-            if parent is not None and not _allows_child(parent, tag):
-                allowed_in = sorted(p for p in _RULES if _allows_child(p, tag) and p != "mj-attributes")
-                self._report(origin, f"<{tag}> cannot be used inside <{parent}>; it belongs inside: {', '.join(allowed_in)}")
-            if _RULES[tag]["ending_tag"] and not closes_itself:
-                self.raw_until = tag
-        if not closes_itself:
-            self.stack.append(tag)
-
-    def _attribute_defaults(self, tag: str, origin: str, closes_itself: bool) -> None:
-        if tag not in _RULES and tag not in _ATTRIBUTE_SETTERS:
-            self._report(origin, f"<{tag}> inside <mj-attributes> is not an MJML component, mj-all or mj-class")
-        if not closes_itself:
-            self.stack.append(tag)
+            return False
+        self._check_attributes(tag, values, origin)
+        if parent in _RULES and not _allows_child(parent, tag):
+            allowed_in = sorted(p for p in _RULES if _allows_child(p, tag) and p != "mj-attributes")
+            self._report(origin, f"<{tag}> cannot be used inside <{parent}>; it belongs inside: {', '.join(allowed_in)}")
+        return _RULES[tag]["ending_tag"] and not closes_itself
 
     def _check_attributes(self, tag: str, values: dict[str, str | None], origin: str) -> None:
         allowed = _RULES[tag]["attributes"]

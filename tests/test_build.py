@@ -1,0 +1,78 @@
+"""`cli.py build` writes NAME.html, NAME.txt and a manifest, and rewrites only what changed."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from conftest import REPO, edit
+
+
+def snapshot(folder):
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def test_build_writes_every_email_and_a_manifest(project, run_cli):
+    result = run_cli(project, "build")
+    assert result.exit_code == 0, result.output
+    out = project / "build"
+    manifest = json.loads((out / "manifest.json").read_text())
+    ids = [entry["id"] for entry in manifest["emails"]]
+    assert len(ids) == 11 and len(set(ids)) == 11
+    for entry in manifest["emails"]:
+        html = (out / f"{entry['id']}.html").read_bytes()
+        text = (out / f"{entry['id']}.txt").read_bytes()
+        assert entry["html_bytes"] == len(html) and entry["text_bytes"] == len(text)
+        assert set(entry) >= {"id", "subject", "preheader", "html_bytes", "text_bytes", "content_hash"}
+        assert len(entry["content_hash"]) == 64
+        assert entry["id"] in result.stdout
+    assert "written" in result.stdout
+
+
+def test_rebuilding_unchanged_content_rewrites_nothing(project, run_cli):
+    run_cli(project, "build")
+    before = snapshot(project / "build")
+    result = run_cli(project, "build")
+    assert result.exit_code == 0
+    assert snapshot(project / "build") == before
+    assert result.stdout.count("unchanged │") == 11 and "written │" not in result.stdout
+
+
+def test_changing_one_article_rewrites_only_its_files_and_the_manifest(project, run_cli):
+    run_cli(project, "build")
+    before = snapshot(project / "build")
+    old_hash = {e["id"]: e["content_hash"] for e in json.loads((project / "build/manifest.json").read_text())["emails"]}
+    edit(project / "content/articles/03-chronic-vs-episodic.md", "Doctors describe migraine", "Doctors usually describe migraine")
+    run_cli(project, "build")
+    after = snapshot(project / "build")
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"chronic-vs-episodic-migraine.html", "chronic-vs-episodic-migraine.txt", "manifest.json"}
+    new_hash = {e["id"]: e["content_hash"] for e in json.loads((project / "build/manifest.json").read_text())["emails"]}
+    assert [i for i in new_hash if new_hash[i] != old_hash[i]] == ["chronic-vs-episodic-migraine"]
+
+
+def test_a_removed_content_file_takes_its_built_files_with_it(project, run_cli):
+    run_cli(project, "build")
+    (project / "content/specials/2024-06.md").unlink()
+    result = run_cli(project, "build")
+    assert not (project / "build/specials-2024-06.html").exists()
+    assert not (project / "build/newsletter-2024-06.txt").exists()
+    assert "removed stale files" in result.stdout
+
+
+def test_build_out_writes_where_asked(project, run_cli, tmp_path):
+    result = run_cli(project, "build", "--out", str(tmp_path / "elsewhere"))
+    assert result.exit_code == 0
+    assert (tmp_path / "elsewhere/manifest.json").exists() and not (project / "build").exists()
+
+
+def test_make_run_works_as_a_real_process():
+    """The README's main command, run the way a marketer runs it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAILCHIMP_API_KEY", "MAILCHIMP_SERVER_URL")}
+    done = subprocess.run(["make", "-s", "run"], cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((REPO / "build/manifest.json").read_text())
+    for entry in manifest["emails"]:
+        assert entry["id"] in done.stdout
+        assert (REPO / "build" / entry["html"]).stat().st_size == entry["html_bytes"]
+    assert "Traceback" not in done.stderr

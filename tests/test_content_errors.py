@@ -1,0 +1,97 @@
+"""Bad content gets one clear message per problem: file, line, field, what was expected; exit 1."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, edit
+
+ARTICLE = "content/articles/01-what-causes-migraine.md"
+SPECIAL = "content/specials/2024-05.md"
+
+
+def assert_clean_failure(result, *expected: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("subject: What is really", "subjct: What is really",
+         [f"{ARTICLE}:4: subjct: unknown field (did you mean 'subject'?)", f"{ARTICLE}:1: subject: is required but missing"]),
+        ("preheader: Genes, brain chemistry and everyday triggers, explained in a three-minute read.\n", "",
+         [f"{ARTICLE}:1: preheader: is required but missing"]),
+        ("id: what-causes-migraine", "id: What Causes Migraine",
+         [f"{ARTICLE}:2: id: 'What Causes Migraine' does not have the expected form (lower-case words joined by '-'"]),
+        ("  url: https://www.aiviaesthetics.com/book-consultation", "  url: http://www.aiviaesthetics.com/book-consultation",
+         [f"{ARTICLE}:9: cta.url: 'http://www.aiviaesthetics.com/book-consultation' does not have the expected form (a web address starting with https://)"]),
+        ("cta:\n  label: Talk to our team about your migraines\n  url: https://www.aiviaesthetics.com/book-consultation", "cta: Book now",
+         [f"{ARTICLE}:7: cta: expected nested key: value lines, got 'Book now'"]),
+        ("title: What is really behind a migraine?", "title: [What is, really",
+         [f"{ARTICLE}:4: is not valid YAML: expected ',' or ']', but got ':' (in the list that starts at line 3)"]),
+    ],
+    ids=["unknown-key", "missing-field", "bad-slug", "http-link", "mistyped-field", "malformed-yaml"],
+)
+def test_bad_article_front_matter_is_reported_with_file_line_and_field(project, run_cli, old, new, expected):
+    edit(project / ARTICLE, old, new)
+    assert_clean_failure(run_cli(project, "build"), *expected)
+    assert not (project / "build").exists(), "nothing may be written when content is bad"
+
+
+def test_a_bad_date_names_its_line_and_the_expected_form(project, run_cli):
+    edit(project / SPECIAL, "valid_until: 2024-05-31", "valid_until: 2024-05-32")
+    assert_clean_failure(run_cli(project, "build"), f"{SPECIAL}:20: valid_until: expected a date like 2024-05-31, got '2024-05-32'")
+
+
+def test_a_special_ending_before_it_starts_is_refused(project, run_cli):
+    edit(project / SPECIAL, "valid_until: 2024-05-31", "valid_until: 2024-04-30")
+    assert_clean_failure(run_cli(project, "build"), f"{SPECIAL}:20: valid_until: 2024-04-30 is before valid_from 2024-05-01")
+
+
+def test_an_offer_needs_exactly_one_of_price_or_discount(project, run_cli):
+    edit(project / SPECIAL, "    discount: 15% off\n", "")
+    assert_clean_failure(run_cli(project, "build"), f"{SPECIAL}:16: offers[3]: give exactly one of price")
+
+
+def test_non_utf8_text_is_reported_at_its_line(project, run_cli):
+    path = project / ARTICLE
+    path.write_bytes(path.read_bytes().replace(b"Thank you for reaching out", b"Thank you \xe9 for reaching out"))
+    assert_clean_failure(run_cli(project, "build"), f"{ARTICLE}:11: is not UTF-8 text (byte 0xe9 at line 11)")
+
+
+def test_a_file_without_front_matter_is_reported(project, run_cli):
+    (project / "content/articles/99-draft.md").write_text("Just some notes, no front matter.\n", encoding="utf-8")
+    assert_clean_failure(run_cli(project, "build"), "content/articles/99-draft.md:1: expected front matter")
+
+
+def test_every_problem_in_every_file_is_listed_not_just_the_first(project, run_cli):
+    edit(project / ARTICLE, "subject: What is really", "subjct: What is really")
+    edit(project / SPECIAL, "valid_from: 2024-05-01", "valid_from: May first")
+    edit(project / "mailpipe.yaml", "primary: \"#5b3a6e\"", "primary: purple")
+    result = run_cli(project, "build")
+    assert_clean_failure(result, "4 problems found; nothing was written", f"{ARTICLE}:4: subjct", f"{ARTICLE}:1: subject",
+                         f"{SPECIAL}:19: valid_from", "mailpipe.yaml:10: brand.primary: 'purple' does not have the expected form (a colour like #5b3a6e)")
+
+
+def test_duplicate_article_ids_are_refused(project, run_cli):
+    edit(project / "content/articles/02-four-stages-of-migraine.md", "id: four-stages-of-migraine", "id: what-causes-migraine")
+    assert_clean_failure(run_cli(project, "build"), "02-four-stages-of-migraine.md:2: id: id 'what-causes-migraine' is already used by")
+
+
+def test_an_unknown_time_zone_in_the_config_is_refused(project, run_cli):
+    edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
+    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:14: timezone: unknown time zone 'Pacific'")
+
+
+def test_the_installed_command_fails_cleanly_as_a_real_process(project):
+    edit(project / ARTICLE, "subject: What is really", "subjct: What is really")
+    done = subprocess.run([sys.executable, str(REPO / "cli.py"), "--project", str(project), "build"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"{ARTICLE}:4: subjct: unknown field (did you mean 'subject'?)" in done.stderr

@@ -1,0 +1,81 @@
+"""mailpipe checks the MJML it produces against MJML's rules, which MRML silently ignores."""
+from __future__ import annotations
+
+import mjml
+import pytest
+
+from conftest import edit
+from mailpipe.errors import RenderError
+from mailpipe.project import Project, render_project
+from mailpipe.render.mjml_check import check_mjml, mark_origins, strip_origins
+
+
+def render_error(project) -> str:
+    with pytest.raises(RenderError) as caught:
+        render_project(Project(project))
+    return str(caught.value)
+
+
+def line_of(path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_mrml_alone_accepts_a_misspelt_tag_so_mailpipe_must_check():
+    assert "<mj-buton" in mjml.mjml2html("<mjml><mj-body><mj-section><mj-column><mj-buton>Hi</mj-buton></mj-column></mj-section></mj-body></mjml>")
+
+
+def test_a_misspelt_tag_is_reported_with_template_and_line(project):
+    template = project / "templates/partials/cta.mjml.j2"
+    edit(template, "<mj-button href", "<mj-buton href")
+    assert f"partials/cta.mjml.j2:{line_of(template, '<mj-buton')}: <mj-buton> is not an MJML tag (did you mean <mj-button>?)" in render_error(project)
+
+
+def test_a_bad_attribute_is_reported_with_template_and_line(project):
+    template = project / "templates/article.mjml.j2"
+    edit(template, "        <mj-text>\n          <h1>", '        <mj-text colr="#ff0000">\n          <h1>')
+    assert f"article.mjml.j2:{line_of(template, 'colr=')}: attribute 'colr' is not allowed on <mj-text> (did you mean color?)" in render_error(project)
+
+
+def test_a_bad_attribute_value_is_reported(project):
+    template = project / "templates/partials/cta.mjml.j2"
+    edit(template, 'align="center">{{ cta.label }}', 'align="middle">{{ cta.label }}')
+    line = line_of(template, 'align="middle"')
+    assert (f"partials/cta.mjml.j2:{line}: attribute align='middle' on <mj-button> is not allowed; "
+            "expected one of: left, center, right") in render_error(project)
+
+
+def test_bad_nesting_is_reported_with_template_and_line(project):
+    template = project / "templates/layout.mjml.j2"
+    edit(template, "{% block content %}{% endblock %}", "{% block content %}{% endblock %}\n    <mj-column><mj-text>Stray</mj-text></mj-column>")
+    assert (f"layout.mjml.j2:{line_of(template, 'Stray')}: <mj-column> cannot be used inside <mj-body>; "
+            "it belongs inside: mj-group, mj-section") in render_error(project)
+
+
+def test_nesting_across_templates_is_checked_in_the_rendered_mjml(project):
+    template = project / "templates/partials/greeting.mjml.j2"
+    template.write_text('        <mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section>\n')
+    assert "partials/greeting.mjml.j2:1: <mj-section> cannot be used inside <mj-column>" in render_error(project)
+
+
+def test_an_unclosed_component_is_reported_where_it_was_opened(project):
+    template = project / "templates/partials/footer.mjml.j2"
+    edit(template, "        </mj-text>", "")
+    message = render_error(project)
+    assert message.endswith(f"partials/footer.mjml.j2:{line_of(template, '<mj-text')}: <mj-text> is opened here but never closed")
+
+
+def test_every_problem_is_listed():
+    source = mark_origins('<mjml>\n<mj-body>\n<mj-column>\n<mj-txt colr="1">x</mj-txt>\n</mj-column>\n</mj-body>\n</mjml>', "t.mjml.j2")
+    problems = [str(p) for p in check_mjml(source)]
+    assert problems == [
+        "t.mjml.j2:3: <mj-column> cannot be used inside <mj-body>; it belongs inside: mj-group, mj-section",
+        "t.mjml.j2:4: <mj-txt> is not an MJML tag (did you mean <mj-text>?)",
+    ]
+    assert "data-mailpipe" not in strip_origins(source)
+
+
+def test_html_inside_mj_text_and_attribute_defaults_are_not_mistaken_for_mjml():
+    source = ('<mjml><mj-head><mj-attributes><mj-all font-family="Arial"/><mj-class name="x" color="red"/>'
+              '<mj-text padding="0"/></mj-attributes></mj-head><mj-body><mj-section><mj-column>'
+              '<mj-text><p>Hi<br><mj-fake>raw</mj-fake></p></mj-text></mj-column></mj-section></mj-body></mjml>')
+    assert check_mjml(source) == []

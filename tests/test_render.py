@@ -1,0 +1,122 @@
+"""Every content file renders to a responsive email whose merge tags, escaping and links are right."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+import pytest
+
+from conftest import REPO, edit
+from mailpipe.errors import RenderError
+from mailpipe.project import Project, render_project
+
+FOOTER_TAGS_HTML = ['href="*|UNSUB|*"', 'href="*|UPDATE_PROFILE|*"', "*|HTML:LIST_ADDRESS_HTML|*"]
+GREETING = "*|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*"
+
+
+@pytest.fixture(scope="module")
+def emails():
+    return render_project(Project(REPO)).emails
+
+
+def test_every_content_file_becomes_an_email(emails):
+    sources = {e.source.item.source.name for e in emails}
+    on_disk = {p.name for p in (REPO / "content").rglob("*.md")}
+    assert sources == on_disk
+    kinds = [e.kind for e in emails]
+    assert 6 <= kinds.count("article") <= 8
+    assert {"specials-2024-05", "newsletter-2024-05"} <= {e.id for e in emails}
+    for email in emails:
+        assert email.html.startswith("<!doctype html>")
+        assert f"<title>{email.subject.replace('&', '&amp;')}</title>" in email.html
+        document = lxml.html.document_fromstring(email.html)
+        assert email.preheader in document.text_content()
+        assert len(email.text) > 500
+
+
+def test_merge_tags_survive_byte_for_byte(emails):
+    for email in emails:
+        for tag in FOOTER_TAGS_HTML + [GREETING]:
+            assert email.html.count(tag) == 1, (email.id, tag)
+        for tag in ["*|UNSUB|*", "*|UPDATE_PROFILE|*", "*|LIST:ADDRESSLINE|*", GREETING]:
+            assert tag in email.text, (email.id, tag)
+
+
+def test_a_merge_tag_written_in_markdown_is_not_taken_for_emphasis(project):
+    edit(project / "content/articles/04-prevention-tips.md", "Here are seven", "*|FNAME|*, here are seven")
+    email = next(e for e in render_project(Project(project)).emails if e.id == "migraine-prevention-tips")
+    assert "*|FNAME|*, here are seven" in email.html
+    assert "<em>|FNAME|</em>" not in email.html
+
+
+def test_text_values_are_escaped_and_read_as_text(project):
+    edit(project / "content/articles/01-what-causes-migraine.md", "title: What is really behind a migraine?",
+         'title: "Migraine <b>& you</b>: 5 < 10"')
+    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for reaching out", "Thank you <script>alert(1)</script> for reaching out")
+    email = next(e for e in render_project(Project(project)).emails if e.id == "what-causes-migraine")
+    assert "<b>& you</b>" not in email.html and "<script>" not in email.html
+    visible = lxml.html.document_fromstring(email.html).text_content()
+    assert "Migraine <b>& you</b>: 5 < 10" in visible
+    assert "Thank you <script>alert(1)</script> for reaching out" in visible
+
+
+def test_every_web_link_carries_utm_parameters_and_nothing_else_is_touched(emails):
+    for email in emails:
+        hrefs = [a.get("href") for a in lxml.html.document_fromstring(email.html).iter("a")]
+        web = [h for h in hrefs if h.startswith(("http://", "https://"))]
+        assert web, email.id
+        for href in web:
+            query = parse_qs(urlsplit(href).query)
+            assert query["utm_source"] == ["mailchimp"] and query["utm_medium"] == ["email"], href
+            assert query["utm_campaign"] == [email.id], href
+        others = [h for h in hrefs if h not in web]
+        assert "*|UNSUB|*" in others and "*|UPDATE_PROFILE|*" in others
+        assert all("utm_" not in h for h in others), others
+        assert any(h.startswith("tel:") for h in others)
+
+
+def test_plain_text_is_readable_text_with_the_links_spelled_out(emails):
+    for email in emails:
+        assert "<" not in email.text.replace("<", "", 0) or "</" not in email.text, email.id
+        assert "display:none" not in email.text
+        assert email.preheader not in email.text.split("\n\n")[0]
+        long_lines = [line for line in email.text.splitlines() if len(line) > 78 and "://" not in line]
+        assert not long_lines, (email.id, long_lines)
+        booking = [line for line in email.text.splitlines() if "book-consultation?utm_source=mailchimp" in line]
+        assert booking, email.id
+
+
+def test_safety_information_appears_exactly_where_botox_is_named(emails):
+    for email in emails:
+        has_isi = "Important Safety Information" in email.html and "Important Safety Information" in email.text
+        names_botox = "botox" in (email.subject + email.source.item.body).lower() or (
+            email.source.featured is not None and "botox" in email.source.featured.body.lower())
+        assert has_isi == names_botox == email.mentions_botox, email.id
+
+
+def test_promotional_emails_say_they_are_advertisements(emails):
+    for email in emails:
+        assert ("This is an advertisement from AIVI Aesthetics." in email.text) == (email.kind != "article"), email.id
+
+
+def test_a_missing_template_variable_names_the_template_and_line(project):
+    edit(project / "templates/partials/cta.mjml.j2", "{{ cta.label }}", "{{ cta.lable }}")
+    with pytest.raises(RenderError, match=r"template partials/cta\.mjml\.j2:3: .*'lable'"):
+        render_project(Project(project))
+
+
+def test_a_template_syntax_error_names_the_template_and_line(project, run_cli):
+    edit(project / "templates/article.mjml.j2", "{% endif %}", "{% endfi %}")
+    result = run_cli(project, "build")
+    assert result.exit_code == 1
+    assert "template article.mjml.j2:9:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mjml_that_mrml_cannot_parse_fails_cleanly_naming_the_email(project, run_cli):
+    edit(project / "templates/special.mjml.j2", "    <mj-section>\n      <mj-column>", "    <mj-section>\n      <mj-column")
+    result = run_cli(project, "build")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "error: specials-2024-05:" in result.stderr
+    assert not (project / "build").exists()

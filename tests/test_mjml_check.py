@@ -7,7 +7,7 @@ import pytest
 from conftest import edit
 from mailpipe.errors import RenderError
 from mailpipe.project import Project, render_project
-from mailpipe.render.mjml_check import check_mjml, mark_origins, strip_origins
+from mailpipe.render.mjml_check import check_mjml, mark_origins, parse_mjml, strip_origins
 
 
 def render_error(project) -> str:
@@ -27,6 +27,7 @@ def test_mrml_alone_accepts_a_misspelt_tag_so_mailpipe_must_check():
 def test_a_misspelt_tag_is_reported_with_template_and_line(project):
     template = project / "templates/partials/cta.mjml.j2"
     edit(template, "<mj-button href", "<mj-buton href")
+    edit(template, "</mj-button>", "</mj-buton>")
     assert f"partials/cta.mjml.j2:{line_of(template, '<mj-buton')}: <mj-buton> is not an MJML tag (did you mean <mj-button>?)" in render_error(project)
 
 
@@ -57,16 +58,28 @@ def test_nesting_across_templates_is_checked_in_the_rendered_mjml(project):
     assert "partials/greeting.mjml.j2:1: <mj-section> cannot be used inside <mj-column>" in render_error(project)
 
 
-def test_an_unclosed_component_is_reported_where_it_was_opened(project):
+def test_an_unclosed_component_is_reported_with_its_template_line(project):
     template = project / "templates/partials/footer.mjml.j2"
     edit(template, "        </mj-text>", "")
     message = render_error(project)
-    assert message.endswith(f"partials/footer.mjml.j2:{line_of(template, '<mj-text')}: <mj-text> is opened here but never closed")
+    assert f"near partials/footer.mjml.j2:{line_of(template, '<mj-text')}: the MJML is not well-formed: Opening and ending tag mismatch: mj-text" in message
+
+
+def test_an_html_entity_xml_does_not_know_gets_a_hint(project):
+    edit(project / "templates/partials/footer.mjml.j2", "Update your preferences</a>", "Update your preferences</a> &copy;")
+    assert "partials/footer.mjml.j2:3: the MJML is not well-formed: Entity 'copy' not defined; write the character itself" in render_error(project)
+
+
+def test_named_entities_typed_in_markdown_still_render(project):
+    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for reaching out", "Thank&nbsp;you &copy; for reaching out")
+    email = next(e for e in render_project(Project(project)).emails if e.id == "what-causes-migraine")
+    assert "Thank you © for reaching out" in email.text
+    assert "Thank&#160;you &#169; for reaching out" in email.html
 
 
 def test_every_problem_is_listed():
     source = mark_origins('<mjml>\n<mj-body>\n<mj-column>\n<mj-txt colr="1">x</mj-txt>\n</mj-column>\n</mj-body>\n</mjml>', "t.mjml.j2")
-    problems = [str(p) for p in check_mjml(source)]
+    problems = [str(p) for p in check_mjml(parse_mjml(source))]
     assert problems == [
         "t.mjml.j2:3: <mj-column> cannot be used inside <mj-body>; it belongs inside: mj-group, mj-section",
         "t.mjml.j2:4: <mj-txt> is not an MJML tag (did you mean <mj-text>?)",
@@ -77,5 +90,5 @@ def test_every_problem_is_listed():
 def test_html_inside_mj_text_and_attribute_defaults_are_not_mistaken_for_mjml():
     source = ('<mjml><mj-head><mj-attributes><mj-all font-family="Arial"/><mj-class name="x" color="red"/>'
               '<mj-text padding="0"/></mj-attributes></mj-head><mj-body><mj-section><mj-column>'
-              '<mj-text><p>Hi<br><mj-fake>raw</mj-fake></p></mj-text></mj-column></mj-section></mj-body></mjml>')
-    assert check_mjml(source) == []
+              '<mj-text><p>Hi<br /><mj-fake>raw</mj-fake></p></mj-text></mj-column></mj-section></mj-body></mjml>')
+    assert check_mjml(parse_mjml(source)) == []

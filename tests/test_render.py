@@ -114,9 +114,9 @@ def test_a_template_syntax_error_names_the_template_and_line(project, run_cli):
     assert "Traceback" not in result.stderr
 
 
-def test_mjml_that_mrml_cannot_parse_fails_cleanly_naming_the_email(project, run_cli):
+def test_broken_mjml_fails_cleanly_naming_the_email_and_template(project, run_cli):
     edit(project / "templates/special.mjml.j2", "    <mj-section>\n      <mj-column>", "    <mj-section>\n      <mj-column")
     result = run_cli(project, "build")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
-    assert "error: specials-2024-05:" in result.stderr
+    assert "error: specials-2024-05: near special.mjml.j2:" in result.stderr and "the MJML is not well-formed" in result.stderr
     assert not (project / "build").exists()

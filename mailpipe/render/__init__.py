@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 import traceback
 from dataclasses import dataclass
 from functools import partial
@@ -18,9 +17,9 @@ from mailpipe.config import SiteConfig
 from mailpipe.content import Article, ContentItem, ContentSet, Special
 from mailpipe.errors import RenderError
 from mailpipe.render.links import with_utm
-from mailpipe.render.markdown_body import markdown_to_html
-from mailpipe.render.mjml_check import ORIGIN_ATTRIBUTE, check_mjml, mark_origins, strip_origins
-from mailpipe.render.plaintext import html_to_text
+from mailpipe.render.markdown_body import MarkdownRenderer
+from mailpipe.render.mjml_check import MjmlSyntaxError, check_mjml, mark_origins, parse_mjml, strip_origins
+from mailpipe.render.plaintext import mjml_to_text
 
 
 @dataclass(frozen=True)
@@ -108,6 +107,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.markdown = MarkdownRenderer()
         self.env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
 
     def render_all(self, content: ContentSet) -> list[RenderedEmail]:
@@ -119,19 +119,23 @@ class Renderer:
             "site": self.site,
             "email": {"id": source.id, "kind": source.kind, "subject": source.subject, "preheader": source.preheader, "mentions_botox": source.mentions_botox},
             "track": track,
-            "body_html": Markup(markdown_to_html(source.item.body, track)),
+            "body_html": Markup(self.markdown.to_html(source.item.body, track)),
             source.item.kind: source.item.front,
         }
         if source.featured:
             context["featured"] = source.featured.front
-            context["featured_html"] = Markup(markdown_to_html(source.featured.body, track))
+            context["featured_html"] = Markup(self.markdown.to_html(source.featured.body, track))
         marked = self._jinja(source, context)
-        problems = check_mjml(marked)
+        try:
+            tree = parse_mjml(marked)
+        except MjmlSyntaxError as err:
+            raise RenderError(f"{source.id}: {err.problem}") from None
+        problems = check_mjml(tree)
         if problems:
             raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in problems))
         clean = strip_origins(marked)
-        html = self._mrml(source, clean, marked)
-        text = html_to_text(html)
+        html = self._mrml(source, clean)
+        text = mjml_to_text(tree)
         digest = hashlib.sha256("\0".join([source.subject, source.preheader, html, text]).encode()).hexdigest()
         return RenderedEmail(
             id=source.id, kind=source.kind, subject=source.subject, preheader=source.preheader,
@@ -160,23 +164,8 @@ class Renderer:
         return f"{Path(frame.filename).resolve().relative_to(root)}:{frame.lineno}"
 
     @staticmethod
-    def _mrml(source: EmailSource, clean: str, marked: str) -> str:
+    def _mrml(source: EmailSource, clean: str) -> str:
         try:
             return mjml.mjml2html(clean)
-        except ValueError as err:
-            raise RenderError(f"{source.id}: MRML could not compile the MJML: {err}{_near(str(err), clean, marked)}") from None
-
-
-_BYTE_RANGE = re.compile(r"position (\d+):\d+")
-_ORIGIN_VALUE = re.compile(rf'{ORIGIN_ATTRIBUTE}="([^"]+)"')
-
-
-def _near(message: str, clean: str, marked: str) -> str:
-    """Turn MRML's byte offset into the template line of the nearest tag before it."""
-    match = _BYTE_RANGE.search(message)
-    if not match:
-        return ""
-    line = clean.encode()[: int(match.group(1))].count(b"\n")
-    origins = [_ORIGIN_VALUE.findall(text) for text in marked.split("\n")[: line + 1]]
-    nearest = next((found[-1] for found in reversed(origins) if found), None)
-    return f" (near {nearest})" if nearest else f" (generated MJML line {line + 1})"
+        except ValueError as err:  # MRML's own syntax errors; well-formed MJML rarely gets here
+            raise RenderError(f"{source.id}: MRML could not compile the MJML: {err}") from None

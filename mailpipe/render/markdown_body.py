@@ -1,6 +1,8 @@
 """Markdown bodies to HTML for `mj-text`, with tracking parameters on every link."""
 from __future__ import annotations
 
+import html.entities
+import re
 from typing import Callable
 from xml.etree.ElementTree import Element
 
@@ -21,13 +23,13 @@ class _KeepMergeTags(InlineProcessor):
 
 
 class _TrackLinks(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, track: Callable[[str], str]):
+    def __init__(self, md: markdown.Markdown, extension: "_TrackLinksExtension"):
         super().__init__(md)
-        self.track = track
+        self.extension = extension
 
     def run(self, root: Element) -> None:
         for link in root.iter("a"):
-            link.set("href", self.track(link.get("href", "")))
+            link.set("href", self.extension.track(link.get("href", "")))
 
 
 class _TrackLinksExtension(Extension):
@@ -36,13 +38,34 @@ class _TrackLinksExtension(Extension):
         self.track = track
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.treeprocessors.register(_TrackLinks(md, self.track), "mailpipe_track_links", 5)
+        md.treeprocessors.register(_TrackLinks(md, self), "mailpipe_track_links", 5)
         md.inlinePatterns.register(_KeepMergeTags(MERGE_TAG, md), "mailpipe_merge_tags", 200)
 
 
-def markdown_to_html(text: str, track: Callable[[str], str]) -> str:
-    """Render a content body; raw HTML in it is escaped, since marketers write Markdown, not HTML."""
-    md = markdown.Markdown(extensions=["sane_lists", _TrackLinksExtension(track)], output_format="html")
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    return md.convert(text)
+class MarkdownRenderer:
+    """One configured Markdown parser, reused for every body (building one costs more than a body)."""
+
+    def __init__(self) -> None:
+        self._links = _TrackLinksExtension(track=lambda url: url)
+        # XHTML, so the MJML around it stays well-formed XML (see mjml_check).
+        self._md = markdown.Markdown(extensions=["sane_lists", self._links], output_format="xhtml")
+        # Marketers write Markdown, not HTML: raw HTML in a body is shown as text.
+        self._md.preprocessors.deregister("html_block")
+        self._md.inlinePatterns.deregister("html")
+
+    def to_html(self, text: str, track: Callable[[str], str]) -> str:
+        self._links.track = track
+        self._md.reset()
+        return _NAMED_ENTITY.sub(_numeric_entity, self._md.convert(text))
+
+
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+
+
+def _numeric_entity(match: re.Match) -> str:
+    """`&nbsp;` typed in Markdown -> `&#160;`: XML knows only its five named entities."""
+    name = match.group(1)
+    if name in _XML_ENTITIES or name not in html.entities.name2codepoint:
+        return match.group(0)
+    return f"&#{html.entities.name2codepoint[name]};"

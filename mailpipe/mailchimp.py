@@ -1,0 +1,334 @@
+"""The only module that talks to Mailchimp: the official `mailchimp-marketing` client, made safe.
+
+The client has no retries, raises errors whose `str()` is empty, returns empty-bodied errors and
+204s as raw `requests.Response` objects, and hard-codes its host. This adapter retries 429, 5xx,
+resets and timeouts with exponential backoff and jitter (honouring Retry-After), caps concurrent
+connections below Mailchimp's 10, turns every failure into one line (the call, Mailchimp's title
+and detail), never lets the API key into any message, and makes creates idempotent: a create
+whose answer was lost is looked up by its stable name before it is tried again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterator
+
+import mailchimp_marketing
+import requests
+from mailchimp_marketing.api_client import ApiClientError
+
+from mailpipe.errors import MailpipeError
+
+PAGE = 1000  # Mailchimp's largest page
+SEGMENT_CHUNK = 500  # members per batch add to a static segment
+MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections
+
+
+class MailchimpError(MailpipeError):
+    """A Mailchimp call that failed for good, said in one line."""
+
+    def __init__(self, call: str, status: int | None, title: str, detail: str):
+        self.call, self.status, self.title, self.detail = call, status, title, detail
+        where = f"{status} {title}" if status else title
+        super().__init__(f"Mailchimp {call} failed: {where}: {detail}")
+
+
+class _Transient(Exception):
+    """A failure worth retrying; `ambiguous` when the server may have acted before it failed."""
+
+    def __init__(self, error: MailchimpError, retry_after: float | None, ambiguous: bool):
+        super().__init__(str(error))
+        self.error, self.retry_after, self.ambiguous = error, retry_after, ambiguous
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to reach Mailchimp; built from the environment, never printed with its key."""
+
+    api_key: str
+    base_url: str
+    timeout: float = 30.0
+
+    def __repr__(self) -> str:
+        return f"Connection(base_url={self.base_url!r}, api_key=<hidden>)"
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> "Connection | None":
+        """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL; None without a key."""
+        environ = os.environ if environ is None else environ
+        key = environ.get("MAILCHIMP_API_KEY", "").strip()
+        if not key:
+            return None
+        url = environ.get("MAILCHIMP_SERVER_URL", "").strip()
+        if not url:
+            data_centre = key.rpartition("-")[2]
+            if not data_centre.startswith("us") or not data_centre[2:].isdigit():
+                raise MailpipeError("MAILCHIMP_API_KEY must end in the data centre, like -us21 (the key itself is not shown)")
+            url = f"https://{data_centre}.api.mailchimp.com/3.0"
+        return cls(key, url.rstrip("/"))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter, never shorter than the server's Retry-After."""
+        backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        return max(backoff, retry_after or 0.0)
+
+
+class Mailchimp:
+    """The Mailchimp operations mailpipe needs, each retried and idempotent where it matters."""
+
+    def __init__(self, connection: Connection, retry: RetryPolicy = RetryPolicy(), max_connections: int = 4,
+                 sleep: Callable[[float], None] = time.sleep):
+        if not 1 <= max_connections <= MAX_CONNECTIONS:
+            raise ValueError(f"max_connections must be 1..{MAX_CONNECTIONS}")
+        self._client = mailchimp_marketing.Client({"api_key": connection.api_key, "server": "us1", "timeout": connection.timeout})
+        self._client.api_client.host = connection.base_url  # the client hard-codes its host; see docs
+        self._client.api_client.server = ""  # no 'server' substitution into a local host name
+        self._last_response = threading.local()
+        self._keep_headers(self._client.api_client)
+        self._secret = connection.api_key
+        self._retry, self._sleep = retry, sleep
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self.calls = 0  # HTTP requests made, for benchmarks and tests
+        self._count_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return "Mailchimp(<connection hidden>)"
+
+    def _keep_headers(self, api_client: Any) -> None:
+        """The client drops response headers when it raises; keep them, for Retry-After."""
+        send = api_client.request
+
+        def request(*args: Any, **kwargs: Any) -> requests.Response:
+            self._last_response.headers = {}
+            response = send(*args, **kwargs)
+            self._last_response.headers = response.headers
+            return response
+
+        api_client.request = request
+
+    # -- the retrying core ---------------------------------------------------------------------
+    def _call(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One API call with retries; returns parsed JSON, or None for 204."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._once(name, function, *args, **kwargs)
+            except _Transient as failure:
+                if attempt >= self._retry.attempts:
+                    raise failure.error from None
+                self._sleep(self._retry.delay(attempt, failure.retry_after))
+
+    def _once(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._slots:
+            with self._count_lock:
+                self.calls += 1
+            try:
+                result = function(*args, **kwargs)
+            except ApiClientError as err:
+                headers = getattr(self._last_response, "headers", {}) if err.status_code else {}
+                raise self._failure(name, err.status_code, err.text, headers.get("Retry-After")) from None
+            except requests.RequestException as err:  # raised by requests itself, outside the client
+                raise self._failure(name, None, err, None) from None
+        if isinstance(result, requests.Response):  # 204s, and errors with empty bodies, come back raw
+            if result.status_code >= 400:
+                raise self._failure(name, result.status_code, result.text, result.headers.get("Retry-After"))
+            return None
+        return result
+
+    def _failure(self, name: str, status: int | None, text: Any, retry_after: str | None) -> Exception:
+        if status is None:  # the client wraps network errors: .text is the exception object
+            # Only a connection that was never made is sure not to have reached the server.
+            never_arrived = isinstance(text, requests.ConnectTimeout) or "refused" in str(text).lower()
+            error = MailchimpError(name, None, "network error", self._redact(f"{type(text).__name__}: {text}"))
+            return _Transient(error, None, ambiguous=not never_arrived)
+        title, detail = _problem(text)
+        error = MailchimpError(name, status, title, self._redact(detail))
+        if status == 429 or status >= 500:
+            return _Transient(error, _seconds(retry_after), ambiguous=status >= 500)
+        return error
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "<api key>") if self._secret else text
+
+    def _create_once(self, name: str, create: Callable[[], Any], find: Callable[[], Any]) -> Any:
+        """A create that is retried only after making sure an earlier, unanswered attempt did not succeed."""
+        attempt, ambiguous = 0, False
+        while True:
+            attempt += 1
+            if ambiguous:
+                existing = self._call(f"{name} (looking for an earlier attempt)", find)
+                if existing:
+                    return existing
+            try:
+                return self._once(name, create)
+            except _Transient as failure:
+                if attempt >= self._retry.attempts:
+                    raise failure.error from None
+                ambiguous = ambiguous or failure.ambiguous
+                self._sleep(self._retry.delay(attempt, failure.retry_after))
+
+    def _pages(self, name: str, function: Callable[..., dict], key: str, **query: Any) -> Iterator[dict]:
+        offset = 0
+        while True:
+            page = self._call(name, function, count=PAGE, offset=offset, **query)
+            yield from page.get(key, [])
+            offset += PAGE
+            if offset >= page.get("total_items", 0):
+                return
+
+    # -- account and audiences -----------------------------------------------------------------
+    def ping(self) -> dict:
+        return self._call("ping", self._client.ping.get)
+
+    def get_list(self, list_id: str) -> dict:
+        return self._call(f"lists.get({list_id})", self._client.lists.get_list, list_id)
+
+    def upsert_member(self, list_id: str, email: str, body: dict) -> dict:
+        """PUT by subscriber hash: creating twice is impossible, so retries are always safe."""
+        return self._call("lists.set_list_member", self._client.lists.set_list_member, list_id, subscriber_hash(email),
+                          {"email_address": email, **body})
+
+    def set_tags(self, list_id: str, email: str, active: list[str] = (), inactive: list[str] = ()) -> None:
+        tags = [{"name": n, "status": "active"} for n in active] + [{"name": n, "status": "inactive"} for n in inactive]
+        self._call("lists.update_list_member_tags", self._client.lists.update_list_member_tags, list_id, subscriber_hash(email),
+                   {"tags": tags, "is_syncing": True})
+
+    def members(self, list_id: str, **filters: Any) -> Iterator[dict]:
+        fields = "members.email_address,members.status,members.timestamp_opt,members.tags,members.merge_fields,total_items"
+        return self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
+                           list_id=list_id, fields=fields, **filters)
+
+    def segments(self, list_id: str, kind: str | None = None) -> list[dict]:
+        query = {"type": kind} if kind else {}
+        return list(self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query))
+
+    def segment_members(self, list_id: str, segment_id: int) -> list[str]:
+        return [m["email_address"] for m in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list,
+                                                        "members", list_id=list_id, segment_id=str(segment_id))]
+
+    def create_static_segment(self, list_id: str, name: str, emails: list[str]) -> dict:
+        """A static segment holding exactly `emails` (a name is a stable key: found, not duplicated)."""
+        def find() -> dict | None:
+            return next((s for s in self.segments(list_id, "static") if s["name"] == name), None)
+
+        segment = self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(
+            list_id, {"name": name, "static_segment": emails[:SEGMENT_CHUNK]}), find)
+        for start in range(SEGMENT_CHUNK, len(emails), SEGMENT_CHUNK):  # adding twice is harmless
+            self._call("lists.batch_segment_members", self._client.lists.batch_segment_members,
+                       {"members_to_add": emails[start:start + SEGMENT_CHUNK]}, list_id, str(segment["id"]))
+        return segment
+
+    # -- campaigns -----------------------------------------------------------------------------
+    def folders(self) -> list[dict]:
+        return list(self._pages("campaignFolders.list", self._client.campaignFolders.list, "folders"))
+
+    def ensure_folder(self, name: str) -> str:
+        existing = next((f for f in self.folders() if f["name"] == name), None)
+        if existing:
+            return existing["id"]
+        folder = self._create_once("campaignFolders.create", lambda: self._client.campaignFolders.create({"name": name}),
+                                   lambda: next((f for f in self.folders() if f["name"] == name), None))
+        return folder["id"]
+
+    def campaigns(self, **filters: Any) -> Iterator[dict]:
+        return self._pages("campaigns.list", self._client.campaigns.list, "campaigns", **filters)
+
+    def find_campaign(self, title: str, **filters: Any) -> dict | None:
+        return next((c for c in self.campaigns(**filters) if c["settings"].get("title") == title), None)
+
+    def create_campaign(self, body: dict) -> dict:
+        """Create a campaign whose settings.title is a stable key; a lost answer never makes a second one."""
+        title = body["settings"]["title"]
+        list_id = body.get("recipients", {}).get("list_id")
+        return self._create_once("campaigns.create", lambda: self._client.campaigns.create(body),
+                                 lambda: self.find_campaign(title, **({"list_id": list_id} if list_id else {})))
+
+    def get_campaign(self, campaign_id: str) -> dict:
+        return self._call("campaigns.get", self._client.campaigns.get, campaign_id)
+
+    def update_campaign(self, campaign_id: str, body: dict) -> dict:
+        return self._call("campaigns.update", self._client.campaigns.update, campaign_id, body)
+
+    def set_content(self, campaign_id: str, html: str, plain_text: str) -> None:
+        self._call("campaigns.set_content", self._client.campaigns.set_content, campaign_id, {"html": html, "plain_text": plain_text})
+
+    def get_content(self, campaign_id: str) -> dict:
+        return self._call("campaigns.get_content", self._client.campaigns.get_content, campaign_id)
+
+    def checklist(self, campaign_id: str) -> dict:
+        return self._call("campaigns.get_send_checklist", self._client.campaigns.get_send_checklist, campaign_id)
+
+    def schedule(self, campaign_id: str, utc_time: str) -> None:
+        """Schedule at a UTC quarter hour; a repeat after a lost answer is recognised, not an error."""
+        try:
+            self._call("campaigns.schedule", self._client.campaigns.schedule, campaign_id, {"schedule_time": utc_time, "timewarp": False})
+        except MailchimpError as err:
+            current = self.get_campaign(campaign_id) if err.status == 400 else None
+            if not (current and current["status"] == "schedule" and _same_time(current["send_time"], utc_time)):
+                raise
+
+    def unschedule(self, campaign_id: str) -> None:
+        try:
+            self._call("campaigns.unschedule", self._client.campaigns.unschedule, campaign_id)
+        except MailchimpError as err:
+            if not (err.status == 400 and self.get_campaign(campaign_id)["status"] == "save"):
+                raise
+
+    def send_test(self, campaign_id: str, emails: list[str], send_type: str = "html") -> None:
+        self._call("campaigns.send_test_email", self._client.campaigns.send_test_email, campaign_id,
+                   {"test_emails": emails, "send_type": send_type})
+
+    def delete_campaign(self, campaign_id: str) -> None:
+        try:
+            self._call("campaigns.remove", self._client.campaigns.remove, campaign_id)
+        except MailchimpError as err:
+            if err.status != 404:
+                raise
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's member id: the MD5 of the lower-cased email address."""
+    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def _problem(text: Any) -> tuple[str, str]:
+    """Mailchimp's problem document (title, detail, field errors) from an error body; raw text if not JSON."""
+    if not isinstance(text, (str, bytes)) or not text:
+        return "error", "(no detail in the answer)"
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return "error", str(text)[:300]
+    if not isinstance(body, dict):
+        return "error", str(text)[:300]
+    detail = str(body.get("detail", "")).strip()
+    fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in body.get("errors") or [] if isinstance(e, dict))
+    return str(body.get("title", "error")), f"{detail} ({fields})" if fields and fields not in detail else detail
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _same_time(a: str, b: str) -> bool:
+    try:
+        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
+    except ValueError:
+        return False

@@ -39,6 +39,18 @@ class MailchimpError(MailpipeError):
         super().__init__(f"Mailchimp {call} failed: {where}: {detail}")
 
 
+class _Hidden:
+    """Holds the API key so that no repr, log or traceback of the adapter can show it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
 class _Transient(Exception):
     """A failure worth retrying; `ambiguous` when the server may have acted before it failed."""
 
@@ -98,7 +110,7 @@ class Mailchimp:
         self._client.api_client.server = ""  # no 'server' substitution into a local host name
         self._last_response = threading.local()
         self._keep_headers(self._client.api_client)
-        self._secret = connection.api_key
+        self._secret = _Hidden(connection.api_key)
         self._retry, self._sleep = retry, sleep
         self._slots = threading.BoundedSemaphore(max_connections)
         self.calls = 0  # HTTP requests made, for benchmarks and tests
@@ -162,7 +174,7 @@ class Mailchimp:
         return error
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "<api key>") if self._secret else text
+        return text.replace(self._secret.value, "<api key>") if self._secret.value else text
 
     def _create_once(self, name: str, create: Callable[[], Any], find: Callable[[], Any]) -> Any:
         """A create that is retried only after making sure an earlier, unanswered attempt did not succeed."""

@@ -27,23 +27,27 @@ FAULT_KINDS = ("429", "500", "503", "drop", "drop-after")
 
 @dataclass
 class FaultPlan:
-    """Answer `rate` of requests with a fault drawn from `kinds`, reproducibly from `seed`."""
+    """Answer `rate` of requests with a fault drawn from `kinds`, reproducibly from `seed`;
+    the first requests get the faults of `script` (None: no fault), in order."""
 
     rate: float = 0.0
     kinds: tuple[str, ...] = FAULT_KINDS
     seed: int = 0
     retry_after: int = 1
+    script: list[str | None] = field(default_factory=list)
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = set(self.kinds) - set(FAULT_KINDS)
+        unknown = (set(self.kinds) | set(self.script)) - set(FAULT_KINDS) - {None}
         if unknown or not 0 <= self.rate <= 1:
             raise ValueError(f"fault kinds must be among {FAULT_KINDS} and rate within 0..1")
         self._random = random.Random(self.seed)
 
     def draw(self) -> str | None:
         with self._lock:
+            if self.script:
+                return self.script.pop(0)
             return self._random.choice(self.kinds) if self._random.random() < self.rate else None
 
 

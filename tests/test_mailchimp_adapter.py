@@ -1,0 +1,175 @@
+"""The adapter makes the official client safe: retries, one-line errors, idempotent creates, no key leaks."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from conftest import CLINIC_LIST, SANDBOX_START, TEST_KEY
+from mailpipe.errors import MailpipeError
+from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.sandbox.server import FaultPlan, RunningSandbox
+
+HTML = '<a href="*|UNSUB|*">Unsubscribe</a> *|HTML:LIST_ADDRESS_HTML|*'
+FAST = RetryPolicy(attempts=12, base_delay=0.002, max_delay=0.02)
+
+
+def campaign_body(title: str) -> dict:
+    return {"type": "regular", "recipients": {"list_id": "clinic"},
+            "settings": {"subject_line": "S", "title": title, "from_name": "AIVI Aesthetics", "reply_to": "hello@aiviaesthetics.com"}}
+
+
+def test_connection_comes_from_the_environment():
+    assert Connection.from_environment({}) is None
+    real = Connection.from_environment({"MAILCHIMP_API_KEY": "abc-us21"})
+    assert real.base_url == "https://us21.api.mailchimp.com/3.0"
+    local = Connection.from_environment({"MAILCHIMP_API_KEY": "abc-us21", "MAILCHIMP_SERVER_URL": "http://127.0.0.1:8799/3.0/"})
+    assert local.base_url == "http://127.0.0.1:8799/3.0"
+    assert "abc-us21" not in repr(local)
+    with pytest.raises(MailpipeError, match="must end in the data centre") as caught:
+        Connection.from_environment({"MAILCHIMP_API_KEY": "no-data-centre-secret"})
+    assert "secret" not in str(caught.value)
+
+
+def test_a_failure_is_one_clear_line_with_mailchimps_title_and_detail(adapter):
+    with pytest.raises(MailchimpError) as caught:
+        adapter.upsert_member("clinic", "not-an-email", {"status_if_new": "subscribed"})
+    message = str(caught.value)
+    assert message.startswith("Mailchimp lists.set_list_member failed: 400 Invalid Resource: ")
+    assert "looks fake or invalid" in message and "\n" not in message
+    with pytest.raises(MailchimpError, match=r"campaigns.get failed: 404 Resource Not Found"):
+        adapter.get_campaign("missing")
+
+
+def test_a_refused_connection_is_retried_then_reported_without_the_key():
+    dead = Mailchimp(Connection(TEST_KEY, "http://127.0.0.1:9/3.0", timeout=2), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002))
+    with pytest.raises(MailchimpError) as caught:
+        dead.ping()
+    assert dead.calls == 3
+    assert "ping failed: network error" in str(caught.value) and TEST_KEY not in str(caught.value)
+
+
+def test_429_waits_at_least_as_long_as_retry_after(tmp_path):
+    waits = []
+    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(rate=1.0, kinds=("429",), seed=1, retry_after=3)) as sandbox:
+        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01), sleep=waits.append)
+        with pytest.raises(MailchimpError, match="429 Too Many Requests"):
+            adapter.ping()
+    assert waits == [3.0, 3.0]
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap():
+    policy = RetryPolicy(attempts=10, base_delay=1.0, max_delay=8.0)
+    for attempt in range(1, 8):
+        delays = [policy.delay(attempt, None) for _ in range(200)]
+        assert 0 <= min(delays) and max(delays) <= min(8.0, 2 ** (attempt - 1))
+        assert len({round(d, 6) for d in delays}) > 150  # jittered, not a fixed sleep
+
+
+def test_never_more_connections_than_the_cap(sandbox):
+    adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST, max_connections=3)
+    peak = []
+    original = sandbox.store.lists
+
+    def watched_lists():
+        peak.append(sandbox.server.in_flight)
+        threading.Event().wait(0.02)
+        return original()
+
+    sandbox.store.lists = watched_lists
+    threads = [threading.Thread(target=lambda: adapter._call("lists", adapter._client.lists.get_all_lists)) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sandbox.store.lists = original
+    assert len(peak) == 12 and max(peak) <= 3
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_repeated(tmp_path):
+    """The server created the campaign but the answer never arrived: the retry looks before it creates."""
+    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=["drop-after", "503"])) as sandbox:
+        sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
+        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
+        created = adapter.create_campaign(campaign_body("drip/x"))
+        assert created["settings"]["title"] == "drip/x"
+        assert sandbox.store.list_campaigns({})["total_items"] == 1
+        assert adapter.calls == 3  # the lost create, a look-up that met a 503, the look-up that found it
+
+
+def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect(tmp_path):
+    """A realistic mix of creates, upserts, segments, content and schedules while 30% of requests fail,
+    including answers lost after the server acted. Afterwards the sandbox holds each thing exactly once."""
+    faults = FaultPlan(rate=0.3, seed=20261125)
+    with RunningSandbox(tmp_path / "s.sqlite3", faults=faults) as sandbox:
+        store = sandbox.store
+        store.set_clock(SANDBOX_START)
+        store.create_list(CLINIC_LIST, list_id="clinic")
+        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
+        calls = 0
+        folder = adapter.ensure_folder("drip")
+        assert adapter.ensure_folder("drip") == folder
+        for n in range(40):
+            email = f"lead{n}@example.com"
+            adapter.upsert_member("clinic", email, {"status_if_new": "subscribed", "timestamp_opt": "2026-11-20T10:00:00+00:00"})
+            adapter.set_tags("clinic", email, active=["new-consult"])
+            calls += 2
+        for k in range(16):
+            segment = adapter.create_static_segment("clinic", f"drip/step-{k}", [f"lead{n}@example.com" for n in range(k, k + 4)])
+            body = campaign_body(f"drip/new-consult/step-{k}")
+            body["recipients"]["segment_opts"] = {"saved_segment_id": segment["id"]}
+            body["settings"]["folder_id"] = folder
+            campaign = adapter.create_campaign(body)
+            adapter.set_content(campaign["id"], HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")
+            assert adapter.checklist(campaign["id"])["is_ready"]
+            when = (SANDBOX_START + dt.timedelta(days=1, minutes=15 * k)).isoformat()
+            adapter.schedule(campaign["id"], when)
+            adapter.schedule(campaign["id"], when)  # a repeat is recognised as done, not an error
+            calls += 7
+        for k in range(8):
+            adapter.unschedule(adapter.find_campaign(f"drip/new-consult/step-{k}")["id"])
+            calls += 2
+        assert calls >= 200
+        assert adapter.calls > calls, "faults were injected, so some calls must have been retried"
+
+        campaigns = store.list_campaigns({"count": 1000})["campaigns"]
+        titles = [c["settings"]["title"] for c in campaigns]
+        assert sorted(titles) == sorted(f"drip/new-consult/step-{k}" for k in range(16)), "no campaign may be created twice"
+        assert [s["name"] for s in store.list_segments("clinic", {"count": 1000})["segments"]].count("new-consult") == 1
+        statics = [s["name"] for s in store.list_segments("clinic", {"type": "static", "count": 1000})["segments"]]
+        assert sorted(statics) == sorted(["new-consult"] + [f"drip/step-{k}" for k in range(16)])
+        assert store.list_members("clinic", {"count": 1000})["total_items"] == 40
+        assert len(store.folders({})["folders"]) == 1
+        by_title = {c["settings"]["title"]: c for c in campaigns}
+        for k in range(16):
+            assert by_title[f"drip/new-consult/step-{k}"]["status"] == ("save" if k < 8 else "schedule")
+            assert by_title[f"drip/new-consult/step-{k}"]["recipients"]["recipient_count"] == 4
+
+
+def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cli, project, monkeypatch):
+    """Grep everything a failing run prints, logs or raises for the key."""
+    seen = []
+    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(rate=0.5, seed=9)) as sandbox:
+        sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
+        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002))
+        for call in (lambda: adapter.upsert_member("clinic", "bad", {"status_if_new": "subscribed"}),
+                     lambda: adapter.get_campaign("nope"), adapter.ping, lambda: adapter.create_campaign(campaign_body("t"))):
+            for _ in range(5):
+                try:
+                    seen.append(repr(call()))
+                except MailchimpError as err:
+                    seen += [str(err), repr(err), repr(err.__dict__)]
+        seen += [repr(adapter), repr(Connection(TEST_KEY, sandbox.url)), repr(adapter.__dict__)]
+    dead = Mailchimp(Connection(TEST_KEY, "http://127.0.0.1:9/3.0", timeout=1), RetryPolicy(attempts=1))
+    with pytest.raises(MailchimpError) as caught:
+        dead.ping()
+    seen.append(str(caught.value))
+    monkeypatch.setenv("MAILCHIMP_API_KEY", "secret-key-without-data-centre")
+    monkeypatch.delenv("MAILCHIMP_SERVER_URL", raising=False)
+    seen += [run_cli(project, "build").output]
+    captured = capfd.readouterr()
+    everything = "\n".join(seen + [captured.out, captured.err, caplog.text])
+    assert len(seen) > 20
+    assert TEST_KEY not in everything and TEST_KEY.split("-")[0] not in everything
+    assert "secret-key-without-data-centre" not in everything

@@ -182,7 +182,7 @@ class Mailchimp:
         while True:
             attempt += 1
             if ambiguous:
-                existing = self._call(f"{name} (looking for an earlier attempt)", find)
+                existing = find()  # its own calls retry; a look-up changes nothing, so that is safe
                 if existing:
                     return existing
             try:

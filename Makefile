@@ -12,6 +12,7 @@ NODE_MJML := .node/node_modules/mjml/package.json
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
+	$(BIN)/mailpipe demo
 
 test: $(STAMP) chromium node-mjml
 	$(BIN)/python -m pytest

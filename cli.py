@@ -1,6 +1,7 @@
 """mailpipe's command line: a thin click layer over the `mailpipe` package."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 from pathlib import Path
@@ -71,6 +72,272 @@ def build(project: Project, out_dir: Path | None) -> None:
     console.print(table)
     if result.removed:
         console.print(f"removed stale files: {', '.join(sorted(result.removed))}")
+
+
+# -- campaigns: plan, push, test emails, leads -----------------------------------------------------
+def _campaigns(project: Project, rendered):
+    from mailpipe.campaigns import load_campaigns
+
+    return load_campaigns(project.campaigns_dir, rendered.site, {e.id for e in rendered.emails})
+
+
+def _local_date(value: str | None, default: dt.date) -> dt.date:
+    if value is None:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-05-01") from None
+
+
+@main.command()
+@click.option("--from", "start", help="First day (local date) [default: today].")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 400), help="How many days.")
+@click.option("--json", "as_json", is_flag=True, help="Print the calendar as JSON.")
+@click.pass_obj
+@_fails_cleanly
+def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
+    """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
+    import json
+
+    from mailpipe.schedule import local_date, plan as make_plan
+
+    rendered = render_project(project)
+    today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
+    sends = make_plan(_campaigns(project, rendered), rendered.content, {e.id for e in rendered.emails}, _local_date(start, today), days)
+    if as_json:
+        click.echo(json.dumps([s.as_json() for s in sends], indent=2))
+        return
+    _print_plan(sends)
+
+
+def _print_plan(sends) -> None:
+    table = Table(title=f"{len(sends)} planned sends")
+    for column in ("local time", "UTC", "audience", "email", "who"):
+        table.add_column(column, no_wrap=column != "who")
+    for send in sends:
+        table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience, send.email_id, send.segment)
+    _console().print(table)
+
+
+def _print_actions(actions, title: str) -> None:
+    table = Table(title=title)
+    for column in ("campaign (stable key)", "action", "detail"):
+        table.add_column(column, no_wrap=column != "detail")
+    for action in actions:
+        table.add_row(action.key, action.action, action.detail)
+    _console().print(table)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Say what would change, change nothing.")
+@click.option("--now", "now_text", help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].")
+@click.pass_obj
+@_fails_cleanly
+def push(project: Project, dry_run: bool, now_text: str | None) -> None:
+    """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is unset) to the campaigns due now."""
+    from mailpipe.push import Pusher
+    from mailpipe.target import connect
+
+    rendered = render_project(project)
+    campaigns = _campaigns(project, rendered)
+    with connect(project.root, rendered.site) as target:
+        state = target.open_state()
+        now = _utc_time(now_text) if now_text else target.now()
+        pusher = Pusher(target.mailchimp, state, rendered.site, campaigns, rendered.emails, rendered.content,
+                        allow_examples=target.is_test, dry_run=dry_run, refused=_refusals(rendered))
+        result = pusher.run(now)
+        state.close()
+    _print_actions(result.actions, f"push to {target.endpoint} at {now:%Y-%m-%d %H:%M} UTC: "
+                                   f"{len(result.actions)} actions, {result.api_calls} API calls")
+    if any(a.action in ("blocked", "refused") for a in result.actions):
+        sys.exit(1)
+
+
+def _refusals(rendered) -> dict[str, str]:
+    """Emails push must not send (filled in by the checks, when they exist)."""
+    return {}
+
+
+@main.command("send-test")
+@click.argument("content_id")
+@click.option("--to", "to", multiple=True, required=True, help="A test recipient (repeat for more).")
+@click.option("--plain-text", is_flag=True, help="Send the plain-text version.")
+@click.pass_obj
+@_fails_cleanly
+def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
+    """Send a Mailchimp test email of one rendered email."""
+    from mailpipe.target import connect
+
+    rendered = render_project(project)
+    email = next((e for e in rendered.emails if e.id == content_id), None)
+    if email is None:
+        raise MailpipeError(f"no email has id {content_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}")
+    audience = next(iter(rendered.site.audiences.values()))
+    with connect(project.root, rendered.site) as target:
+        title = f"test/{content_id}"
+        mc = target.mailchimp
+        settings = {"subject_line": f"[TEST] {email.subject}", "preview_text": email.preheader, "title": title,
+                    "from_name": email.from_name, "reply_to": email.reply_to}
+        campaign = mc.find_campaign(title) or mc.create_campaign({"type": "regular", "recipients": {"list_id": audience.list_id}, "settings": settings})
+        mc.update_campaign(campaign["id"], {"settings": settings})
+        mc.set_content(campaign["id"], email.html, email.text)
+        mc.send_test(campaign["id"], list(to), "plaintext" if plain_text else "html")
+    click.echo(f"sent a test of {content_id} to {', '.join(to)} (campaign {title!r} in {target.endpoint})")
+
+
+@main.group()
+def leads() -> None:
+    """Leads and patients in the audiences."""
+
+
+@leads.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--audience", required=True, help="A logical audience from mailpipe.yaml, e.g. new-consult.")
+@click.pass_obj
+@_fails_cleanly
+def leads_import(project: Project, file: Path, audience: str) -> None:
+    """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag."""
+    from mailpipe.config import load_config
+    from mailpipe.leads import import_leads, read_leads
+    from mailpipe.target import connect
+
+    site = load_config(project.root)
+    if audience not in site.audiences:
+        raise MailpipeError(f"unknown audience {audience!r}; expected one of: {', '.join(sorted(site.audiences))}")
+    people, problems = read_leads(file, site.timezone)
+    with connect(project.root, site) as target:
+        count = import_leads(target.mailchimp, site.audiences[audience], people, target.now())
+    click.echo(f"{count} people imported into {audience} ({target.endpoint})")
+    if problems:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(f"{len(problems)} row(s) skipped:", markup=False)
+        for problem in problems:
+            err.print(f"  {problem}", markup=False)
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_obj
+@_fails_cleanly
+def demo(project: Project) -> None:
+    """The main job, end to end on a fresh sandbox: plan, then a daily push over the demo weeks, then who got what."""
+    from mailpipe.demo import run_demo
+    from mailpipe.schedule import plan as make_plan
+
+    rendered = render_project(project)
+    site = rendered.site
+    if site.demo is None:
+        raise MailpipeError("mailpipe.yaml has no demo section (start, days, leads_csv, patients_csv)")
+    campaigns = _campaigns(project, rendered)
+    sends = make_plan(campaigns, rendered.content, {e.id for e in rendered.emails}, site.demo.start, site.demo.days)
+    monthly = [s for s in sends if s.key.startswith("monthly/")]
+    click.echo(f"plan: {len(sends)} drip send slots and {len(monthly)} monthly sends over {site.demo.days} days from {site.demo.start}")
+    console = _console()
+
+    def report(day: dt.date, actions) -> None:
+        done = [a for a in actions if a.action in ("created", "scheduled", "rescheduled", "refused", "blocked")]
+        for action in done:
+            console.print(f"{day}  {action.action:<11} {action.key}  {action.detail}", markup=False, highlight=False)
+
+    result = run_demo(project, rendered, campaigns, _refusals(rendered), report)
+    for row in result.skipped_rows:
+        console.print(f"skipped: {row}", markup=False)
+    people: dict[str, list[str]] = {}
+    for delivery in result.deliveries:
+        kind, campaign, what = delivery["title"].split("/")[:3]
+        label = what if kind == "drip" else f"{campaign} {what}"
+        people.setdefault(delivery["email"], []).append(f"{delivery['delivered_at'][:10]} {label}")
+    table = Table(title=f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
+                        f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)")
+    table.add_column("member", no_wrap=True)
+    table.add_column("emails received (UTC day, email)")
+    for email in sorted(people):
+        table.add_row(email, ", ".join(people[email]))
+    console.print(table)
+
+# -- the sandbox ---------------------------------------------------------------------------------
+DEFAULT_SANDBOX = Path("var") / "sandbox.sqlite3"
+
+
+def _utc_time(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date and time like 2026-12-07T17:30:00+00:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded Mailchimp-compatible sandbox (used whenever MAILCHIMP_API_KEY is unset)."""
+
+
+def _sandbox_db(project: Project, db: Path | None) -> Path:
+    return db or project.root / DEFAULT_SANDBOX
+
+
+@sandbox.command()
+@click.option("--port", default=8799, show_default=True, help="Loopback port to listen on.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
+@click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests answered with an injected fault (0..1).")
+@click.option("--fault-seed", default=0, show_default=True, help="Seed that makes injected faults reproducible.")
+@click.pass_obj
+def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int) -> None:
+    """Serve the sandbox on 127.0.0.1 until interrupted."""
+    from mailpipe.sandbox.server import FaultPlan, SandboxServer
+    from mailpipe.sandbox.store import Store
+
+    faults = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
+    server = SandboxServer(Store(_sandbox_db(project, db)), port, faults)
+    click.echo(f"sandbox listening on {server.url} (set MAILCHIMP_SERVER_URL to it); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@sandbox.command()
+@click.option("--to", "to", required=True, help="Date and time to move the clock to (UTC unless an offset is given).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
+@click.pass_obj
+@_fails_cleanly
+def advance(project: Project, to: str, db: Path | None) -> None:
+    """Move the sandbox clock forward, sending every scheduled campaign whose time has come."""
+    from mailpipe.sandbox.errors import ApiError
+    from mailpipe.sandbox.store import Store
+
+    store = Store(_sandbox_db(project, db))
+    try:
+        sent = store.advance(_utc_time(to))
+    except ApiError as err:
+        raise MailpipeError(err.detail) from None
+    finally:
+        store.close()
+    for send in sent:
+        click.echo(f"{send['send_time']}  sent campaign {send['campaign_id']} to {send['emails_sent']} members")
+    click.echo(f"clock at {_utc_time(to).astimezone(dt.timezone.utc).isoformat()}; {len(sent)} campaign(s) sent")
+
+
+@sandbox.command()
+@click.option("--email", help="Only this member's deliveries.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
+@click.pass_obj
+def deliveries(project: Project, email: str | None, db: Path | None) -> None:
+    """Who received which campaign when, as a real audience would have."""
+    from mailpipe.sandbox.store import Store
+
+    store = Store(_sandbox_db(project, db))
+    rows = store.deliveries(email)
+    store.close()
+    table = Table(title=f"{len(rows)} deliveries")
+    for column in ("delivered (UTC)", "email", "campaign", "subject"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(row["delivered_at"], row["email"], row["title"], row["subject"])
+    _console().print(table)
 
 
 if __name__ == "__main__":

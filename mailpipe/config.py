@@ -1,11 +1,15 @@
 """Site configuration (`mailpipe.yaml`): who the clinic is, how its emails look, where they go."""
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.yamlfile import Colour, Email, HttpsUrl, NonEmpty, TimeZoneName, load_file, schema
+from mailpipe.yamlfile import Colour, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
 
 CONFIG_FILE = "mailpipe.yaml"
 
@@ -41,6 +45,32 @@ class Utm:
 
 
 @schema
+class Audience:
+    """A logical audience: a Mailchimp audience (list) id and the tag that marks its members."""
+
+    list_id: NonEmpty
+    tag: NonEmpty | None = None
+
+
+@schema
+class MailchimpSettings:
+    folder: NonEmpty = "mailpipe"
+    state_path: NonEmpty = "var/state.sqlite3"
+    sandbox_path: NonEmpty = "var/sandbox.sqlite3"
+
+
+@schema
+class Demo:
+    """The sample run `make run` does against a fresh sandbox, the same on any day it runs."""
+
+    start: datetime.date
+    days: Annotated[int, Field(ge=1, le=400)]
+    leads_csv: NonEmpty
+    patients_csv: NonEmpty
+    run_time: LocalTime = "06:00"
+
+
+@schema
 class SiteConfig:
     clinic: Clinic
     brand: Brand
@@ -48,6 +78,9 @@ class SiteConfig:
     sender: Sender
     utm: Utm
     sample_contact: dict[str, str]
+    audiences: dict[str, Audience]
+    mailchimp: MailchimpSettings = MailchimpSettings()
+    demo: Demo | None = None
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -196,7 +196,7 @@ class Mailchimp:
     def _pages(self, name: str, function: Callable[..., dict], key: str, **query: Any) -> Iterator[dict]:
         offset = 0
         while True:
-            page = self._call(name, function, count=PAGE, offset=offset, **query)
+            page = self._call(name, function, count=PAGE, offset=offset, **query) or {}  # an empty {} comes back raw
             yield from page.get(key, [])
             offset += PAGE
             if offset >= page.get("total_items", 0):
@@ -220,7 +220,7 @@ class Mailchimp:
                    {"tags": tags, "is_syncing": True})
 
     def members(self, list_id: str, **filters: Any) -> Iterator[dict]:
-        fields = "members.email_address,members.status,members.timestamp_opt,members.tags,members.merge_fields,total_items"
+        fields = ["members.email_address", "members.status", "members.timestamp_opt", "members.tags", "members.merge_fields", "total_items"]
         return self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
                            list_id=list_id, fields=fields, **filters)
 

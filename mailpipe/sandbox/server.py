@@ -76,80 +76,80 @@ def _create_list(store, params, query, body):
     return 200, store.create_list(body)
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)")
 def _get_list(store, params, query, body):
     return 200, store.get_list(params["list_id"])
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)/members")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)/members")
 def _members(store, params, query, body):
     return 200, store.list_members(params["list_id"], query)
 
 
-@route("PUT", r"/lists/(?P<list_id>\w+)/members/(?P<hash>\w+)")
+@route("PUT", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
 def _upsert_member(store, params, query, body):
     return 200, store.upsert_member(params["list_id"], params["hash"], body)
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)/members/(?P<hash>\w+)")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
 def _get_member(store, params, query, body):
     return 200, store.get_member(params["list_id"], params["hash"])
 
 
-@route("PATCH", r"/lists/(?P<list_id>\w+)/members/(?P<hash>\w+)")
+@route("PATCH", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
 def _patch_member(store, params, query, body):
     return 200, store.patch_member(params["list_id"], params["hash"], body)
 
 
-@route("DELETE", r"/lists/(?P<list_id>\w+)/members/(?P<hash>\w+)")
+@route("DELETE", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
 def _archive_member(store, params, query, body):
     store.archive_member(params["list_id"], params["hash"])
     return 204, None
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)/members/(?P<hash>\w+)/tags")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)/tags")
 def _member_tags(store, params, query, body):
     return 200, store.member_tags(params["list_id"], params["hash"])
 
 
-@route("POST", r"/lists/(?P<list_id>\w+)/members/(?P<hash>\w+)/tags")
+@route("POST", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)/tags")
 def _set_member_tags(store, params, query, body):
     store.set_member_tags(params["list_id"], params["hash"], body)
     return 204, None
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)/segments")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)/segments")
 def _segments(store, params, query, body):
     return 200, store.list_segments(params["list_id"], query)
 
 
-@route("POST", r"/lists/(?P<list_id>\w+)/segments")
+@route("POST", r"/lists/(?P<list_id>[\w-]+)/segments")
 def _create_segment(store, params, query, body):
     return 200, store.create_segment(params["list_id"], body)
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)/segments/(?P<segment_id>\w+)")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
 def _get_segment(store, params, query, body):
     return 200, store.get_segment(params["list_id"], params["segment_id"])
 
 
-@route("PATCH", r"/lists/(?P<list_id>\w+)/segments/(?P<segment_id>\w+)")
+@route("PATCH", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
 def _update_segment(store, params, query, body):
     return 200, store.update_segment(params["list_id"], params["segment_id"], body)
 
 
-@route("DELETE", r"/lists/(?P<list_id>\w+)/segments/(?P<segment_id>\w+)")
+@route("DELETE", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
 def _delete_segment(store, params, query, body):
     store.delete_segment(params["list_id"], params["segment_id"])
     return 204, None
 
 
-@route("POST", r"/lists/(?P<list_id>\w+)/segments/(?P<segment_id>\w+)")
+@route("POST", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
 def _batch_segment(store, params, query, body):
     return 200, store.batch_segment_members(params["list_id"], params["segment_id"], body)
 
 
-@route("GET", r"/lists/(?P<list_id>\w+)/segments/(?P<segment_id>\w+)/members")
+@route("GET", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)/members")
 def _segment_members(store, params, query, body):
     return 200, store.segment_members(params["list_id"], params["segment_id"], query)
 
@@ -174,62 +174,62 @@ def _create_campaign(store, params, query, body):
     return 200, store.create_campaign(body)
 
 
-@route("GET", r"/campaigns/(?P<id>\w+)")
+@route("GET", r"/campaigns/(?P<id>[\w-]+)")
 def _get_campaign(store, params, query, body):
     return 200, store.get_campaign(params["id"])
 
 
-@route("PATCH", r"/campaigns/(?P<id>\w+)")
+@route("PATCH", r"/campaigns/(?P<id>[\w-]+)")
 def _update_campaign(store, params, query, body):
     return 200, store.update_campaign(params["id"], body)
 
 
-@route("DELETE", r"/campaigns/(?P<id>\w+)")
+@route("DELETE", r"/campaigns/(?P<id>[\w-]+)")
 def _delete_campaign(store, params, query, body):
     store.delete_campaign(params["id"])
     return 204, None
 
 
-@route("GET", r"/campaigns/(?P<id>\w+)/content")
+@route("GET", r"/campaigns/(?P<id>[\w-]+)/content")
 def _get_content(store, params, query, body):
     return 200, store.get_content(params["id"])
 
 
-@route("PUT", r"/campaigns/(?P<id>\w+)/content")
+@route("PUT", r"/campaigns/(?P<id>[\w-]+)/content")
 def _set_content(store, params, query, body):
     return 200, store.set_content(params["id"], body)
 
 
-@route("GET", r"/campaigns/(?P<id>\w+)/send-checklist")
+@route("GET", r"/campaigns/(?P<id>[\w-]+)/send-checklist")
 def _checklist(store, params, query, body):
     return 200, store.checklist(params["id"])
 
 
-@route("POST", r"/campaigns/(?P<id>\w+)/actions/schedule")
+@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/schedule")
 def _schedule(store, params, query, body):
     store.schedule(params["id"], body)
     return 204, None
 
 
-@route("POST", r"/campaigns/(?P<id>\w+)/actions/unschedule")
+@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/unschedule")
 def _unschedule(store, params, query, body):
     store.unschedule(params["id"])
     return 204, None
 
 
-@route("POST", r"/campaigns/(?P<id>\w+)/actions/send")
+@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/send")
 def _send(store, params, query, body):
     store.send_now(params["id"])
     return 204, None
 
 
-@route("POST", r"/campaigns/(?P<id>\w+)/actions/test")
+@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/test")
 def _test(store, params, query, body):
     store.send_test(params["id"], body)
     return 204, None
 
 
-@route("GET", r"/reports/(?P<id>\w+)")
+@route("GET", r"/reports/(?P<id>[\w-]+)")
 def _report(store, params, query, body):
     return 200, store.report(params["id"])
 

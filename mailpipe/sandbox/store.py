@@ -73,7 +73,13 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
         self._lock = threading.RLock()
+
+    @property
+    def instance(self) -> str:
+        """Identifies this sandbox's data: a new file is a new account as far as push state goes."""
+        return self._db.execute("SELECT value FROM meta WHERE key='instance'").fetchone()["value"]
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,134 @@
+"""Campaign definitions (`campaigns/*.yaml`): who gets which email when, validated where they enter."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from mailpipe.config import SiteConfig
+from mailpipe.errors import InputError, Problem
+from mailpipe.yamlfile import LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema, validate
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@schema
+class DripStep:
+    content: Slug
+    delay_days: Annotated[int, Field(ge=1, le=365)]
+
+
+@schema
+class DripFile:
+    name: NonEmpty
+    kind: Literal["drip"]
+    audience: NonEmpty
+    send_time: LocalTime
+    steps: Annotated[list[DripStep], Field(min_length=1)]
+    timezone: TimeZoneName | None = None
+
+
+@schema
+class MonthlyRule:
+    weekday: Literal[WEEKDAYS]
+    nth: Annotated[int, Field(ge=1, le=4)]
+    time: LocalTime
+
+
+@schema
+class MonthlyFile:
+    name: NonEmpty
+    kind: Literal["monthly"]
+    audience: NonEmpty
+    schedule: MonthlyRule
+    content: Literal["specials", "newsletter"]
+    timezone: TimeZoneName | None = None
+
+
+@dataclass(frozen=True)
+class Drip:
+    """An education drip: step k goes to a lead `delay_days` after they joined, at the local send time."""
+
+    slug: str
+    name: str
+    audience: str
+    send_time: str
+    timezone: str
+    steps: tuple[DripStep, ...]
+    source: Path
+
+
+@dataclass(frozen=True)
+class Monthly:
+    """A monthly email (the month's specials, or the newsletter wrapping them) on a rule like 'first Tuesday'."""
+
+    slug: str
+    name: str
+    audience: str
+    rule: MonthlyRule
+    content: str
+    timezone: str
+    source: Path
+
+    def content_id(self, month: str) -> str:
+        return f"{self.content}-{month}"
+
+
+Campaign = Drip | Monthly
+
+
+def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -> list[Campaign]:
+    """Every campaign file, checked against the config's audiences and the emails that exist."""
+    problems: list[Problem] = []
+    campaigns: list[Campaign] = []
+    for file in sorted(campaigns_dir.glob("*.yaml")):
+        try:
+            doc = parse_yaml(read_text(file), file)
+        except InputError as err:
+            problems += err.problems
+            continue
+        kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+        if kind not in ("drip", "monthly"):
+            problems.append(Problem(file, doc.line_of(("kind",)), "kind", f"expected drip or monthly, got {kind!r}"))
+            continue
+        parsed, found = validate(DripFile if kind == "drip" else MonthlyFile, doc, "a campaign")
+        problems += found
+        if parsed:
+            found = _cross_checks(parsed, doc, site, email_ids)
+            problems += found
+            if not found:
+                campaigns.append(_campaign(parsed, file, site))
+    if problems:
+        raise InputError(problems)
+    return campaigns
+
+
+def _cross_checks(parsed: DripFile | MonthlyFile, doc: YamlDocument, site: SiteConfig, email_ids: set[str]) -> list[Problem]:
+    found = []
+    if parsed.audience not in site.audiences:
+        found.append(Problem(doc.file, doc.line_of(("audience",)), "audience",
+                             f"unknown audience {parsed.audience!r}; expected one of: {', '.join(sorted(site.audiences))} (see mailpipe.yaml)"))
+    if isinstance(parsed, DripFile):
+        previous = 0
+        for index, step in enumerate(parsed.steps):
+            loc = ("steps", index)
+            if step.content not in email_ids:
+                found.append(Problem(doc.file, doc.line_of((*loc, "content")), field_name((*loc, "content")),
+                                     f"no article has id {step.content!r}"))
+            if step.delay_days <= previous:
+                found.append(Problem(doc.file, doc.line_of((*loc, "delay_days")), field_name((*loc, "delay_days")),
+                                     f"each step must come later than the one before (after day {previous})"))
+            previous = step.delay_days
+        contents = [s.content for s in parsed.steps]
+        if len(set(contents)) != len(contents):
+            found.append(Problem(doc.file, doc.line_of(("steps",)), "steps", "an article may be sent only once in a drip"))
+    return found
+
+
+def _campaign(parsed: DripFile | MonthlyFile, file: Path, site: SiteConfig) -> Campaign:
+    timezone = parsed.timezone or site.timezone
+    if isinstance(parsed, DripFile):
+        return Drip(file.stem, parsed.name, parsed.audience, parsed.send_time, timezone, tuple(parsed.steps), file)
+    return Monthly(file.stem, parsed.name, parsed.audience, parsed.schedule, parsed.content, timezone, file)

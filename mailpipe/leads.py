@@ -1,0 +1,81 @@
+"""Import leads (or patients) from a CSV file into an audience, with its tag.
+
+Columns: email, first_name, last_name (optional), joined (ISO date and time; empty: now), consent.
+A row without consent, or with an invalid email or time, is reported with its line and skipped.
+Upserts are keyed by the email's hash, so importing the same file twice changes nothing.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailpipe.config import Audience
+from mailpipe.errors import InputError, Problem
+from mailpipe.mailchimp import Mailchimp
+from mailpipe.yamlfile import read_text
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+YES = {"yes", "y", "true", "1", "x"}
+REQUIRED = ("email", "consent")
+
+
+@dataclass(frozen=True)
+class Lead:
+    line: int
+    email: str
+    first_name: str
+    last_name: str
+    joined: dt.datetime | None
+
+
+def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
+    """The valid rows, and a problem for each row that must be skipped."""
+    text = read_text(file)
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InputError([Problem(file, 1, ", ".join(missing), f"the header must name the columns {', '.join(REQUIRED)} "
+                                  "(and may name first_name, last_name, joined)")])
+    zone = zoneinfo.ZoneInfo(timezone)
+    leads, problems, seen = [], [], set()
+    for row in reader:
+        line = reader.line_num
+        values = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        email = values.get("email", "")
+        if not EMAIL.match(email):
+            problems.append(Problem(file, line, "email", f"{email!r} is not a valid email address; row skipped"))
+            continue
+        if values.get("consent", "").lower() not in YES:
+            problems.append(Problem(file, line, "consent", f"{email} has not consented to email (consent must be yes); row skipped"))
+            continue
+        joined = None
+        if values.get("joined"):
+            try:
+                joined = dt.datetime.fromisoformat(values["joined"])
+            except ValueError:
+                problems.append(Problem(file, line, "joined", f"{values['joined']!r} is not a date and time like 2024-05-01T09:15; row skipped"))
+                continue
+            joined = joined if joined.tzinfo else joined.replace(tzinfo=zone)
+        if email.lower() in seen:
+            problems.append(Problem(file, line, "email", f"{email} appears twice; this row skipped"))
+            continue
+        seen.add(email.lower())
+        leads.append(Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), joined))
+    return leads, problems
+
+
+def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime) -> int:
+    """Upsert each lead (new ones subscribed, never re-subscribing anyone) and tag them; returns how many."""
+    for lead in leads:
+        body = {"status_if_new": "subscribed", "merge_fields": {"FNAME": lead.first_name, "LNAME": lead.last_name},
+                "timestamp_opt": (lead.joined or now).astimezone(dt.timezone.utc).isoformat()}
+        mailchimp.upsert_member(audience.list_id, lead.email, body)
+        if audience.tag:
+            mailchimp.set_tags(audience.list_id, lead.email, active=[audience.tag])
+    return len(leads)

@@ -1,0 +1,126 @@
+"""Time rules for sending: local send times to UTC quarter hours, monthly rules, and the plan.
+
+Time is always a parameter here: nothing reads the clock, so the plan and the drip guarantees
+are tested by moving `now`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from mailpipe.campaigns import WEEKDAYS, Campaign, Drip, Monthly
+from mailpipe.content import ContentSet
+from mailpipe.errors import InputError, Problem
+
+UTC = dt.timezone.utc
+QUARTER = dt.timedelta(minutes=15)
+SCHEDULE_MARGIN = dt.timedelta(minutes=15)  # Mailchimp wants a schedule time comfortably in the future
+
+
+def local_to_utc(day: dt.date, hh_mm: str, timezone: str) -> dt.datetime:
+    """The UTC instant of a local wall-clock time (right across daylight-saving changes)."""
+    hour, minute = map(int, hh_mm.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute), zoneinfo.ZoneInfo(timezone)).astimezone(UTC)
+
+
+def next_quarter_hour(moment: dt.datetime) -> dt.datetime:
+    """The first quarter hour (:00, :15, :30, :45 UTC) at or after `moment`."""
+    moment = moment.astimezone(UTC)
+    floored = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+    return floored if floored == moment else floored + QUARTER
+
+
+def schedule_time(wanted: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When to schedule: the wanted quarter hour, or, when that is too close or past, the earliest one Mailchimp accepts."""
+    return max(next_quarter_hour(wanted), next_quarter_hour(now + SCHEDULE_MARGIN))
+
+
+def local_date(moment: dt.datetime, timezone: str) -> dt.date:
+    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
+def nth_weekday(year: int, month: int, weekday: str, nth: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    offset = (WEEKDAYS.index(weekday) - first.weekday()) % 7
+    return first + dt.timedelta(days=offset + 7 * (nth - 1))
+
+
+def months_between(start: dt.date, end: dt.date) -> list[str]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+@dataclass(frozen=True)
+class PlannedSend:
+    """One send of the calendar: what goes to whom, when (local and UTC)."""
+
+    key: str  # stable: also the Mailchimp campaign title
+    campaign: str
+    audience: str
+    segment: str
+    email_id: str
+    local_time: dt.datetime
+    utc_time: dt.datetime
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "campaign": self.campaign, "audience": self.audience, "segment": self.segment,
+                "email": self.email_id, "local_time": self.local_time.isoformat(), "utc_time": self.utc_time.isoformat()}
+
+
+def drip_key(drip: Drip, content: str, day: dt.date) -> str:
+    return f"drip/{drip.slug}/{content}/{day.isoformat()}"
+
+
+def monthly_key(monthly: Monthly, month: str) -> str:
+    return f"monthly/{monthly.slug}/{month}"
+
+
+def monthly_send(monthly: Monthly, month: str) -> dt.datetime:
+    year, number = map(int, month.split("-"))
+    return local_to_utc(nth_weekday(year, number, monthly.rule.weekday, monthly.rule.nth), monthly.rule.time, monthly.timezone)
+
+
+def monthly_problems(monthly: Monthly, month: str, content: ContentSet, email_ids: set[str]) -> list[Problem]:
+    """A month without its special, or a special that has expired by its send date, is an error."""
+    send_day = local_date(monthly_send(monthly, month), monthly.timezone)
+    special = next((s for s in content.specials if s.front.month == month), None)
+    if special is None or monthly.content_id(month) not in email_ids:
+        return [Problem(monthly.source, 1, "content", f"no {monthly.content} for {month}: write content/specials/{month}.md "
+                        f"(it is due on {send_day})")]
+    if special.front.valid_until < send_day:
+        return [Problem(special.source, 1, "valid_until", f"the {month} special ends {special.front.valid_until}, before it is "
+                        f"sent on {send_day} ({monthly.name})")]
+    return []
+
+
+def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], start: dt.date, days: int) -> list[PlannedSend]:
+    """The calendar of sends for `days` days from `start` (local dates), in time order."""
+    end = start + dt.timedelta(days=days - 1)
+    sends: list[PlannedSend] = []
+    problems: list[Problem] = []
+    for campaign in campaigns:
+        zone = zoneinfo.ZoneInfo(campaign.timezone)
+        if isinstance(campaign, Drip):
+            for offset in range(days):
+                day = start + dt.timedelta(days=offset)
+                utc = local_to_utc(day, campaign.send_time, campaign.timezone)
+                for step in campaign.steps:
+                    joined = day - dt.timedelta(days=step.delay_days)
+                    sends.append(PlannedSend(drip_key(campaign, step.content, day), campaign.name, campaign.audience,
+                                             f"leads who joined on {joined} ({campaign.timezone}) or earlier and are due, not yet sent it",
+                                             step.content, utc.astimezone(zone), utc))
+        else:
+            for month in months_between(start, end):
+                utc = monthly_send(campaign, month)
+                if not start <= local_date(utc, campaign.timezone) <= end:
+                    continue
+                problems += monthly_problems(campaign, month, content, email_ids)
+                sends.append(PlannedSend(monthly_key(campaign, month), campaign.name, campaign.audience,
+                                         "every subscribed member of the audience", campaign.content_id(month), utc.astimezone(zone), utc))
+    if problems:
+        raise InputError(problems)
+    return sorted(sends, key=lambda s: (s.utc_time, s.key))

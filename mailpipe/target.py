@@ -1,0 +1,67 @@
+"""Which Mailchimp a command talks to: the real account (MAILCHIMP_API_KEY) or the embedded sandbox.
+
+With no key, mailpipe starts its sandbox in-process on a free loopback port and talks to it over
+HTTP exactly as it talks to Mailchimp; the sandbox's audiences are made from mailpipe.yaml.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from mailpipe.config import SiteConfig
+from mailpipe.mailchimp import Connection, Mailchimp
+from mailpipe.state import State
+
+SANDBOX_KEY = "sandbox-us0"  # the sandbox accepts any key
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass
+class Target:
+    mailchimp: Mailchimp
+    endpoint: str
+    is_test: bool  # the embedded sandbox, or a server on this machine: example content is allowed
+    state_path: Path
+    sandbox_store: object | None = None
+
+    def open_state(self) -> "State":
+        return State(self.state_path, self.endpoint, forget_other=self.sandbox_store is not None)  # the embedded sandbox's store (its clock), when that is the target
+
+    def now(self) -> dt.datetime:
+        """The sandbox's clock when talking to the embedded sandbox, else the real time."""
+        if self.sandbox_store is not None:
+            return self.sandbox_store.now()
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def sandbox_list_body(site: SiteConfig) -> dict:
+    """An audience as the clinic's real one would be set up: its postal address feeds *|LIST:ADDRESSLINE|*."""
+    return {"name": site.clinic.name, "permission_reminder": f"You asked {site.clinic.name} to keep in touch.",
+            "contact": {"company": site.clinic.name, "address1": site.clinic.postal_address, "city": "Agoura Hills",
+                        "state": "CA", "zip": "91301", "country": "US", "phone": site.clinic.phone},
+            "campaign_defaults": {"from_name": site.sender.from_name, "from_email": site.sender.reply_to, "subject": "", "language": "en"}}
+
+
+@contextlib.contextmanager
+def connect(root: Path, site: SiteConfig, environ: dict[str, str] | None = None, sandbox_db: Path | None = None) -> Iterator[Target]:
+    """Yield the target for this run; the embedded sandbox (if used) stops when the block ends."""
+    environ = os.environ if environ is None else environ
+    connection = Connection.from_environment(environ)
+    state_path = root / site.mailchimp.state_path
+    if connection is not None:
+        is_test = urlsplit(connection.base_url).hostname in LOOPBACK
+        yield Target(Mailchimp(connection), connection.base_url, is_test, state_path)
+        return
+    from mailpipe.sandbox.server import RunningSandbox
+
+    with RunningSandbox(sandbox_db or root / site.mailchimp.sandbox_path) as sandbox:
+        for list_id in sorted({a.list_id for a in site.audiences.values()}):
+            if not any(entry["id"] == list_id for entry in sandbox.store.lists()["lists"]):
+                sandbox.store.create_list(sandbox_list_body(site), list_id=list_id)
+        sandbox_state = state_path.with_name(f"{state_path.stem}-sandbox{state_path.suffix}")
+        yield Target(Mailchimp(Connection(SANDBOX_KEY, sandbox.url)), f"sandbox {sandbox.store.instance}", True, sandbox_state, sandbox.store)

@@ -221,8 +221,11 @@ class Pusher:
         if previous is None:
             return True
         earlier = known.get(given.get(previous, ""))
-        return bool(earlier and earlier.status in ("schedule", "sent") and earlier.scheduled_utc
-                    and _time(earlier.scheduled_utc) < sends_at)
+        if earlier is None:
+            return False
+        if earlier.status == "sent":  # went out before now, so before anything scheduled now
+            return True
+        return earlier.status == "schedule" and bool(earlier.scheduled_utc) and _time(earlier.scheduled_utc) < sends_at
 
     # -- the monthly email ------------------------------------------------------------------------
     def _push_monthly(self, monthly: Monthly, now: dt.datetime, known: dict[str, PushedCampaign]) -> None:

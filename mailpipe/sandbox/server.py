@@ -409,6 +409,13 @@ class SandboxServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/3.0"
 
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up (killed, timed out) is normal here; anything else is still shown."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 class RunningSandbox:
     """A sandbox serving from a background thread: `with RunningSandbox(path) as sandbox: sandbox.url`."""

@@ -93,23 +93,24 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
         if kind not in ("drip", "monthly"):
             problems.append(Problem(file, doc.line_of(("kind",)), "kind", f"expected drip or monthly, got {kind!r}"))
             continue
+        audience = doc.data.get("audience")
+        if isinstance(audience, str) and audience not in site.audiences:
+            problems.append(Problem(file, doc.line_of(("audience",)), "audience",
+                                    f"unknown audience {audience!r}; expected one of: {', '.join(sorted(site.audiences))} (see mailpipe.yaml)"))
         parsed, found = validate(DripFile if kind == "drip" else MonthlyFile, doc, "a campaign")
         problems += found
         if parsed:
-            found = _cross_checks(parsed, doc, site, email_ids)
+            found = _step_problems(parsed, doc, email_ids)
             problems += found
-            if not found:
+            if not found and parsed.audience in site.audiences:
                 campaigns.append(_campaign(parsed, file, site))
     if problems:
         raise InputError(problems)
     return campaigns
 
 
-def _cross_checks(parsed: DripFile | MonthlyFile, doc: YamlDocument, site: SiteConfig, email_ids: set[str]) -> list[Problem]:
-    found = []
-    if parsed.audience not in site.audiences:
-        found.append(Problem(doc.file, doc.line_of(("audience",)), "audience",
-                             f"unknown audience {parsed.audience!r}; expected one of: {', '.join(sorted(site.audiences))} (see mailpipe.yaml)"))
+def _step_problems(parsed: DripFile | MonthlyFile, doc: YamlDocument, email_ids: set[str]) -> list[Problem]:
+    found: list[Problem] = []
     if isinstance(parsed, DripFile):
         previous = 0
         for index, step in enumerate(parsed.steps):

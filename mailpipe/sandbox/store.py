@@ -224,9 +224,11 @@ class Store:
         if status not in MEMBER_STATUSES:
             raise invalid(f"status {status!r} is not one of {', '.join(sorted(MEMBER_STATUSES))}.", "status")
         opt = iso(parse_time(body["timestamp_opt"], "timestamp_opt")) if body.get("timestamp_opt") else row["timestamp_opt"]
-        merge_fields = _merge_fields(body, json.loads(row["merge_fields"]))
+        merge_fields = json.dumps(_merge_fields(body, json.loads(row["merge_fields"])))
+        if (status, merge_fields, opt) == (row["status"], row["merge_fields"], row["timestamp_opt"]):
+            return  # nothing changed, so neither does last_changed
         db.execute("UPDATE members SET status=?, merge_fields=?, timestamp_opt=?, last_changed=? WHERE list_id=? AND hash=?",
-                   (status, json.dumps(merge_fields), opt, now, row["list_id"], row["hash"]))
+                   (status, merge_fields, opt, now, row["list_id"], row["hash"]))
 
     def archive_member(self, list_id: str, member_hash: str) -> None:
         with self.transaction() as db:

@@ -19,6 +19,7 @@ test: $(STAMP) chromium node-mjml
 
 bench: $(STAMP) node-mjml
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/plan_push.py
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }

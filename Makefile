@@ -12,6 +12,8 @@ NODE_MJML := .node/node_modules/mjml/package.json
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
+	$(BIN)/mailpipe check > build/check-report.txt || { cat build/check-report.txt; exit 1; }
+	@tail -n 1 build/check-report.txt
 	$(BIN)/mailpipe demo
 
 test: $(STAMP) chromium node-mjml
@@ -20,6 +22,7 @@ test: $(STAMP) chromium node-mjml
 bench: $(STAMP) node-mjml
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/plan_push.py
+	$(BIN)/python bench/check.py
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }

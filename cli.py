@@ -56,8 +56,11 @@ def main(ctx: click.Context, root: Path) -> None:
 @_fails_cleanly
 def build(project: Project, out_dir: Path | None) -> None:
     """Render every email to NAME.html, NAME.txt and manifest.json."""
+    from mailpipe.checks import ERROR, run_checks
+
     rendered = render_project(project)
     result = write_build(rendered.emails, out_dir or project.build_dir)
+    findings = {e.id: run_checks(e, rendered.site) for e in rendered.emails}
     table = Table(title=f"{len(rendered.emails)} emails in {result.out_dir}")
     table.add_column("email", no_wrap=True)
     table.add_column("kind")
@@ -65,9 +68,13 @@ def build(project: Project, out_dir: Path | None) -> None:
     table.add_column("HTML", justify="right", no_wrap=True)
     table.add_column("text", justify="right", no_wrap=True)
     table.add_column("files")
+    table.add_column("errors", justify="right")
+    table.add_column("warnings", justify="right")
     for email in rendered.emails:
+        errors = sum(1 for f in findings[email.id] if f.severity == ERROR)
         table.add_row(email.id, email.kind, email.subject, f"{email.html_bytes / 1024:.1f} KB",
-                      f"{email.text_bytes / 1024:.1f} KB", "written" if result.changed(email) else "unchanged")
+                      f"{email.text_bytes / 1024:.1f} KB", "written" if result.changed(email) else "unchanged",
+                      f"[red]{errors}[/]" if errors else "0", str(len(findings[email.id]) - errors))
     console = _console()
     console.print(table)
     if result.removed:
@@ -155,8 +162,70 @@ def push(project: Project, dry_run: bool, now_text: str | None) -> None:
 
 
 def _refusals(rendered) -> dict[str, str]:
-    """Emails push must not send (filled in by the checks, when they exist)."""
-    return {}
+    """Emails push must not send: those with check errors."""
+    from mailpipe.checks import ERROR, run_checks
+
+    refused = {}
+    for email in rendered.emails:
+        errors = sorted({f.rule for f in run_checks(email, rendered.site) if f.severity == ERROR})
+        if errors:
+            refused[email.id] = f"{email.id} fails checks: {', '.join(errors)} (see `mailpipe check {email.id}`)"
+    return refused
+
+
+@main.command()
+@click.argument("content_ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="A stable machine-readable report.")
+@click.option("--online", is_flag=True, help="Also request every link and image once.")
+@click.option("--list-rules", is_flag=True, help="List every rule with its id, severity and why.")
+@click.pass_obj
+@_fails_cleanly
+def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool) -> None:
+    """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
+    import json
+
+    from mailpipe.checks import ERROR, all_rules, run_checks
+    from mailpipe.checks.compat import client_scores
+    from mailpipe.checks import Context
+
+    if list_rules:
+        table = Table(title="rules")
+        for column in ("id", "severity", "family", "why"):
+            table.add_column(column, no_wrap=column != "why")
+        for current in sorted(all_rules(), key=lambda r: (r.family, r.id)):
+            table.add_row(current.id, current.severity, current.family, current.why)
+        _console().print(table)
+        return
+    rendered = render_project(project)
+    known = {e.id for e in rendered.emails}
+    unknown = [c for c in content_ids if c not in known]
+    if unknown:
+        raise MailpipeError(f"no email has id {', '.join(unknown)}; expected one of: {', '.join(sorted(known))}")
+    emails = [e for e in rendered.emails if not content_ids or e.id in content_ids]
+    report = []
+    for email in emails:
+        findings = sorted(run_checks(email, rendered.site, online), key=lambda f: (f.severity != ERROR, f.rule, f.message))
+        report.append({"id": email.id, "subject": email.subject,
+                       "errors": sum(1 for f in findings if f.severity == ERROR),
+                       "warnings": sum(1 for f in findings if f.severity != ERROR),
+                       "client_scores": client_scores(Context(email, rendered.site)),
+                       "findings": [f.as_json() for f in findings]})
+    errors = sum(entry["errors"] for entry in report)
+    if as_json:
+        click.echo(json.dumps({"errors": errors, "warnings": sum(e["warnings"] for e in report), "emails": report}, indent=2, sort_keys=True))
+    else:
+        console = _console()
+        for entry in report:
+            table = Table(title=f"{entry['id']}: {entry['errors']} errors, {entry['warnings']} warnings", title_justify="left")
+            for column in ("severity", "rule", "what", "fix"):
+                table.add_column(column, no_wrap=column in ("severity", "rule"))
+            for finding in entry["findings"]:
+                colour = "red" if finding["severity"] == ERROR else "yellow"
+                table.add_row(f"[{colour}]{finding['severity']}[/]", finding["rule"], finding["message"], finding["fix"])
+            console.print(table)
+        console.print(f"{len(report)} emails checked: {errors} errors, {sum(e['warnings'] for e in report)} warnings")
+    if errors:
+        sys.exit(1)
 
 
 @main.command("send-test")

@@ -239,3 +239,20 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     assert "push to sandbox" in result.stdout and "drip/migraine-education/what-causes-migraine/2024-05-01" in result.stdout
     assert "scheduled" in result.stdout and "API calls" in result.stdout
     assert run_cli(project, "push").stdout.count("scheduled") == 0
+
+
+def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "A guaranteed cure. Thank you for")
+    store = Store(project / "var/sandbox.sqlite3")
+    store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
+    store.close()
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
+    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    result = run_cli(project, "push")
+    assert result.exit_code == 1
+    assert "refused" in result.stdout and "what-causes-migraine fails checks: CLAIM-NO-CURE" in result.stdout
+    store = Store(project / "var/sandbox.sqlite3")
+    assert store.list_campaigns({})["total_items"] == 0
+    store.close()

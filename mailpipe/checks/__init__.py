@@ -1,0 +1,258 @@
+"""The rules a clinic's email must pass before it may be scheduled (see shared email-rules.md).
+
+Each rule has a stable id, a severity, and a line of why; it looks at one rendered email through
+a `Context` (the parsed HTML, the visible text, the plain text, the front matter) and reports
+`Finding`s that name the email, the offending text or element, and how to fix it. A rule module
+per family: compliance (CAN-SPAM, Mailchimp), rendering (size, structure, images, accessibility,
+plain text), links, compatibility (caniemail), healthcare (Botox, claims, HIPAA, specials), spam.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Callable, Iterable, Iterator
+
+import lxml.html
+import tinycss2
+from lxml import etree
+
+from mailpipe.config import SiteConfig
+from mailpipe.render import RenderedEmail
+
+ERROR, WARNING = "error", "warning"
+GMAIL_CLIP = 102 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    email: str
+    message: str  # what is wrong, quoting the offending text or element
+    fix: str
+
+    def as_json(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "email": self.email, "message": self.message, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a rule function yields: the finding without the rule and email it belongs to."""
+
+    message: str
+    fix: str
+    severity: str | None = None  # None: the rule's own severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    family: str
+    why: str
+    check: Callable[["Context"], Iterable[Problem]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: str, why: str):
+    """Register a check function as a rule; its module is its family."""
+
+    def register(function: Callable[["Context"], Iterable[Problem]]):
+        RULES[rule_id] = Rule(rule_id, severity, function.__module__.rsplit(".", 1)[-1], why, function)
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class Style:
+    """What an element inherits that the checks care about (from inline styles and attributes)."""
+
+    color: str = "#000000"
+    background: str = "#ffffff"
+    font_px: float = 16.0
+    bold: bool = False
+    hidden: bool = False  # display:none, visibility:hidden, opacity:0 or collapsed: hides all inside
+
+    @property
+    def invisible(self) -> bool:
+        """The element's own text cannot be seen (hidden, or font-size 0, which children may override)."""
+        return self.hidden or self.font_px == 0
+
+
+class Context:
+    """One email, parsed once, with the views the rules share."""
+
+    def __init__(self, email: RenderedEmail, site: SiteConfig, online: bool = False):
+        self.email, self.site, self.online = email, site, online
+        self.html = email.html
+        self.text = email.text
+        try:
+            self.tree = lxml.html.document_fromstring(_CONTROL.sub("", self.html) or "<html></html>")
+        except (etree.ParserError, ValueError):
+            self.tree = lxml.html.document_fromstring("<html><body></body></html>")
+            self.unparsable = True
+        else:
+            self.unparsable = False
+
+    @property
+    def is_promo(self) -> bool:
+        return self.email.kind in ("special", "newsletter")
+
+    @cached_property
+    def body(self):
+        return self.tree.find("body") if self.tree.find("body") is not None else self.tree
+
+    @cached_property
+    def styled(self) -> list[tuple[etree._Element, Style]]:
+        """Every element of the body with the style it inherits, in document order."""
+        out: list[tuple[etree._Element, Style]] = []
+        stack = [(self.body, Style())]
+        while stack:
+            element, inherited = stack.pop()
+            if not isinstance(element.tag, str):
+                continue
+            style = _apply(inherited, element)
+            out.append((element, style))
+            stack.extend((child, style) for child in reversed(element))
+        return out
+
+    @cached_property
+    def visible_text(self) -> str:
+        return " ".join(" ".join(_own_text(el)) for el, style in self.styled if not style.invisible and el.tag not in ("style", "script"))
+
+    @cached_property
+    def links(self) -> list[tuple[etree._Element, str, str]]:
+        return [(a, a.get("href", ""), " ".join(a.text_content().split())) for a in self.body.iter("a")]
+
+    @cached_property
+    def images(self) -> list[etree._Element]:
+        return list(self.body.iter("img"))
+
+    @cached_property
+    def style_blocks(self) -> str:
+        return "\n".join(s.text or "" for s in self.tree.iter("style"))
+
+
+def _own_text(element: etree._Element) -> list[str]:
+    parts = [element.text or ""]
+    parts += [child.tail or "" for child in element if child.tail]
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+@lru_cache(maxsize=4096)
+def declarations(style: str) -> dict[str, str]:
+    """An inline style attribute's declarations, lower-cased names (parsed with tinycss2)."""
+    found = {}
+    for item in tinycss2.parse_blocks_contents(style, skip_comments=True, skip_whitespace=True):
+        if item.type == "declaration":
+            found[item.lower_name] = tinycss2.serialize(item.value).strip()
+    return found
+
+
+def _apply(inherited: Style, element: etree._Element) -> Style:
+    style = element.get("style")
+    color, background, size, bold, hidden = inherited.color, inherited.background, inherited.font_px, inherited.bold, inherited.hidden
+    if element.get("bgcolor"):
+        background = element.get("bgcolor")
+    if element.tag in ("strong", "b", "h1", "h2", "h3", "th"):
+        bold = True
+    if element.tag in ("h1", "h2"):
+        size = max(size, 20.0)
+    if style:
+        values = declarations(style)
+        color = values.get("color", color)
+        for name in ("background-color", "background"):
+            if name in values and parse_colour(values[name].split()[0] if values[name] else ""):
+                background = values[name].split()[0]
+        if "font-size" in values:
+            size = _px(values["font-size"], size)
+        if values.get("font-weight", "") in ("bold", "700", "800", "900"):
+            bold = True
+        collapsed = values.get("max-height", "") in ("0", "0px") and values.get("overflow") == "hidden"
+        if values.get("display", "").startswith("none") or values.get("visibility") == "hidden" or collapsed \
+                or values.get("opacity", "") in ("0", "0.0"):
+            hidden = True
+    return Style(color, background, size, bold, hidden)
+
+
+def _px(value: str, default: float) -> float:
+    match = re.match(r"^\s*([\d.]+)\s*(px|pt)?\s*$", value or "")
+    if not match:
+        return default
+    number = float(match.group(1))
+    return number * 4 / 3 if match.group(2) == "pt" else number
+
+
+_NAMED = {"white": "#ffffff", "black": "#000000", "red": "#ff0000", "blue": "#0000ff", "gray": "#808080", "grey": "#808080",
+          "green": "#008000", "yellow": "#ffff00", "silver": "#c0c0c0", "navy": "#000080", "purple": "#800080"}
+
+
+def parse_colour(value: str) -> tuple[float, float, float] | None:
+    value = (value or "").strip().lower().rstrip(";").replace("!important", "").strip()
+    value = _NAMED.get(value, value)
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        value = "#" + "".join(c * 2 for c in value[1:])
+    if re.fullmatch(r"#[0-9a-f]{6}", value):
+        return tuple(int(value[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    match = re.fullmatch(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(,\s*[\d.]+\s*)?\)", value)
+    if match:
+        return tuple(int(match.group(i)) / 255 for i in (1, 2, 3))
+    return None
+
+
+def contrast(foreground: str, background: str) -> float | None:
+    """WCAG 2.x contrast ratio of two colours, or None if either cannot be read."""
+    fg, bg = parse_colour(foreground), parse_colour(background)
+    if fg is None or bg is None:
+        return None
+
+    def luminance(rgb: tuple[float, float, float]) -> float:
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return f"'{text[:limit]}…'" if len(text) > limit else f"'{text}'"
+
+
+def describe(element: etree._Element) -> str:
+    attributes = " ".join(f'{k}="{v[:40]}"' for k, v in element.attrib.items() if k in ("src", "href", "class", "alt"))
+    return f"<{element.tag}{' ' + attributes if attributes else ''}>"
+
+
+def run_checks(email: RenderedEmail, site: SiteConfig, online: bool = False, rules: Iterable[Rule] | None = None) -> list[Finding]:
+    """Every finding of every rule for one email; a rule that fails on odd input reports it, never crashes."""
+    _load_rule_modules()
+    context = Context(email, site, online)
+    findings = []
+    for current in rules or RULES.values():
+        try:
+            for problem in current.check(context):
+                findings.append(Finding(current.id, problem.severity or current.severity, email.id, problem.message, problem.fix))
+        except Exception as err:  # noqa: BLE001 (a checker bug must not hide the other rules' findings)
+            findings.append(Finding(current.id, WARNING, email.id, f"the rule could not run on this email ({type(err).__name__}: {err})",
+                                    "report this to the mailpipe developers"))
+    return findings
+
+
+def all_rules() -> list[Rule]:
+    _load_rule_modules()
+    return list(RULES.values())
+
+
+def _load_rule_modules() -> None:
+    from mailpipe.checks import compat, compliance, healthcare, links, rendering, spam  # noqa: F401 (registers the rules)
+
+
+def iter_findings(emails: list[RenderedEmail], site: SiteConfig, online: bool = False) -> Iterator[tuple[RenderedEmail, list[Finding]]]:
+    for email in emails:
+        yield email, run_checks(email, site, online)

@@ -1,0 +1,133 @@
+"""Email-client compatibility from the caniemail data, scored the way Mailpit's HTML check does.
+
+Features are found in the HTML (elements, inline CSS properties, <style> at-rules and
+pseudo-classes, image formats); each is looked up per client family and platform at its latest
+tested version. Unlike Mailpit, 'unknown' counts as neither supported nor unsupported, and only the
+latest version of each client counts (not every historical one).
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+
+import tinycss2
+
+from mailpipe.checks import ERROR, WARNING, Context, Problem, declarations, rule
+
+# The clients whose lack of support is worth a warning: most of the clinic's readers use them.
+KEY_CLIENTS = (("gmail", None), ("outlook", "windows"), ("apple-mail", "ios"))
+FORBIDDEN = {"script": "<script>", "form": "<form>", "iframe": "<iframe>", "video": "<video>", "object": "<object>", "embed": "<embed>"}
+HTML_FEATURES = {
+    "html-svg": "svg", "html-form": "form", "html-video": "video", "html-audio": "audio", "html-object": "object",
+    "html-image-maps": "map", "html-picture": "picture", "html-dialog": "dialog", "html-marquee": "marquee",
+    "html-progress": "progress", "html-meter": "meter", "html-base": "base", "html-link": "link", "html-textarea": "textarea",
+    "html-select": "select", "html-semantics": "article|aside|details|figcaption|figure|footer|header|main|mark|nav|section|summary|time",
+}
+IMAGE_FEATURES = {"image-webp": r"\.webp(\?|$)", "image-svg": r"\.svg(\?|$)", "image-avif": r"\.avif(\?|$)", "image-base64": r"^data:image/",
+                  "image-bmp": r"\.bmp(\?|$)", "image-tiff": r"\.tiff?(\?|$)", "image-heif": r"\.hei[fc](\?|$)", "image-ico": r"\.ico(\?|$)"}
+AT_RULES = {"media": "css-at-media", "font-face": "css-at-font-face", "import": "css-at-import", "keyframes": "css-at-keyframes",
+            "supports": "css-at-supports"}
+
+
+@lru_cache(maxsize=1)
+def caniemail() -> dict:
+    return json.loads(resources.files("mailpipe.checks").joinpath("data/caniemail.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _features() -> dict[str, dict]:
+    return {feature["slug"]: feature for feature in caniemail()["data"]}
+
+
+def _version_key(version: str) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.\-]", version)]
+
+
+@lru_cache(maxsize=None)
+def support(slug: str) -> dict[tuple[str, str], str]:
+    """(family, platform) -> 'y' | 'n' | 'a' | 'u' at the latest tested version."""
+    stats = _features()[slug]["stats"]
+    result = {}
+    for family, platforms in stats.items():
+        for platform, versions in platforms.items():
+            latest = max(versions, key=_version_key)
+            result[(family, platform)] = versions[latest].strip()[:1]
+    return result
+
+
+def client_name(family: str, platform: str) -> str:
+    names = caniemail()["nicenames"]
+    return f"{names['family'].get(family, family)} ({names['platform'].get(platform, platform)})"
+
+
+def detected_features(ctx: Context) -> dict[str, int]:
+    """caniemail feature slug -> how many times the email uses it."""
+    known = _features()
+    found: dict[str, int] = {}
+
+    def add(slug: str, count: int = 1) -> None:
+        if slug in known:
+            found[slug] = found.get(slug, 0) + count
+
+    for slug, tags in HTML_FEATURES.items():
+        count = sum(1 for _ in ctx.tree.iter(*tags.split("|")))
+        if count:
+            add(slug, count)
+    anchors = sum(1 for _, href, _ in ctx.links if href.startswith("#"))
+    if anchors:
+        add("html-anchor-links", anchors)
+    if ctx.tree.find(".//style") is not None:
+        add("html-style")
+    for element in ctx.tree.iter():
+        style = element.get("style") if isinstance(element.tag, str) else None
+        if not style:
+            continue
+        for name, value in declarations(style).items():
+            if name == "display" and value.split()[0] in ("flex", "grid", "none"):
+                add(f"css-display-{value.split()[0]}")
+            elif not name.startswith(("mso-", "-")):
+                add(f"css-{name}")
+    for image in ctx.images:
+        for slug, pattern in IMAGE_FEATURES.items():
+            if re.search(pattern, image.get("src", ""), re.IGNORECASE):
+                add(slug)
+    for node in tinycss2.parse_stylesheet(ctx.style_blocks, skip_comments=True, skip_whitespace=True):
+        if node.type == "at-rule" and node.lower_at_keyword in AT_RULES:
+            add(AT_RULES[node.lower_at_keyword])
+            if "prefers-color-scheme" in tinycss2.serialize(node.prelude):
+                add("css-at-media-prefers-color-scheme")
+    for pseudo in set(re.findall(r":(hover|focus|active|visited|checked|has|not|target|first-child|last-child|nth-child)\b", ctx.style_blocks)):
+        add(f"css-pseudo-class-{pseudo}")
+    return found
+
+
+def client_scores(ctx: Context) -> dict[str, float]:
+    """Per client family: the share (%) of the email's features its platforms support (unknowns aside)."""
+    per_family: dict[str, list[int]] = {}
+    for slug in detected_features(ctx):
+        for (family, _), value in support(slug).items():
+            if value in ("y", "a", "n"):
+                per_family.setdefault(family, []).append(1 if value == "y" else 0)
+    return {family: round(100 * sum(marks) / len(marks), 1) for family, marks in sorted(per_family.items())}
+
+
+@rule("HTML-COMPAT-SCORE", WARNING, "caniemail: features that Gmail, Outlook (Windows) or Apple Mail (iOS) lack break the email for many readers.")
+def compatibility(ctx: Context):
+    for tag, name in FORBIDDEN.items():
+        if ctx.tree.find(f".//{tag}") is not None:
+            yield Problem(f"the email contains {name}, which email clients strip or block", f"remove the {name}", ERROR)
+    for link in ctx.tree.iter("link"):
+        if "stylesheet" in (link.get("rel") or ""):
+            yield Problem(f"an external stylesheet {link.get('href', '')!r} is linked", "put styles in the templates", ERROR)
+    for slug, count in sorted(detected_features(ctx).items()):
+        table = support(slug)
+        key_gaps = [client_name(f, p) for (f, p), v in sorted(table.items()) if v == "n" and any(
+            f == family and (platform is None or p == platform) for family, platform in KEY_CLIENTS)]
+        if key_gaps:
+            others = sum(1 for v in table.values() if v == "n") - len(key_gaps)
+            title = _features()[slug]["title"]
+            yield Problem(f"{title} ({slug}, used {count}×) is unsupported in {', '.join(key_gaps)}"
+                          + (f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""),
+                          "check the email in those clients, or use a fallback that they support")

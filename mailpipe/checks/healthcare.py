@@ -1,0 +1,114 @@
+"""Healthcare: Botox naming, indication and safety information, medical claims, HIPAA, specials."""
+from __future__ import annotations
+
+import re
+
+from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule
+from mailpipe.checks.compliance import MERGE_TAG
+
+FULL_NAME = re.compile(r"BOTOX®?\s*\(onabotulinumtoxinA\)")
+OFF_LABEL_MIGRAINE = re.compile(r"\b(treats? (all |any )?migraines?|cures? migraines?|stops? migraine attacks|(any|all) headaches?|"
+                                r"tension headaches?|for (kids|children|teens))\b", re.IGNORECASE)
+BLOCKED_CLAIMS = re.compile(r"\b(cures?|cured|permanent(ly)?|eliminates? (your )?migraines?|guaranteed?|100% effective|no side effects|"
+                            r"risk[- ]free|safe and painless|miracle|best results|#1|number one)\b|migraine-free", re.IGNORECASE)
+TESTIMONIAL = re.compile(r"\b(success stor(y|ies)|testimonials?|before[- ]and[- ]after|patients tell us|real results)\b", re.IGNORECASE)
+VAGUE_PRICE = re.compile(r"\b(as low as|starting (at|from)|and up|lowest prices?|from just)\b", re.IGNORECASE)
+SAFE_TAGS = {"FNAME", "LNAME", "EMAIL", "UNSUB", "UPDATE_PROFILE", "LIST:ADDRESSLINE", "HTML:LIST_ADDRESS_HTML", "LIST:DESCRIPTION",
+             "LIST:COMPANY", "CURRENT_YEAR", "REWARDS", "ARCHIVE", "MC_PREVIEW_TEXT", "IF:FNAME", "ELSE:", "END:IF"}
+PHI_PHRASES = re.compile(r"\b(your (diagnosis|condition|last (treatment|injection|visit)|appointment on|migraine consult|results|"
+                         r"treatment plan|prescription)|since your (botox|treatment|injection))\b", re.IGNORECASE)
+ISI_TOPICS = {"spread of toxin effects": "spread of toxin", "swallowing, speaking or breathing problems": "swallowing",
+              "the injection-site infection contraindication": "infection", "the Prescribing Information link": "Prescribing Information"}
+
+
+def _botox_mentions(text: str) -> list[re.Match]:
+    return list(re.finditer(r"botox|onabotulinumtoxin", text, re.IGNORECASE))
+
+
+@rule("BOTOX-NAME", ERROR, "FDA: the brand name needs its established name at first mention: BOTOX® (onabotulinumtoxinA).")
+def botox_name(ctx: Context):
+    mentions = _botox_mentions(ctx.visible_text)
+    if not mentions:
+        return
+    first = ctx.visible_text[mentions[0].start():mentions[0].start() + 40]
+    if not FULL_NAME.match(first):
+        yield Problem(f"Botox is first named as {quote(first, 30)}", "write BOTOX® (onabotulinumtoxinA) the first time it is named")
+    for other in re.findall(r"\b(dysport|xeomin|jeuveau|daxxify)\b", ctx.visible_text, re.IGNORECASE):
+        yield Problem(f"{other} is named beside BOTOX®: units are not interchangeable", "do not compare toxins by units or price", WARNING)
+
+
+@rule("BOTOX-INDICATION", ERROR, "BOTOX® is approved to prevent headaches in adults with chronic migraine only, not acute or episodic use.")
+def botox_indication(ctx: Context):
+    for match in OFF_LABEL_MIGRAINE.finditer(ctx.visible_text + " " + ctx.email.subject):
+        yield Problem(f"{quote(match.group(0))} goes beyond the approved indication",
+                      "say 'helps prevent headaches in adults with chronic migraine'")
+
+
+@rule("BOTOX-ISI", ERROR, "Fair balance: an email that names Botox carries the Important Safety Information, as live text, above the clip.")
+def safety_information(ctx: Context):
+    if not _botox_mentions(ctx.visible_text + ctx.email.subject):
+        return
+    position = ctx.html.find("Important Safety Information")
+    if position < 0 or "Important Safety Information" not in ctx.visible_text:
+        yield Problem("the email names Botox but has no Important Safety Information block", "the layout adds it when Botox is named")
+        return
+    if len(ctx.html[:position].encode()) > GMAIL_CLIP:
+        yield Problem("the Important Safety Information starts after Gmail's 102 KB clipping point", "shorten the email")
+    for topic, marker in ISI_TOPICS.items():
+        if marker.lower() not in ctx.visible_text.lower():
+            yield Problem(f"the safety information lacks {topic}", "use the safety-information partial unchanged")
+    if "Important Safety Information" not in ctx.text:
+        yield Problem("the plain text lacks the Important Safety Information", "carry the safety block into the text part")
+
+
+@rule("CLAIM-NO-CURE", ERROR, "Unsubstantiated health claims are false advertising (FTC Act; California B&P 651).")
+def blocked_claims(ctx: Context):
+    for match in BLOCKED_CLAIMS.finditer(ctx.email.subject + " " + ctx.email.preheader + " " + ctx.visible_text):
+        yield Problem(f"the claim {quote(match.group(0))} cannot be made", "describe what treatment can do, as the label and sources say")
+
+
+@rule("CLAIM-TESTIMONIAL", ERROR, "California B&P 651: patient stories must say that individual results vary.")
+def testimonials(ctx: Context):
+    story = TESTIMONIAL.search(ctx.visible_text)
+    if story and "individual results vary" not in ctx.visible_text.lower():
+        yield Problem(f"{quote(story.group(0))} reports results without 'Individual results vary'", "add 'Individual results vary.'")
+
+
+@rule("HIPAA-NO-PHI", ERROR, "Mailchimp signs no BAA: no merge field or copy may reveal a person's health information.")
+def no_phi(ctx: Context):
+    for where, text in (("subject", ctx.email.subject), ("preheader", ctx.email.preheader), ("HTML", ctx.html), ("plain text", ctx.text)):
+        for tag in MERGE_TAG.findall(text):
+            if tag not in SAFE_TAGS:
+                yield Problem(f"the merge tag *|{tag}|* in the {where} could carry health information", "use only name, email and footer tags")
+        match = PHI_PHRASES.search(text)
+        if match:
+            yield Problem(f"{quote(match.group(0))} in the {where} speaks of the reader's own health", "keep the copy general to the whole list")
+
+
+@rule("PROMO-PRICE-TERMS", ERROR, "California B&P 651: price ads must be exact, with the offer's dates and terms.")
+def price_terms(ctx: Context):
+    vague = VAGUE_PRICE.search(ctx.visible_text + " " + ctx.email.subject)
+    if vague:
+        yield Problem(f"{quote(vague.group(0))} is not an exact price", "state the exact price and what it is for")
+    if not ctx.is_promo:
+        return
+    special = ctx.email.source.item.front
+    if not re.search(r"\bvalid\b.*\bto\b", ctx.visible_text, re.IGNORECASE):
+        yield Problem("the offers' dates are not stated", "keep 'Valid … to …' of the offers partial")
+    if special.terms.strip()[:40] not in ctx.visible_text:
+        yield Problem("the offers' terms are not shown", "keep the terms of the offers partial")
+    if special.valid_until < special.valid_from:
+        yield Problem(f"the offers end ({special.valid_until}) before they start ({special.valid_from})", "fix the dates")
+
+
+@rule("PROMO-PROVIDER", WARNING, "Patients should know treatments are by licensed providers after a consultation.")
+def licensed_provider(ctx: Context):
+    if ctx.is_promo and "licensed provider" not in ctx.visible_text.lower():
+        yield Problem("the specials do not say treatments are performed by licensed providers", "say so in the terms")
+
+
+@rule("MEDICAL-DISCLAIMER", WARNING, "Education is not medical advice; say so, and where to go in an emergency.")
+def disclaimer(ctx: Context):
+    text = ctx.visible_text.lower()
+    if "not medical advice" not in text or "911" not in text:
+        yield Problem("the 'not medical advice… call 911' line is missing", "keep the footer partial's disclaimer")

@@ -1,0 +1,200 @@
+"""Every rule: an email that breaks it, and one that passes. Bad HTML never crashes the checker."""
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import random
+import threading
+
+import pytest
+
+from conftest import REPO
+from mailpipe.checks import ERROR, RULES, WARNING, all_rules, run_checks
+from mailpipe.project import Project, render_project
+
+ARTICLE, BOTOX, STORY, SPECIAL = "what-causes-migraine", "how-botox-helps-prevent-migraine", "personalized-migraine-care", "specials-2024-05"
+MINIMAL = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+           '<meta name="color-scheme" content="light dark"><title>Hi</title></head><body><h1>Hello</h1><p>' + "Plain words. " * 60 + "</p></body></html>")
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return render_project(Project(REPO))
+
+
+def email(rendered, email_id):
+    return next(e for e in rendered.emails if e.id == email_id)
+
+
+def change(original, **fields):
+    return dataclasses.replace(original, **fields)
+
+
+def html_swap(old, new):
+    def mutate(e):
+        assert old in e.html, old
+        return change(e, html=e.html.replace(old, new))
+    return mutate
+
+
+def add_to_body(snippet):
+    return lambda e: change(e, html=e.html.replace("</body>", snippet + "</body>"))
+
+
+CASES = [
+    ("CAN-SPAM-UNSUB-TAG", ARTICLE, html_swap('href="*|UNSUB|*"', 'href="https://www.aiviaesthetics.com/unsubscribe"'), ERROR),
+    ("CAN-SPAM-UNSUB-TAG", ARTICLE, lambda e: change(e, text=e.text.replace("*|UNSUB|*", "")), ERROR),
+    ("CAN-SPAM-UNSUB-TAG", ARTICLE, html_swap("<p style=\"margin:0;\"><a href=\"*|UNSUB|*\">", "<!-- <p style=\"margin:0;\"><a href=\"*|UNSUB|*\">"), ERROR),
+    ("CAN-SPAM-UNSUB-VISIBLE", ARTICLE, html_swap(">Unsubscribe</a>", ">Manage</a>"), ERROR),
+    ("CAN-SPAM-UNSUB-VISIBLE", ARTICLE, html_swap("font-size:13px", "font-size:8px"), ERROR),
+    ("CAN-SPAM-ADDRESS", ARTICLE, html_swap("*|HTML:LIST_ADDRESS_HTML|*", ""), ERROR),
+    ("CAN-SPAM-SENDER-ID", ARTICLE, lambda e: change(e, from_name="Dr. Smith"), ERROR),
+    ("CAN-SPAM-SENDER-ID", ARTICLE, lambda e: change(e, reply_to="aivi.clinic@gmail.com"), ERROR),
+    ("CAN-SPAM-AD-IDENT", SPECIAL, html_swap("This is an advertisement from AIVI Aesthetics.", ""), ERROR),
+    ("CAN-SPAM-AD-IDENT", ARTICLE, add_to_body("<p>Consults are $99 this week.</p>"), WARNING),
+    ("CAN-SPAM-SUBJECT-TRUTHFUL", ARTICLE, lambda e: change(e, subject="RE: your question"), ERROR),
+    ("CAN-SPAM-SUBJECT-TRUTHFUL", ARTICLE, lambda e: change(e, subject="Save $500 on migraine care"), ERROR),
+    ("MC-UPDATE-PROFILE", ARTICLE, html_swap('<a href="*|UPDATE_PROFILE|*">Update your preferences</a>', ""), WARNING),
+    ("MC-PERMISSION-REMINDER", ARTICLE, html_swap("You are receiving this email because", "We wrote because"), WARNING),
+    ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>*|FIRSTNAME|*</p>"), ERROR),
+    ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi *|FNAME|*</p>"), ERROR),
+    ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi {{ name }}</p>"), ERROR),
+    ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi *|FNAME*</p>"), ERROR),
+    ("RENDER-GMAIL-CLIP", ARTICLE, add_to_body("<!--" + "x" * 110_000 + "-->"), ERROR),
+    ("RENDER-GMAIL-CLIP", ARTICLE, add_to_body("<!--" + "x" * 75_000 + "-->"), WARNING),
+    ("SUBJ-LEN", ARTICLE, lambda e: change(e, subject=""), ERROR),
+    ("SUBJ-LEN", ARTICLE, lambda e: change(e, subject="What is really behind a migraine, and why it matters to you and your family"), WARNING),
+    ("PREHEADER", ARTICLE, lambda e: change(e, preheader="Short"), WARNING),
+    ("PREHEADER", ARTICLE, lambda e: change(e, preheader=e.subject), WARNING),
+    ("A11Y-LANG", ARTICLE, html_swap('<html lang="en"', "<html"), ERROR),
+    ("HTML-VALID", ARTICLE, html_swap("<!doctype html>", ""), WARNING),
+    ("A11Y-TABLE-ROLE", ARTICLE, add_to_body("<table><tr><td>layout</td></tr></table>"), ERROR),
+    ("A11Y-HEADINGS", ARTICLE, add_to_body("<h1>Second title</h1>"), WARNING),
+    ("A11Y-HEADINGS", ARTICLE, add_to_body("<h4>Deep</h4>"), WARNING),
+    ("IMG-SRC-HTTPS", ARTICLE, html_swap('src="https://www.aiviaesthetics.com/images', 'src="http://www.aiviaesthetics.com/images'), ERROR),
+    ("IMG-SRC-HTTPS", ARTICLE, add_to_body('<img src="https://www.aiviaesthetics.com/a.webp" alt="x" width="10">'), WARNING),
+    ("IMG-ALT", ARTICLE, html_swap('alt="AIVI Aesthetics"', ""), ERROR),
+    ("IMG-DIMS", ARTICLE, add_to_body('<img src="https://www.aiviaesthetics.com/a.png" alt="x">'), WARNING),
+    ("IMG-TEXT-RATIO", ARTICLE, lambda e: change(e, html=MINIMAL.replace("Plain words. " * 60, '<img src="https://a.b/c.png" alt="" width="600">Hi')), ERROR),
+    ("DARK-MODE", ARTICLE, html_swap('name="color-scheme"', 'name="x-scheme"'), WARNING),
+    ("A11Y-CONTRAST", ARTICLE, add_to_body('<p style="color:#aaaaaa">Grey words</p>'), ERROR),
+    ("A11Y-CONTRAST", ARTICLE, add_to_body('<p style="color:#888888">Grey words</p>'), WARNING),
+    ("A11Y-FONT-SIZE", ARTICLE, add_to_body('<p style="font-size:10px">Tiny words</p>'), WARNING),
+    ("PLAIN-TEXT", ARTICLE, lambda e: change(e, text=""), ERROR),
+    ("PLAIN-TEXT", SPECIAL, lambda e: change(e, text=e.text.replace("$149.00", "149")), ERROR),
+    ("PLAIN-TEXT", BOTOX, lambda e: change(e, text=e.text.replace("Important Safety Information", "Safety")), ERROR),
+    ("LINK-HTTPS", ARTICLE, add_to_body('<a href="http://www.aiviaesthetics.com/x">Our page</a>'), ERROR),
+    ("LINK-HTTPS", ARTICLE, add_to_body('<a href="https://localhost/x">Our page</a>'), ERROR),
+    ("LINK-HTTPS", ARTICLE, add_to_body('<a href="https://203.0.113.9/x">Our page</a>'), ERROR),
+    ("SPAM-SHORTENER", ARTICLE, add_to_body('<a href="https://bit.ly/abc">Our page</a>'), ERROR),
+    ("SPAM-LINK-MISMATCH", ARTICLE, add_to_body('<a href="https://evil-site.com/">www.aiviaesthetics.com</a>'), ERROR),
+    ("A11Y-LINK-TEXT", ARTICLE, add_to_body('<a href="https://www.aiviaesthetics.com/x">click here</a>'), WARNING),
+    ("HTML-COMPAT-SCORE", ARTICLE, add_to_body("<script>alert(1)</script>"), ERROR),
+    ("HTML-COMPAT-SCORE", ARTICLE, add_to_body('<form action="https://www.aiviaesthetics.com"><input></form>'), ERROR),
+    ("HTML-COMPAT-SCORE", ARTICLE, add_to_body('<link rel="stylesheet" href="https://cdn.aiviaesthetics.com/a.css">'), ERROR),
+    ("BOTOX-NAME", ARTICLE, add_to_body("<p>Ask about Botox.</p>"), ERROR),
+    ("BOTOX-INDICATION", BOTOX, add_to_body("<p>It treats migraines in kids.</p>"), ERROR),
+    ("BOTOX-ISI", BOTOX, lambda e: change(e, html=e.html.replace("Important Safety Information", "More")), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("spread of toxin effects", "other effects"), ERROR),
+    ("CLAIM-NO-CURE", ARTICLE, add_to_body("<p>A permanent fix, guaranteed.</p>"), ERROR),
+    ("CLAIM-TESTIMONIAL", STORY, html_swap("Individual results vary.", ""), ERROR),
+    ("HIPAA-NO-PHI", ARTICLE, add_to_body("<p>*|DIAGNOSIS|*</p>"), ERROR),
+    ("HIPAA-NO-PHI", ARTICLE, lambda e: change(e, subject="Since your Botox treatment last month"), ERROR),
+    ("PROMO-PRICE-TERMS", SPECIAL, add_to_body("<p>Peels as low as $99.</p>"), ERROR),
+    ("PROMO-PRICE-TERMS", SPECIAL, html_swap("For existing patients. Offers valid", "For existing patients. Deals good"), ERROR),
+    ("PROMO-PROVIDER", SPECIAL, html_swap("licensed providers", "our team"), WARNING),
+    ("MEDICAL-DISCLAIMER", ARTICLE, html_swap("call 911", "call us"), WARNING),
+    ("SPAM-ALLCAPS-SUBJ", ARTICLE, lambda e: change(e, subject="FREE MIGRAINE CONSULT"), ERROR),
+    ("SPAM-ALLCAPS-SUBJ", ARTICLE, lambda e: change(e, subject="Your FREE migraine consult"), WARNING),
+    ("SPAM-EXCLAIM", ARTICLE, lambda e: change(e, subject="Book now!!"), WARNING),
+    ("SPAM-PHRASES", ARTICLE, add_to_body("<p>Act now, this is once in a lifetime.</p>"), WARNING),
+    ("BULK-NO-HIDDEN", ARTICLE, add_to_body('<div style="display:none">Secret offer words</div>'), WARNING),
+    ("SPAM-LOW-CONTRAST", ARTICLE, add_to_body('<p style="color:#fefefe">Invisible words</p>'), ERROR),
+]
+
+
+def findings_of(found, rule_id):
+    return [f for f in found if f.rule == rule_id]
+
+
+def test_every_rule_has_a_breaking_case():
+    assert {rule.id for rule in all_rules()} - {"LINK-ONLINE"} == {case[0] for case in CASES}
+
+
+@pytest.mark.parametrize("rule_id, base, mutate, severity", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule_fires_on_an_email_that_breaks_it_and_not_on_the_original(rendered, rule_id, base, mutate, severity):
+    original = email(rendered, base)
+    assert findings_of(run_checks(original, rendered.site), rule_id) == [] or rule_id == "HTML-COMPAT-SCORE"
+    broken = findings_of(run_checks(mutate(original), rendered.site), rule_id)
+    assert broken, f"{rule_id} did not fire"
+    assert severity in {f.severity for f in broken}
+    assert all(f.email == base and f.message and f.fix for f in broken)
+
+
+def test_compatibility_passes_for_plain_html_and_warns_where_key_clients_lack_a_feature(rendered):
+    plain = change(email(rendered, ARTICLE), html=MINIMAL)
+    assert findings_of(run_checks(plain, rendered.site), "HTML-COMPAT-SCORE") == []
+    svg = change(plain, html=MINIMAL.replace("</body>", '<svg width="10" height="10"></svg></body>'))
+    warned = findings_of(run_checks(svg, rendered.site), "HTML-COMPAT-SCORE")
+    assert [f.severity for f in warned] == [WARNING] and "html-svg" in warned[0].message and "Outlook (Windows)" in warned[0].message
+
+
+def test_the_content_written_for_the_clinic_passes_with_no_errors(rendered):
+    for each in rendered.emails:
+        errors = [f for f in run_checks(each, rendered.site) if f.severity == ERROR]
+        assert errors == [], (each.id, errors)
+
+
+class _Links(http.server.BaseHTTPRequestHandler):
+    def do_HEAD(self):  # noqa: N802
+        self.send_response(200 if self.path == "/ok" else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_online_requests_every_link_once_and_reports_broken_ones(rendered):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Links)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    page = change(email(rendered, ARTICLE), html=MINIMAL.replace("</body>", f'<a href="{base}/ok">Good</a><a href="{base}/gone">Gone</a></body>'))
+    try:
+        offline = findings_of(run_checks(page, rendered.site, online=False), "LINK-ONLINE")
+        online = findings_of(run_checks(page, rendered.site, online=True), "LINK-ONLINE")
+    finally:
+        server.shutdown()
+    assert offline == []
+    assert [f.message for f in online] == [f"'{base}/gone' answered 404"]
+
+
+@pytest.mark.parametrize("html", [
+    "<html><body><div><p>Unclosed <b>tags <table><tr><td>everywhere",
+    "<!doctype html><html><body>" + "<p>" + "word " * 60_000 + "</p></body></html>",
+    bytes(random.Random(1).randrange(256) for _ in range(5000)).decode("latin-1"),
+    "",
+    "\x00\x01\x02",
+])
+def test_bad_html_never_crashes_the_checker(rendered, html):
+    found = run_checks(change(email(rendered, ARTICLE), html=html, text=html), rendered.site)
+    assert found and not any("could not run" in f.message for f in found)
+
+
+def test_check_cli_exit_codes_json_and_rule_list(project, run_cli):
+    import json
+
+    listed = run_cli(project, "check", "--list-rules")
+    assert listed.exit_code == 0 and all(rule_id in listed.stdout for rule_id in RULES)
+    clean = run_cli(project, "check", "--json")
+    assert clean.exit_code == 0
+    report = json.loads(clean.stdout)
+    assert report["errors"] == 0 and len(report["emails"]) == 11
+    assert report == json.loads(run_cli(project, "check", "--json").stdout), "the report is stable"
+    assert {"gmail", "outlook", "apple-mail"} <= set(report["emails"][0]["client_scores"])
+    (project / "content/articles/01-what-causes-migraine.md").write_text(
+        (project / "content/articles/01-what-causes-migraine.md").read_text().replace("Thank you for", "A permanent cure! Thank you for"))
+    broken = run_cli(project, "check", "what-causes-migraine")
+    assert broken.exit_code == 1 and "CLAIM-NO-CURE" in broken.stdout
+    build = run_cli(project, "build")
+    assert build.exit_code == 0 and "errors" in build.stdout
+    assert run_cli(project, "check", "nope").exit_code == 1

@@ -19,10 +19,11 @@ run: $(STAMP)
 test: $(STAMP) chromium node-mjml
 	$(BIN)/python -m pytest
 
-bench: $(STAMP) node-mjml
+bench: $(STAMP) node-mjml chromium
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/plan_push.py
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/preview_reload.py
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }

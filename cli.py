@@ -325,6 +325,27 @@ def demo(project: Project) -> None:
         table.add_row(email, ", ".join(people[email]))
     console.print(table)
 
+@main.command()
+@click.option("--port", default=8800, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.pass_obj
+def preview(project: Project, port: int, no_browser: bool) -> None:
+    """Preview every email in a browser, live while you edit (127.0.0.1 only)."""
+    import threading
+    import webbrowser
+
+    from mailpipe.preview import PreviewModel
+    from mailpipe.preview.server import RunningPreview
+
+    with RunningPreview(PreviewModel(project), port) as running:
+        click.echo(f"preview at {running.url} (Ctrl-C stops it)")
+        if not no_browser:
+            webbrowser.open(running.url)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
 # -- the sandbox ---------------------------------------------------------------------------------
 DEFAULT_SANDBOX = Path("var") / "sandbox.sqlite3"
 

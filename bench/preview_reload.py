@@ -1,0 +1,62 @@
+"""Benchmark: time from saving an article to the open preview page showing it (goal: under 300 ms).
+
+Drives Debian's Chromium through Playwright against the live preview of a copy of the project;
+each round changes the article's subject on disk and waits for the page to show the new one.
+
+    .venv/bin/python bench/preview_reload.py [--rounds N]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from mailpipe.preview import PreviewModel  # noqa: E402
+from mailpipe.preview.server import RunningPreview  # noqa: E402
+from mailpipe.project import Project  # noqa: E402
+
+ARTICLE = "content/articles/01-what-causes-migraine.md"
+SUBJECT = "subject: What is really behind a migraine?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "project"
+        root.mkdir()
+        for part in ("mailpipe.yaml", "content", "templates", "campaigns"):
+            source = REPO / part
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, root / part)
+        article = root / ARTICLE
+        original = article.read_text()
+        with RunningPreview(PreviewModel(Project(root))) as preview, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(preview.url + "email/what-causes-migraine")
+            times = []
+            for n in range(args.rounds):
+                subject = f"Migraine, round {n}"
+                start = time.perf_counter()
+                article.write_text(original.replace(SUBJECT, f"subject: {subject}"))
+                page.wait_for_function(f"document.querySelector('#inbox .subject')?.innerText === {subject!r}", polling="raf", timeout=10_000)
+                times.append((time.perf_counter() - start) * 1000)
+                page.wait_for_selector("#frame-desktop")
+            browser.close()
+    print(f"save -> page shows it, {args.rounds} rounds: median {statistics.median(times):.0f} ms, "
+          f"min {min(times):.0f} ms, max {max(times):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

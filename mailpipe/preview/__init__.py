@@ -1,0 +1,118 @@
+"""The live preview's model: the project's emails, kept rendered and checked as files change.
+
+A change re-renders only what it affects: a content file its own emails, a template or the config
+everything, a campaign file only the grouping. A broken file does not kill anything: its error
+(file, line, message) is kept for the pages to show, and the next good save clears it.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailpipe.campaigns import Campaign, Drip, Monthly, load_campaigns
+from mailpipe.checks import Finding, run_checks
+from mailpipe.config import CONFIG_FILE, SiteConfig, load_config
+from mailpipe.content import ContentSet, load_content
+from mailpipe.errors import InputError, MailpipeError
+from mailpipe.project import Project
+from mailpipe.render import RenderedEmail, Renderer, email_sources
+
+
+@dataclass(frozen=True)
+class Group:
+    title: str
+    entries: list[tuple[str, str]]  # (label, email id)
+
+
+@dataclass
+class Snapshot:
+    """What the pages show: a version that changes on every reload, the emails, and any error."""
+
+    version: int = 0
+    site: SiteConfig | None = None
+    emails: dict[str, RenderedEmail] = field(default_factory=dict)
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    groups: list[Group] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class PreviewModel:
+    def __init__(self, project: Project):
+        self.project = project
+        self.snapshot = Snapshot()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._site: SiteConfig | None = None
+        self._content: ContentSet | None = None
+        self._renderer: Renderer | None = None
+        self._campaigns: list[Campaign] = []
+        self.reload(None)
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        """Block until the version differs from `seen` (or timeout); returns the current version."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.snapshot.version != seen, timeout=timeout)
+            return self.snapshot.version
+
+    def reload(self, changed: set[Path] | None) -> None:
+        """Re-render what `changed` affects (None: everything) and publish a new snapshot."""
+        root = self.project.root.resolve()
+        paths = {p.resolve() for p in changed} if changed is not None else None
+        everything = paths is None or self._renderer is None or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
+        content_changed = everything or any(_under(p, root / "content") for p in paths)
+        campaigns_changed = everything or content_changed or any(_under(p, root / "campaigns") for p in paths)
+        errors: list[str] = []
+        emails = dict(self.snapshot.emails)
+        findings = dict(self.snapshot.findings)
+        try:
+            if everything:
+                self._site = load_config(self.project.root)
+                self._renderer = Renderer(self._site, self.project.templates_dir)
+            if content_changed:
+                self._content = load_content(self.project.content_dir)
+                sources = email_sources(self._content)
+                wanted = {s.id for s in sources}
+                emails = {k: v for k, v in emails.items() if k in wanted}
+                for source in sources:
+                    old = emails.get(source.id)
+                    if everything or old is None or any(p.resolve() in paths for p in source.sources) or old.source != source:
+                        emails[source.id] = self._renderer.render(source)
+                        findings[source.id] = run_checks(emails[source.id], self._site)
+                emails = {s.id: emails[s.id] for s in sources}
+            if campaigns_changed:
+                self._campaigns = load_campaigns(self.project.campaigns_dir, self._site, set(emails))
+        except InputError as err:
+            errors = [str(p) for p in err.problems]
+        except MailpipeError as err:
+            errors = [str(err)]
+        with self._changed:
+            previous = self.snapshot
+            self.snapshot = Snapshot(previous.version + 1, self._site or previous.site, emails if not errors else previous.emails,
+                                     findings if not errors else previous.findings,
+                                     _groups(self._campaigns, emails if not errors else previous.emails), errors)
+            self._changed.notify_all()
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _groups(campaigns: list[Campaign], emails: dict[str, RenderedEmail]) -> list[Group]:
+    """Drip steps in order with their delays, monthly emails by month, then anything no campaign sends."""
+    groups, used = [], set()
+    for campaign in campaigns:
+        if isinstance(campaign, Drip):
+            entries = [(f"Step {n} · day {step.delay_days}", step.content) for n, step in enumerate(campaign.steps, 1) if step.content in emails]
+        elif isinstance(campaign, Monthly):
+            months = sorted(e.id[len(campaign.content) + 1:] for e in emails.values() if re.fullmatch(rf"{campaign.content}-\d{{4}}-\d{{2}}", e.id))
+            entries = [(month, campaign.content_id(month)) for month in months]
+        else:
+            continue
+        used |= {email_id for _, email_id in entries}
+        groups.append(Group(f"{campaign.name} ({campaign.audience})", entries))
+    rest = [(e.kind, e.id) for e in emails.values() if e.id not in used]
+    if rest:
+        groups.append(Group("Not in a campaign", rest))
+    return groups

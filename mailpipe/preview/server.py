@@ -1,0 +1,158 @@
+"""The preview's web server: 127.0.0.1 only, pages from the model, live reload by Server-Sent Events.
+
+It serves nothing from disk: every URL is a page, an email the model rendered, or the event stream;
+anything else (a path-traversal attempt included) is a 404.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import jinja2
+import watchfiles
+
+from mailpipe.preview import PreviewModel
+from mailpipe.preview.merge import fill
+
+WATCHED = ("content", "templates", "campaigns", "mailpipe.yaml")
+VIEW_DEFAULTS = {"view": "both", "part": "html", "tags": "sample", "theme": "light"}
+OPTIONS = [("view", "both", "Desktop + mobile"), ("view", "desktop", "Desktop"), ("view", "mobile", "Mobile"),
+           ("part", "html", "HTML"), ("part", "text", "Plain text"),
+           ("tags", "sample", "Sample contact"), ("tags", "raw", "Raw merge tags"),
+           ("theme", "light", "Light"), ("theme", "dark", "Dark mode")]
+DARK = "<style>html{filter:invert(1) hue-rotate(180deg);background:#fff}img{filter:invert(1) hue-rotate(180deg)}</style>"
+_EMAIL_PAGE = re.compile(r"^/email/([a-z0-9-]+)$")
+_RENDERED = re.compile(r"^/render/([a-z0-9-]+)\.(html|txt)$")
+
+_pages = jinja2.Environment(loader=jinja2.PackageLoader("mailpipe.preview", "templates"), autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "PreviewServer"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query))
+        snapshot = self.server.model.snapshot
+        if url.path == "/":
+            return self._send(200, _pages.get_template("index.html").render(snapshot=snapshot))
+        if url.path == "/events":
+            return self._events(int(query.get("since", "-1") or -1))
+        match = _EMAIL_PAGE.match(url.path)
+        if match:
+            return self._email_page(match.group(1), query, snapshot)
+        match = _RENDERED.match(url.path)
+        if match and match.group(1) in snapshot.emails:
+            email = snapshot.emails[match.group(1)]
+            as_html = match.group(2) == "html"
+            body = email.html if as_html else email.text
+            if query.get("tags", "sample") != "raw":
+                body = fill(body, snapshot.site, as_html)
+            if as_html and query.get("theme") == "dark":
+                body = body.replace("</head>", DARK + "</head>", 1)
+            return self._send(200, body, "text/html" if as_html else "text/plain")
+        self._send(404, "<!doctype html><title>Not found</title><p>Not found. <a href=\"/\">All emails</a></p>")
+
+    def _email_page(self, email_id: str, query: dict, snapshot) -> None:
+        if email_id not in snapshot.emails:
+            return self._send(404, _pages.get_template("missing.html").render(snapshot=snapshot, email_id=email_id))
+        state = {key: query.get(key, default) for key, default in VIEW_DEFAULTS.items()}
+        email = snapshot.emails[email_id]
+        frames = [(640, "desktop"), (375, "mobile")]
+        if state["view"] != "both":
+            frames = [f for f in frames if f[1] == state["view"]]
+        text = email.text if state["tags"] == "raw" else fill(email.text, snapshot.site, as_html=False)
+        page = _pages.get_template("email.html").render(
+            snapshot=snapshot, email=email, state=state, options=OPTIONS, frames=frames, text=text,
+            findings=snapshot.findings.get(email_id, []),
+            link=lambda key, value: f"/email/{email_id}?{urlencode({**state, key: value})}")
+        self._send(200, page)
+
+    def _events(self, since: int) -> None:
+        """Server-Sent Events: one message when the version moves past `since`; comments keep the line open."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            while not self.server.stopping.is_set():
+                version = self.server.model.wait_for_change(since, timeout=10)
+                if version != since:
+                    self.wfile.write(f"data: {version}\n\n".encode())
+                    self.wfile.flush()
+                    return
+                self.wfile.write(b": still here\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    def _send(self, status: int, body: str, kind: str = "text/html") -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, model: PreviewModel, port: int = 0):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.model = model
+        self.stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+def watch(model: PreviewModel, stop: threading.Event) -> None:
+    """Re-render on every save under content/, templates/, campaigns/ or to mailpipe.yaml."""
+    root = model.project.root.resolve()
+    targets = [root / name for name in WATCHED if (root / name).exists()]
+    for changes in watchfiles.watch(*targets, debounce=30, step=10, stop_event=stop, rust_timeout=200, yield_on_timeout=False):
+        model.reload({Path(path) for _, path in changes})
+
+
+class RunningPreview:
+    """The preview server and its file watcher on background threads: `with RunningPreview(project) as p: p.url`."""
+
+    def __init__(self, model: PreviewModel, port: int = 0):
+        self.model = model
+        self.server = PreviewServer(model, port)
+        self._threads = [threading.Thread(target=self.server.serve_forever, daemon=True, name="preview-http"),
+                         threading.Thread(target=watch, args=(model, self.server.stopping), daemon=True, name="preview-watch")]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def __enter__(self) -> "RunningPreview":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)

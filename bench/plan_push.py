@@ -9,7 +9,6 @@ first Tuesday of the month, when the monthly email goes out too.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
 from mailpipe.schedule import local_to_utc, plan  # noqa: E402
 from mailpipe.state import State  # noqa: E402
 from mailpipe.target import sandbox_list_body  # noqa: E402
+from conftest import copy_project  # noqa: E402
 from simulation import add_specials  # noqa: E402
 
 UTC = dt.timezone.utc
@@ -35,11 +35,7 @@ UTC = dt.timezone.utc
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "project"
-        root.mkdir()
-        for part in ("mailpipe.yaml", "content", "templates", "campaigns"):
-            source = REPO / part
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, root / part)
+        root = copy_project(Path(folder) / "project")
         months = [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01"]
         add_specials(root, months)
         rendered = render_project(Project(root))

@@ -8,7 +8,6 @@ each round changes the article's subject on disk and waits for the page to show 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -20,7 +19,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, copy_project  # noqa: E402
 from mailpipe.preview import PreviewModel  # noqa: E402
 from mailpipe.preview.server import RunningPreview  # noqa: E402
 from mailpipe.project import Project  # noqa: E402
@@ -34,11 +33,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "project"
-        root.mkdir()
-        for part in ("mailpipe.yaml", "content", "templates", "campaigns"):
-            source = REPO / part
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, root / part)
+        root = copy_project(Path(folder) / "project")
         article = root / ARTICLE
         original = article.read_text()
         with RunningPreview(PreviewModel(Project(root))) as preview, sync_playwright() as playwright:

@@ -13,11 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("mailpipe.yaml", "content", "templates", "campaigns")
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the real project (config, content, templates, campaigns) that a test may break."""
-    root = tmp_path / "project"
-    root.mkdir()
+def copy_project(root: Path) -> Path:
+    """Copy the real project's config, content, templates and campaigns into `root` (made here)."""
+    root.mkdir(parents=True)
     for part in PROJECT_PARTS:
         source = REPO / part
         if source.is_dir():
@@ -25,6 +23,12 @@ def project(tmp_path: Path) -> Path:
         elif source.exists():
             shutil.copy(source, root / part)
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the real project that a test may break."""
+    return copy_project(tmp_path / "project")
 
 
 @pytest.fixture

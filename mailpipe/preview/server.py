@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jinja2
 import watchfiles
 
+from mailpipe.loopback import LoopbackServer
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.merge import fill
 
@@ -105,23 +106,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class PreviewServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class PreviewServer(LoopbackServer):
     def __init__(self, model: PreviewModel, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(port, _Handler)
         self.model = model
         self.stopping = threading.Event()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-    def handle_error(self, request, client_address) -> None:
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
+        return f"{self.origin}/"
 
 
 def watch(model: PreviewModel, stop: threading.Event) -> None:

@@ -13,11 +13,12 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from mailpipe.loopback import LoopbackServer
 from mailpipe.sandbox.errors import ApiError, not_found
 from mailpipe.sandbox.store import Store
 
@@ -51,187 +52,50 @@ class FaultPlan:
             return self._random.choice(self.kinds) if self._random.random() < self.rate else None
 
 
-ROUTES: list[tuple[str, re.Pattern, Callable[[Store, dict, dict, dict], tuple[int, object]]]] = []
-
-
-def route(method: str, pattern: str):
-    def register(function):
-        ROUTES.append((method, re.compile("^/3.0" + pattern + "/?$"), function))
-        return function
-    return register
-
-
-@route("GET", "/ping")
-def _ping(store, params, query, body):
-    return 200, {"health_status": "Everything's Chimpy!"}
-
-
-@route("GET", "/lists")
-def _lists(store, params, query, body):
-    return 200, store.lists()
-
-
-@route("POST", "/lists")
-def _create_list(store, params, query, body):
-    return 200, store.create_list(body)
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)")
-def _get_list(store, params, query, body):
-    return 200, store.get_list(params["list_id"])
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)/members")
-def _members(store, params, query, body):
-    return 200, store.list_members(params["list_id"], query)
-
-
-@route("PUT", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
-def _upsert_member(store, params, query, body):
-    return 200, store.upsert_member(params["list_id"], params["hash"], body)
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
-def _get_member(store, params, query, body):
-    return 200, store.get_member(params["list_id"], params["hash"])
-
-
-@route("PATCH", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
-def _patch_member(store, params, query, body):
-    return 200, store.patch_member(params["list_id"], params["hash"], body)
-
-
-@route("DELETE", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)")
-def _archive_member(store, params, query, body):
-    store.archive_member(params["list_id"], params["hash"])
-    return 204, None
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)/tags")
-def _member_tags(store, params, query, body):
-    return 200, store.member_tags(params["list_id"], params["hash"])
-
-
-@route("POST", r"/lists/(?P<list_id>[\w-]+)/members/(?P<hash>\w+)/tags")
-def _set_member_tags(store, params, query, body):
-    store.set_member_tags(params["list_id"], params["hash"], body)
-    return 204, None
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)/segments")
-def _segments(store, params, query, body):
-    return 200, store.list_segments(params["list_id"], query)
-
-
-@route("POST", r"/lists/(?P<list_id>[\w-]+)/segments")
-def _create_segment(store, params, query, body):
-    return 200, store.create_segment(params["list_id"], body)
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
-def _get_segment(store, params, query, body):
-    return 200, store.get_segment(params["list_id"], params["segment_id"])
-
-
-@route("PATCH", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
-def _update_segment(store, params, query, body):
-    return 200, store.update_segment(params["list_id"], params["segment_id"], body)
-
-
-@route("DELETE", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
-def _delete_segment(store, params, query, body):
-    store.delete_segment(params["list_id"], params["segment_id"])
-    return 204, None
-
-
-@route("POST", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)")
-def _batch_segment(store, params, query, body):
-    return 200, store.batch_segment_members(params["list_id"], params["segment_id"], body)
-
-
-@route("GET", r"/lists/(?P<list_id>[\w-]+)/segments/(?P<segment_id>\w+)/members")
-def _segment_members(store, params, query, body):
-    return 200, store.segment_members(params["list_id"], params["segment_id"], query)
-
-
-@route("GET", "/campaign-folders")
-def _folders(store, params, query, body):
-    return 200, store.folders(query)
-
-
-@route("POST", "/campaign-folders")
-def _create_folder(store, params, query, body):
-    return 200, store.create_folder(body)
-
-
-@route("GET", "/campaigns")
-def _campaigns(store, params, query, body):
-    return 200, store.list_campaigns(query)
-
-
-@route("POST", "/campaigns")
-def _create_campaign(store, params, query, body):
-    return 200, store.create_campaign(body)
-
-
-@route("GET", r"/campaigns/(?P<id>[\w-]+)")
-def _get_campaign(store, params, query, body):
-    return 200, store.get_campaign(params["id"])
-
-
-@route("PATCH", r"/campaigns/(?P<id>[\w-]+)")
-def _update_campaign(store, params, query, body):
-    return 200, store.update_campaign(params["id"], body)
-
-
-@route("DELETE", r"/campaigns/(?P<id>[\w-]+)")
-def _delete_campaign(store, params, query, body):
-    store.delete_campaign(params["id"])
-    return 204, None
-
-
-@route("GET", r"/campaigns/(?P<id>[\w-]+)/content")
-def _get_content(store, params, query, body):
-    return 200, store.get_content(params["id"])
-
-
-@route("PUT", r"/campaigns/(?P<id>[\w-]+)/content")
-def _set_content(store, params, query, body):
-    return 200, store.set_content(params["id"], body)
-
-
-@route("GET", r"/campaigns/(?P<id>[\w-]+)/send-checklist")
-def _checklist(store, params, query, body):
-    return 200, store.checklist(params["id"])
-
-
-@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/schedule")
-def _schedule(store, params, query, body):
-    store.schedule(params["id"], body)
-    return 204, None
-
-
-@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/unschedule")
-def _unschedule(store, params, query, body):
-    store.unschedule(params["id"])
-    return 204, None
-
-
-@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/send")
-def _send(store, params, query, body):
-    store.send_now(params["id"])
-    return 204, None
-
-
-@route("POST", r"/campaigns/(?P<id>[\w-]+)/actions/test")
-def _test(store, params, query, body):
-    store.send_test(params["id"], body)
-    return 204, None
-
-
-@route("GET", r"/reports/(?P<id>[\w-]+)")
-def _report(store, params, query, body):
-    return 200, store.report(params["id"])
+_ID = {"list": r"[\w-]+", "member": r"\w+", "segment": r"\w+", "campaign": r"[\w-]+"}
+ROUTES: list[tuple[str, re.Pattern, Callable[[Store, dict, dict, dict], object]]] = []
+
+
+def route(method: str, template: str, handler: Callable[[Store, dict, dict, dict], object]) -> None:
+    """`/lists/{list}/members/{member}` -> a pattern with named groups; a handler returning None answers 204."""
+    pattern = re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>{_ID[m.group(1)]})", template)
+    ROUTES.append((method, re.compile(f"^/3.0{pattern}/?$"), handler))
+
+
+MEMBER, SEGMENT = "/lists/{list}/members/{member}", "/lists/{list}/segments/{segment}"
+route("GET", "/ping", lambda s, p, q, b: {"health_status": "Everything's Chimpy!"})
+route("GET", "/lists", lambda s, p, q, b: s.lists())
+route("POST", "/lists", lambda s, p, q, b: s.create_list(b))
+route("GET", "/lists/{list}", lambda s, p, q, b: s.get_list(p["list"]))
+route("GET", "/lists/{list}/members", lambda s, p, q, b: s.list_members(p["list"], q))
+route("PUT", MEMBER, lambda s, p, q, b: s.upsert_member(p["list"], p["member"], b))
+route("GET", MEMBER, lambda s, p, q, b: s.get_member(p["list"], p["member"]))
+route("PATCH", MEMBER, lambda s, p, q, b: s.patch_member(p["list"], p["member"], b))
+route("DELETE", MEMBER, lambda s, p, q, b: s.archive_member(p["list"], p["member"]))
+route("GET", MEMBER + "/tags", lambda s, p, q, b: s.member_tags(p["list"], p["member"]))
+route("POST", MEMBER + "/tags", lambda s, p, q, b: s.set_member_tags(p["list"], p["member"], b))
+route("GET", "/lists/{list}/segments", lambda s, p, q, b: s.list_segments(p["list"], q))
+route("POST", "/lists/{list}/segments", lambda s, p, q, b: s.create_segment(p["list"], b))
+route("GET", SEGMENT, lambda s, p, q, b: s.get_segment(p["list"], p["segment"]))
+route("PATCH", SEGMENT, lambda s, p, q, b: s.update_segment(p["list"], p["segment"], b))
+route("DELETE", SEGMENT, lambda s, p, q, b: s.delete_segment(p["list"], p["segment"]))
+route("POST", SEGMENT, lambda s, p, q, b: s.batch_segment_members(p["list"], p["segment"], b))
+route("GET", SEGMENT + "/members", lambda s, p, q, b: s.segment_members(p["list"], p["segment"], q))
+route("GET", "/campaign-folders", lambda s, p, q, b: s.folders(q))
+route("POST", "/campaign-folders", lambda s, p, q, b: s.create_folder(b))
+route("GET", "/campaigns", lambda s, p, q, b: s.list_campaigns(q))
+route("POST", "/campaigns", lambda s, p, q, b: s.create_campaign(b))
+route("GET", "/campaigns/{campaign}", lambda s, p, q, b: s.get_campaign(p["campaign"]))
+route("PATCH", "/campaigns/{campaign}", lambda s, p, q, b: s.update_campaign(p["campaign"], b))
+route("DELETE", "/campaigns/{campaign}", lambda s, p, q, b: s.delete_campaign(p["campaign"]))
+route("GET", "/campaigns/{campaign}/content", lambda s, p, q, b: s.get_content(p["campaign"]))
+route("PUT", "/campaigns/{campaign}/content", lambda s, p, q, b: s.set_content(p["campaign"], b))
+route("GET", "/campaigns/{campaign}/send-checklist", lambda s, p, q, b: s.checklist(p["campaign"]))
+route("POST", "/campaigns/{campaign}/actions/schedule", lambda s, p, q, b: s.schedule(p["campaign"], b))
+route("POST", "/campaigns/{campaign}/actions/unschedule", lambda s, p, q, b: s.unschedule(p["campaign"]))
+route("POST", "/campaigns/{campaign}/actions/send", lambda s, p, q, b: s.send_now(p["campaign"]))
+route("POST", "/campaigns/{campaign}/actions/test", lambda s, p, q, b: s.send_test(p["campaign"], b))
+route("GET", "/reports/{campaign}", lambda s, p, q, b: s.report(p["campaign"]))
 
 
 def select_fields(document: object, fields: str | None, exclude: str | None) -> object:
@@ -344,7 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "JSON Parse Error", "The request body must be a JSON object.")
             handler, params = self._route(method, url.path)
             with self.server.store.serialized():
-                status, answer = handler(self.server.store, params, query, body)
+                answer = handler(self.server.store, params, query, body)
+            status = 204 if answer is None else 200
             if answer is not None and status == 200:
                 answer = select_fields(answer, query.get("fields"), query.get("exclude_fields"))
             return status, answer, request
@@ -393,28 +258,17 @@ def _authorised(header: str) -> bool:
     return bool(key)
 
 
-class SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
+class SandboxServer(LoopbackServer):
     def __init__(self, store: Store, port: int = 0, faults: FaultPlan | None = None,
                  recorder: Callable[[dict, int, object], None] | None = None):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(port, _Handler)
         self.store, self.faults, self.recorder = store, faults, recorder
         self.connections_lock = threading.Lock()
         self.in_flight = 0
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/3.0"
-
-    def handle_error(self, request, client_address) -> None:
-        """A client that hung up (killed, timed out) is normal here; anything else is still shown."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
+        return f"{self.origin}/3.0"
 
 
 class RunningSandbox:

@@ -206,9 +206,6 @@ class Mailchimp:
     def ping(self) -> dict:
         return self._call("ping", self._client.ping.get)
 
-    def get_list(self, list_id: str) -> dict:
-        return self._call(f"lists.get({list_id})", self._client.lists.get_list, list_id)
-
     def upsert_member(self, list_id: str, email: str, body: dict) -> dict:
         """PUT by subscriber hash: creating twice is impossible, so retries are always safe."""
         return self._call("lists.set_list_member", self._client.lists.set_list_member, list_id, subscriber_hash(email),
@@ -227,10 +224,6 @@ class Mailchimp:
     def segments(self, list_id: str, kind: str | None = None) -> list[dict]:
         query = {"type": kind} if kind else {}
         return list(self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query))
-
-    def segment_members(self, list_id: str, segment_id: int) -> list[str]:
-        return [m["email_address"] for m in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list,
-                                                        "members", list_id=list_id, segment_id=str(segment_id))]
 
     def create_static_segment(self, list_id: str, name: str, emails: list[str]) -> dict:
         """A static segment holding exactly `emails` (a name is a stable key: found, not duplicated)."""
@@ -303,13 +296,6 @@ class Mailchimp:
     def send_test(self, campaign_id: str, emails: list[str], send_type: str = "html") -> None:
         self._call("campaigns.send_test_email", self._client.campaigns.send_test_email, campaign_id,
                    {"test_emails": emails, "send_type": send_type})
-
-    def delete_campaign(self, campaign_id: str) -> None:
-        try:
-            self._call("campaigns.remove", self._client.campaigns.remove, campaign_id)
-        except MailchimpError as err:
-            if err.status != 404:
-                raise
 
 
 def subscriber_hash(email: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import lxml.html
 import tinycss2
@@ -252,7 +252,3 @@ def all_rules() -> list[Rule]:
 def _load_rule_modules() -> None:
     from mailpipe.checks import compat, compliance, healthcare, links, rendering, spam  # noqa: F401 (registers the rules)
 
-
-def iter_findings(emails: list[RenderedEmail], site: SiteConfig, online: bool = False) -> Iterator[tuple[RenderedEmail, list[Finding]]]:
-    for email in emails:
-        yield email, run_checks(email, site, online)

@@ -184,9 +184,8 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
     import json
 
-    from mailpipe.checks import ERROR, all_rules, run_checks
+    from mailpipe.checks import ERROR, Context, all_rules, check_context
     from mailpipe.checks.compat import client_scores
-    from mailpipe.checks import Context
 
     if list_rules:
         table = Table(title="rules")
@@ -204,11 +203,12 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     emails = [e for e in rendered.emails if not content_ids or e.id in content_ids]
     report = []
     for email in emails:
-        findings = sorted(run_checks(email, rendered.site, online), key=lambda f: (f.severity != ERROR, f.rule, f.message))
+        context = Context(email, rendered.site, online)  # parsed once for the findings and the client scores
+        findings = sorted(check_context(context), key=lambda f: (f.severity != ERROR, f.rule, f.message))
         report.append({"id": email.id, "subject": email.subject,
                        "errors": sum(1 for f in findings if f.severity == ERROR),
                        "warnings": sum(1 for f in findings if f.severity != ERROR),
-                       "client_scores": client_scores(Context(email, rendered.site)),
+                       "client_scores": client_scores(context),
                        "findings": [f.as_json() for f in findings]})
     errors = sum(entry["errors"] for entry in report)
     if as_json:

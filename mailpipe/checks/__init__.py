@@ -230,9 +230,14 @@ def describe(element: etree._Element) -> str:
 
 
 def run_checks(email: RenderedEmail, site: SiteConfig, online: bool = False, rules: Iterable[Rule] | None = None) -> list[Finding]:
-    """Every finding of every rule for one email; a rule that fails on odd input reports it, never crashes."""
+    """Every finding of every rule for one email."""
+    return check_context(Context(email, site, online), rules)
+
+
+def check_context(context: Context, rules: Iterable[Rule] | None = None) -> list[Finding]:
+    """Every finding of every rule over an already parsed email; a rule that fails on odd input reports it, never crashes."""
     _load_rule_modules()
-    context = Context(email, site, online)
+    email = context.email
     findings = []
     for current in rules or RULES.values():
         try:

@@ -21,7 +21,7 @@ from mailpipe.content import ContentSet
 from mailpipe.errors import InputError
 from mailpipe.mailchimp import Mailchimp
 from mailpipe.render import RenderedEmail
-from mailpipe.schedule import (UTC, drip_key, local_date, local_to_utc, monthly_key, monthly_problems, monthly_send,
+from mailpipe.schedule import (UTC, drip_key, drip_step_of, local_date, local_to_utc, monthly_key, monthly_problems, monthly_send,
                                months_between, next_quarter_hour, schedule_time)
 from mailpipe.state import PushedCampaign, State
 
@@ -127,8 +127,9 @@ class Pusher:
         """Which email and wanted send time a stable key stands for."""
         parts = key.split("/")
         for campaign in self.campaigns:
-            if isinstance(campaign, Drip) and len(parts) == 4 and parts[:2] == ["drip", campaign.slug]:
-                return parts[2], local_to_utc(dt.date.fromisoformat(parts[3]), campaign.send_time, campaign.timezone)
+            step = drip_step_of(key, campaign) if isinstance(campaign, Drip) else None
+            if step:
+                return step[0], local_to_utc(step[1], campaign.send_time, campaign.timezone)
             if isinstance(campaign, Monthly) and len(parts) == 3 and parts[:2] == ["monthly", campaign.slug]:
                 return campaign.content_id(parts[2]), monthly_send(campaign, parts[2])
         return None, None
@@ -211,11 +212,7 @@ class Pusher:
         joined = _time(member["timestamp_opt"])
         if joined > now or local_date(joined, drip.timezone) + dt.timedelta(days=step.delay_days) > today:
             return False
-        given = {}
-        for tag in _tags(member):
-            parts = tag.split("/")
-            if len(parts) == 4 and parts[:2] == ["drip", drip.slug]:
-                given[parts[2]] = tag
+        given = {step_of[0]: tag for tag in _tags(member) if (step_of := drip_step_of(tag, drip))}
         if step.content in given:
             return False
         if previous is None:

@@ -75,6 +75,17 @@ def drip_key(drip: Drip, content: str, day: dt.date) -> str:
     return f"drip/{drip.slug}/{content}/{day.isoformat()}"
 
 
+def drip_step_of(key: str, drip: Drip) -> tuple[str, dt.date] | None:
+    """(article, local send day) of a drip key (or tag) of this drip; None for any other key."""
+    parts = key.split("/")
+    if len(parts) != 4 or parts[:2] != ["drip", drip.slug]:
+        return None
+    try:
+        return parts[2], dt.date.fromisoformat(parts[3])
+    except ValueError:
+        return None
+
+
 def monthly_key(monthly: Monthly, month: str) -> str:
     return f"monthly/{monthly.slug}/{month}"
 

@@ -52,7 +52,7 @@ class FaultPlan:
             return self._random.choice(self.kinds) if self._random.random() < self.rate else None
 
 
-_ID = {"list": r"[\w-]+", "member": r"\w+", "segment": r"\w+", "campaign": r"[\w-]+"}
+_ID = {"list": r"[\w-]+", "member": r"\w+", "segment": r"\w+", "campaign": r"[\w-]+", "folder": r"\w+"}
 ROUTES: list[tuple[str, re.Pattern, Callable[[Store, dict, dict, dict], object]]] = []
 
 
@@ -74,6 +74,8 @@ route("PATCH", MEMBER, lambda s, p, q, b: s.patch_member(p["list"], p["member"],
 route("DELETE", MEMBER, lambda s, p, q, b: s.archive_member(p["list"], p["member"]))
 route("GET", MEMBER + "/tags", lambda s, p, q, b: s.member_tags(p["list"], p["member"]))
 route("POST", MEMBER + "/tags", lambda s, p, q, b: s.set_member_tags(p["list"], p["member"], b))
+route("GET", "/lists/{list}/merge-fields", lambda s, p, q, b: s.merge_fields(p["list"], q))
+route("POST", "/lists/{list}/merge-fields", lambda s, p, q, b: s.create_merge_field(p["list"], b))
 route("GET", "/lists/{list}/segments", lambda s, p, q, b: s.list_segments(p["list"], q))
 route("POST", "/lists/{list}/segments", lambda s, p, q, b: s.create_segment(p["list"], b))
 route("GET", SEGMENT, lambda s, p, q, b: s.get_segment(p["list"], p["segment"]))
@@ -83,6 +85,7 @@ route("POST", SEGMENT, lambda s, p, q, b: s.batch_segment_members(p["list"], p["
 route("GET", SEGMENT + "/members", lambda s, p, q, b: s.segment_members(p["list"], p["segment"], q))
 route("GET", "/campaign-folders", lambda s, p, q, b: s.folders(q))
 route("POST", "/campaign-folders", lambda s, p, q, b: s.create_folder(b))
+route("PATCH", "/campaign-folders/{folder}", lambda s, p, q, b: s.rename_folder(p["folder"], b))
 route("GET", "/campaigns", lambda s, p, q, b: s.list_campaigns(q))
 route("POST", "/campaigns", lambda s, p, q, b: s.create_campaign(b))
 route("GET", "/campaigns/{campaign}", lambda s, p, q, b: s.get_campaign(p["campaign"]))
@@ -94,6 +97,9 @@ route("GET", "/campaigns/{campaign}/send-checklist", lambda s, p, q, b: s.checkl
 route("POST", "/campaigns/{campaign}/actions/schedule", lambda s, p, q, b: s.schedule(p["campaign"], b))
 route("POST", "/campaigns/{campaign}/actions/unschedule", lambda s, p, q, b: s.unschedule(p["campaign"]))
 route("POST", "/campaigns/{campaign}/actions/send", lambda s, p, q, b: s.send_now(p["campaign"]))
+route("POST", "/campaigns/{campaign}/actions/pause", lambda s, p, q, b: s.pause(p["campaign"]))
+route("POST", "/campaigns/{campaign}/actions/resume", lambda s, p, q, b: s.resume(p["campaign"]))
+route("POST", "/campaigns/{campaign}/actions/cancel-send", lambda s, p, q, b: s.cancel_send(p["campaign"]))
 route("POST", "/campaigns/{campaign}/actions/test", lambda s, p, q, b: s.send_test(p["campaign"], b))
 route("GET", "/reports/{campaign}", lambda s, p, q, b: s.report(p["campaign"]))
 

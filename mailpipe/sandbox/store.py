@@ -25,6 +25,10 @@ CAMPAIGN_TYPES = {"regular", "plaintext", "absplit", "rss", "variate"}
 UNSUB_TAG = "*|UNSUB|*"
 ADDRESS_TAGS = ("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESSLINE|*", "*|LIST_ADDRESS|*", "*|HTML:LIST_ADDRESS|*")
 MAX_COUNT = 1000
+MAX_MEMBER_TAGS = 50  # the member list shows at most 50 tags per member
+MAX_TEXT_MERGE = 255  # a text merge field holds at most 255 characters
+DEFAULT_MERGE_FIELDS = (("FNAME", "First Name"), ("LNAME", "Last Name"))
+CAMPAIGN_STATUSES = ("save", "paused", "schedule", "sending", "sent", "canceled", "canceling", "archived")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,7 +39,10 @@ CREATE TABLE IF NOT EXISTS members (list_id TEXT NOT NULL, hash TEXT NOT NULL, e
     last_changed TEXT NOT NULL, unique_email_id TEXT NOT NULL, PRIMARY KEY (list_id, hash));
 CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY AUTOINCREMENT, list_id TEXT NOT NULL, name TEXT NOT NULL,
     type TEXT NOT NULL, options TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS segment_members (segment_id INTEGER NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (segment_id, hash));
+CREATE TABLE IF NOT EXISTS segment_members (segment_id INTEGER NOT NULL, hash TEXT NOT NULL, added_at TEXT NOT NULL,
+    PRIMARY KEY (segment_id, hash));
+CREATE TABLE IF NOT EXISTS merge_fields (list_id TEXT NOT NULL, tag TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+    merge_id INTEGER NOT NULL, PRIMARY KEY (list_id, tag));
 CREATE TABLE IF NOT EXISTS folders (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, web_id INTEGER NOT NULL, type TEXT NOT NULL,
     status TEXT NOT NULL, create_time TEXT NOT NULL, send_time TEXT, recipients TEXT NOT NULL, settings TEXT NOT NULL,
@@ -163,6 +170,8 @@ class Store:
             db.execute("INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?,?)", (
                 list_id, body["name"], json.dumps(contact), body["permission_reminder"],
                 json.dumps(body["campaign_defaults"]), iso(self.now())))
+            for number, (tag, name) in enumerate(DEFAULT_MERGE_FIELDS, start=1):
+                db.execute("INSERT OR IGNORE INTO merge_fields VALUES (?,?,?,?,?)", (list_id, tag, name, "text", number))
         return self.get_list(list_id)
 
     def get_list(self, list_id: str) -> dict:
@@ -204,7 +213,7 @@ class Store:
                     raise invalid("status_if_new must be one of subscribed, unsubscribed, cleaned, pending, transactional.", "status_if_new")
                 opt = iso(parse_time(body["timestamp_opt"], "timestamp_opt")) if body.get("timestamp_opt") else now
                 db.execute("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", (
-                    list_id, member_hash.lower(), email.strip(), status, json.dumps(_merge_fields(body, {})), opt,
+                    list_id, member_hash.lower(), email.strip(), status, json.dumps(_merge_fields(body, {}, self._merge_tags(db, list_id))), opt,
                     iso(parse_time(body["timestamp_signup"], "timestamp_signup")) if body.get("timestamp_signup") else opt,
                     now, uuid.uuid4().hex[:10]))
             else:
@@ -224,7 +233,7 @@ class Store:
         if status not in MEMBER_STATUSES:
             raise invalid(f"status {status!r} is not one of {', '.join(sorted(MEMBER_STATUSES))}.", "status")
         opt = iso(parse_time(body["timestamp_opt"], "timestamp_opt")) if body.get("timestamp_opt") else row["timestamp_opt"]
-        merge_fields = json.dumps(_merge_fields(body, json.loads(row["merge_fields"])))
+        merge_fields = json.dumps(_merge_fields(body, json.loads(row["merge_fields"]), self._merge_tags(db, row["list_id"])))
         if (status, merge_fields, opt) == (row["status"], row["merge_fields"], row["timestamp_opt"]):
             return  # nothing changed, so neither does last_changed
         db.execute("UPDATE members SET status=?, merge_fields=?, timestamp_opt=?, last_changed=? WHERE list_id=? AND hash=?",
@@ -245,15 +254,20 @@ class Store:
         return self._member_json(row)
 
     def _member_json(self, row: sqlite3.Row) -> dict:
-        tags = self._db.execute("SELECT s.id, s.name FROM segments s JOIN segment_members m ON m.segment_id = s.id "
-                                "WHERE s.list_id=? AND s.type='static' AND m.hash=? ORDER BY s.name", (row["list_id"], row["hash"])).fetchall()
+        tags = self._member_tags(row["list_id"], row["hash"])
         return {"id": row["hash"], "email_address": row["email"], "unique_email_id": row["unique_email_id"],
                 "web_id": _web_id(row["hash"]), "email_type": "html", "status": row["status"],
                 "merge_fields": json.loads(row["merge_fields"]), "interests": {},
                 "stats": {"avg_open_rate": 0, "avg_click_rate": 0}, "ip_signup": "", "timestamp_signup": row["timestamp_signup"],
                 "ip_opt": "", "timestamp_opt": row["timestamp_opt"], "member_rating": 2, "last_changed": row["last_changed"],
                 "language": "", "vip": False, "email_client": "", "source": "API - Generic",
-                "tags_count": len(tags), "tags": [{"id": t["id"], "name": t["name"]} for t in tags], "list_id": row["list_id"]}
+                "tags_count": len(tags), "tags": [{"id": t["id"], "name": t["name"]} for t in tags[:MAX_MEMBER_TAGS]],
+                "list_id": row["list_id"]}
+
+    def _member_tags(self, list_id: str, member_hash: str) -> list[sqlite3.Row]:
+        return self._db.execute("SELECT s.id, s.name, m.added_at FROM segments s JOIN segment_members m ON m.segment_id = s.id "
+                                "WHERE s.list_id=? AND s.type='static' AND m.hash=? ORDER BY m.added_at DESC, s.name",
+                                (list_id, member_hash)).fetchall()
 
     def list_members(self, list_id: str, query: dict) -> dict:
         self._require_list(list_id)
@@ -282,14 +296,43 @@ class Store:
                     continue
                 segment_id = row["id"] if row else self._insert_segment(db, list_id, tag["name"], "static", {})
                 if tag["status"] == "active":
-                    db.execute("INSERT OR IGNORE INTO segment_members VALUES (?,?)", (segment_id, member_hash.lower()))
+                    db.execute("INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", (segment_id, member_hash.lower(), iso(self.now())))
                 else:
                     db.execute("DELETE FROM segment_members WHERE segment_id=? AND hash=?", (segment_id, member_hash.lower()))
 
     def member_tags(self, list_id: str, member_hash: str) -> dict:
-        member = self.get_member(list_id, member_hash)
-        return {"tags": [{"id": t["id"], "name": t["name"], "date_added": member["last_changed"]} for t in member["tags"]],
-                "total_items": member["tags_count"]}
+        """Every tag of one member with the time it was added (the member list shows at most 50, without dates)."""
+        self.get_member(list_id, member_hash)
+        tags = self._member_tags(list_id, member_hash.lower())
+        return {"tags": [{"id": t["id"], "name": t["name"], "date_added": t["added_at"]} for t in tags], "total_items": len(tags)}
+
+    # -- merge fields --------------------------------------------------------------------------
+    def _merge_tags(self, db: sqlite3.Connection, list_id: str) -> set[str]:
+        return {r["tag"] for r in db.execute("SELECT tag FROM merge_fields WHERE list_id=?", (list_id,))}
+
+    def merge_fields(self, list_id: str, query: dict) -> dict:
+        self._require_list(list_id)
+        rows = self._db.execute("SELECT * FROM merge_fields WHERE list_id=? ORDER BY merge_id", (list_id,)).fetchall()
+        count, offset = _paging(query)
+        fields = [{"merge_id": r["merge_id"], "tag": r["tag"], "name": r["name"], "type": r["type"], "required": False,
+                   "default_value": "", "public": False, "display_order": r["merge_id"], "list_id": list_id} for r in rows]
+        return {"merge_fields": fields[offset:offset + count], "list_id": list_id, "total_items": len(fields)}
+
+    def create_merge_field(self, list_id: str, body: dict) -> dict:
+        self._require_list(list_id)
+        tag, name, kind = body.get("tag"), body.get("name"), body.get("type")
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("The field name is required.", "name")
+        if kind not in ("text", "number", "date"):
+            raise invalid("type must be text, number or date (the sandbox keeps to these).", "type")
+        if not isinstance(tag, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]{0,9}", tag):
+            raise invalid("tag must be 1-10 upper-case letters, digits or _ (like MMERGE3).", "tag")
+        with self.transaction() as db:
+            if tag in self._merge_tags(db, list_id):
+                raise invalid(f"A merge field with the tag {tag} already exists.", "tag")
+            number = db.execute("SELECT COALESCE(MAX(merge_id), 0) + 1 FROM merge_fields WHERE list_id=?", (list_id,)).fetchone()[0]
+            db.execute("INSERT INTO merge_fields VALUES (?,?,?,?,?)", (list_id, tag, name, kind, number))
+        return next(f for f in self.merge_fields(list_id, {"count": MAX_COUNT})["merge_fields"] if f["tag"] == tag)
 
     def _insert_segment(self, db: sqlite3.Connection, list_id: str, name: str, kind: str, options: dict) -> int:
         now = iso(self.now())
@@ -321,7 +364,7 @@ class Store:
         for email in emails:
             member_hash = subscriber_hash(str(email))
             if db.execute("SELECT 1 FROM members WHERE list_id=? AND hash=?", (list_id, member_hash)).fetchone():
-                db.execute("INSERT OR IGNORE INTO segment_members VALUES (?,?)", (segment_id, member_hash))
+                db.execute("INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", (segment_id, member_hash, iso(self.now())))
                 added.append(email)
             else:
                 errors.append({"email_addresses": [email], "error": "Email address is not a member of the list"})
@@ -384,7 +427,11 @@ class Store:
 
     def segment_members(self, list_id: str, segment_id: str, query: dict) -> dict:
         row = self._segment_row(list_id, segment_id)
-        hashes = sorted(self.segment_hashes(list_id, row["id"]))
+        statuses = {"subscribed", "pending"} | {s for s in ("unsubscribed", "cleaned", "transactional")
+                                               if str(query.get(f"include_{s}", "")).lower() == "true"}
+        rows = self._db.execute("SELECT hash, status FROM members WHERE list_id=?", (list_id,)).fetchall()
+        status_of = {r["hash"]: r["status"] for r in rows}
+        hashes = sorted(h for h in self.segment_hashes(list_id, row["id"]) if status_of.get(h) in statuses)
         count, offset = _paging(query)
         members = [self.get_member(list_id, h) for h in hashes[offset:offset + count]]
         return {"members": members, "total_items": len(hashes)}
@@ -411,6 +458,14 @@ class Store:
         with self.transaction() as db:
             folder_id = uuid.uuid4().hex[:10]
             db.execute("INSERT INTO folders VALUES (?,?)", (folder_id, body["name"]))
+        return {"id": folder_id, "name": body["name"], "count": 0}
+
+    def rename_folder(self, folder_id: str, body: dict) -> dict:
+        if not body.get("name"):
+            raise invalid("The field name is required.", "name")
+        with self.transaction() as db:
+            if not db.execute("UPDATE folders SET name=? WHERE id=?", (body["name"], folder_id)).rowcount:
+                raise not_found(f"campaign folder {folder_id}")
         return {"id": folder_id, "name": body["name"], "count": 0}
 
     def folders(self, query: dict) -> dict:
@@ -584,6 +639,24 @@ class Store:
         with self.transaction() as db:
             db.execute("UPDATE campaigns SET status='save', send_time=NULL WHERE id=?", (campaign_id,))
 
+    def pause(self, campaign_id: str) -> None:
+        """What a marketer's Pause does to a scheduled campaign: it stays, and does not send until resumed."""
+        self._move(campaign_id, {"schedule"}, "paused", "Only a scheduled campaign can be paused.")
+
+    def resume(self, campaign_id: str) -> None:
+        self._move(campaign_id, {"paused"}, "schedule", "Only a paused campaign can be resumed.")
+
+    def cancel_send(self, campaign_id: str) -> None:
+        """A canceled campaign never sends (Mailchimp cancels one that is scheduled or sending)."""
+        self._move(campaign_id, {"schedule", "sending", "paused"}, "canceled", "This campaign is not scheduled or sending.")
+
+    def _move(self, campaign_id: str, allowed: set[str], status: str, refusal: str) -> None:
+        row = self._campaign_row(campaign_id)
+        if row["status"] not in allowed:
+            raise ApiError(400, "Bad Request", refusal)
+        with self.transaction() as db:
+            db.execute("UPDATE campaigns SET status=? WHERE id=?", (status, campaign_id))
+
     def send_now(self, campaign_id: str) -> None:
         row = self._campaign_row(campaign_id)
         self._require_unsent(row, "sent again")
@@ -635,10 +708,17 @@ def _paging(query: dict) -> tuple[int, int]:
     return min(count, MAX_COUNT), offset
 
 
-def _merge_fields(body: dict, current: dict) -> dict:
+def _merge_fields(body: dict, current: dict, known: set[str]) -> dict:
+    """Mailchimp refuses merge tags the audience does not have, and text longer than 255 characters."""
     fields = body.get("merge_fields", {})
     if not isinstance(fields, dict):
         raise invalid("merge_fields must be an object of merge tag: value.", "merge_fields")
+    unknown = sorted(str(k) for k in fields if str(k) not in known)
+    if unknown:
+        raise invalid(f"Your merge fields were invalid: {', '.join(unknown)} is not a merge field of this audience.", "merge_fields")
+    for tag, value in fields.items():
+        if isinstance(value, str) and len(value) > MAX_TEXT_MERGE:
+            raise invalid(f"Your merge fields were invalid: {tag} is longer than {MAX_TEXT_MERGE} characters.", "merge_fields")
     return {**current, **{str(k): v for k, v in fields.items()}}
 
 

@@ -127,50 +127,54 @@ def _print_plan(sends) -> None:
     _console().print(table)
 
 
-def _print_actions(actions, title: str) -> None:
+def _print_outcomes(result, title: str, site, verbose: bool) -> None:
+    """Push's report: each campaign with its time (local and UTC), subject and how many people (who, with --verbose)."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(site.timezone)
     table = Table(title=title)
-    for column in ("campaign (stable key)", "action", "detail"):
-        table.add_column(column, no_wrap=column != "detail")
-    for action in actions:
-        table.add_row(action.key, action.action, action.detail)
+    for column in ("campaign", "action", "local time", "UTC", "subject", "people", "detail"):
+        table.add_column(column, no_wrap=column not in ("detail", "subject"))
+    for outcome in result.outcomes:
+        plan = outcome.plan
+        people = ""
+        if plan is not None:
+            people = str(len(plan.recipients)) if plan.recipients else f"tag {plan.tag}" if plan.tag else "everyone"
+        detail = outcome.detail + (f"\n{', '.join(plan.recipients)}" if verbose and plan is not None and plan.recipients else "")
+        action = f"[red]{outcome.action}[/]" if outcome.attention else outcome.action
+        table.add_row(outcome.key.title if outcome.key else "", action,
+                      f"{plan.send_at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}" if plan else "", f"{plan.send_at:%Y-%m-%d %H:%M}" if plan else "",
+                      plan.email.subject if plan else "", people, detail)
     _console().print(table)
 
 
 @main.command()
-@click.option("--dry-run", is_flag=True, help="Say what would change, change nothing.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; send Mailchimp nothing but GETs, write nothing.")
 @click.option("--now", "now_text", help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].")
+@click.option("--verbose", "-v", is_flag=True, help="Also list who each campaign goes to.")
 @click.pass_obj
 @_fails_cleanly
-def push(project: Project, dry_run: bool, now_text: str | None) -> None:
-    """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is unset) to the campaigns due now."""
-    from mailpipe.push import Pusher
+def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -> None:
+    """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
+    from mailpipe.push import push as run_push, refusals
     from mailpipe.target import connect
 
     rendered = render_project(project)
     campaigns = _campaigns(project, rendered)
-    with connect(project.root, rendered.site) as target:
-        state = target.open_state()
-        now = _utc_time(now_text) if now_text else target.now()
-        pusher = Pusher(target.mailchimp, state, rendered.site, campaigns, rendered.emails, rendered.content,
-                        allow_examples=target.is_test, dry_run=dry_run, refused=_refusals(rendered))
-        result = pusher.run(now)
-        state.close()
-    _print_actions(result.actions, f"push to {target.endpoint} at {now:%Y-%m-%d %H:%M} UTC: "
-                                   f"{len(result.actions)} actions, {result.api_calls} API calls")
-    if any(a.action in ("blocked", "refused") for a in result.actions):
+    with connect(project.root, rendered.site, read_only=dry_run) as target:
+        click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
+        refused = refusals(rendered.emails, rendered.site, allow_examples=target.is_test)
+        state = target.open_state(read_only=dry_run)
+        try:
+            now = _utc_time(now_text) if now_text else target.now()
+            result = run_push(target.mailchimp, state, rendered.site, campaigns, rendered.emails, rendered.content, refused, now, dry_run)
+        finally:
+            state.close()
+    _print_outcomes(result, f"{'dry run' if dry_run else 'push'} at {now:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
+                            f"{result.api_calls} API calls", rendered.site, verbose)
+    if result.needs_attention:
+        click.echo("some campaigns need attention (in red above); the others went ahead", err=True)
         sys.exit(1)
-
-
-def _refusals(rendered) -> dict[str, str]:
-    """Emails push must not send: those with check errors."""
-    from mailpipe.checks import ERROR, run_checks
-
-    refused = {}
-    for email in rendered.emails:
-        errors = sorted({f.rule for f in run_checks(email, rendered.site) if f.severity == ERROR})
-        if errors:
-            refused[email.id] = f"{email.id} fails checks: {', '.join(errors)} (see `mailpipe check {email.id}`)"
-    return refused
 
 
 @main.command()
@@ -244,6 +248,7 @@ def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text
         raise MailpipeError(f"no email has id {content_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}")
     audience = next(iter(rendered.site.audiences.values()))
     with connect(project.root, rendered.site) as target:
+        click.echo(f"send-test through {target.description}")
         title = f"test/{content_id}"
         mc = target.mailchimp
         settings = {"subject_line": f"[TEST] {email.subject}", "preview_text": email.preheader, "title": title,
@@ -263,20 +268,27 @@ def leads() -> None:
 @leads.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audience", required=True, help="A logical audience from mailpipe.yaml, e.g. new-consult.")
+@click.option("--start-now", is_flag=True, help="Start the audience's drips today for people not yet in them, whatever their joined date.")
 @click.pass_obj
 @_fails_cleanly
-def leads_import(project: Project, file: Path, audience: str) -> None:
-    """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag."""
-    from mailpipe.config import load_config
+def leads_import(project: Project, file: Path, audience: str, start_now: bool) -> None:
+    """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag.
+
+    Each person enters the audience's drips at their `joined` time (empty: now); someone whose drip would be over
+    by now gets none of it, unless --start-now."""
+    from mailpipe.campaigns import Drip
     from mailpipe.leads import import_leads, read_leads
     from mailpipe.target import connect
 
-    site = load_config(project.root)
+    rendered = render_project(project)
+    site = rendered.site
     if audience not in site.audiences:
         raise MailpipeError(f"unknown audience {audience!r}; expected one of: {', '.join(sorted(site.audiences))}")
+    drips = [c for c in _campaigns(project, rendered) if isinstance(c, Drip) and c.audience == audience]
     people, problems = read_leads(file, site.timezone)
     with connect(project.root, site) as target:
-        count = import_leads(target.mailchimp, site.audiences[audience], people, target.now())
+        click.echo(f"import into {target.description}")
+        count = import_leads(target.mailchimp, site.audiences[audience], people, target.now(), drips, start_now)
     click.echo(f"{count} people imported into {audience} ({target.endpoint})")
     if problems:
         err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -291,6 +303,7 @@ def leads_import(project: Project, file: Path, audience: str) -> None:
 @_fails_cleanly
 def demo(project: Project) -> None:
     """The main job, end to end on a fresh sandbox: plan, then a daily push over the demo weeks, then who got what."""
+    from mailpipe.campaigns import Drip
     from mailpipe.demo import run_demo
     from mailpipe.schedule import plan as make_plan
 
@@ -300,23 +313,21 @@ def demo(project: Project) -> None:
         raise MailpipeError("mailpipe.yaml has no demo section (start, days, leads_csv, patients_csv)")
     campaigns = _campaigns(project, rendered)
     sends = make_plan(campaigns, rendered.content, {e.id for e in rendered.emails}, site.demo.start, site.demo.days)
-    monthly = [s for s in sends if s.key.startswith("monthly/")]
+    monthly = [s for s in sends if s.campaign in {c.name for c in campaigns if not isinstance(c, Drip)}]
     click.echo(f"plan: {len(sends)} drip send slots and {len(monthly)} monthly sends over {site.demo.days} days from {site.demo.start}")
     console = _console()
 
-    def report(day: dt.date, actions) -> None:
-        done = [a for a in actions if a.action in ("created", "scheduled", "rescheduled", "refused", "blocked")]
-        for action in done:
-            console.print(f"{day}  {action.action:<11} {action.key}  {action.detail}", markup=False, highlight=False)
+    def report(day: dt.date, outcomes) -> None:
+        for outcome in outcomes:
+            if outcome.key is not None and outcome.action not in ("created",):
+                console.print(f"{day}  {outcome.action:<11} {outcome.key.title}  {outcome.detail}", markup=False, highlight=False)
 
-    result = run_demo(project, rendered, campaigns, _refusals(rendered), report)
+    result = run_demo(project, rendered, campaigns, report)
     for row in result.skipped_rows:
         console.print(f"skipped: {row}", markup=False)
     people: dict[str, list[str]] = {}
     for delivery in result.deliveries:
-        kind, campaign, what = delivery["title"].split("/")[:3]
-        label = what if kind == "drip" else f"{campaign} {what}"
-        people.setdefault(delivery["email"], []).append(f"{delivery['delivered_at'][:10]} {label}")
+        people.setdefault(delivery.email, []).append(f"{delivery.delivered_at:%Y-%m-%d} {delivery.email_id}")
     table = Table(title=f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
                         f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)")
     table.add_column("member", no_wrap=True)
@@ -364,7 +375,15 @@ def sandbox() -> None:
 
 
 def _sandbox_db(project: Project, db: Path | None) -> Path:
-    return db or project.root / DEFAULT_SANDBOX
+    """--db, else mailchimp.sandbox_path of mailpipe.yaml, else var/sandbox.sqlite3."""
+    if db:
+        return db
+    from mailpipe.config import load_config
+
+    try:
+        return project.root / load_config(project.root).mailchimp.sandbox_path
+    except InputError:
+        return project.root / DEFAULT_SANDBOX
 
 
 @sandbox.command()
@@ -372,14 +391,22 @@ def _sandbox_db(project: Project, db: Path | None) -> Path:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
 @click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests answered with an injected fault (0..1).")
 @click.option("--fault-seed", default=0, show_default=True, help="Seed that makes injected faults reproducible.")
+@click.option("--clock", "clock", help="Start a new sandbox's clock at this time (UTC unless an offset is given).")
 @click.pass_obj
-def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int) -> None:
-    """Serve the sandbox on 127.0.0.1 until interrupted."""
+@_fails_cleanly
+def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int, clock: str | None) -> None:
+    """Serve the sandbox on 127.0.0.1 until interrupted, with the audiences of mailpipe.yaml."""
+    from mailpipe.config import load_config
     from mailpipe.sandbox.server import FaultPlan, SandboxServer
     from mailpipe.sandbox.store import Store
+    from mailpipe.target import provision
 
     faults = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
-    server = SandboxServer(Store(_sandbox_db(project, db)), port, faults)
+    store = Store(_sandbox_db(project, db))
+    if clock:
+        store.set_clock(_utc_time(clock))
+    provision(store, load_config(project.root))
+    server = SandboxServer(store, port, faults)
     click.echo(f"sandbox listening on {server.url} (set MAILCHIMP_SERVER_URL to it); Ctrl-C stops it")
     try:
         server.serve_forever()
@@ -414,14 +441,20 @@ def advance(project: Project, to: str, db: Path | None) -> None:
 @sandbox.command()
 @click.option("--email", help="Only this member's deliveries.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
+@click.option("--json", "as_json", is_flag=True, help="As JSON, for scripts that count duplicates.")
 @click.pass_obj
-def deliveries(project: Project, email: str | None, db: Path | None) -> None:
-    """Who received which campaign when, as a real audience would have."""
+def deliveries(project: Project, email: str | None, db: Path | None, as_json: bool) -> None:
+    """Who received which campaign (title, subject) when, as a real audience would have."""
+    import json
+
     from mailpipe.sandbox.store import Store
 
     store = Store(_sandbox_db(project, db))
     rows = store.deliveries(email)
     store.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
     table = Table(title=f"{len(rows)} deliveries")
     for column in ("delivered (UTC)", "email", "campaign", "subject"):
         table.add_column(column, no_wrap=True)

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from mailpipe.config import SiteConfig
 from mailpipe.errors import InputError, Problem
-from mailpipe.yamlfile import LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema, validate
+from mailpipe.yamlfile import (Code, LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema,
+                               validate)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -24,9 +25,12 @@ class DripStep:
 class DripFile:
     name: NonEmpty
     kind: Literal["drip"]
+    code: Code
     audience: NonEmpty
     send_time: LocalTime
-    steps: Annotated[list[DripStep], Field(min_length=1)]
+    steps: Annotated[list[DripStep], Field(min_length=1, max_length=20)]
+    max_late_days: Annotated[int, Field(ge=0, le=60)] = 7
+    exit_tags: list[NonEmpty] | None = None
     timezone: TimeZoneName | None = None
 
 
@@ -41,6 +45,7 @@ class MonthlyRule:
 class MonthlyFile:
     name: NonEmpty
     kind: Literal["monthly"]
+    code: Code
     audience: NonEmpty
     schedule: MonthlyRule
     content: Literal["specials", "newsletter"]
@@ -49,14 +54,18 @@ class MonthlyFile:
 
 @dataclass(frozen=True)
 class Drip:
-    """An education drip: step k goes to a lead `delay_days` after they joined, at the local send time."""
+    """An education drip: step k goes to a lead `delay_days` after they entered it, at the local send time,
+    at most `max_late_days` late; a lead with one of `exit_tags` gets no further step."""
 
     slug: str
+    code: str
     name: str
     audience: str
     send_time: str
     timezone: str
     steps: tuple[DripStep, ...]
+    max_late_days: int
+    exit_tags: tuple[str, ...]
     source: Path
 
 
@@ -65,6 +74,7 @@ class Monthly:
     """A monthly email (the month's specials, or the newsletter wrapping them) on a rule like 'first Tuesday'."""
 
     slug: str
+    code: str
     name: str
     audience: str
     rule: MonthlyRule
@@ -104,9 +114,22 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
             problems += found
             if not found and parsed.audience in site.audiences:
                 campaigns.append(_campaign(parsed, file, site))
+    problems += _shared_codes(campaigns)
     if problems:
         raise InputError(problems)
     return campaigns
+
+
+def _shared_codes(campaigns: list[Campaign]) -> list[Problem]:
+    """Two files with one code (a copied file) would send the same emails twice: name both."""
+    first: dict[str, Campaign] = {}
+    problems = []
+    for campaign in campaigns:
+        if campaign.code in first:
+            problems.append(Problem(campaign.source, 1, "code", f"the code {campaign.code!r} is also used by {first[campaign.code].source}; "
+                                    "each campaign file needs its own code"))
+        first.setdefault(campaign.code, campaign)
+    return problems
 
 
 def _step_problems(parsed: DripFile | MonthlyFile, doc: YamlDocument, email_ids: set[str]) -> list[Problem]:
@@ -131,5 +154,9 @@ def _step_problems(parsed: DripFile | MonthlyFile, doc: YamlDocument, email_ids:
 def _campaign(parsed: DripFile | MonthlyFile, file: Path, site: SiteConfig) -> Campaign:
     timezone = parsed.timezone or site.timezone
     if isinstance(parsed, DripFile):
-        return Drip(file.stem, parsed.name, parsed.audience, parsed.send_time, timezone, tuple(parsed.steps), file)
-    return Monthly(file.stem, parsed.name, parsed.audience, parsed.schedule, parsed.content, timezone, file)
+        own = site.audiences[parsed.audience].tag
+        exits = parsed.exit_tags if parsed.exit_tags is not None else sorted(
+            {a.tag for a in site.audiences.values() if a.tag and a.tag != own})
+        return Drip(file.stem, parsed.code, parsed.name, parsed.audience, parsed.send_time, timezone, tuple(parsed.steps),
+                    parsed.max_late_days, tuple(exits), file)
+    return Monthly(file.stem, parsed.code, parsed.name, parsed.audience, parsed.schedule, parsed.content, timezone, file)

@@ -6,7 +6,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.yamlfile import Colour, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
@@ -44,12 +44,24 @@ class Utm:
     medium: NonEmpty
 
 
+# Words that would make a tag say what a person may be treated for: Mailchimp signs no HIPAA agreement.
+HEALTH_WORDS = ("migraine", "headache", "botox", "botulinum", "patient", "consult", "treat", "therap", "pain", "diagnos",
+                "chronic", "aura", "inject", "neuro", "medic", "clinic", "symptom", "condition")
+
+
+def _opaque_tag(tag: str | None) -> str | None:
+    if tag is not None and any(word in tag.lower() for word in HEALTH_WORDS):
+        raise ValueError(f"the tag {tag!r} would tell Mailchimp, on every person who has it, something about their health; "
+                         "use an opaque code like mp-a and keep its meaning in mailpipe.yaml")
+    return tag
+
+
 @schema
 class Audience:
-    """A logical audience: a Mailchimp audience (list) id and the tag that marks its members."""
+    """A logical audience: a Mailchimp audience (list) id and the tag that marks its members (an opaque code)."""
 
     list_id: NonEmpty
-    tag: NonEmpty | None = None
+    tag: Annotated[NonEmpty | None, AfterValidator(_opaque_tag)] = None
 
 
 @schema

@@ -11,32 +11,57 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from mailpipe.campaigns import Campaign
+from mailpipe.campaigns import Campaign, Drip
 from mailpipe.leads import import_leads, read_leads
 from mailpipe.mailchimp import Connection, Mailchimp
 from mailpipe.project import Project, Rendered
-from mailpipe.push import Action, Pusher
+from mailpipe.push import push, refusals
+from mailpipe.push.apply import Outcome
+from mailpipe.record import DripKey, key_of_title
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.schedule import local_to_utc
 from mailpipe.state import State
-from mailpipe.target import SANDBOX_KEY, sandbox_list_body
+from mailpipe.target import SANDBOX_KEY, provision
 
 DEMO_DIR = Path("var") / "demo"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One email one person received, as the sandbox saw it."""
+
+    delivered_at: dt.datetime
+    email: str
+    title: str
+    email_id: str
 
 
 @dataclass
 class DemoResult:
     start: dt.datetime
     end: dt.datetime
-    actions: list[tuple[dt.date, Action]] = field(default_factory=list)
-    deliveries: list[dict] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
     skipped_rows: list[str] = field(default_factory=list)
     api_calls: int = 0
+    pushes: int = 0
 
 
-def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign], refused: dict[str, str],
-             on_day: Callable[[dt.date, list[Action]], None] | None = None) -> DemoResult:
+def email_of(title: str, campaigns: list[Campaign]) -> str:
+    """Which email a mailpipe campaign title stands for (titles are opaque codes in Mailchimp)."""
+    key = key_of_title(title)
+    for campaign in campaigns:
+        if key is not None and key.code == campaign.code:
+            if isinstance(key, DripKey) and isinstance(campaign, Drip):
+                return campaign.steps[key.step - 1].content if key.step <= len(campaign.steps) else title
+            if not isinstance(key, DripKey) and not isinstance(campaign, Drip):
+                return campaign.content_id(key.month)
+    return title
+
+
+def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign],
+             on_day: Callable[[dt.date, list[Outcome]], None] | None = None) -> DemoResult:
     site, demo = rendered.site, rendered.site.demo
+    assert demo is not None
     folder = project.root / DEMO_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.sqlite3*"):
@@ -46,13 +71,12 @@ def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign], re
     start = local_to_utc(demo.start, demo.run_time, site.timezone)
     result = DemoResult(start, local_to_utc(demo.start + dt.timedelta(days=demo.days), demo.run_time, site.timezone),
                         skipped_rows=[str(p) for p in lead_problems + patient_problems])
+    refused = refusals(rendered.emails, site, allow_examples=True)
     with RunningSandbox(folder / "sandbox.sqlite3") as sandbox:
         sandbox.store.set_clock(start)
-        for list_id in sorted({a.list_id for a in site.audiences.values()}):
-            sandbox.store.create_list(sandbox_list_body(site), list_id=list_id)
+        provision(sandbox.store, site)
         mailchimp = Mailchimp(Connection(SANDBOX_KEY, sandbox.url))
         state = State(folder / "state.sqlite3", f"sandbox {sandbox.store.instance}")
-        pusher = Pusher(mailchimp, state, site, campaigns, rendered.emails, rendered.content, allow_examples=True, refused=refused)
         imported: set[str] = set()
         for offset in range(demo.days):
             day = demo.start + dt.timedelta(days=offset)
@@ -60,14 +84,16 @@ def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign], re
             sandbox.store.advance(now)
             for audience, people in (("existing-patient", patients), ("new-consult", leads)):
                 joined = [p for p in people if p.email not in imported and (p.joined is None or p.joined <= now)]
-                import_leads(mailchimp, site.audiences[audience], joined, now)
+                drips = [c for c in campaigns if isinstance(c, Drip) and c.audience == audience]
+                import_leads(mailchimp, site.audiences[audience], joined, now, drips)
                 imported |= {p.email for p in joined}
-            actions = pusher.run(now).actions
-            result.actions += [(day, a) for a in actions]
+            outcomes = push(mailchimp, state, site, campaigns, rendered.emails, rendered.content, refused, now).outcomes
+            result.pushes += 1
             if on_day:
-                on_day(day, actions)
+                on_day(day, outcomes)
         sandbox.store.advance(result.end)
-        result.deliveries = sandbox.store.deliveries()
+        result.deliveries = [Delivery(dt.datetime.fromisoformat(d["delivered_at"]), d["email"], d["title"], email_of(d["title"], campaigns))
+                             for d in sandbox.store.deliveries()]
         result.api_calls = mailchimp.calls
         state.close()
     return result

@@ -1,6 +1,6 @@
 """Import leads (or patients) from a CSV file into an audience, with its tag.
 
-Columns: email, first_name, last_name (optional), joined (ISO date and time; empty: now), consent.
+Columns: email, first_name, last_name (optional), joined (when they became a lead, ISO date and time; empty: now), consent.
 A row without consent, or with an invalid email or time, is reported with its line and skipped.
 Upserts are keyed by the email's hash, so importing the same file twice changes nothing.
 """
@@ -14,9 +14,12 @@ import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailpipe.campaigns import Drip
 from mailpipe.config import Audience
 from mailpipe.errors import InputError, Problem
 from mailpipe.mailchimp import Mailchimp
+from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
+from mailpipe.schedule import local_date
 from mailpipe.yamlfile import read_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -70,12 +73,24 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
     return leads, problems
 
 
-def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime) -> int:
-    """Upsert each lead (new ones subscribed, never re-subscribing anyone) and tag them; returns how many."""
+def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: list[Drip] = (),
+                 start_now: bool = False) -> int:
+    """Upsert each lead (new ones subscribed, never re-subscribing anyone, never blanking a name) with the audience's
+    tag, and record when they entered each drip of the audience: their `joined` time (now when empty), or now for
+    everyone with `start_now`. A lead already in a drip keeps their start. A lead whose drip would be over by now
+    gets nothing from it: each step past its lateness limit is skipped. Returns how many were imported."""
+    if drips and LOG_FIELD not in mailchimp.merge_field_tags(audience.list_id):
+        mailchimp.create_text_merge_field(audience.list_id, LOG_FIELD, LOG_FIELD_NAME)
     for lead in leads:
-        body = {"status_if_new": "subscribed", "merge_fields": {"FNAME": lead.first_name, "LNAME": lead.last_name},
-                "timestamp_opt": (lead.joined or now).astimezone(dt.timezone.utc).isoformat()}
-        mailchimp.upsert_member(audience.list_id, lead.email, body)
+        names = {k: v for k, v in (("FNAME", lead.first_name), ("LNAME", lead.last_name)) if v}
+        member = mailchimp.upsert_member(audience.list_id, lead.email, {"status_if_new": "subscribed", "merge_fields": names})
+        written = str((member.get("merge_fields") or {}).get(LOG_FIELD) or "")
+        log = LeadLog.parse(written)
+        for drip in drips:
+            if drip.code not in log.starts:
+                log = log.with_start(drip.code, local_date(now if start_now else (lead.joined or now), drip.timezone))
+        if drips and log.render() != written:
+            mailchimp.update_member_fields(audience.list_id, lead.email, {LOG_FIELD: log.render()})
         if audience.tag:
             mailchimp.set_tags(audience.list_id, lead.email, active=[audience.tag])
     return len(leads)

@@ -17,7 +17,8 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import mailchimp_marketing
 import requests
@@ -70,19 +71,35 @@ class Connection:
     def __repr__(self) -> str:
         return f"Connection(base_url={self.base_url!r}, api_key=<hidden>)"
 
+    @property
+    def where(self) -> str:
+        """The base URL without any user:password in it, fit to print."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        return urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> "Connection | None":
-        """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL; None without a key."""
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Connection | None":
+        """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL.
+
+        None only when the key variable is not set at all: a key set but empty (a cron line whose key file is
+        missing) or malformed is an error, never a quiet fall-back to the sandbox."""
         environ = os.environ if environ is None else environ
-        key = environ.get("MAILCHIMP_API_KEY", "").strip()
-        if not key:
+        if "MAILCHIMP_API_KEY" not in environ:
             return None
+        key = environ["MAILCHIMP_API_KEY"].strip()
+        if not key:
+            raise MailpipeError("MAILCHIMP_API_KEY is set but empty; set it to the account's API key, or unset it to use the sandbox")
+        if any(c.isspace() or not c.isprintable() for c in key):
+            raise MailpipeError("MAILCHIMP_API_KEY holds spaces or control characters; it must be the key alone (not shown)")
         url = environ.get("MAILCHIMP_SERVER_URL", "").strip()
         if not url:
             data_centre = key.rpartition("-")[2]
-            if not data_centre.startswith("us") or not data_centre[2:].isdigit():
+            if "-" not in key or not data_centre.startswith("us") or not data_centre[2:].isdigit():
                 raise MailpipeError("MAILCHIMP_API_KEY must end in the data centre, like -us21 (the key itself is not shown)")
             url = f"https://{data_centre}.api.mailchimp.com/3.0"
+        elif urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise MailpipeError("MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0")
         return cls(key, url.rstrip("/"))
 
 
@@ -98,11 +115,44 @@ class RetryPolicy:
         return max(backoff, retry_after or 0.0)
 
 
+@dataclass(frozen=True)
+class RemoteCampaign:
+    """A campaign as push needs it: Mailchimp's JSON stays in this module."""
+
+    id: str
+    title: str
+    status: str  # save, paused, schedule, sending, sent, canceled, canceling, archived
+    send_time: str | None
+    recipient_count: int
+    conditions: tuple[tuple[str, str, str, str], ...]  # (condition_type, field, op, value) of its segment
+
+
+@dataclass(frozen=True)
+class CampaignCopy:
+    """What a campaign's recipients would get, as Mailchimp holds it."""
+
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RemoteMember:
+    email: str
+    status: str
+    merge_fields: dict[str, Any]
+
+
+class ReadOnlyViolation(MailpipeError):
+    """A write attempted by a client that promised to only read (a dry run)."""
+
+
 class Mailchimp:
     """The Mailchimp operations mailpipe needs, each retried and idempotent where it matters."""
 
     def __init__(self, connection: Connection, retry: RetryPolicy = RetryPolicy(), max_connections: int = 4,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, read_only: bool = False):
         if not 1 <= max_connections <= MAX_CONNECTIONS:
             raise ValueError(f"max_connections must be 1..{MAX_CONNECTIONS}")
         self._client = mailchimp_marketing.Client({"api_key": connection.api_key, "server": "us1", "timeout": connection.timeout})
@@ -115,17 +165,25 @@ class Mailchimp:
         self._slots = threading.BoundedSemaphore(max_connections)
         self.calls = 0  # HTTP requests made, for benchmarks and tests
         self._count_lock = threading.Lock()
+        self.read_only = read_only  # a dry run: any request but GET raises before it is sent
 
     def __repr__(self) -> str:
         return "Mailchimp(<connection hidden>)"
 
     def _keep_headers(self, api_client: Any) -> None:
-        """The client drops response headers when it raises; keep them, for Retry-After."""
+        """The client drops response headers when it raises; keep them, for Retry-After. It also sends the
+        JSON body `null` on POSTs that take none (unschedule, pause): send no body there, as the spec says."""
         send = api_client.request
 
-        def request(*args: Any, **kwargs: Any) -> requests.Response:
+        def request(method: str, url: str, query_params: Any = None, headers: Any = None, body: Any = None) -> requests.Response:
+            if self.read_only and method != "GET":
+                raise ReadOnlyViolation(f"a dry run must not write, yet it tried {method} {urlsplit(url).path}")
             self._last_response.headers = {}
-            response = send(*args, **kwargs)
+            if body is None and method in ("POST", "PUT", "PATCH"):
+                auth = ("user", api_client.api_key)
+                response = requests.request(method, url, params=query_params, headers=headers, auth=auth, timeout=api_client.timeout)
+            else:
+                response = send(method, url, query_params, headers=headers, body=body)
             self._last_response.headers = response.headers
             return response
 
@@ -151,6 +209,8 @@ class Mailchimp:
             try:
                 result = function(*args, **kwargs)
             except ApiClientError as err:
+                if isinstance(err.text, ReadOnlyViolation):
+                    raise err.text from None
                 headers = getattr(self._last_response, "headers", {}) if err.status_code else {}
                 raise self._failure(name, err.status_code, err.text, headers.get("Retry-After")) from None
             except requests.RequestException as err:  # raised by requests itself, outside the client
@@ -221,6 +281,46 @@ class Mailchimp:
         return self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
                            list_id=list_id, fields=fields, **filters)
 
+    def update_member_fields(self, list_id: str, email: str, merge_fields: dict[str, str]) -> None:
+        """PATCH only these merge fields of an existing member (nothing else about them changes)."""
+        self._call("lists.update_list_member", self._client.lists.update_list_member, list_id, subscriber_hash(email),
+                   {"merge_fields": merge_fields})
+
+    def merge_field_tags(self, list_id: str) -> set[str]:
+        return {f["tag"] for f in self._pages("lists.get_list_merge_fields", self._client.lists.get_list_merge_fields,
+                                              "merge_fields", list_id=list_id)}
+
+    def create_text_merge_field(self, list_id: str, tag: str, name: str) -> None:
+        """A hidden text field; a lost answer is checked by looking, not by creating again."""
+        self._create_once("lists.add_list_merge_field", lambda: self._client.lists.add_list_merge_field(
+            list_id, {"tag": tag, "name": name, "type": "text", "public": False}),
+            lambda: tag in self.merge_field_tags(list_id) or None)
+
+    def tagged_members(self, list_id: str, tag_id: int) -> Iterator[RemoteMember]:
+        """Subscribed members with one tag, read from the tag itself: exact, whatever the 50-tag cap of the member list."""
+        fields = ["members.email_address", "members.status", "members.merge_fields", "total_items"]
+        for member in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list, "members",
+                                  list_id=list_id, segment_id=str(tag_id), fields=fields):
+            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
+
+    def subscribed_members(self, list_id: str) -> Iterator[RemoteMember]:
+        fields = ["members.email_address", "members.status", "members.merge_fields", "total_items"]
+        for member in self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
+                                  list_id=list_id, status="subscribed", fields=fields):
+            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
+
+    def tag_added(self, list_id: str, email: str, tag: str) -> datetime | None:
+        """When a member got a tag (the member list shows no dates)."""
+        answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email)) or {}
+        for entry in answer.get("tags", []):
+            if entry.get("name") == tag and entry.get("date_added"):
+                return datetime.fromisoformat(str(entry["date_added"]).replace("Z", "+00:00"))
+        return None
+
+    def tags(self, list_id: str) -> dict[str, int]:
+        """Tag name -> id (a tag is a static segment)."""
+        return {s["name"]: int(s["id"]) for s in self.segments(list_id, "static")}
+
     def segments(self, list_id: str, kind: str | None = None) -> list[dict]:
         query = {"type": kind} if kind else {}
         return list(self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query))
@@ -252,6 +352,20 @@ class Mailchimp:
     def campaigns(self, **filters: Any) -> Iterator[dict]:
         return self._pages("campaigns.list", self._client.campaigns.list, "campaigns", **filters)
 
+    def recent_campaigns(self, list_id: str, since: datetime) -> list[RemoteCampaign]:
+        """Every campaign to this audience created since `since`, typed, with its segment conditions."""
+        fields = ["campaigns.id", "campaigns.status", "campaigns.send_time", "campaigns.settings.title",
+                  "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
+        return [_remote_campaign(c) for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)]
+
+    def create_campaign_once(self, body: dict, find: Callable[[], RemoteCampaign | None]) -> RemoteCampaign:
+        """Create a campaign; after an answer that may have been lost, `find` looks for it first."""
+        created = self._create_once("campaigns.create", lambda: self._client.campaigns.create(body), find)
+        return created if isinstance(created, RemoteCampaign) else _remote_campaign(created)
+
+    def delete_campaign(self, campaign_id: str) -> None:
+        self._call("campaigns.remove", self._client.campaigns.remove, campaign_id)
+
     def find_campaign(self, title: str, **filters: Any) -> dict | None:
         return next((c for c in self.campaigns(**filters) if c["settings"].get("title") == title), None)
 
@@ -270,6 +384,13 @@ class Mailchimp:
 
     def set_content(self, campaign_id: str, html: str, plain_text: str) -> None:
         self._call("campaigns.set_content", self._client.campaigns.set_content, campaign_id, {"html": html, "plain_text": plain_text})
+
+    def campaign_copy(self, campaign_id: str) -> CampaignCopy:
+        settings = (self._call("campaigns.get", self._client.campaigns.get, campaign_id,
+                               fields=["settings.subject_line", "settings.preview_text"]) or {}).get("settings", {})
+        content = self.get_content(campaign_id) or {}
+        return CampaignCopy(settings.get("subject_line", ""), settings.get("preview_text", ""), content.get("html", ""),
+                            content.get("plain_text", ""))
 
     def get_content(self, campaign_id: str) -> dict:
         return self._call("campaigns.get_content", self._client.campaigns.get_content, campaign_id)
@@ -296,6 +417,15 @@ class Mailchimp:
     def send_test(self, campaign_id: str, emails: list[str], send_type: str = "html") -> None:
         self._call("campaigns.send_test_email", self._client.campaigns.send_test_email, campaign_id,
                    {"test_emails": emails, "send_type": send_type})
+
+
+def _remote_campaign(campaign: dict) -> RemoteCampaign:
+    recipients = campaign.get("recipients") or {}
+    conditions = ((recipients.get("segment_opts") or {}).get("conditions")) or []
+    return RemoteCampaign(campaign["id"], (campaign.get("settings") or {}).get("title", ""), campaign.get("status", ""),
+                          campaign.get("send_time") or None, int(recipients.get("recipient_count") or 0),
+                          tuple((str(c.get("condition_type", "")), str(c.get("field", "")), str(c.get("op", "")), str(c.get("value", "")))
+                                for c in conditions if isinstance(c, dict)))
 
 
 def subscriber_hash(email: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from mailpipe.campaigns import WEEKDAYS, Campaign, Drip, Monthly
 from mailpipe.content import ContentSet
 from mailpipe.errors import InputError, Problem
+from mailpipe.record import DripKey, MonthlyKey
 
 UTC = dt.timezone.utc
 QUARTER = dt.timedelta(minutes=15)
@@ -58,7 +59,7 @@ def months_between(start: dt.date, end: dt.date) -> list[str]:
 class PlannedSend:
     """One send of the calendar: what goes to whom, when (local and UTC)."""
 
-    key: str  # stable: also the Mailchimp campaign title
+    key: str  # the Mailchimp campaign title: an opaque code (mp-e1-s01-2024-05-06)
     campaign: str
     audience: str
     segment: str
@@ -69,25 +70,6 @@ class PlannedSend:
     def as_json(self) -> dict:
         return {"key": self.key, "campaign": self.campaign, "audience": self.audience, "segment": self.segment,
                 "email": self.email_id, "local_time": self.local_time.isoformat(), "utc_time": self.utc_time.isoformat()}
-
-
-def drip_key(drip: Drip, content: str, day: dt.date) -> str:
-    return f"drip/{drip.slug}/{content}/{day.isoformat()}"
-
-
-def drip_step_of(key: str, drip: Drip) -> tuple[str, dt.date] | None:
-    """(article, local send day) of a drip key (or tag) of this drip; None for any other key."""
-    parts = key.split("/")
-    if len(parts) != 4 or parts[:2] != ["drip", drip.slug]:
-        return None
-    try:
-        return parts[2], dt.date.fromisoformat(parts[3])
-    except ValueError:
-        return None
-
-
-def monthly_key(monthly: Monthly, month: str) -> str:
-    return f"monthly/{monthly.slug}/{month}"
 
 
 def monthly_send(monthly: Monthly, month: str) -> dt.datetime:
@@ -119,10 +101,10 @@ def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], st
             for offset in range(days):
                 day = start + dt.timedelta(days=offset)
                 utc = local_to_utc(day, campaign.send_time, campaign.timezone)
-                for step in campaign.steps:
+                for number, step in enumerate(campaign.steps, start=1):
                     joined = day - dt.timedelta(days=step.delay_days)
-                    sends.append(PlannedSend(drip_key(campaign, step.content, day), campaign.name, campaign.audience,
-                                             f"leads who joined on {joined} ({campaign.timezone}) or earlier and are due, not yet sent it",
+                    sends.append(PlannedSend(DripKey(campaign.code, number, day).title, campaign.name, campaign.audience,
+                                             f"leads who entered the drip on {joined} ({campaign.timezone}), or earlier and are behind",
                                              step.content, utc.astimezone(zone), utc))
         else:
             for month in months_between(start, end):
@@ -130,7 +112,7 @@ def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], st
                 if not start <= local_date(utc, campaign.timezone) <= end:
                     continue
                 problems += monthly_problems(campaign, month, content, email_ids)
-                sends.append(PlannedSend(monthly_key(campaign, month), campaign.name, campaign.audience,
+                sends.append(PlannedSend(MonthlyKey(campaign.code, month).title, campaign.name, campaign.audience,
                                          "every subscribed member of the audience", campaign.content_id(month), utc.astimezone(zone), utc))
     if problems:
         raise InputError(problems)

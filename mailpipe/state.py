@@ -1,77 +1,129 @@
-"""Local push state in SQLite: which campaign each stable key became, with what content.
+"""The local record of pushes, in SQLite: which campaign each key became, with what content, and a copy of
+every lead's record (MPLOG) as mailpipe last wrote it.
 
-Only this module touches the state database. Every change is one transaction. The state is a
-cache of what Mailchimp holds: when the file is lost, push rebuilds it from the campaign titles.
+Only this module touches the state database; every change is one transaction. It is a second copy, not the
+truth: push reads Mailchimp on every run, and a lost, stale or restored state only loses what it alone knew
+(which campaigns mailpipe itself scheduled, so that one unscheduled in Mailchimp is left alone).
 """
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from mailpipe.errors import MailpipeError
+from mailpipe.record import CampaignKey, key_of_title
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS campaigns (
-    key TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, email_id TEXT NOT NULL, content_hash TEXT,
-    status TEXT NOT NULL, wanted_utc TEXT NOT NULL, scheduled_utc TEXT, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pushed (
+    title TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, email_id TEXT NOT NULL, content_hash TEXT,
+    scheduled INTEGER NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lead_logs (list_id TEXT NOT NULL, email TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (list_id, email));
 """
 
 
 @dataclass(frozen=True)
-class PushedCampaign:
-    key: str
+class Pushed:
+    """A campaign mailpipe created: `scheduled` once mailpipe scheduled it (so a draft in Mailchimp was unscheduled there)."""
+
+    key: CampaignKey
     campaign_id: str
     email_id: str
-    content_hash: str | None  # None after a rebuild: compare with Mailchimp's copy before trusting it
-    status: str  # save | schedule | sent
-    wanted_utc: str
-    scheduled_utc: str | None
+    content_hash: str | None
+    scheduled: bool
+
+
+class PushLocked(MailpipeError):
+    """Another push to the same account is running."""
 
 
 class State:
-    def __init__(self, path: Path, endpoint: str, forget_other: bool = False):
+    def __init__(self, path: Path, endpoint: str, forget_other: bool = False, read_only: bool = False):
         """State of pushes to `endpoint`; a state of another endpoint is refused, or forgotten with
-        `forget_other` (for a sandbox that was reset: Mailchimp, not this cache, is the truth)."""
+        `forget_other` (for a sandbox that was reset: Mailchimp, not this cache, is the truth).
+        `read_only` (a dry run) creates nothing and writes nothing."""
+        self.path, self.read_only = path, read_only
+        if read_only:
+            uri = f"file:{path}?mode=ro" if path.exists() else "file::memory:"
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            if not path.exists():
+                self._db.executescript(SCHEMA)
+            self._check_endpoint(endpoint, forget_other=False, record=False)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
+        self._check_endpoint(endpoint, forget_other, record=True)
+
+    def _check_endpoint(self, endpoint: str, forget_other: bool, record: bool) -> None:
         recorded = self._db.execute("SELECT value FROM meta WHERE key='endpoint'").fetchone()
         if recorded is not None and recorded["value"] != endpoint and forget_other:
-            self._db.executescript("DELETE FROM campaigns; DELETE FROM meta;")
+            self._db.executescript("DELETE FROM pushed; DELETE FROM lead_logs; DELETE FROM meta;")
             recorded = None
-        if recorded is None:
+        if recorded is None and record:
             self._db.execute("INSERT INTO meta VALUES ('endpoint', ?)", (endpoint,))
-        elif recorded["value"] != endpoint:
-            raise MailpipeError(f"the state file {path} records pushes to {recorded['value']}, not {endpoint}; "
+        elif recorded is not None and recorded["value"] != endpoint:
+            raise MailpipeError(f"the state file {self.path} records pushes to {recorded['value']}, not {endpoint}; "
                                 "use the state file of that account (mailchimp.state_path in mailpipe.yaml)")
 
     def close(self) -> None:
         self._db.close()
 
-    def is_empty(self) -> bool:
-        return self._db.execute("SELECT COUNT(*) FROM campaigns").fetchone()[0] == 0
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One push at a time per state file (so per account): a second one is told, not queued."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = open(lock_path, "a+")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise PushLocked(f"another push to this account is running ({holder}); it was left alone, try again when it ends") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
 
-    def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row["value"] if row else None
+    def pushed(self) -> dict[CampaignKey, Pushed]:
+        found = {}
+        for row in self._db.execute("SELECT title, campaign_id, email_id, content_hash, scheduled FROM pushed"):
+            key = key_of_title(row["title"])
+            if key is not None:
+                found[key] = Pushed(key, row["campaign_id"], row["email_id"], row["content_hash"], bool(row["scheduled"]))
+        return found
 
-    def set_meta(self, key: str, value: str) -> None:
+    def record(self, pushed: Pushed) -> None:
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            self._db.execute("INSERT OR REPLACE INTO pushed VALUES (?,?,?,?,?,?)", (
+                pushed.key.title, pushed.campaign_id, pushed.email_id, pushed.content_hash, int(pushed.scheduled),
+                dt.datetime.now(dt.timezone.utc).isoformat()))
 
-    def all(self) -> dict[str, PushedCampaign]:
-        rows = self._db.execute("SELECT key, campaign_id, email_id, content_hash, status, wanted_utc, scheduled_utc FROM campaigns")
-        return {r["key"]: PushedCampaign(**dict(r)) for r in rows}
-
-    def record(self, campaign: PushedCampaign) -> None:
+    def forget(self, key: CampaignKey) -> None:
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO campaigns VALUES (?,?,?,?,?,?,?,?)", (
-                campaign.key, campaign.campaign_id, campaign.email_id, campaign.content_hash, campaign.status,
-                campaign.wanted_utc, campaign.scheduled_utc, dt.datetime.now(dt.timezone.utc).isoformat()))
+            self._db.execute("DELETE FROM pushed WHERE title=?", (key.title,))
+
+    def lead_logs(self, list_id: str) -> dict[str, str]:
+        return {r["email"]: r["value"] for r in self._db.execute("SELECT email, value FROM lead_logs WHERE list_id=?", (list_id,))}
+
+    def record_lead_logs(self, list_id: str, values: dict[str, str]) -> None:
+        """Written before the members are, so a crash in between is finished from here."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO lead_logs VALUES (?,?,?)",
+                                 [(list_id, email.lower(), value) for email, value in values.items()])

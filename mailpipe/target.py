@@ -10,12 +10,15 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit
 
 from mailpipe.config import SiteConfig
 from mailpipe.mailchimp import Connection, Mailchimp
 from mailpipe.state import State
+
+if TYPE_CHECKING:
+    from mailpipe.sandbox.store import Store
 
 SANDBOX_KEY = "sandbox-us0"  # the sandbox accepts any key
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -27,10 +30,11 @@ class Target:
     endpoint: str
     is_test: bool  # the embedded sandbox, or a server on this machine: example content is allowed
     state_path: Path
-    sandbox_store: object | None = None
+    sandbox_store: "Store | None" = None  # the embedded sandbox's store (its clock), when that is the target
+    description: str = ""  # which account or sandbox, for the first line of every command that talks to it
 
-    def open_state(self) -> "State":
-        return State(self.state_path, self.endpoint, forget_other=self.sandbox_store is not None)  # the embedded sandbox's store (its clock), when that is the target
+    def open_state(self, read_only: bool = False) -> "State":
+        return State(self.state_path, self.endpoint, forget_other=self.sandbox_store is not None, read_only=read_only)
 
     def now(self) -> dt.datetime:
         """The sandbox's clock when talking to the embedded sandbox, else the real time."""
@@ -47,21 +51,33 @@ def sandbox_list_body(site: SiteConfig) -> dict:
             "campaign_defaults": {"from_name": site.sender.from_name, "from_email": site.sender.reply_to, "subject": "", "language": "en"}}
 
 
+def provision(store: "Store", site: SiteConfig) -> None:
+    """Make the audiences of mailpipe.yaml in a sandbox that lacks them."""
+    existing = {entry["id"] for entry in store.lists()["lists"]}
+    for list_id in sorted({a.list_id for a in site.audiences.values()} - existing):
+        store.create_list(sandbox_list_body(site), list_id=list_id)
+
+
 @contextlib.contextmanager
-def connect(root: Path, site: SiteConfig, environ: dict[str, str] | None = None, sandbox_db: Path | None = None) -> Iterator[Target]:
-    """Yield the target for this run; the embedded sandbox (if used) stops when the block ends."""
+def connect(root: Path, site: SiteConfig, environ: Mapping[str, str] | None = None, sandbox_db: Path | None = None,
+            read_only: bool = False) -> Iterator[Target]:
+    """Yield the target for this run; the embedded sandbox (if used) stops when the block ends. The sandbox is
+    used only when MAILCHIMP_API_KEY is not set at all. `read_only`: the client refuses to send anything but GETs."""
     environ = os.environ if environ is None else environ
     connection = Connection.from_environment(environ)
     state_path = root / site.mailchimp.state_path
     if connection is not None:
         is_test = urlsplit(connection.base_url).hostname in LOOPBACK
-        yield Target(Mailchimp(connection), connection.base_url, is_test, state_path)
+        kind = "a Mailchimp-compatible server on this machine" if is_test else "the Mailchimp account"
+        yield Target(Mailchimp(connection, read_only=read_only), connection.where, is_test, state_path,
+                     description=f"{kind} at {connection.where} (MAILCHIMP_API_KEY)")
         return
     from mailpipe.sandbox.server import RunningSandbox
 
-    with RunningSandbox(sandbox_db or root / site.mailchimp.sandbox_path) as sandbox:
-        for list_id in sorted({a.list_id for a in site.audiences.values()}):
-            if not any(entry["id"] == list_id for entry in sandbox.store.lists()["lists"]):
-                sandbox.store.create_list(sandbox_list_body(site), list_id=list_id)
+    sandbox_path = sandbox_db or root / site.mailchimp.sandbox_path
+    with RunningSandbox(sandbox_path) as sandbox:
+        provision(sandbox.store, site)
         sandbox_state = state_path.with_name(f"{state_path.stem}-sandbox{state_path.suffix}")
-        yield Target(Mailchimp(Connection(SANDBOX_KEY, sandbox.url)), f"sandbox {sandbox.store.instance}", True, sandbox_state, sandbox.store)
+        yield Target(Mailchimp(Connection(SANDBOX_KEY, sandbox.url), read_only=read_only), f"sandbox {sandbox.store.instance}", True,
+                     sandbox_state, sandbox.store,
+                     f"the embedded sandbox {sandbox_path} (MAILCHIMP_API_KEY is not set: nothing reaches anyone)")

@@ -208,6 +208,7 @@ Email = _text(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", "an email address like hello@c
 Colour = _text(r"^#[0-9a-fA-F]{6}$", "a colour like #5b3a6e")
 Slug = _text(r"^[a-z0-9]+(-[a-z0-9]+)*$", "lower-case words joined by '-', like what-causes-migraine")
 Month = _text(r"^\d{4}-(0[1-9]|1[0-2])$", "a month like 2024-05")
+Code = _text(r"^[a-z][a-z0-9]{0,7}$", "a short code of lower-case letters and digits, like e1 (it names the campaigns in Mailchimp)")
 LocalTime = _text(r"^([01]\d|2[0-3]):[0-5]\d$", "a time like 09:30")
 
 

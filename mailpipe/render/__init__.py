@@ -52,6 +52,11 @@ class EmailSource:
         return (self.item.source,) + ((self.featured.source,) if self.featured else ())
 
 
+def content_digest(subject: str, preheader: str, html: str, text: str) -> str:
+    """What a recipient gets, as one hash: compared with Mailchimp's copy to know whether a campaign is current."""
+    return hashlib.sha256("\0".join([subject, preheader, html, text]).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     id: str
@@ -136,7 +141,7 @@ class Renderer:
         clean = strip_origins(marked)
         html = self._mrml(source, clean)
         text = mjml_to_text(tree)
-        digest = hashlib.sha256("\0".join([source.subject, source.preheader, html, text]).encode()).hexdigest()
+        digest = content_digest(source.subject, source.preheader, html, text)
         return RenderedEmail(
             id=source.id, kind=source.kind, subject=source.subject, preheader=source.preheader,
             from_name=self.site.sender.from_name, reply_to=self.site.sender.reply_to,

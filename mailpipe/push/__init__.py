@@ -1,0 +1,93 @@
+"""Push: read what Mailchimp holds, decide what is due as data, then apply it (or, in a dry run, only say it).
+
+- `record`: the opaque records that say who was given what (a merge field on each lead, a condition on each campaign);
+- `read`: Mailchimp and the local state, read with GETs only;
+- `decide`: the pure decision;
+- `apply`: the writes, each campaign on its own.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from mailpipe.campaigns import Campaign, Drip, Monthly
+from mailpipe.config import SiteConfig
+from mailpipe.content import ContentSet
+from mailpipe.mailchimp import Mailchimp
+from mailpipe.push.apply import Outcome, apply
+from mailpipe.push.decide import Create, Decision, Delete, MakeFolder, MakeLogField, Notice, Schedule, Update, WriteLog, decide
+from mailpipe.push.read import read_world
+from mailpipe.render import RenderedEmail
+from mailpipe.state import State
+
+
+@dataclass(frozen=True)
+class PushResult:
+    outcomes: list[Outcome]
+    decision: Decision
+    api_calls: int
+    dry_run: bool
+
+    @property
+    def needs_attention(self) -> bool:
+        """Something was refused, blocked, held, failed or is missing: the run exits non-zero."""
+        return any(o.attention for o in self.outcomes)
+
+
+def refusals(emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool) -> dict[str, str]:
+    """Emails push must not send, with why: check errors, and example content on a real account."""
+    from mailpipe.checks import ERROR, run_checks
+
+    refused = {}
+    for email in emails:
+        errors = sorted({f.rule for f in run_checks(email, site) if f.severity == ERROR})
+        if errors:
+            refused[email.id] = f"{email.id} fails checks: {', '.join(errors)} (see `mailpipe check {email.id}`)"
+        elif email.example and not allow_examples:
+            refused[email.id] = f"{email.id} is example content (example: true) and this is a real Mailchimp account"
+    return refused
+
+
+def push(mc: Mailchimp, state: State, site: SiteConfig, campaigns: list[Campaign], emails: list[RenderedEmail],
+         content: ContentSet, refused: dict[str, str], now: dt.datetime, dry_run: bool = False) -> PushResult:
+    """One run. A dry run reads with GETs only and writes nothing, here or in the local state."""
+    audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
+    drips = [c for c in campaigns if isinstance(c, Drip)]
+    monthlies = [c for c in campaigns if isinstance(c, Monthly)]
+    calls = mc.calls
+
+    def run() -> tuple[Decision, list[Outcome]]:
+        world = read_world(mc, state, campaigns, audiences, now)
+        decision = decide(world, drips, monthlies, audiences, {e.id: e for e in emails}, refused, content, site.mailchimp.folder)
+        return decision, (planned(decision) if dry_run else apply(decision, world, mc, state))
+
+    if dry_run:
+        decision, outcomes = run()
+    else:
+        with state.lock():
+            decision, outcomes = run()
+    return PushResult(outcomes, decision, mc.calls - calls, dry_run)
+
+
+def planned(decision: Decision) -> list[Outcome]:
+    """What a dry run reports: the decision, said as the actions it would take."""
+    outcomes = []
+    writes = [s for s in decision.steps if isinstance(s, WriteLog)]
+    for step in decision.steps:
+        if isinstance(step, MakeFolder):
+            outcomes.append(Outcome(None, "would make folder", step.name))
+        elif isinstance(step, MakeLogField):
+            outcomes.append(Outcome(None, "would add field", f"the hidden merge field MPLOG to audience {step.list_id}"))
+        elif isinstance(step, Create):
+            outcomes.append(Outcome(step.plan.key, "would create", step.plan.email.id, step.plan))
+        elif isinstance(step, Schedule):
+            outcomes.append(Outcome(step.plan.key, "would schedule", f"the draft {step.campaign_id}", step.plan))
+        elif isinstance(step, Update):
+            outcomes.append(Outcome(step.plan.key, "would update", "its email changed: unschedule, update, schedule again", step.plan))
+        elif isinstance(step, Delete):
+            outcomes.append(Outcome(step.key, "would delete", step.why))
+        elif isinstance(step, Notice):
+            outcomes.append(Outcome(step.key, step.kind, step.detail, attention=step.attention))
+    if writes:
+        outcomes.insert(0, Outcome(None, "would write", f"{len(writes)} lead record(s) (MPLOG)"))
+    return outcomes

@@ -1,0 +1,136 @@
+"""Carry out a Decision against Mailchimp, recording each step in the local state as it lands.
+
+Each campaign is its own unit: a failure there (Mailchimp said no, the network gave out) is reported and the
+other campaigns go on. Every lead's record is written before the campaign that targets it is made.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from mailpipe.mailchimp import Mailchimp, MailchimpError, RemoteCampaign
+from mailpipe.push.decide import (CampaignPlan, Create, Decision, Delete, MakeFolder, MakeLogField, Notice, Schedule, Update,
+                                  World, WriteLog)
+from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, CampaignKey, key_of
+from mailpipe.state import Pushed, State
+
+UTC = dt.timezone.utc
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One line of push's report."""
+
+    key: CampaignKey | None
+    action: str  # created, scheduled, rescheduled, deleted, written, failed, blocked, held, refused, ...
+    detail: str
+    plan: CampaignPlan | None = None
+    attention: bool = False
+
+
+def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list[Outcome]:
+    """Folders and the MPLOG field, then every lead's record, then the campaigns (the order `decide` gives)."""
+    outcomes: list[Outcome] = []
+    folders = dict(world.folders)
+    failed_lists: set[str] = set()  # audiences whose MPLOG field could not be made: nothing is assigned there
+    setup = [s for s in decision.steps if isinstance(s, (MakeFolder, MakeLogField))]
+    writes = [s for s in decision.steps if isinstance(s, WriteLog)]
+    for step in setup + [None] + [s for s in decision.steps if s not in setup and not isinstance(s, WriteLog)]:
+        if step is None:
+            outcomes += _write_logs(writes, mc, state, failed_lists)
+            continue
+        if isinstance(step, Notice):
+            outcomes.append(Outcome(step.key, step.kind, step.detail, attention=step.attention))
+            continue
+        plan = step.plan if isinstance(step, (Create, Schedule, Update)) else None
+        try:
+            outcomes += _run(step, folders, failed_lists, world, mc, state)
+        except MailchimpError as err:
+            outcomes.append(Outcome(plan.key if plan else getattr(step, "key", None), "failed", str(err), plan, True))
+            if isinstance(step, MakeLogField):
+                failed_lists.add(step.list_id)
+    return outcomes
+
+
+def _run(step: MakeFolder | MakeLogField | Delete | Create | Schedule | Update, folders: dict[str, str], failed_lists: set[str],
+         world: World, mc: Mailchimp, state: State) -> list[Outcome]:
+    if isinstance(step, MakeFolder):
+        folders[step.name] = mc.ensure_folder(step.name)
+        return []
+    if isinstance(step, MakeLogField):
+        mc.create_text_merge_field(step.list_id, LOG_FIELD, LOG_FIELD_NAME)
+        return []
+    if isinstance(step, Delete):
+        mc.delete_campaign(step.campaign_id)
+        state.forget(step.key)
+        return [Outcome(step.key, "deleted", step.why)]
+    if isinstance(step, Create):
+        if step.plan.list_id in failed_lists or step.plan.folder not in folders:
+            return [Outcome(step.plan.key, "failed", "not made: what it needs could not be made first", step.plan, True)]
+        return _create(step.plan, folders[step.plan.folder], world, mc, state)
+    if isinstance(step, Schedule):
+        return _fill_and_schedule(step.plan, step.campaign_id, mc, state, "scheduled")
+    state.record(Pushed(step.plan.key, step.campaign_id, step.plan.email.id, None, False))  # a stop now leaves a draft of ours
+    mc.unschedule(step.campaign_id)
+    mc.update_campaign(step.campaign_id, {"settings": _settings(step.plan, None)})
+    return _fill_and_schedule(step.plan, step.campaign_id, mc, state, "rescheduled")
+
+
+def _write_logs(writes: list[WriteLog], mc: Mailchimp, state: State, failed_lists: set[str]) -> list[Outcome]:
+    """The local copy first (so a stop in between is finished by the next run), then each member. A member that
+    could not be written is taken out of the local copy again, so no campaign counts them."""
+    outcomes: list[Outcome] = []
+    by_list: dict[str, list[WriteLog]] = {}
+    for write in writes:
+        by_list.setdefault(write.list_id, []).append(write)
+    for list_id, entries in by_list.items():
+        if list_id in failed_lists:
+            continue
+        previous = state.lead_logs(list_id)
+        state.record_lead_logs(list_id, {w.email: w.value for w in entries})
+        failures = []
+        for write in entries:
+            try:
+                mc.update_member_fields(list_id, write.email, {LOG_FIELD: write.value})
+            except MailchimpError as err:
+                state.record_lead_logs(list_id, {write.email: previous.get(write.email.lower(), "")})
+                failures.append(f"{write.email}: {err}")
+        outcomes.append(Outcome(None, "written", f"{len(entries) - len(failures)} lead record(s) in {list_id}"))
+        for failure in failures:
+            outcomes.append(Outcome(None, "failed", f"lead record not written, so this lead gets nothing today: {failure}", attention=True))
+    return outcomes
+
+
+def _settings(plan: CampaignPlan, folder_id: str | None) -> dict:
+    email = plan.email
+    settings = {"subject_line": email.subject, "preview_text": email.preheader, "title": plan.key.title, "from_name": email.from_name,
+                "reply_to": email.reply_to, "to_name": "*|FNAME|*", "auto_footer": False, "inline_css": False}
+    if folder_id:
+        settings["folder_id"] = folder_id
+    return settings
+
+
+def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, state: State) -> list[Outcome]:
+    def find() -> RemoteCampaign | None:  # a create whose answer was lost is looked for by its recipients, its identity
+        since = world.now - dt.timedelta(days=2)
+        return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(list(c.conditions)) == plan.key), None)
+
+    body = {"type": "regular", "recipients": {"list_id": plan.list_id, "segment_opts": plan.segment_opts(world.tag_ids.get(plan.list_id, {}))},
+            "settings": _settings(plan, folder_id), "tracking": {"opens": True, "html_clicks": True, "text_clicks": True}}
+    campaign = mc.create_campaign_once(body, find)
+    state.record(Pushed(plan.key, campaign.id, plan.email.id, None, False))
+    created = Outcome(plan.key, "created", f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)
+    return [created, *_fill_and_schedule(plan, campaign.id, mc, state, "scheduled")]
+
+
+def _fill_and_schedule(plan: CampaignPlan, campaign_id: str, mc: Mailchimp, state: State, verb: str) -> list[Outcome]:
+    mc.set_content(campaign_id, plan.email.html, plan.email.text)
+    state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, False))
+    checklist = mc.checklist(campaign_id)
+    if not checklist.get("is_ready"):
+        problems = "; ".join(f"{i['heading']}: {i['details']}" for i in checklist.get("items", []) if i.get("type") == "error")
+        return [Outcome(plan.key, "blocked", f"Mailchimp's send checklist: {problems}", plan, True)]
+    mc.schedule(campaign_id, plan.send_at.astimezone(UTC).isoformat())
+    state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, True))
+    late = "" if plan.send_at - plan.wanted < dt.timedelta(minutes=15) else f" (late: wanted {plan.wanted:%Y-%m-%d %H:%M} UTC)"
+    return [Outcome(plan.key, verb, f"{plan.send_at:%Y-%m-%d %H:%M} UTC{late}", plan)]

@@ -1,0 +1,73 @@
+"""Read what push decides from: Mailchimp (only GETs) and the local record."""
+from __future__ import annotations
+
+import datetime as dt
+
+from mailpipe.campaigns import Campaign, Drip
+from mailpipe.mailchimp import Mailchimp, RemoteCampaign
+from mailpipe.push.decide import Found, Lead, World
+from mailpipe.record import LOG_FIELD, CampaignKey, LeadLog, key_of
+from mailpipe.render import content_digest
+from mailpipe.state import State
+
+LOOK_BACK_MARGIN = dt.timedelta(days=45)  # campaigns are looked for this far beyond the longest drip
+
+
+def look_back(campaigns: list[Campaign]) -> dt.timedelta:
+    """How far back a campaign can matter: a drip's last step plus its lateness, or a month and a week."""
+    spans = [dt.timedelta(days=c.steps[-1].delay_days + c.max_late_days) for c in campaigns if isinstance(c, Drip)]
+    return max(spans, default=dt.timedelta(0)) + LOOK_BACK_MARGIN
+
+
+def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences: dict[str, tuple[str, str | None]],
+               now: dt.datetime) -> World:
+    pushed = state.pushed()
+    list_ids = sorted({audiences[c.audience][0] for c in campaigns})
+    folders = {f["name"]: f["id"] for f in mc.folders()}
+    tag_ids = {list_id: mc.tags(list_id) for list_id in list_ids}
+    log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
+    since = now - look_back(campaigns)
+    found: dict[CampaignKey, Found] = {}
+    codes = {c.code for c in campaigns}
+    for list_id in list_ids:
+        for remote in mc.recent_campaigns(list_id, since):
+            key = key_of(list(remote.conditions))
+            if key is not None and key.code in codes and _keep(found.get(key), remote):
+                found[key] = Found(remote.id, remote.status, None)
+    for key, entry in list(found.items()):
+        known = pushed.get(key)
+        if entry.status in ("schedule", "save") and not (known and known.content_hash):
+            found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
+    leads: dict[str, list[Lead]] = {}
+    for drip in (c for c in campaigns if isinstance(c, Drip)):
+        list_id, tag = audiences[drip.audience]
+        if tag is not None and tag not in tag_ids[list_id]:
+            leads[drip.code] = []
+            continue
+        members = mc.tagged_members(list_id, tag_ids[list_id][tag]) if tag else mc.subscribed_members(list_id)
+        exited = set()
+        for exit_tag in drip.exit_tags:
+            if exit_tag in tag_ids[list_id]:
+                exited |= {m.email.lower() for m in mc.tagged_members(list_id, tag_ids[list_id][exit_tag])}
+        mirror = state.lead_logs(list_id)
+        drip_leads = []
+        for member in members:
+            if member.status != "subscribed":
+                continue
+            written = str(member.merge_fields.get(LOG_FIELD) or "")
+            log = LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
+            entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
+            drip_leads.append(Lead(member.email, log, written, entered, member.email.lower() in exited))
+        leads[drip.code] = drip_leads
+    return World(now, found, pushed, leads, tag_ids, log_field, folders)
+
+
+def _keep(current: Found | None, remote: RemoteCampaign) -> bool:
+    """Two campaigns with one key (made by hand, or by an old version): the one that sent or will send wins."""
+    rank = {"sent": 0, "sending": 1, "schedule": 2}
+    return current is None or rank.get(remote.status, 9) < rank.get(current.status, 9)
+
+
+def _remote_digest(mc: Mailchimp, campaign_id: str) -> str:
+    copy = mc.campaign_copy(campaign_id)
+    return content_digest(copy.subject, copy.preheader, copy.html, copy.text)

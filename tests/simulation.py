@@ -1,32 +1,41 @@
-"""A simulated clinic: leads joining over weeks, a daily push like cron's, the sandbox clock moving on.
+"""A simulated clinic: leads arriving over weeks, pushes like cron's and a person's, and a marketer clicking around
+in Mailchimp between them. It drives the real push through the real client against the sandbox over HTTP.
 
-Used by the end-to-end tests: it drives the real push through the real client against the sandbox.
+Seeded: the same seed gives the same run. The marketer's actions are the ones push must survive: tags deleted (all,
+or on one contact), campaigns renamed, moved, paused, unscheduled, canceled or deleted before sending, the folder
+renamed, the local state lost or restored from an old backup, leads becoming patients (the exit tag).
 """
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import random
+import shutil
 import signal
-import subprocess
-import sys
-import threading
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailpipe.campaigns import Drip, load_campaigns
 from mailpipe.leads import Lead, import_leads
-from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy, subscriber_hash
 from mailpipe.project import Project, render_project
-from mailpipe.push import Pusher
+from mailpipe.push import push, refusals
+from mailpipe.record import LOG_FIELD, DripKey, LeadLog, MonthlyKey, key_of
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 from mailpipe.schedule import local_to_utc
 from mailpipe.state import State
-from mailpipe.target import sandbox_list_body
+from mailpipe.target import provision
 
-REPO = Path(__file__).resolve().parent.parent
 TZ = "America/Los_Angeles"
+ZONE = zoneinfo.ZoneInfo(TZ)
 KEY = "simulation-key-us9"
+LIST = "aivi-main"
+LEAD_TAG, PATIENT_TAG = "mp-a", "mp-b"
+PATIENTS = [Lead(2 + n, f"patient{n}@example.com", f"P{n}", "", dt.datetime(2023, 6, 1, 12, tzinfo=dt.timezone.utc)) for n in range(4)]
+MARKETER_ACTIONS = ("delete-tag", "untag-one", "rename", "move", "pause", "unschedule", "cancel", "delete", "rename-folder",
+                    "lose-state", "restore-old-state", "becomes-patient", "resume-or-delete")
 
 
 def add_specials(root: Path, months: list[str]) -> None:
@@ -40,22 +49,14 @@ def add_specials(root: Path, months: list[str]) -> None:
         (root / f"content/specials/{month}.md").write_text(text)
 
 
-def make_leads(start: dt.date, days: int, seed: int) -> list[Lead]:
-    """Leads on many days at random local times, some at 23:59, some around the daylight-saving change."""
-    rng = random.Random(seed)
-    zone = __import__("zoneinfo").ZoneInfo(TZ)
+def make_leads(start: dt.date, days: int, per_week: float, rng: random.Random) -> list[Lead]:
+    """Leads at a steady rate on random local times, some at 23:59, some around the daylight-saving change."""
     leads = []
-    for n in range(40):
-        day = start + dt.timedelta(days=rng.randrange(0, days - 30))
+    for n in range(int(days * per_week / 7)):
+        day = start + dt.timedelta(days=rng.randrange(0, days))
         hour, minute = (23, 59) if n % 5 == 0 else (rng.randrange(0, 24), rng.randrange(0, 60))
-        joined = dt.datetime.combine(day, dt.time(hour, minute), zone)
-        leads.append(Lead(n + 2, f"lead{n:02d}@example.com", f"Lead{n}", "", joined))
-    for n, when in enumerate(["2024-11-02T23:59", "2024-11-03T01:30", "2024-11-03T09:31", "2024-11-03T23:59"]):
-        leads.append(Lead(100 + n, f"dst{n}@example.com", "Dst", "", dt.datetime.fromisoformat(when).replace(tzinfo=zone)))
+        leads.append(Lead(n + 2, f"lead{n:03d}@example.com", f"Lead{n}", "", dt.datetime.combine(day, dt.time(hour, minute), ZONE)))
     return leads
-
-
-PATIENTS = [Lead(2 + n, f"patient{n}@example.com", f"P{n}", "", dt.datetime(2023, 6, 1, 12, tzinfo=dt.timezone.utc)) for n in range(5)]
 
 
 @dataclass
@@ -63,93 +64,296 @@ class Simulation:
     root: Path
     start: dt.date
     days: int
-    skip_days: set[int] = field(default_factory=set)
-    kill_day: int | None = None
-    lose_state_day: int | None = None
-    unsubscribe: dict[str, int] = field(default_factory=dict)  # email -> day it unsubscribes
-    fault_rate: float = 0.0
     seed: int = 7
-    failed_runs: list[int] = field(default_factory=list)
-    killed_after_requests: int = 0
+    per_week: float = 14
+    fault_rate: float = 0.0
+    marketer_rate: float = 0.35  # chance of a marketer action each day
+    skip_rate: float = 0.08  # chance a day has no push at all
+    extra_push_rate: float = 0.4  # chance of another push later the same day (a person, on top of cron)
+    dry_run_rate: float = 0.4  # chance of a dry run at a random moment of the day
+    kill_rate: float = 0.1  # chance a push is killed with kill -9 mid-run
+    ui_tagged_share: float = 0.3  # leads tagged by hand in Mailchimp's UI instead of imported
+    # what happened, for the assertions
+    actions: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
+    exits: dict[str, dt.datetime] = field(default_factory=dict)
+    dry_runs: int = 0
+    dry_run_writes: int = 0
+    kills: int = 0
+    pushes: int = 0
+    touched_months: set[str] = field(default_factory=set)
+    tagged_on: dict[str, dt.date] = field(default_factory=dict)
+    made_patients: dict[str, dt.datetime] = field(default_factory=dict)
+    _cycle: list[str] = field(default_factory=list)
 
-    def run(self) -> tuple[list[dict], dict]:
-        """Simulate; return the sandbox's deliveries and the facts the assertions need."""
+    def run(self) -> dict:
+        rng = random.Random(self.seed)
         rendered = render_project(Project(self.root))
-        site = rendered.site
+        self.site = site = rendered.site
         campaigns = load_campaigns(self.root / "campaigns", site, {e.id for e in rendered.emails})
-        leads = make_leads(self.start, self.days, self.seed)
-        # Retry-After 0: honoured like any other, without making the test wait a second per 429
+        self.drip = next(c for c in campaigns if isinstance(c, Drip))
+        leads = make_leads(self.start, self.days, self.per_week, rng)
+        ui_tagged = {lead.email for lead in leads if rng.random() < self.ui_tagged_share}
         faults = FaultPlan(rate=self.fault_rate, seed=self.seed, retry_after=0) if self.fault_rate else None
-        self._requests = 0
-        self._kill: subprocess.Popen | None = None
-        with RunningSandbox(self.root / "var/sim-sandbox.sqlite3", faults=faults, recorder=self._count) as sandbox:
-            store = sandbox.store
+        self._dry = False
+        self._kill_pid: int | None = None
+        self._kill_after = 0
+        state_path = self.root / "var/state.sqlite3"
+        backup = self.root / "var/state-backup.sqlite3"
+        with RunningSandbox(self.root / "var/sim-sandbox.sqlite3", faults=faults, recorder=self._record) as sandbox:
+            self.store = store = sandbox.store
             store.set_clock(local_to_utc(self.start, "05:00", TZ))
-            for list_id in {a.list_id for a in site.audiences.values()}:
-                store.create_list(sandbox_list_body(site), list_id=list_id)
-            mailchimp = Mailchimp(Connection(KEY, sandbox.url), RetryPolicy(attempts=10, base_delay=0.001, max_delay=0.01))
-            state_path = self.root / site.mailchimp.state_path
+            provision(store, site)
+            retry = RetryPolicy(attempts=12, base_delay=0.001, max_delay=0.01)
+            mc = Mailchimp(Connection(KEY, sandbox.url), retry)
             imported: set[str] = set()
-            unsubscribed_at: dict[str, dt.datetime] = {}
-            for day_number in range(self.days):
-                day = self.start + dt.timedelta(days=day_number)
-                now = local_to_utc(day, "06:00", TZ)
-                store.advance(now)
+            refused = refusals(rendered.emails, site, allow_examples=True)
+            self._args = (sandbox.url, retry, state_path, campaigns, rendered, refused)
+            for number in range(self.days):
+                day = self.start + dt.timedelta(days=number)
+                self._clock(local_to_utc(day, "05:30", TZ))
                 for audience, people in (("existing-patient", PATIENTS), ("new-consult", leads)):
-                    joined = [p for p in people if p.email not in imported and p.joined <= now]
-                    self._quietly(lambda: import_leads(mailchimp, site.audiences[audience], joined, now))
-                    imported |= {p.email for p in joined}
-                for email, on_day in self.unsubscribe.items():
-                    if on_day == day_number:
-                        self._quietly(lambda: mailchimp.upsert_member("aivi-main", email, {"status": "unsubscribed", "status_if_new": "unsubscribed"}))
-                        unsubscribed_at[email] = now
-                if day_number == self.lose_state_day:
-                    for leftover in state_path.parent.glob(state_path.name + "*"):
-                        leftover.unlink()
-                if day_number in self.skip_days:
-                    continue
-                if day_number == self.kill_day:
-                    self._killed_push(sandbox.url, now)
-                    continue
-                state = State(state_path, sandbox.url)
-                try:
-                    Pusher(mailchimp, state, site, campaigns, rendered.emails, rendered.content, allow_examples=True).run(now)
-                except MailchimpError:
-                    self.failed_runs.append(day_number)  # like a cron run that died: the next run converges
-                finally:
-                    state.close()
-            end = local_to_utc(self.start + dt.timedelta(days=self.days), "06:00", TZ)
-            store.advance(end)
+                    due = [p for p in people if p.email not in imported and p.joined <= store.now()]
+                    by_hand = [p for p in due if p.email in ui_tagged]
+                    self._retry(lambda: import_leads(mc, site.audiences[audience], [p for p in due if p not in by_hand], store.now(),
+                                                     [c for c in campaigns if isinstance(c, Drip) and c.audience == audience]))
+                    for person in by_hand:
+                        self._retry(lambda: mc.upsert_member(LIST, person.email, {"status_if_new": "subscribed"}))
+                        self._retry(lambda: mc.set_tags(LIST, person.email, active=[site.audiences[audience].tag]))
+                    imported |= {p.email for p in due}
+                    self.tagged_on.update({p.email: day for p in due})
+                if number == self.days // 3:
+                    shutil.copy(state_path, backup) if state_path.exists() else None
+                times = [] if rng.random() < self.skip_rate else [local_to_utc(day, "06:00", TZ)]
+                if rng.random() < self.extra_push_rate:
+                    times.append(local_to_utc(day, f"{rng.randrange(7, 21):02d}:{rng.choice([0, 7, 15, 40]):02d}", TZ))
+                if rng.random() < self.marketer_rate:
+                    # mostly between the morning push and the 09:30 send, when campaigns wait in Mailchimp
+                    hour = rng.choice([6, 7, 8, 9]) if rng.random() < 0.8 else rng.randrange(10, 20)
+                    times.append(("marketer", local_to_utc(day, f"{hour:02d}:{rng.choice([10, 25]):02d}", TZ)))
+                if rng.random() < self.dry_run_rate:
+                    times.append(("dry", local_to_utc(day, f"{rng.randrange(5, 22):02d}:{rng.choice([5, 20, 50]):02d}", TZ)))
+                for moment in sorted(times, key=lambda t: t[1] if isinstance(t, tuple) else t):
+                    if isinstance(moment, tuple):
+                        kind, when = moment
+                        self._clock(when)
+                        if kind == "marketer":
+                            self._marketer(rng, mc, state_path, backup)
+                        else:
+                            self._push(mc, dry_run=True)
+                        continue
+                    self._clock(moment)
+                    if rng.random() < self.kill_rate:
+                        self._killed_push(rng.randrange(3, 25))
+                    else:
+                        self._push(mc)
+            end = local_to_utc(self.start + dt.timedelta(days=self.days), "05:00", TZ)
+            self._clock(end)
+            final = self._push(mc, dry_run=True)
             deliveries = store.deliveries()
-            campaigns_made = store.list_campaigns({"count": 1000})["campaigns"]
-        drip = next(c for c in campaigns if isinstance(c, Drip))
-        return deliveries, {"leads": leads, "drip": drip, "end": end, "unsubscribed_at": unsubscribed_at,
-                            "campaigns": campaigns_made, "last_push_day": max(d for d in range(self.days) if d not in self.skip_days)}
+            made = store.list_campaigns({"count": 1000})["campaigns"]
+            members = store.list_members(LIST, {"count": 1000})["members"]
+        starts = {m["email_address"]: LeadLog.parse(m["merge_fields"].get(LOG_FIELD, "")).starts.get(self.drip.code) for m in members}
+        return {"leads": leads, "end": end, "deliveries": deliveries, "campaigns": made, "final": final, "drip": self.drip,
+                "starts": starts, "ui_tagged": ui_tagged, "tagged_on": self.tagged_on}
 
-    def _quietly(self, action) -> None:
-        """Imports retry like push does; a lead import that still failed is done again the next day."""
-        for _ in range(5):
+    # -- the moving parts ----------------------------------------------------------------------
+    def _clock(self, moment: dt.datetime) -> None:
+        if moment > self.store.now():
+            self.store.advance(moment)
+
+    def _record(self, request: dict, status: int, answer: object) -> None:
+        if self._dry and request["method"] != "GET":
+            self.dry_run_writes += 1
+        if self._kill_pid is not None and request["method"] != "GET":
+            self._kill_after -= 1
+            if self._kill_after <= 0:
+                os.kill(self._kill_pid, signal.SIGKILL)
+                self._kill_pid = None
+
+    def _retry(self, action) -> None:
+        for _ in range(8):
             try:
                 action()
                 return
             except MailchimpError:
                 continue
-        raise AssertionError("an import failed five times in a row")
+        raise AssertionError("a set-up call failed eight times in a row")
 
-    def _count(self, request: dict, status: int, answer: object) -> None:
-        self._requests += 1
-        if self._kill is not None and self._requests >= self._kill_at:
-            self._kill.send_signal(signal.SIGKILL)
-            self._kill = None
+    def _push(self, mc: Mailchimp, dry_run: bool = False):
+        url, retry, state_path, campaigns, rendered, refused = self._args
+        state = State(state_path, url, read_only=dry_run)
+        reader = Mailchimp(Connection(KEY, url), retry, read_only=True) if dry_run else mc
+        self._dry = dry_run
+        try:
+            result = push(reader, state, self.site, campaigns, rendered.emails, rendered.content, refused, self.store.now(), dry_run)
+            self.dry_runs += dry_run
+            self.pushes += not dry_run
+            return result
+        except MailchimpError:
+            return None  # like a cron run that died: the next run converges
+        finally:
+            self._dry = False
+            state.close()
 
-    def _killed_push(self, url: str, now: dt.datetime) -> None:
-        """Run the real CLI push as a process and kill -9 it after it has made a few requests."""
-        env = {**os.environ, "MAILCHIMP_API_KEY": KEY, "MAILCHIMP_SERVER_URL": url}
-        self._kill_at = self._requests + 9  # mid-run: after the audience is read and a campaign is being made
-        process = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "--project", str(self.root), "push", "--now", now.isoformat()],
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self._kill = process
-        process.communicate(timeout=120)
-        self.killed_after_requests = self._requests
-        assert process.returncode == -signal.SIGKILL, "the push was meant to be killed mid-run"
-        threading.Event().wait(0.05)
+    def _killed_push(self, after_writes: int) -> None:
+        """A push in another process, killed with SIGKILL right after its Nth write reached the server."""
+        url, retry, state_path, campaigns, rendered, refused = self._args
+        now = self.store.now()
+
+        def child() -> None:
+            state = State(state_path, url)
+            push(Mailchimp(Connection(KEY, url), retry), state, self.site, campaigns, rendered.emails, rendered.content, refused, now)
+            os._exit(0)
+
+        process = multiprocessing.get_context("fork").Process(target=child)
+        self._kill_after = after_writes
+        process.start()
+        self._kill_pid = process.pid
+        process.join(120)
+        self._kill_pid = None
+        self.kills += process.exitcode == -signal.SIGKILL
+
+    def _marketer(self, rng: random.Random, mc: Mailchimp, state_path: Path, backup: Path) -> None:
+        """One thing a person does in Mailchimp's UI (or to the server), chosen at random."""
+        store, now = self.store, self.store.now()
+        if not self._cycle:  # every action comes up, in a seeded order
+            self._cycle = rng.sample(MARKETER_ACTIONS, len(MARKETER_ACTIONS))
+        action = self._cycle.pop()
+        ours = [c for c in store.list_campaigns({"count": 1000})["campaigns"] if key_of(_conditions(c))]
+        scheduled = [c for c in ours if c["status"] == "schedule"]
+        detail = ""
+        if action == "delete-tag":
+            tag = next((s for s in store.list_segments(LIST, {"count": 1000})["segments"] if s["name"] == LEAD_TAG), None)
+            if tag:
+                members = [m["email_address"] for m in store.segment_members(LIST, tag["id"], {"count": 1000})["members"]]
+                store.delete_segment(LIST, tag["id"])
+                self._pending_retag = members  # the marketer notices and tags them again a little later
+                detail = f"{len(members)} leads lost their tag"
+        elif action == "untag-one":
+            tagged = [m for m in store.list_members(LIST, {"count": 1000})["members"] if LEAD_TAG in {t["name"] for t in m["tags"]}]
+            if tagged:
+                member = rng.choice(tagged)
+                store.set_member_tags(LIST, subscriber_hash(member["email_address"]), {"tags": [{"name": LEAD_TAG, "status": "inactive"}]})
+                detail = member["email_address"]
+                self.exits.setdefault(member["email_address"], now)  # out of the drip while untagged
+        elif action == "becomes-patient":
+            tagged = [m for m in store.list_members(LIST, {"count": 1000})["members"] if LEAD_TAG in {t["name"] for t in m["tags"]}]
+            if tagged:
+                member = rng.choice(tagged)
+                store.set_member_tags(LIST, subscriber_hash(member["email_address"]), {"tags": [{"name": PATIENT_TAG, "status": "active"}]})
+                self.exits.setdefault(member["email_address"], now)
+                self.made_patients[member["email_address"]] = now
+                detail = member["email_address"]
+        elif action in ("rename", "move", "pause", "unschedule", "cancel", "delete") and scheduled:
+            campaign = rng.choice(scheduled)
+            detail = campaign["settings"]["title"]
+            key = key_of(_conditions(campaign))
+            if isinstance(key, MonthlyKey):
+                self.touched_months.add(key.month)
+            if action == "rename":
+                store.update_campaign(campaign["id"], {"settings": {"title": f"Renamed {rng.random():.3f}"}})
+            elif action == "move":
+                store.update_campaign(campaign["id"], {"settings": {"folder_id": ""}})
+            elif action == "pause":
+                store.pause(campaign["id"])
+            elif action == "unschedule":
+                store.unschedule(campaign["id"])
+            elif action == "cancel":
+                store.cancel_send(campaign["id"])
+            else:
+                store.delete_campaign(campaign["id"])
+        elif action == "resume-or-delete":
+            stuck = [c for c in ours if c["status"] in ("paused", "save", "canceled")]
+            if stuck:
+                campaign = rng.choice(stuck)
+                detail = campaign["settings"]["title"]
+                if campaign["status"] == "paused" and rng.random() < 0.5:
+                    store.resume(campaign["id"])
+                else:
+                    store.delete_campaign(campaign["id"])
+        elif action == "rename-folder":
+            for folder in store.folders({"count": 100})["folders"]:
+                store.rename_folder(folder["id"], {"name": f"{folder['name']} (old {rng.random():.3f})"})
+        elif action == "lose-state":
+            for leftover in state_path.parent.glob(state_path.name + "*"):
+                leftover.unlink()
+        elif action == "restore-old-state" and backup.exists():
+            shutil.copy(backup, state_path)
+        self.actions.append((now, action, detail))
+        if getattr(self, "_pending_retag", None) and action != "delete-tag":
+            for email in self._pending_retag:
+                if email not in self.exits:
+                    store.set_member_tags(LIST, subscriber_hash(email), {"tags": [{"name": LEAD_TAG, "status": "active"}]})
+            self._pending_retag = None
+
+
+def _conditions(campaign: dict) -> list[tuple[str, str, str, str]]:
+    options = campaign["recipients"].get("segment_opts") or {}
+    return [(c.get("condition_type", ""), c.get("field", ""), c.get("op", ""), str(c.get("value", ""))) for c in options.get("conditions", [])]
+
+
+def check_guarantees(sim: Simulation, facts: dict) -> dict:
+    """Every lead got every due step at most once, in order, never early, within max_late_days, at most one per local
+    day; a step never delivered was skipped or is held or the lead left; exits stopped the drip; dry runs wrote nothing."""
+    drip: Drip = facts["drip"]
+    order = [s.content for s in drip.steps]
+    late = dt.timedelta(days=drip.max_late_days)
+    received: dict[str, list[tuple[dt.datetime, DripKey | MonthlyKey]]] = {}
+    campaigns = {c["id"]: key_of(_conditions(c)) for c in facts["campaigns"]}
+    by_title = {c["settings"]["title"]: c["id"] for c in facts["campaigns"]}
+    for delivery in facts["deliveries"]:
+        key = campaigns.get(delivery["campaign_id"]) or campaigns.get(by_title.get(delivery["title"], ""))
+        assert key is not None, f"a delivery of a campaign mailpipe did not make: {delivery}"
+        received.setdefault(delivery["email"], []).append((dt.datetime.fromisoformat(delivery["delivered_at"]), key))
+    progress = {p.email: p.steps for p in facts["final"].decision.progress} if facts["final"] else {}
+    counts = {"delivered": 0, "skipped": 0, "held": 0}
+    for lead in facts["leads"]:
+        everything = sorted(received.get(lead.email, []), key=lambda r: r[0])
+        monthly = [(w, k) for w, k in everything if isinstance(k, MonthlyKey)]
+        assert not monthly or lead.email in sim.made_patients, f"{lead.email} got a monthly email as a lead"
+        assert all(w >= sim.made_patients[lead.email] for w, _ in monthly), f"{lead.email} got a monthly email before becoming a patient"
+        got = [(w, k) for w, k in everything if isinstance(k, DripKey)]
+        steps = [k.step for _, k in got]
+        assert len(steps) == len(set(steps)), f"{lead.email} got a step twice: {got}"
+        assert steps == sorted(steps), f"{lead.email} got steps out of order: {got}"
+        days = [when.astimezone(ZONE).date() for when, _ in got]
+        assert len(days) == len(set(days)), f"{lead.email} got two steps on one local day: {got}"
+        joined = lead.joined.astimezone(ZONE).date()
+        entered = facts["starts"].get(lead.email)
+        if entered is None:
+            assert not got, f"{lead.email} got emails but has no recorded start"
+            continue
+        if lead.email in facts["ui_tagged"]:  # tagged by hand: the drip starts when the tag was added (or re-added)
+            assert joined <= entered, (lead.email, joined, entered)
+        else:
+            assert entered == joined, f"{lead.email} entered the drip on {entered}, not on the day they joined ({joined})"
+        for when, key in got:
+            due = local_to_utc(entered + dt.timedelta(days=drip.steps[key.step - 1].delay_days), drip.send_time, TZ)
+            assert when >= due, f"{lead.email} got step {key.step} early: {when} < {due}"
+            assert when - due <= late, f"{lead.email} got step {key.step} more than {late} late: {when}"
+            if lead.email in sim.exits:
+                assert when.astimezone(ZONE).date() <= sim.exits[lead.email].astimezone(ZONE).date(), \
+                    f"{lead.email} got step {key.step} after leaving the drip"
+        counts["delivered"] += len(got)
+        final = progress.get(lead.email, {})
+        waiting = next((n for n in sorted(final) if final[n] in ("held", "pending", "assigned")), None)
+        for number in range(1, len(order) + 1):
+            due = local_to_utc(entered + dt.timedelta(days=drip.steps[number - 1].delay_days), drip.send_time, TZ)
+            overdue = due + late < facts["end"] - dt.timedelta(days=1)
+            if overdue and number not in steps and final.get(number) != "skipped" and lead.email in progress:
+                assert lead.email in sim.exits or (waiting is not None and waiting <= number), \
+                    f"{lead.email} never got step {number} (due {due}), and push neither skipped it nor says what holds it: {final}"
+            status = final.get(number)
+            if number in steps:
+                assert status in ("sent", None), f"{lead.email} step {number} was delivered yet is {status} in push's record"
+            elif status == "skipped":
+                counts["skipped"] += 1
+            elif status == "sent":
+                raise AssertionError(f"{lead.email} step {number} is recorded as sent but was never delivered")
+            elif status == "held":
+                counts["held"] += 1
+    for patient in [p.email for p in PATIENTS] + list(sim.made_patients):
+        months = [k.month for _, k in received.get(patient, []) if isinstance(k, MonthlyKey)]
+        assert len(months) == len(set(months)), f"{patient} got a month twice: {months}"
+    assert sim.dry_run_writes == 0, f"dry runs made {sim.dry_run_writes} requests other than GET"
+    return counts

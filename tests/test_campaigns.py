@@ -10,12 +10,14 @@ from conftest import edit
 from mailpipe.campaigns import load_campaigns
 from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy
 from mailpipe.project import Project, render_project
-from mailpipe.push import Pusher
+from mailpipe.leads import Lead, import_leads
+from mailpipe.mailchimp import subscriber_hash
+from mailpipe.push import push, refusals
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store
 from mailpipe.schedule import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
-from mailpipe.state import State
-from mailpipe.target import sandbox_list_body
+from mailpipe.state import PushLocked, State
+from mailpipe.target import provision
 from simulation import add_specials
 
 UTC = dt.timezone.utc
@@ -51,8 +53,8 @@ def test_bad_campaign_files_are_reported_with_file_line_and_field(project, run_c
     edit(project / DRIP, 'send_time: "09:30"', 'send_time: "9.30am"')
     result = run_cli(project, "plan", "--from", "2024-05-01")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
-    assert f"{DRIP}:5: audience: unknown audience 'new-leads'; expected one of: existing-patient, new-consult" in result.stderr
-    assert f"{DRIP}:6: send_time: '9.30am' does not have the expected form (a time like 09:30)" in result.stderr
+    assert f"{DRIP}:11: audience: unknown audience 'new-leads'; expected one of: existing-patient, new-consult" in result.stderr
+    assert f"{DRIP}:12: send_time: '9.30am' does not have the expected form (a time like 09:30)" in result.stderr
 
 
 def test_steps_must_name_real_articles_in_increasing_order(project):
@@ -61,8 +63,8 @@ def test_steps_must_name_real_articles_in_increasing_order(project):
     with pytest.raises(Exception) as caught:
         load_campaigns(project / "campaigns", rendered.site, {e.id for e in rendered.emails})
     message = str(caught.value)
-    assert f"{DRIP}:10: steps[2].content: no article has id 'four-stages'" in message
-    assert f"{DRIP}:11: steps[2].delay_days: each step must come later than the one before (after day 1)" in message
+    assert f"{DRIP}:17: steps[2].content: no article has id 'four-stages'" in message
+    assert f"{DRIP}:18: steps[2].delay_days: each step must come later than the one before (after day 1)" in message
 
 
 # -- plan --------------------------------------------------------------------------------------
@@ -71,8 +73,8 @@ def test_plan_lists_what_goes_to_whom_when_in_local_and_utc_time(project, run_cl
     assert result.exit_code == 0, result.output
     sends = json.loads(result.stdout)
     assert len(sends) == 2 * 7 + 1
-    monthly = [s for s in sends if s["key"].startswith("monthly/")]
-    assert monthly == [{"key": "monthly/monthly-specials/2024-05", "campaign": "Monthly specials", "audience": "existing-patient",
+    monthly = [s for s in sends if s["key"].startswith("mp-m1-")]
+    assert monthly == [{"key": "mp-m1-2024-05", "campaign": "Monthly specials", "audience": "existing-patient",
                         "segment": "every subscribed member of the audience", "email": "newsletter-2024-05",
                         "local_time": "2024-05-07T10:00:00-07:00", "utc_time": "2024-05-07T17:00:00+00:00"}]
     first = sends[0]
@@ -97,96 +99,261 @@ def test_a_special_that_expires_before_its_send_date_is_an_error(project, run_cl
 # -- push rules --------------------------------------------------------------------------------
 @pytest.fixture
 def world(project, tmp_path):
-    """A sandbox with the clinic's audience, leads and patients, and a way to push at a given time."""
+    """A sandbox with the clinic's audience, two leads (entered Apr 30) and a patient, and a way to push at a time."""
     rendered = render_project(Project(project))
     campaigns = load_campaigns(project / "campaigns", rendered.site, {e.id for e in rendered.emails})
-    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+    drips = [c for c in campaigns if c.code == "e1"]
+    recorded = []
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=lambda r, status, a: recorded.append((r, status))) as sandbox:
         sandbox.store.set_clock(dt.datetime(2024, 5, 1, 12, tzinfo=UTC))
-        sandbox.store.create_list(sandbox_list_body(rendered.site), list_id="aivi-main")
+        provision(sandbox.store, rendered.site)
         mailchimp = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01))
-        for n, tag in enumerate(["new-consult", "new-consult", "existing-patient"]):
-            email = f"p{n}@example.com"
-            mailchimp.upsert_member("aivi-main", email, {"status_if_new": "subscribed", "timestamp_opt": "2024-04-30T18:00:00+00:00"})
-            mailchimp.set_tags("aivi-main", email, active=[tag])
+        leads = [Lead(2, "p0@example.com", "P", "", dt.datetime(2024, 4, 30, 11, tzinfo=UTC)),
+                 Lead(3, "p1@example.com", "Q", "", dt.datetime(2024, 4, 30, 11, tzinfo=UTC))]
+        import_leads(mailchimp, rendered.site.audiences["new-consult"], leads, dt.datetime(2024, 5, 1, 12, tzinfo=UTC), drips)
+        import_leads(mailchimp, rendered.site.audiences["existing-patient"], [Lead(4, "p2@example.com", "R", "", None)],
+                     dt.datetime(2024, 5, 1, 12, tzinfo=UTC))
 
-        def push(now: dt.datetime, emails=None, allow_examples=True, dry_run=False):
-            state = State(tmp_path / "state.sqlite3", sandbox.url)
+        def run(now: dt.datetime, emails=None, allow_examples=True, dry_run=False, content=None):
+            emails = emails or rendered.emails
+            state = State(tmp_path / "state.sqlite3", sandbox.url, read_only=dry_run)
+            client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01), read_only=dry_run)
             try:
-                return Pusher(mailchimp, state, rendered.site, campaigns, emails or rendered.emails, rendered.content,
-                              allow_examples=allow_examples, dry_run=dry_run).run(now)
+                return push(client, state, rendered.site, campaigns, emails, content or rendered.content,
+                            refusals(emails, rendered.site, allow_examples), now, dry_run)
             finally:
                 state.close()
 
-        yield sandbox, push, rendered
+        sandbox.recorded = recorded
+        yield sandbox, run, rendered
+
+
+def actions(result) -> list[tuple[str, str]]:
+    return [(o.key.title if o.key else "", o.action) for o in result.outcomes if o.action != "written"]
+
+
+MORNING = dt.datetime(2024, 5, 1, 13, tzinfo=UTC)  # 06:00 in Agoura Hills
+FIRST = "mp-e1-s01-2024-05-01"
 
 
 def test_push_creates_fills_checks_and_schedules_then_a_rerun_does_nothing(world):
-    sandbox, push, _ = world
-    now = dt.datetime(2024, 5, 1, 13, tzinfo=UTC)  # 06:00 in Agoura Hills
-    first = push(now)
-    assert [(a.key, a.action) for a in first.actions if a.action != "rebuilt"] == [
-        ("drip/migraine-education/what-causes-migraine/2024-05-01", "created"),
-        ("drip/migraine-education/what-causes-migraine/2024-05-01", "scheduled")]
+    sandbox, run, _ = world
+    first = run(MORNING)
+    assert actions(first) == [(FIRST, "created"), (FIRST, "scheduled")]
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
     assert campaign["status"] == "schedule" and campaign["send_time"] == "2024-05-01T16:30:00+00:00"
-    assert campaign["settings"]["subject_line"] == "What is really behind a migraine?"
+    assert campaign["settings"]["title"] == FIRST and campaign["settings"]["subject_line"] == "What is really behind a migraine?"
     assert campaign["settings"]["preview_text"].startswith("Genes, brain chemistry")
     assert campaign["settings"]["from_name"] == "AIVI Aesthetics" and campaign["recipients"]["recipient_count"] == 2
     assert "*|UNSUB|*" in sandbox.store.get_content(campaign["id"])["plain_text"]
-    again = push(now + dt.timedelta(hours=1))
-    assert again.actions == [] and sandbox.store.list_campaigns({})["total_items"] == 1
+    again = run(MORNING + dt.timedelta(hours=1))
+    assert actions(again) == [] and sandbox.store.list_campaigns({})["total_items"] == 1
 
 
-def test_dry_run_changes_nothing(world):
-    sandbox, push, _ = world
-    result = push(dt.datetime(2024, 5, 1, 13, tzinfo=UTC), dry_run=True)
-    assert [a.action for a in result.actions] == ["would create"]
-    assert sandbox.store.list_campaigns({})["total_items"] == 0
+def test_nothing_mailpipe_writes_on_a_person_names_a_condition_or_treatment(world):
+    sandbox, run, _ = world
+    run(MORNING)
+    sandbox.store.advance(dt.datetime(2024, 5, 7, 12, tzinfo=UTC))
+    run(dt.datetime(2024, 5, 7, 13, tzinfo=UTC))
+    words = ("migraine", "botox", "patient", "consult", "headache", "treat")
+    for member in sandbox.store.list_members("aivi-main", {"count": 100})["members"]:
+        written = [t["name"] for t in member["tags"]] + [f"{k}={v}" for k, v in member["merge_fields"].items()]
+        assert not [w for w in written if any(word in w.lower() for word in words)], written
+    for campaign in sandbox.store.list_campaigns({"count": 100})["campaigns"]:
+        assert not any(word in campaign["settings"]["title"].lower() for word in words), campaign["settings"]["title"]
+    segments = sandbox.store.list_segments("aivi-main", {"count": 100})["segments"]
+    assert sorted(s["name"] for s in segments) == ["mp-a", "mp-b"]  # only the audience's own tags: none per campaign
+
+
+def test_dry_run_sends_only_gets_in_every_situation(world, tmp_path):
+    sandbox, run, _ = world
+    recorded = sandbox.recorded
+    before = len(recorded)
+    first = run(MORNING, dry_run=True)  # no folder, no MPLOG field made yet by push, no state file
+    assert ("", "would make folder") in actions(first) and (FIRST, "would create") in actions(first)
+    assert not (tmp_path / "state.sqlite3").exists()
+    run(MORNING)
+    campaign = sandbox.store.list_campaigns({})["campaigns"][0]
+    sandbox.store.unschedule(campaign["id"])  # a draft as a crashed run leaves it, with a lost state
+    (tmp_path / "state.sqlite3").unlink()
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
+    later = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC), dry_run=True)
+    assert (FIRST, "would schedule") in actions(later)
+    writes = [(r["method"], r["path"]) for r, _ in recorded[before:] if r["method"] != "GET"]
+    dry = [w for w in writes if w[1]]
+    assert sandbox.store.get_campaign(campaign["id"])["status"] == "save"
+    made = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    assert (FIRST, "scheduled") in actions(made)
+    assert dry and all(m != "GET" for m, _ in dry)  # the real runs wrote; now count only the dry runs'
+    counted = []
+    sandbox.recorded.clear()
+    run(dt.datetime(2024, 5, 4, 14, tzinfo=UTC), dry_run=True)
+    counted = [r for r, _ in sandbox.recorded if r["method"] != "GET"]
+    assert counted == [] and len(sandbox.recorded) > 3
 
 
 def test_example_content_is_refused_by_a_real_account_and_accepted_by_the_sandbox(world):
-    sandbox, push, _ = world
+    sandbox, run, _ = world
     monday = dt.datetime(2024, 5, 6, 13, tzinfo=UTC)
-    refused = push(monday, allow_examples=False)
-    assert any(a.action == "refused" and "example content" in a.detail for a in refused.actions)
-    assert not any(c["settings"]["title"].startswith("monthly/") for c in sandbox.store.list_campaigns({})["campaigns"])
-    accepted = push(monday, allow_examples=True)
-    assert ("monthly/monthly-specials/2024-05", "scheduled") in [(a.key, a.action) for a in accepted.actions]
+    refused = run(monday, allow_examples=False)
+    assert any(o.action == "refused" and "example content" in o.detail for o in refused.outcomes) and refused.needs_attention
+    assert not any(c["settings"]["title"].startswith("mp-m1") for c in sandbox.store.list_campaigns({})["campaigns"])
+    accepted = run(monday, allow_examples=True)
+    assert ("mp-m1-2024-05", "scheduled") in actions(accepted)
 
 
-def test_a_scheduled_campaign_whose_content_changed_is_rescheduled_and_a_sent_one_never_touched(world):
-    sandbox, push, rendered = world
-    now = dt.datetime(2024, 5, 1, 13, tzinfo=UTC)
-    push(now)
-    changed = [e if e.id != "what-causes-migraine" else type(e)(**{**e.__dict__, "html": e.html.replace("Thank you", "Thanks"),
-                                                                    "content_hash": "changed-1"}) for e in rendered.emails]
-    result = push(now + dt.timedelta(hours=1), emails=changed)
-    assert [a.action for a in result.actions] == ["rescheduled"]
+def test_a_scheduled_campaign_whose_email_changed_is_rescheduled_and_a_sent_one_never_touched(world, project):
+    sandbox, run, rendered = world
+    run(MORNING)
+    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "Thanks for")
+    changed = render_project(Project(project)).emails
+    result = run(MORNING + dt.timedelta(hours=1), emails=changed)
+    assert actions(result) == [(FIRST, "rescheduled")]
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
-    assert campaign["status"] == "schedule" and "Thanks" in sandbox.store.get_content(campaign["id"])["html"]
+    assert campaign["status"] == "schedule" and "Thanks for" in sandbox.store.get_content(campaign["id"])["html"]
     sandbox.store.advance(dt.datetime(2024, 5, 2, 12, tzinfo=UTC))
-    again = [type(e)(**{**e.__dict__, "content_hash": "changed-2"}) if e.id == "what-causes-migraine" else e for e in changed]
-    late = push(dt.datetime(2024, 5, 2, 13, tzinfo=UTC), emails=again)
-    assert all(a.key != "drip/migraine-education/what-causes-migraine/2024-05-01" for a in late.actions)
-    assert "Thanks" in sandbox.store.get_content(campaign["id"])["html"]
+    late = run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))  # the original text again: the sent campaign stays as sent
+    assert all(o.key is None or o.key.title != FIRST for o in late.outcomes)
+    assert "Thanks for" in sandbox.store.get_content(campaign["id"])["html"]
 
 
-def test_a_lost_state_file_is_rebuilt_from_campaign_titles(world, tmp_path):
-    sandbox, push, _ = world
-    now = dt.datetime(2024, 5, 1, 13, tzinfo=UTC)
-    push(now)
+def test_a_lost_state_file_changes_nothing(world, tmp_path):
+    sandbox, run, _ = world
+    run(MORNING)
     (tmp_path / "state.sqlite3").unlink()
-    result = push(now + dt.timedelta(minutes=5))
-    assert [a.action for a in result.actions] == ["rebuilt"]
+    assert actions(run(MORNING + dt.timedelta(minutes=5))) == []
     assert sandbox.store.list_campaigns({})["total_items"] == 1
 
 
 def test_a_late_run_schedules_as_soon_as_mailchimp_allows(world):
-    sandbox, push, _ = world
-    late = dt.datetime(2024, 5, 1, 20, 7, tzinfo=UTC)  # 13:07 local, after the 09:30 send time
-    push(late)
+    sandbox, run, _ = world
+    run(dt.datetime(2024, 5, 1, 20, 7, tzinfo=UTC))  # 13:07 local, after the 09:30 send time
+    assert sandbox.store.list_campaigns({})["campaigns"][0]["send_time"] == "2024-05-01T20:30:00+00:00"
+
+
+def test_at_most_one_step_per_lead_per_local_day_however_many_runs(world):
+    sandbox, run, _ = world
+    sandbox.store.advance(dt.datetime(2024, 5, 7, 12, tzinfo=UTC))  # runs missed since May 1: steps 1 and 2 are due
+    for hour in (13, 17, 19, 22):  # 06:00, 10:00, 12:00, 15:00 local; the 09:30 send happens in between
+        run(dt.datetime(2024, 5, 7, hour, tzinfo=UTC))
+        sandbox.store.advance(dt.datetime(2024, 5, 7, hour, 50, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["mp-e1-s01-2024-05-07"]
+    run(dt.datetime(2024, 5, 8, 13, tzinfo=UTC))
+    sandbox.store.advance(dt.datetime(2024, 5, 8, 17, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["mp-e1-s01-2024-05-07", "mp-e1-s02-2024-05-08"]
+
+
+def test_a_step_is_never_sent_later_than_max_late_days_but_skipped(world):
+    sandbox, run, _ = world
+    # entered Apr 30: step 1 due May 1, step 2 May 4, step 3 May 8, step 4 May 12 (09:30 local); late limit 7 days
+    sandbox.store.advance(dt.datetime(2024, 5, 8, 16, tzinfo=UTC))  # May 8, 09:00 local: step 1 is exactly 7 days late
+    on_edge = run(dt.datetime(2024, 5, 8, 16, tzinfo=UTC))
+    assert ("mp-e1-s01-2024-05-08", "scheduled") in actions(on_edge)
+    sandbox.store.advance(dt.datetime(2024, 5, 13, 16, tzinfo=UTC))
+    skipping = run(dt.datetime(2024, 5, 13, 16, tzinfo=UTC))  # step 2 is 9 days late now: skipped; step 3 is 5 days late
+    progress = {p.email: p.steps for p in skipping.decision.progress}
+    assert progress["p0@example.com"] == {1: "sent", 2: "skipped", 3: "assigned"}
+    assert ("mp-e1-s03-2024-05-13", "scheduled") in actions(skipping)
+
+
+def test_exit_tags_stop_the_drip(world):
+    sandbox, run, _ = world
+    run(MORNING)
+    sandbox.store.set_member_tags("aivi-main", subscriber_hash("p1@example.com"), {"tags": [{"name": "mp-b", "status": "active"}]})
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
+    run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")][-1] == "mp-e1-s02-2024-05-04"
+    assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
+
+
+@pytest.mark.parametrize("status", ["paused", "save", "canceled"])
+def test_a_campaign_a_person_paused_unscheduled_or_canceled_is_left_alone_and_holds_its_leads(world, status):
+    sandbox, run, _ = world
+    run(MORNING)
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
-    assert campaign["send_time"] == "2024-05-01T20:30:00+00:00"
+    {"paused": sandbox.store.pause, "save": sandbox.store.unschedule, "canceled": sandbox.store.cancel_send}[status](campaign["id"])
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
+    result = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    assert actions(result) == [(FIRST, "held")] and result.needs_attention
+    assert sandbox.store.get_campaign(campaign["id"])["status"] == status  # neither rescheduled nor counted as sent
+    assert sandbox.store.list_campaigns({})["total_items"] == 1 and sandbox.store.deliveries() == []
+
+
+def test_a_campaign_deleted_before_sending_is_given_again_on_a_later_day(world):
+    sandbox, run, _ = world
+    run(MORNING)
+    sandbox.store.delete_campaign(sandbox.store.list_campaigns({})["campaigns"][0]["id"])
+    same_day = run(MORNING + dt.timedelta(hours=1))
+    assert actions(same_day) == [(FIRST, "deleted")]  # said, and not made again the same day
+    sandbox.store.advance(dt.datetime(2024, 5, 2, 12, tzinfo=UTC))
+    next_day = run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))
+    assert ("mp-e1-s01-2024-05-02", "scheduled") in actions(next_day)
+    sandbox.store.advance(dt.datetime(2024, 5, 3, 12, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["mp-e1-s01-2024-05-02"]
+
+
+def test_renamed_moved_campaigns_and_a_renamed_folder_are_still_recognised(world, tmp_path):
+    sandbox, run, _ = world
+    run(MORNING)
+    campaign = sandbox.store.list_campaigns({})["campaigns"][0]
+    sandbox.store.update_campaign(campaign["id"], {"settings": {"title": "May intro (renamed)", "folder_id": ""}})
+    for folder in sandbox.store.folders({})["folders"]:
+        sandbox.store.rename_folder(folder["id"], {"name": "old stuff"})
+    (tmp_path / "state.sqlite3").unlink()
+    assert actions(run(MORNING + dt.timedelta(hours=1))) == []
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
+    run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["May intro (renamed)", "mp-e1-s02-2024-05-04"]
+
+
+def test_deleted_tags_and_a_lost_state_never_resend(world, tmp_path):
+    sandbox, run, _ = world
+    run(MORNING)
+    sandbox.store.advance(dt.datetime(2024, 5, 2, 12, tzinfo=UTC))
+    tag = next(s for s in sandbox.store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-a")
+    sandbox.store.delete_segment("aivi-main", tag["id"])
+    (tmp_path / "state.sqlite3").unlink()
+    assert actions(run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))) == []  # nobody is in the drip while the tag is gone
+    for email in ("p0@example.com", "p1@example.com"):
+        sandbox.store.set_member_tags("aivi-main", subscriber_hash(email), {"tags": [{"name": "mp-a", "status": "active"}]})
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
+    run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == [FIRST, "mp-e1-s02-2024-05-04"]
+
+
+def test_one_campaigns_problem_stops_only_that_campaign(world, project):
+    sandbox, run, rendered = world
+    sandbox.store.advance(dt.datetime(2024, 6, 29, 18, tzinfo=UTC))
+    sandbox.store.upsert_member("aivi-main", subscriber_hash("new@example.com"), {"email_address": "new@example.com", "status_if_new": "subscribed"})
+    sandbox.store.set_member_tags("aivi-main", subscriber_hash("new@example.com"), {"tags": [{"name": "mp-a", "status": "active"}]})
+    tuesday = dt.datetime(2024, 7, 1, 13, tzinfo=UTC)  # the July email (July 2) is due and has no special
+    sandbox.store.advance(tuesday)
+    result = run(tuesday)
+    problem = next(o for o in result.outcomes if o.action == "problem")
+    assert problem.key.title == "mp-m1-2024-07" and "write content/specials/2024-07.md" in problem.detail
+    assert result.needs_attention and any(o.action == "scheduled" for o in result.outcomes)  # the drip went on
+
+
+def test_a_second_push_at_the_same_time_is_refused_with_a_clear_message(world, tmp_path):
+    sandbox, run, _ = world
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    with state.lock():
+        with pytest.raises(PushLocked, match="another push to this account is running"):
+            run(MORNING)
+    state.close()
+    assert actions(run(MORNING))  # free again
+
+
+def test_body_less_posts_send_no_body(world, project):
+    sandbox, run, _ = world
+    run(MORNING)
+    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "Thanks for")
+    run(MORNING + dt.timedelta(hours=1), emails=render_project(Project(project)).emails)
+    unschedule = [r for r, _ in sandbox.recorded if r["path"].endswith("/actions/unschedule")]
+    assert unschedule and all(r["body"] == b"" for r in unschedule)
 
 
 # -- leads import and test emails through the CLI (embedded sandbox) ----------------------------
@@ -209,7 +376,7 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
     store.close()
     assert after == before and after["total_items"] == 1
     member = after["members"][0]
-    assert member["timestamp_opt"] == "2024-05-01T16:00:00+00:00" and [t["name"] for t in member["tags"]] == ["new-consult"]
+    assert member["merge_fields"]["MPLOG"] == "|e1@20240501|" and [t["name"] for t in member["tags"]] == ["mp-a"]
     assert member["merge_fields"]["FNAME"] == "Ok"
     assert run_cli(project, "leads", "import", str(csv), "--audience", "nobody").exit_code == 1
 
@@ -236,7 +403,7 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
     result = run_cli(project, "push")
     assert result.exit_code == 0, result.output
-    assert "push to sandbox" in result.stdout and "drip/migraine-education/what-causes-migraine/2024-05-01" in result.stdout
+    assert result.stdout.startswith("push to the embedded sandbox") and "mp-e1-s01-2024-05-01" in result.stdout
     assert "scheduled" in result.stdout and "API calls" in result.stdout
     assert run_cli(project, "push").stdout.count("scheduled") == 0
 
@@ -256,3 +423,45 @@ def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch)
     store = Store(project / "var/sandbox.sqlite3")
     assert store.list_campaigns({})["total_items"] == 0
     store.close()
+
+
+# -- which account: the key decides, and every command says ------------------------------------
+@pytest.mark.parametrize("key, message", [
+    ("", "MAILCHIMP_API_KEY is set but empty"),
+    ("   ", "MAILCHIMP_API_KEY is set but empty"),
+    ("abc123", "must end in the data centre, like -us21"),
+    ("abc 123-us1", "spaces or control characters"),
+])
+def test_an_empty_or_malformed_key_is_an_error_never_the_sandbox(project, run_cli, monkeypatch, key, message):
+    monkeypatch.setenv("MAILCHIMP_API_KEY", key)
+    monkeypatch.delenv("MAILCHIMP_SERVER_URL", raising=False)
+    result = run_cli(project, "push", "--dry-run")
+    assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (project / "var").exists()  # neither the sandbox nor any state was made
+
+
+def test_push_import_and_send_test_say_first_which_account_they_talk_to(project, run_cli, monkeypatch, tmp_path):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
+    for args in (("push", "--dry-run"), ("leads", "import", str(csv), "--audience", "new-consult"),
+                 ("send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com")):
+        first = run_cli(project, *args).stdout.splitlines()[0]
+        assert "the embedded sandbox" in first and "nothing reaches anyone" in first, (args, first)
+    with RunningSandbox(tmp_path / "served.sqlite3") as served:
+        provision(served.store, render_project(Project(project)).site)
+        host = served.url.replace("http://", "http://marketer:s3cret@")
+        monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef-us7")
+        monkeypatch.setenv("MAILCHIMP_SERVER_URL", host)
+        result = run_cli(project, "push", "--dry-run")
+    assert result.stdout.splitlines()[0] == f"dry run against a Mailchimp-compatible server on this machine at {served.url} (MAILCHIMP_API_KEY)"
+    assert "s3cret" not in result.stdout + result.stderr and "0123456789abcdef" not in result.stdout + result.stderr
+
+
+def test_a_step_a_quarter_hour_past_max_late_days_is_skipped(world):
+    sandbox, run, _ = world
+    past = dt.datetime(2024, 5, 8, 16, 31, tzinfo=UTC)  # May 8, 09:31 local: step 1 would go out at 09:45+, over 7 days late
+    sandbox.store.advance(past)
+    result = run(past)
+    assert {p.email: p.steps for p in result.decision.progress}["p0@example.com"] == {1: "skipped", 2: "assigned"}
+    assert [o.key.title for o in result.outcomes if o.action == "scheduled" and o.key.title.startswith("mp-e1")] == ["mp-e1-s02-2024-05-08"]

@@ -121,6 +121,9 @@ def test_static_segments_hold_exactly_their_members(client):
 
 
 def test_segment_conditions_on_date_added_tags_and_merge_fields(client):
+    unknown = problem(lambda: add(client, "early@example.com", merge_fields={"SOURCE": "web"}))
+    assert unknown["status"] == 400 and "SOURCE is not a merge field" in unknown["detail"]
+    client.lists.add_list_merge_field(LIST, {"tag": "SOURCE", "name": "Source", "type": "text"})
     add(client, "early@example.com", joined="2026-11-01T10:00:00+00:00", merge_fields={"SOURCE": "web"})
     add(client, "mid@example.com", joined="2026-11-05T10:00:00+00:00", merge_fields={"SOURCE": "phone"})
     add(client, "late@example.com", joined="2026-11-09T10:00:00+00:00", merge_fields={"SOURCE": "web"})

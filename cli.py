@@ -254,9 +254,9 @@ def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text
         settings = {"subject_line": f"[TEST] {email.subject}", "preview_text": email.preheader, "title": title,
                     "from_name": email.from_name, "reply_to": email.reply_to}
         campaign = mc.find_campaign(title) or mc.create_campaign({"type": "regular", "recipients": {"list_id": audience.list_id}, "settings": settings})
-        mc.update_campaign(campaign["id"], {"settings": settings})
-        mc.set_content(campaign["id"], email.html, email.text)
-        mc.send_test(campaign["id"], list(to), "plaintext" if plain_text else "html")
+        mc.update_campaign(campaign.id, {"settings": settings})
+        mc.set_content(campaign.id, email.html, email.text)
+        mc.send_test(campaign.id, list(to), "plaintext" if plain_text else "html")
     click.echo(f"sent a test of {content_id} to {', '.join(to)} (campaign {title!r} in {target.endpoint})")
 
 

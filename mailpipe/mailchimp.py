@@ -27,7 +27,6 @@ from mailchimp_marketing.api_client import ApiClientError
 from mailpipe.errors import MailpipeError
 
 PAGE = 1000  # Mailchimp's largest page
-SEGMENT_CHUNK = 500  # members per batch add to a static segment
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections
 
 
@@ -276,11 +275,6 @@ class Mailchimp:
         self._call("lists.update_list_member_tags", self._client.lists.update_list_member_tags, list_id, subscriber_hash(email),
                    {"tags": tags, "is_syncing": True})
 
-    def members(self, list_id: str, **filters: Any) -> Iterator[dict]:
-        fields = ["members.email_address", "members.status", "members.timestamp_opt", "members.tags", "members.merge_fields", "total_items"]
-        return self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
-                           list_id=list_id, fields=fields, **filters)
-
     def update_member_fields(self, list_id: str, email: str, merge_fields: dict[str, str]) -> None:
         """PATCH only these merge fields of an existing member (nothing else about them changes)."""
         self._call("lists.update_list_member", self._client.lists.update_list_member, list_id, subscriber_hash(email),
@@ -325,18 +319,6 @@ class Mailchimp:
         query = {"type": kind} if kind else {}
         return list(self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query))
 
-    def create_static_segment(self, list_id: str, name: str, emails: list[str]) -> dict:
-        """A static segment holding exactly `emails` (a name is a stable key: found, not duplicated)."""
-        def find() -> dict | None:
-            return next((s for s in self.segments(list_id, "static") if s["name"] == name), None)
-
-        segment = self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(
-            list_id, {"name": name, "static_segment": emails[:SEGMENT_CHUNK]}), find)
-        for start in range(SEGMENT_CHUNK, len(emails), SEGMENT_CHUNK):  # adding twice is harmless
-            self._call("lists.batch_segment_members", self._client.lists.batch_segment_members,
-                       {"members_to_add": emails[start:start + SEGMENT_CHUNK]}, list_id, str(segment["id"]))
-        return segment
-
     # -- campaigns -----------------------------------------------------------------------------
     def folders(self) -> list[dict]:
         return list(self._pages("campaignFolders.list", self._client.campaignFolders.list, "folders"))
@@ -358,23 +340,22 @@ class Mailchimp:
                   "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
         return [_remote_campaign(c) for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)]
 
-    def create_campaign_once(self, body: dict, find: Callable[[], RemoteCampaign | None]) -> RemoteCampaign:
-        """Create a campaign; after an answer that may have been lost, `find` looks for it first."""
-        created = self._create_once("campaigns.create", lambda: self._client.campaigns.create(body), find)
+    def create_campaign(self, body: dict, find: Callable[[], RemoteCampaign | None] | None = None) -> RemoteCampaign:
+        """Create a campaign; after an answer that may have been lost, `find` (default: by its title, in its
+        audience) looks for it first, so a lost answer never makes a second one."""
+        title, list_id = body["settings"]["title"], body.get("recipients", {}).get("list_id")
+
+        def by_title() -> RemoteCampaign | None:
+            return self.find_campaign(title, **({"list_id": list_id} if list_id else {}))
+
+        created = self._create_once("campaigns.create", lambda: self._client.campaigns.create(body), find or by_title)
         return created if isinstance(created, RemoteCampaign) else _remote_campaign(created)
 
     def delete_campaign(self, campaign_id: str) -> None:
         self._call("campaigns.remove", self._client.campaigns.remove, campaign_id)
 
-    def find_campaign(self, title: str, **filters: Any) -> dict | None:
-        return next((c for c in self.campaigns(**filters) if c["settings"].get("title") == title), None)
-
-    def create_campaign(self, body: dict) -> dict:
-        """Create a campaign whose settings.title is a stable key; a lost answer never makes a second one."""
-        title = body["settings"]["title"]
-        list_id = body.get("recipients", {}).get("list_id")
-        return self._create_once("campaigns.create", lambda: self._client.campaigns.create(body),
-                                 lambda: self.find_campaign(title, **({"list_id": list_id} if list_id else {})))
+    def find_campaign(self, title: str, **filters: Any) -> RemoteCampaign | None:
+        return next((_remote_campaign(c) for c in self.campaigns(**filters) if c["settings"].get("title") == title), None)
 
     def get_campaign(self, campaign_id: str) -> dict:
         return self._call("campaigns.get", self._client.campaigns.get, campaign_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Iterable
 
 LOG_FIELD = "MPLOG"  # merge tag of the per-lead record (Mailchimp allows 10 characters)
 LOG_FIELD_NAME = "mailpipe log"
@@ -71,7 +72,7 @@ class MonthlyKey:
 CampaignKey = DripKey | MonthlyKey
 
 
-def key_of(conditions: list[tuple[str, str, str, str]]) -> CampaignKey | None:
+def key_of(conditions: Iterable[tuple[str, str, str, str]]) -> CampaignKey | None:
     """The mailpipe campaign a campaign's segment conditions (type, field, op, value) identify, if any."""
     for kind, field_name, op, value in conditions:
         if kind == "TextMerge" and field_name == LOG_FIELD and op == "contains":

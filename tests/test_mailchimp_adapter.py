@@ -9,6 +9,7 @@ import pytest
 from conftest import CLINIC_LIST, SANDBOX_START, TEST_KEY
 from mailpipe.errors import MailpipeError
 from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.record import LOG_FIELD, DripKey, LeadLog
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 
 HTML = '<a href="*|UNSUB|*">Unsubscribe</a> *|HTML:LIST_ADDRESS_HTML|*'
@@ -93,13 +94,13 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(tmp_path):
         sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
         created = adapter.create_campaign(campaign_body("drip/x"))
-        assert created["settings"]["title"] == "drip/x"
+        assert created.title == "drip/x"
         assert sandbox.store.list_campaigns({})["total_items"] == 1
         assert adapter.calls == 3  # the lost create, a look-up that met a 503, the look-up that found it
 
 
 def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect(tmp_path):
-    """A realistic mix of creates, upserts, segments, content and schedules while 30% of requests fail,
+    """A realistic mix of creates, upserts, lead records, content and schedules while 30% of requests fail,
     including answers lost after the server acted. Afterwards the sandbox holds each thing exactly once."""
     faults = FaultPlan(rate=0.3, seed=20261125)
     with RunningSandbox(tmp_path / "s.sqlite3", faults=faults) as sandbox:
@@ -110,25 +111,28 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
         calls = 0
         folder = adapter.ensure_folder("drip")
         assert adapter.ensure_folder("drip") == folder
+        adapter.create_text_merge_field("clinic", LOG_FIELD, "mailpipe log")
+        keys = [DripKey("e1", 1, dt.date(2026, 12, 1) + dt.timedelta(days=k)) for k in range(16)]
         for n in range(40):
             email = f"lead{n}@example.com"
             adapter.upsert_member("clinic", email, {"status_if_new": "subscribed", "timestamp_opt": "2026-11-20T10:00:00+00:00"})
             adapter.set_tags("clinic", email, active=["new-consult"])
-            calls += 2
-        for k in range(16):
-            segment = adapter.create_static_segment("clinic", f"drip/step-{k}", [f"lead{n}@example.com" for n in range(k, k + 4)])
+            log = LeadLog(assigned=frozenset(key for k, key in enumerate(keys) if k <= n < k + 4))
+            adapter.update_member_fields("clinic", email, {LOG_FIELD: log.render()})
+            calls += 3
+        for k, key in enumerate(keys):
             body = campaign_body(f"drip/new-consult/step-{k}")
-            body["recipients"]["segment_opts"] = {"saved_segment_id": segment["id"]}
+            body["recipients"]["segment_opts"] = key.segment_opts()
             body["settings"]["folder_id"] = folder
             campaign = adapter.create_campaign(body)
-            adapter.set_content(campaign["id"], HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")
-            assert adapter.checklist(campaign["id"])["is_ready"]
+            adapter.set_content(campaign.id, HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")
+            assert adapter.checklist(campaign.id)["is_ready"]
             when = (SANDBOX_START + dt.timedelta(days=1, minutes=15 * k)).isoformat()
-            adapter.schedule(campaign["id"], when)
-            adapter.schedule(campaign["id"], when)  # a repeat is recognised as done, not an error
-            calls += 7
+            adapter.schedule(campaign.id, when)
+            adapter.schedule(campaign.id, when)  # a repeat is recognised as done, not an error
+            calls += 6
         for k in range(8):
-            adapter.unschedule(adapter.find_campaign(f"drip/new-consult/step-{k}")["id"])
+            adapter.unschedule(adapter.find_campaign(f"drip/new-consult/step-{k}").id)
             calls += 2
         assert calls >= 200
         assert adapter.calls > calls, "faults were injected, so some calls must have been retried"
@@ -138,7 +142,8 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
         assert sorted(titles) == sorted(f"drip/new-consult/step-{k}" for k in range(16)), "no campaign may be created twice"
         assert [s["name"] for s in store.list_segments("clinic", {"count": 1000})["segments"]].count("new-consult") == 1
         statics = [s["name"] for s in store.list_segments("clinic", {"type": "static", "count": 1000})["segments"]]
-        assert sorted(statics) == sorted(["new-consult"] + [f"drip/step-{k}" for k in range(16)])
+        assert statics == ["new-consult"]
+        assert [f["tag"] for f in store.merge_fields("clinic", {})["merge_fields"]].count(LOG_FIELD) == 1
         assert store.list_members("clinic", {"count": 1000})["total_items"] == 40
         assert len(store.folders({})["folders"]) == 1
         by_title = {c["settings"]["title"]: c for c in campaigns}

@@ -113,11 +113,11 @@ def _settings(plan: CampaignPlan, folder_id: str | None) -> dict:
 def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, state: State) -> list[Outcome]:
     def find() -> RemoteCampaign | None:  # a create whose answer was lost is looked for by its recipients, its identity
         since = world.now - dt.timedelta(days=2)
-        return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(list(c.conditions)) == plan.key), None)
+        return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(c.conditions) == plan.key), None)
 
     body = {"type": "regular", "recipients": {"list_id": plan.list_id, "segment_opts": plan.segment_opts(world.tag_ids.get(plan.list_id, {}))},
             "settings": _settings(plan, folder_id), "tracking": {"opens": True, "html_clicks": True, "text_clicks": True}}
-    campaign = mc.create_campaign_once(body, find)
+    campaign = mc.create_campaign(body, find)
     state.record(Pushed(plan.key, campaign.id, plan.email.id, None, False))
     created = Outcome(plan.key, "created", f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)
     return [created, *_fill_and_schedule(plan, campaign.id, mc, state, "scheduled")]

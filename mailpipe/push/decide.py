@@ -30,7 +30,9 @@ WAITING = ("schedule", "sending")  # statuses that will send by themselves
 
 # -- what push reads ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Lead:
+class TaggedLead:
+    """A member with a drip's tag, as push reads them."""
+
     email: str
     log: LeadLog  # the member's MPLOG and the local copy, together
     written: str  # what the member's MPLOG holds now
@@ -52,7 +54,7 @@ class World:
     now: dt.datetime
     found: dict[CampaignKey, Found]
     pushed: dict[CampaignKey, Pushed]
-    leads: dict[str, list[Lead]]  # drip code -> the members with its tag
+    leads: dict[str, list[TaggedLead]]  # drip code -> the members with its tag
     tag_ids: dict[str, dict[str, int]]  # list id -> tag name -> id
     log_field: dict[str, bool]  # list id -> does the audience have the MPLOG merge field
     folders: dict[str, str]  # folder name -> id, of the folders that exist

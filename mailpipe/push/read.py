@@ -5,7 +5,7 @@ import datetime as dt
 
 from mailpipe.campaigns import Campaign, Drip
 from mailpipe.mailchimp import Mailchimp, RemoteCampaign
-from mailpipe.push.decide import Found, Lead, World
+from mailpipe.push.decide import Found, TaggedLead, World
 from mailpipe.record import LOG_FIELD, CampaignKey, LeadLog, key_of
 from mailpipe.render import content_digest
 from mailpipe.state import State
@@ -31,14 +31,14 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
     codes = {c.code for c in campaigns}
     for list_id in list_ids:
         for remote in mc.recent_campaigns(list_id, since):
-            key = key_of(list(remote.conditions))
+            key = key_of(remote.conditions)
             if key is not None and key.code in codes and _keep(found.get(key), remote):
                 found[key] = Found(remote.id, remote.status, None)
     for key, entry in list(found.items()):
         known = pushed.get(key)
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
-    leads: dict[str, list[Lead]] = {}
+    leads: dict[str, list[TaggedLead]] = {}
     for drip in (c for c in campaigns if isinstance(c, Drip)):
         list_id, tag = audiences[drip.audience]
         if tag is not None and tag not in tag_ids[list_id]:
@@ -57,7 +57,7 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
             written = str(member.merge_fields.get(LOG_FIELD) or "")
             log = LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
             entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
-            drip_leads.append(Lead(member.email, log, written, entered, member.email.lower() in exited))
+            drip_leads.append(TaggedLead(member.email, log, written, entered, member.email.lower() in exited))
         leads[drip.code] = drip_leads
     return World(now, found, pushed, leads, tag_ids, log_field, folders)
 

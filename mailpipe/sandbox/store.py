@@ -28,7 +28,6 @@ MAX_COUNT = 1000
 MAX_MEMBER_TAGS = 50  # the member list shows at most 50 tags per member
 MAX_TEXT_MERGE = 255  # a text merge field holds at most 255 characters
 DEFAULT_MERGE_FIELDS = (("FNAME", "First Name"), ("LNAME", "Last Name"))
-CAMPAIGN_STATUSES = ("save", "paused", "schedule", "sending", "sent", "canceled", "canceling", "archived")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

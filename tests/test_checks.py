@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from conftest import REPO
-from mailpipe.checks import ERROR, RULES, WARNING, all_rules, run_checks
+from mailpipe.checks import ERROR, GMAIL_CLIP, RULES, WARNING, Rule, all_rules, run_checks
 from mailpipe.project import Project, render_project
 
 ARTICLE, BOTOX, STORY, SPECIAL = "what-causes-migraine", "how-botox-helps-prevent-migraine", "personalized-migraine-care", "specials-2024-05"
@@ -96,6 +96,7 @@ CASES = [
     ("BOTOX-INDICATION", BOTOX, add_to_body("<p>It treats migraines in kids.</p>"), ERROR),
     ("BOTOX-ISI", BOTOX, lambda e: change(e, html=e.html.replace("Important Safety Information", "More")), ERROR),
     ("BOTOX-ISI", BOTOX, html_swap("spread of toxin effects", "other effects"), ERROR),
+    ("BOTOX-ISI", ARTICLE, add_to_body("<p>Ask us about BOTOX® (onabotulinumtoxinA).</p>"), ERROR),  # named in the body only
     ("CLAIM-NO-CURE", ARTICLE, add_to_body("<p>A permanent fix, guaranteed.</p>"), ERROR),
     ("CLAIM-TESTIMONIAL", STORY, html_swap("Individual results vary.", ""), ERROR),
     ("HIPAA-NO-PHI", ARTICLE, add_to_body("<p>*|DIAGNOSIS|*</p>"), ERROR),
@@ -196,5 +197,36 @@ def test_check_cli_exit_codes_json_and_rule_list(project, run_cli):
     broken = run_cli(project, "check", "what-causes-migraine")
     assert broken.exit_code == 1 and "CLAIM-NO-CURE" in broken.stdout
     build = run_cli(project, "build")
-    assert build.exit_code == 0 and "errors" in build.stdout
+    row = next(line for line in build.stdout.splitlines() if "what-causes-migraine" in line)
+    cells = [cell.strip() for cell in row.split("│")]
+    errors = json.loads(run_cli(project, "check", "--json", "what-causes-migraine").stdout)["errors"]
+    assert build.exit_code == 0 and errors >= 1 and cells[-3] == str(errors), row  # the errors column of that email
+    other = next(line for line in build.stdout.splitlines() if "four-stages-of-migraine" in line)
+    assert [cell.strip() for cell in other.split("│")][-3] == "0"
     assert run_cli(project, "check", "nope").exit_code == 1
+
+
+def _padded(original, size: int):
+    """The email with a comment that makes its HTML exactly `size` bytes before Mailchimp's tracking allowance."""
+    from mailpipe.checks.rendering import TRACKING_ALLOWANCE
+
+    base = original.html.replace("</body>", "<!---->" + "</body>")
+    return change(original, html=base.replace("<!---->", "<!--" + "x" * (size - TRACKING_ALLOWANCE - len(base.encode())) + "-->"))
+
+
+@pytest.mark.parametrize("size, severity", [(GMAIL_CLIP, WARNING), (GMAIL_CLIP + 1, ERROR), (90 * 1024 - 1, None), (90 * 1024, WARNING)])
+def test_gmail_clip_on_both_sides_of_each_limit(rendered, size, severity):
+    padded = _padded(email(rendered, ARTICLE), size)
+    found = findings_of(run_checks(padded, rendered.site), "RENDER-GMAIL-CLIP")
+    assert [f.severity for f in found] == ([severity] if severity else [])
+
+
+def test_a_rule_that_crashes_is_reported_at_its_own_severity_so_an_error_rule_still_blocks(rendered):
+    def broken(ctx):
+        raise KeyError("surprise")
+        yield
+
+    crashing = [Rule("TEST-CRASH", ERROR, "tests", "a rule with a bug", broken), Rule("TEST-CRASH-W", WARNING, "tests", "too", broken)]
+    found = run_checks(email(rendered, ARTICLE), rendered.site, rules=crashing)
+    assert [(f.rule, f.severity) for f in found] == [("TEST-CRASH", ERROR), ("TEST-CRASH-W", WARNING)]
+    assert all("could not run" in f.message and "KeyError" in f.message for f in found)

@@ -120,3 +120,20 @@ def test_broken_mjml_fails_cleanly_naming_the_email_and_template(project, run_cl
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "error: specials-2024-05: near special.mjml.j2:" in result.stderr and "the MJML is not well-formed" in result.stderr
     assert not (project / "build").exists()
+
+
+def test_body_links_get_utm_keep_their_own_query_and_their_own_utm(project):
+    """No shipped article has a link in its body: a marketer's links get the same tracking as the template's."""
+    edit(project / "content/articles/04-prevention-tips.md", "Here are seven",
+         "See [the trigger diary](https://www.aiviaesthetics.com/diary?lang=es&page=2), "
+         "[our partner](https://example.org/guide?utm_source=partner&utm_campaign=spring) and "
+         "[call us](tel:+18185550142). Here are seven")
+    email = next(e for e in render_project(Project(project)).emails if e.id == "migraine-prevention-tips")
+    hrefs = [a.get("href") for a in lxml.html.document_fromstring(email.html).iter("a")]
+    diary = parse_qs(urlsplit(next(h for h in hrefs if "/diary" in h)).query)
+    assert diary == {"lang": ["es"], "page": ["2"], "utm_source": ["mailchimp"], "utm_medium": ["email"],
+                     "utm_campaign": ["migraine-prevention-tips"]}
+    partner = parse_qs(urlsplit(next(h for h in hrefs if "example.org" in h)).query)
+    assert partner == {"utm_source": ["partner"], "utm_campaign": ["spring"], "utm_medium": ["email"]}
+    assert "tel:+18185550142" in hrefs
+    assert "diary?lang=es&page=2&utm_source=mailchimp" in email.text.replace("&amp;", "&")

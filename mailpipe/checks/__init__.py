@@ -244,7 +244,8 @@ def check_context(context: Context, rules: Iterable[Rule] | None = None) -> list
             for problem in current.check(context):
                 findings.append(Finding(current.id, problem.severity or current.severity, email.id, problem.message, problem.fix))
         except Exception as err:  # noqa: BLE001 (a checker bug must not hide the other rules' findings)
-            findings.append(Finding(current.id, WARNING, email.id, f"the rule could not run on this email ({type(err).__name__}: {err})",
+            # at the rule's own severity: a crashing error rule must block the email as if it had fired
+            findings.append(Finding(current.id, current.severity, email.id, f"the rule could not run on this email ({type(err).__name__}: {err})",
                                     "report this to the mailpipe developers"))
     return findings
 

@@ -352,7 +352,12 @@ class Mailchimp:
         return created if isinstance(created, RemoteCampaign) else _remote_campaign(created)
 
     def delete_campaign(self, campaign_id: str) -> None:
-        self._call("campaigns.remove", self._client.campaigns.remove, campaign_id)
+        """Delete; a 404 (a repeat after an answer that was lost) means it is already gone."""
+        try:
+            self._call("campaigns.remove", self._client.campaigns.remove, campaign_id)
+        except MailchimpError as err:
+            if err.status != 404:
+                raise
 
     def find_campaign(self, title: str, **filters: Any) -> RemoteCampaign | None:
         return next((_remote_campaign(c) for c in self.campaigns(**filters) if c["settings"].get("title") == title), None)

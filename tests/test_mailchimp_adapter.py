@@ -88,6 +88,17 @@ def test_never_more_connections_than_the_cap(sandbox):
     assert len(peak) == 12 and max(peak) <= 3
 
 
+@pytest.mark.parametrize("fault", ["drop-after", "500-after"])
+def test_a_create_that_took_effect_but_failed_is_found_not_repeated(tmp_path, fault):
+    """A 5xx answered after the server acted is as ambiguous as a dropped answer: look before creating again."""
+    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=[fault])) as sandbox:
+        sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
+        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
+        created = adapter.create_campaign(campaign_body("drip/y"))
+        assert created.title == "drip/y" and sandbox.store.list_campaigns({})["total_items"] == 1
+        assert adapter.calls == 2  # the create that failed, the look-up that found it
+
+
 def test_a_create_whose_answer_was_lost_is_found_not_repeated(tmp_path):
     """The server created the campaign but the answer never arrived: the retry looks before it creates."""
     with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=["drop-after", "503"])) as sandbox:
@@ -172,7 +183,13 @@ def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cl
     seen.append(str(caught.value))
     monkeypatch.setenv("MAILCHIMP_API_KEY", "secret-key-without-data-centre")
     monkeypatch.delenv("MAILCHIMP_SERVER_URL", raising=False)
-    seen += [run_cli(project, "build").output]
+    seen += [run_cli(project, "push", "--dry-run").output]
+    with RunningSandbox(tmp_path / "echo.sqlite3", faults=FaultPlan(script=[None, "echo-key"])) as echoing:
+        monkeypatch.setenv("MAILCHIMP_API_KEY", TEST_KEY)
+        monkeypatch.setenv("MAILCHIMP_SERVER_URL", echoing.url)
+        pushed = run_cli(project, "push")  # the server quotes the key back in an error: push must not print it
+    assert pushed.exit_code == 1 and "The API key <api key> cannot do this" in pushed.stderr, pushed.output
+    seen += [pushed.output]
     captured = capfd.readouterr()
     everything = "\n".join(seen + [captured.out, captured.err, caplog.text])
     assert len(seen) > 20

@@ -1,8 +1,9 @@
 """The sandbox's HTTP face: Mailchimp's URLs, auth, limits and error shapes, over the Store.
 
 Also where faults are injected for tests: a seeded share of requests answered with 429 (with
-Retry-After), 500, 503, a dropped connection, or a connection dropped *after* the request took
-effect (the case that makes a naive retry create a campaign twice).
+Retry-After), 500, 503, a dropped connection, a connection dropped or a 500 answered *after* the request
+took effect (the cases that make a naive retry create a campaign twice), or an error that quotes the API key
+back (as a careless proxy might), to show that mailpipe never prints it.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from mailpipe.sandbox.errors import ApiError, not_found
 from mailpipe.sandbox.store import Store
 
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections per account
-FAULT_KINDS = ("429", "500", "503", "drop", "drop-after")
+RANDOM_FAULTS = ("429", "500", "503", "drop", "drop-after", "500-after")  # what a flaky network and server do
+FAULT_KINDS = RANDOM_FAULTS + ("echo-key",)
 
 
 @dataclass
@@ -32,7 +34,7 @@ class FaultPlan:
     the first requests get the faults of `script` (None: no fault), in order."""
 
     rate: float = 0.0
-    kinds: tuple[str, ...] = FAULT_KINDS
+    kinds: tuple[str, ...] = RANDOM_FAULTS
     seed: int = 0
     retry_after: int = 1
     script: list[str | None] = field(default_factory=list)
@@ -174,6 +176,11 @@ class _Handler(BaseHTTPRequestHandler):
             if fault == "drop":
                 self.close_connection = True
                 return
+            if fault == "echo-key":
+                self._read_body()
+                key = _key(self.headers.get("Authorization", ""))
+                self._answer(400, ApiError(400, "Invalid Resource", f"The API key {key} cannot do this.").body())
+                return
             if fault in ("429", "500", "503"):
                 self._read_body()
                 status = int(fault)
@@ -186,6 +193,9 @@ class _Handler(BaseHTTPRequestHandler):
                 sandbox.recorder(request, status, answer)
             if fault == "drop-after":  # the request took effect, but the client never hears so
                 self.close_connection = True
+                return
+            if fault == "500-after":  # the request took effect, and the server says it failed
+                self._answer(500, ApiError(500, "Internal Server Error", "Injected fault after the change was made.").body())
                 return
             self._answer(status, answer)
         finally:
@@ -253,15 +263,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _key(header: str) -> str:
+    """The key of a Basic auth header ('' when there is none)."""
+    if not header.startswith("Basic "):
+        return ""
+    try:
+        return base64.b64decode(header[6:]).decode("utf-8").partition(":")[2]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+
+
 def _authorised(header: str) -> bool:
     """Basic auth with any user and any non-empty key, as a test account would accept."""
-    if not header.startswith("Basic "):
-        return False
-    try:
-        _, _, key = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return bool(key)
+    return bool(_key(header))
 
 
 class SandboxServer(LoopbackServer):

@@ -1,7 +1,9 @@
 """`cli.py build` writes NAME.html, NAME.txt and a manifest, and rewrites only what changed."""
 from __future__ import annotations
 
+import csv
 import json
+import re
 import os
 import subprocess
 
@@ -76,3 +78,11 @@ def test_make_run_works_as_a_real_process():
         assert entry["id"] in done.stdout
         assert (REPO / "build" / entry["html"]).stat().st_size == entry["html_bytes"]
     assert "Traceback" not in done.stderr
+    # the demo really pushed: every consenting lead got the whole series, every patient each month's email
+    deliveries = int(re.search(r"who received what, .*\((\d+) deliveries", done.stdout).group(1))
+    leads = [r for r in csv.DictReader((REPO / "demo/leads.csv").open()) if r["consent"] == "yes"]
+    patients = list(csv.DictReader((REPO / "demo/patients.csv").open()))
+    assert deliveries >= 7 * (len(leads) - 1) + 2 * len(patients), done.stdout[-3000:]
+    for row in leads + patients:
+        assert row["email"] in done.stdout, row["email"]
+    assert done.stdout.count("newsletter-2024-05") >= len(patients) and done.stdout.count("what-causes-migraine") >= len(leads)

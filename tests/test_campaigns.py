@@ -465,3 +465,23 @@ def test_a_step_a_quarter_hour_past_max_late_days_is_skipped(world):
     result = run(past)
     assert {p.email: p.steps for p in result.decision.progress}["p0@example.com"] == {1: "skipped", 2: "assigned"}
     assert [o.key.title for o in result.outcomes if o.action == "scheduled" and o.key.title.startswith("mp-e1")] == ["mp-e1-s02-2024-05-08"]
+
+
+@pytest.mark.parametrize("hours_late, made", [(7 * 24 - 1, True), (7 * 24 + 1, False)])
+def test_a_monthly_email_goes_out_at_most_a_week_late(world, hours_late, made):
+    sandbox, run, _ = world
+    now = dt.datetime(2024, 5, 7, 17, tzinfo=UTC) + dt.timedelta(hours=hours_late)  # May's email was due May 7, 10:00 local
+    sandbox.store.advance(now)
+    result = run(now)
+    assert (("mp-m1-2024-05", "scheduled") in actions(result)) == made
+
+
+def test_offers_that_have_ended_are_not_sent_late(world, project):
+    sandbox, run, _ = world
+    edit(project / "content/specials/2024-05.md", "valid_until: 2024-05-31", "valid_until: 2024-05-08")
+    content = render_project(Project(project))
+    now = dt.datetime(2024, 5, 9, 13, tzinfo=UTC)  # two days late, within the week, but the offers ended yesterday
+    sandbox.store.advance(now)
+    result = run(now, emails=content.emails, content=content.content)
+    assert ("mp-m1-2024-05", "refused") in actions(result) and result.needs_attention
+    assert not any(c["settings"]["title"].startswith("mp-m1") for c in sandbox.store.list_campaigns({})["campaigns"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,8 +91,9 @@ def test_an_unknown_time_zone_in_the_config_is_refused(project, run_cli):
 
 def test_the_installed_command_fails_cleanly_as_a_real_process(project):
     edit(project / ARTICLE, "subject: What is really", "subjct: What is really")
-    done = subprocess.run([sys.executable, str(REPO / "cli.py"), "--project", str(project), "build"],
-                          capture_output=True, text=True, timeout=120)
+    installed = Path(sys.executable).parent / "mailpipe"  # the console script `make` installs
+    assert installed.exists(), f"{installed} is missing: `make test` installs the package"
+    done = subprocess.run([str(installed), "--project", str(project), "build"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert f"{ARTICLE}:4: subjct: unknown field (did you mean 'subject'?)" in done.stderr

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import edit
+from conftest import Exchanges, edit, validate_against_spec
 from mailpipe.campaigns import load_campaigns
 from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy
 from mailpipe.project import Project, render_project
@@ -98,13 +98,14 @@ def test_a_special_that_expires_before_its_send_date_is_an_error(project, run_cl
 
 # -- push rules --------------------------------------------------------------------------------
 @pytest.fixture
-def world(project, tmp_path):
-    """A sandbox with the clinic's audience, two leads (entered Apr 30) and a patient, and a way to push at a time."""
+def world(project, tmp_path, mailchimp_spec):
+    """A sandbox with the clinic's audience, two leads (entered Apr 30) and a patient, and a way to push at a time.
+    Push's own requests, and the sandbox's answers, are validated against Mailchimp's spec afterwards."""
     rendered = render_project(Project(project))
     campaigns = load_campaigns(project / "campaigns", rendered.site, {e.id for e in rendered.emails})
     drips = [c for c in campaigns if c.code == "e1"]
-    recorded = []
-    with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=lambda r, status, a: recorded.append((r, status))) as sandbox:
+    recorded = Exchanges()
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=recorded.record) as sandbox:
         sandbox.store.set_clock(dt.datetime(2024, 5, 1, 12, tzinfo=UTC))
         provision(sandbox.store, rendered.site)
         mailchimp = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01))
@@ -126,6 +127,8 @@ def world(project, tmp_path):
 
         sandbox.recorded = recorded
         yield sandbox, run, rendered
+    if mailchimp_spec is not None and recorded:
+        assert validate_against_spec(mailchimp_spec, recorded) > 0
 
 
 def actions(result) -> list[tuple[str, str]]:
@@ -167,29 +170,29 @@ def test_nothing_mailpipe_writes_on_a_person_names_a_condition_or_treatment(worl
 
 def test_dry_run_sends_only_gets_in_every_situation(world, tmp_path):
     sandbox, run, _ = world
-    recorded = sandbox.recorded
-    before = len(recorded)
-    first = run(MORNING, dry_run=True)  # no folder, no MPLOG field made yet by push, no state file
+
+    def dry(now: dt.datetime):
+        sandbox.recorded.clear()
+        result = run(now, dry_run=True)
+        writes = [(r["method"], r["path"]) for r, _, _ in sandbox.recorded if r["method"] != "GET"]
+        assert writes == [] and len(sandbox.recorded) > 3, writes  # counted at the server
+        return result
+
+    first = dry(MORNING)  # no folder, no state file, nothing pushed yet
     assert ("", "would make folder") in actions(first) and (FIRST, "would create") in actions(first)
     assert not (tmp_path / "state.sqlite3").exists()
     run(MORNING)
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
-    sandbox.store.unschedule(campaign["id"])  # a draft as a crashed run leaves it, with a lost state
+    sandbox.store.unschedule(campaign["id"])  # a draft as a crashed run leaves it, with a lost state and a renamed folder
     (tmp_path / "state.sqlite3").unlink()
+    for folder in sandbox.store.folders({})["folders"]:
+        sandbox.store.rename_folder(folder["id"], {"name": "renamed"})
     sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
-    later = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC), dry_run=True)
-    assert (FIRST, "would schedule") in actions(later)
-    writes = [(r["method"], r["path"]) for r, _ in recorded[before:] if r["method"] != "GET"]
-    dry = [w for w in writes if w[1]]
-    assert sandbox.store.get_campaign(campaign["id"])["status"] == "save"
+    later = dry(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    assert actions(later) == [(FIRST, "would schedule")]  # step 2 waits until step 1 has gone out
+    assert sandbox.store.get_campaign(campaign["id"])["status"] == "save" and not (tmp_path / "state.sqlite3").exists()
     made = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
     assert (FIRST, "scheduled") in actions(made)
-    assert dry and all(m != "GET" for m, _ in dry)  # the real runs wrote; now count only the dry runs'
-    counted = []
-    sandbox.recorded.clear()
-    run(dt.datetime(2024, 5, 4, 14, tzinfo=UTC), dry_run=True)
-    counted = [r for r, _ in sandbox.recorded if r["method"] != "GET"]
-    assert counted == [] and len(sandbox.recorded) > 3
 
 
 def test_example_content_is_refused_by_a_real_account_and_accepted_by_the_sandbox(world):
@@ -352,7 +355,7 @@ def test_body_less_posts_send_no_body(world, project):
     run(MORNING)
     edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "Thanks for")
     run(MORNING + dt.timedelta(hours=1), emails=render_project(Project(project)).emails)
-    unschedule = [r for r, _ in sandbox.recorded if r["path"].endswith("/actions/unschedule")]
+    unschedule = [r for r, _, _ in sandbox.recorded if r["path"].endswith("/actions/unschedule")]
     assert unschedule and all(r["body"] == b"" for r in unschedule)
 
 

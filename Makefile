@@ -17,6 +17,8 @@ run: $(STAMP)
 	$(BIN)/mailpipe demo
 
 test: $(STAMP) chromium node-mjml
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) node-mjml chromium

@@ -107,7 +107,8 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
     import json
 
-    from mailpipe.schedule import local_date, plan as make_plan
+    from mailpipe.schedule import local_date
+    from mailpipe.schedule import plan as make_plan
 
     rendered = render_project(project)
     today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
@@ -156,7 +157,8 @@ def _print_outcomes(result, title: str, site, verbose: bool) -> None:
 @_fails_cleanly
 def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -> None:
     """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
-    from mailpipe.push import push as run_push, refusals
+    from mailpipe.push import push as run_push
+    from mailpipe.push import refusals
     from mailpipe.target import connect
 
     rendered = render_project(project)
@@ -188,8 +190,8 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
     import json
 
-    from mailpipe.checks import ERROR, Context, all_rules, check_context
-    from mailpipe.checks.compat import client_scores
+    from mailpipe.checks import ERROR, all_rules
+    from mailpipe.checks.report import check_emails, report_json
 
     if list_rules:
         table = Table(title="rules")
@@ -205,29 +207,21 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     if unknown:
         raise MailpipeError(f"no email has id {', '.join(unknown)}; expected one of: {', '.join(sorted(known))}")
     emails = [e for e in rendered.emails if not content_ids or e.id in content_ids]
-    report = []
-    for email in emails:
-        context = Context(email, rendered.site, online)  # parsed once for the findings and the client scores
-        findings = sorted(check_context(context), key=lambda f: (f.severity != ERROR, f.rule, f.message))
-        report.append({"id": email.id, "subject": email.subject,
-                       "errors": sum(1 for f in findings if f.severity == ERROR),
-                       "warnings": sum(1 for f in findings if f.severity != ERROR),
-                       "client_scores": client_scores(context),
-                       "findings": [f.as_json() for f in findings]})
-    errors = sum(entry["errors"] for entry in report)
+    reports = check_emails(emails, rendered.site, online)
+    errors = sum(r.errors for r in reports)
     if as_json:
-        click.echo(json.dumps({"errors": errors, "warnings": sum(e["warnings"] for e in report), "emails": report}, indent=2, sort_keys=True))
+        click.echo(json.dumps(report_json(reports), indent=2, sort_keys=True))
     else:
         console = _console()
-        for entry in report:
-            table = Table(title=f"{entry['id']}: {entry['errors']} errors, {entry['warnings']} warnings", title_justify="left")
+        for report in reports:
+            table = Table(title=f"{report.id}: {report.errors} errors, {report.warnings} warnings", title_justify="left")
             for column in ("severity", "rule", "what", "fix"):
                 table.add_column(column, no_wrap=column in ("severity", "rule"))
-            for finding in entry["findings"]:
-                colour = "red" if finding["severity"] == ERROR else "yellow"
-                table.add_row(f"[{colour}]{finding['severity']}[/]", finding["rule"], finding["message"], finding["fix"])
+            for finding in report.findings:
+                colour = "red" if finding.severity == ERROR else "yellow"
+                table.add_row(f"[{colour}]{finding.severity}[/]", finding.rule, finding.message, finding.fix)
             console.print(table)
-        console.print(f"{len(report)} emails checked: {errors} errors, {sum(e['warnings'] for e in report)} warnings")
+        console.print(f"{len(reports)} emails checked: {errors} errors, {sum(r.warnings for r in reports)} warnings")
     if errors:
         sys.exit(1)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from conftest import copy_project  # noqa: E402
 from mailpipe.campaigns import Drip, load_campaigns  # noqa: E402
 from mailpipe.leads import Lead, import_leads  # noqa: E402
 from mailpipe.mailchimp import Connection, Mailchimp  # noqa: E402
@@ -30,7 +31,6 @@ from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
 from mailpipe.schedule import local_to_utc, plan  # noqa: E402
 from mailpipe.state import State  # noqa: E402
 from mailpipe.target import provision  # noqa: E402
-from conftest import copy_project  # noqa: E402
 from simulation import add_specials  # noqa: E402
 
 TZ = "America/Los_Angeles"

@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import official_mjml  # noqa: E402  (tests/official_mjml.py: the shared node runner)
-from mailpipe.content import load_content  # noqa: E402
+
 from mailpipe.config import load_config  # noqa: E402
+from mailpipe.content import load_content  # noqa: E402
 from mailpipe.render import Renderer, email_sources  # noqa: E402
 
 

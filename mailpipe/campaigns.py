@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
 from mailpipe.config import SiteConfig
 from mailpipe.errors import InputError, Problem
-from mailpipe.yamlfile import (Code, LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema,
-                               validate)
+from mailpipe.yamlfile import Code, LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema, validate
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
 
 @schema
@@ -36,7 +36,7 @@ class DripFile:
 
 @schema
 class MonthlyRule:
-    weekday: Literal[WEEKDAYS]
+    weekday: Weekday
     nth: Annotated[int, Field(ge=1, le=4)]
     time: LocalTime
 

@@ -182,5 +182,6 @@ def _special_problems(special: Special, doc: YamlDocument) -> list[Problem]:
     for index, offer in enumerate(front.offers):
         if (offer.price is None) == (offer.discount is None):
             loc = ("offers", index)
-            found.append(Problem(file, doc.line_of(loc), field_name(loc), "give exactly one of price (an exact amount like 159.00) or discount (like '20% off')"))
+            found.append(Problem(file, doc.line_of(loc), field_name(loc),
+                                 "give exactly one of price (an exact amount like 159.00) or discount (like '20% off')"))
     return found

@@ -13,6 +13,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from mailpipe.campaigns import Drip
 from mailpipe.config import Audience
@@ -73,7 +74,7 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
     return leads, problems
 
 
-def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: list[Drip] = (),
+def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: Sequence[Drip] = (),
                  start_now: bool = False) -> int:
     """Upsert each lead (new ones subscribed, never re-subscribing anyone, never blanking a name) with the audience's
     tag, and record when they entered each drip of the audience: their `joined` time (now when empty), or now for

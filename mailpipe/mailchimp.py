@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import mailchimp_marketing
@@ -270,7 +270,7 @@ class Mailchimp:
         return self._call("lists.set_list_member", self._client.lists.set_list_member, list_id, subscriber_hash(email),
                           {"email_address": email, **body})
 
-    def set_tags(self, list_id: str, email: str, active: list[str] = (), inactive: list[str] = ()) -> None:
+    def set_tags(self, list_id: str, email: str, active: Sequence[str] = (), inactive: Sequence[str] = ()) -> None:
         tags = [{"name": n, "status": "active"} for n in active] + [{"name": n, "status": "inactive"} for n in inactive]
         self._call("lists.update_list_member_tags", self._client.lists.update_list_member_tags, list_id, subscriber_hash(email),
                    {"tags": tags, "is_syncing": True})

@@ -50,6 +50,6 @@ def render_project(project: Project) -> Rendered:
         content = load_content(project.content_dir)
     except InputError as err:
         problems += err.problems
-    if problems:
+    if problems or site is None or content is None:
         raise InputError(problems)
     return Rendered(site, content, Renderer(site, project.templates_dir).render_all(content))

@@ -63,7 +63,7 @@ class MonthlyKey:
         return f"mailpipe:{self.code}.{self.month}"
 
     def segment_opts(self, tag_id: int | None) -> dict:
-        conditions = [{"condition_type": "EmailAddress", "field": "EMAIL", "op": "notcontain", "value": self.mark}]
+        conditions: list[dict[str, object]] = [{"condition_type": "EmailAddress", "field": "EMAIL", "op": "notcontain", "value": self.mark}]
         if tag_id is not None:
             conditions.insert(0, {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is", "value": tag_id})
         return {"match": "all", "conditions": conditions}

@@ -110,7 +110,7 @@ def validate(schema: type, doc: YamlDocument, what: str) -> tuple[Any, list[Prob
     try:
         return _adapter(schema).validate_python(doc.data), []
     except ValidationError as err:
-        problems = [_problem(schema, doc, error) for error in err.errors()]
+        problems = [_problem(schema, doc, dict(error)) for error in err.errors()]
         return None, problems
 
 

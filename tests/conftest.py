@@ -109,8 +109,8 @@ def pytest_report_header(config) -> str:
 def validate_against_spec(spec, exchanges: Exchanges) -> int:
     """Validate each recorded request and answer with openapi-core; returns how many were validated in full
     (paths the trimmed spec leaves out, and bodies whose schemas it dropped, are not counted)."""
+    from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
     from openapi_core.testing import MockRequest, MockResponse
-    from openapi_core.templating.paths.exceptions import PathNotFound, OperationNotFound
 
     checked = 0
     for request, status, answer in exchanges:

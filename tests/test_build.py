@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import os
+import re
 import subprocess
 
 from conftest import REPO, edit

@@ -8,10 +8,9 @@ import pytest
 
 from conftest import Exchanges, edit, validate_against_spec
 from mailpipe.campaigns import load_campaigns
-from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy
-from mailpipe.project import Project, render_project
 from mailpipe.leads import Lead, import_leads
-from mailpipe.mailchimp import subscriber_hash
+from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy, subscriber_hash
+from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, edit
+from conftest import edit
 
 ARTICLE = "content/articles/01-what-causes-migraine.md"
 SPECIAL = "content/specials/2024-05.md"

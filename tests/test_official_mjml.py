@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import lxml.html
+import official_mjml
 import pytest
 
-import official_mjml
 from conftest import REPO
 from mailpipe.project import Project, render_project
 

@@ -1,7 +1,6 @@
 """Every content file renders to a responsive email whose merge tags, escaping and links are right."""
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html

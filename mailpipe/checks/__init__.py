@@ -198,10 +198,10 @@ def parse_colour(value: str) -> tuple[float, float, float] | None:
     if re.fullmatch(r"#[0-9a-f]{3}", value):
         value = "#" + "".join(c * 2 for c in value[1:])
     if re.fullmatch(r"#[0-9a-f]{6}", value):
-        return tuple(int(value[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        return int(value[1:3], 16) / 255, int(value[3:5], 16) / 255, int(value[5:7], 16) / 255
     match = re.fullmatch(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(,\s*[\d.]+\s*)?\)", value)
     if match:
-        return tuple(int(match.group(i)) / 255 for i in (1, 2, 3))
+        return int(match.group(1)) / 255, int(match.group(2)) / 255, int(match.group(3)) / 255
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, describe, quote, rule
+from mailpipe.content import SpecialFront
 
 TRACKING_ALLOWANCE = 5 * 1024  # Mailchimp rewrites links for click tracking
 
@@ -165,8 +166,9 @@ def plain_text(ctx: Context):
         yield Problem("the plain text contains HTML tags", "convert the HTML to text, do not paste it")
     if ctx.email.mentions_botox and "Important Safety Information" not in text:
         yield Problem("the plain text lacks the Important Safety Information", "carry the safety block into the text part")
-    if ctx.is_promo:
-        for offer in ctx.email.source.item.front.offers:
-            price = f"${offer.price:.2f}" if offer.price is not None else offer.discount
+    front = ctx.email.source.item.front
+    if isinstance(front, SpecialFront):
+        for offer in front.offers:
+            price = f"${offer.price:.2f}" if offer.price is not None else offer.discount or ""
             if price not in text:
                 yield Problem(f"the plain text lacks the offer {offer.name!r} at {price}", "carry every offer into the text part")

@@ -59,8 +59,8 @@ class PreviewModel:
     def reload(self, changed: set[Path] | None) -> None:
         """Re-render what `changed` affects (None: everything) and publish a new snapshot."""
         root = self.project.root.resolve()
-        paths = {p.resolve() for p in changed} if changed is not None else None
-        everything = paths is None or self._renderer is None or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
+        paths = {p.resolve() for p in changed or ()}
+        everything = changed is None or self._renderer is None or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
         content_changed = everything or any(_under(p, root / "content") for p in paths)
         campaigns_changed = everything or content_changed or any(_under(p, root / "campaigns") for p in paths)
         errors: list[str] = []
@@ -70,6 +70,8 @@ class PreviewModel:
             if everything:
                 self._site = load_config(self.project.root)
                 self._renderer = Renderer(self._site, self.project.templates_dir)
+            site, renderer = self._site, self._renderer
+            assert site is not None and renderer is not None  # made above whenever they were missing
             if content_changed:
                 self._content = load_content(self.project.content_dir)
                 sources = email_sources(self._content)
@@ -78,11 +80,11 @@ class PreviewModel:
                 for source in sources:
                     old = emails.get(source.id)
                     if everything or old is None or any(p.resolve() in paths for p in source.sources) or old.source != source:
-                        emails[source.id] = self._renderer.render(source)
-                        findings[source.id] = run_checks(emails[source.id], self._site)
+                        emails[source.id] = renderer.render(source)
+                        findings[source.id] = run_checks(emails[source.id], site)
                 emails = {s.id: emails[s.id] for s in sources}
             if campaigns_changed:
-                self._campaigns = load_campaigns(self.project.campaigns_dir, self._site, set(emails))
+                self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(emails))
         except InputError as err:
             errors = [str(p) for p in err.problems]
         except MailpipeError as err:

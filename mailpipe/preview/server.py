@@ -54,7 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
             email = snapshot.emails[match.group(1)]
             as_html = match.group(2) == "html"
             body = email.html if as_html else email.text
-            if query.get("tags", "sample") != "raw":
+            if query.get("tags", "sample") != "raw" and snapshot.site is not None:
                 body = fill(body, snapshot.site, as_html)
             if as_html and query.get("theme") == "dark":
                 body = body.replace("</head>", DARK + "</head>", 1)

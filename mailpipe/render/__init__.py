@@ -1,7 +1,6 @@
 """Render content items into emails: Jinja2 -> MJML (validated) -> HTML (MRML) + plain text."""
 from __future__ import annotations
 
-import datetime
 import hashlib
 import traceback
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from mailpipe.config import SiteConfig
-from mailpipe.content import Article, ContentItem, ContentSet, Special
+from mailpipe.content import Article, ContentItem, ContentSet
 from mailpipe.errors import RenderError
 from mailpipe.render.links import with_utm
 from mailpipe.render.markdown_body import MarkdownRenderer

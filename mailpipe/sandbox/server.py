@@ -172,7 +172,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(429, ApiError(429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections.").body(),
                              {"Retry-After": "1"})
                 return
-            fault = sandbox.faults.draw() if sandbox.faults else None
+            faults = sandbox.faults
+            fault = faults.draw() if faults else None
             if fault == "drop":
                 self.close_connection = True
                 return
@@ -185,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._read_body()
                 status = int(fault)
                 title = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}[status]
-                headers = {"Retry-After": str(sandbox.faults.retry_after)} if status == 429 else {}
+                headers = {"Retry-After": str(faults.retry_after)} if status == 429 and faults else {}
                 self._answer(status, ApiError(status, title, "Injected fault: try again later.").body(), headers)
                 return
             status, answer, request = self._dispatch(method)

@@ -335,8 +335,10 @@ class Store:
 
     def _insert_segment(self, db: sqlite3.Connection, list_id: str, name: str, kind: str, options: dict) -> int:
         now = iso(self.now())
-        return db.execute("INSERT INTO segments (list_id, name, type, options, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                          (list_id, name, kind, json.dumps(options), now, now)).lastrowid
+        cursor = db.execute("INSERT INTO segments (list_id, name, type, options, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                            (list_id, name, kind, json.dumps(options), now, now))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def create_segment(self, list_id: str, body: dict) -> dict:
         self._require_list(list_id)
@@ -603,7 +605,8 @@ class Store:
             (bool(settings.get("reply_to")), "Reply-to address", "The campaign needs a reply-to email address."),
             (bool(html), "Content", "The campaign has no content yet."),
             (UNSUB_TAG in html, "Unsubscribe link", "Custom HTML must contain the *|UNSUB|* merge tag."),
-            (any(tag in html for tag in ADDRESS_TAGS), "Mailing address", "Custom HTML must contain the audience's address merge tag, such as *|HTML:LIST_ADDRESS_HTML|*."),
+            (any(tag in html for tag in ADDRESS_TAGS), "Mailing address",
+             "Custom HTML must contain the audience's address merge tag, such as *|HTML:LIST_ADDRESS_HTML|*."),
         ]
         items = [{"type": "success" if ok else "error", "id": number, "heading": heading, "details": "Looks good." if ok else details}
                  for number, (ok, heading, details) in enumerate(checks, start=1)]

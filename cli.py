@@ -356,11 +356,12 @@ DEFAULT_SANDBOX = Path("var") / "sandbox.sqlite3"
 
 
 def _utc_time(value: str) -> dt.datetime:
+    from mailpipe.vocabulary import parse_time
+
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_time(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date and time like 2026-12-07T17:30:00+00:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 @main.group()

@@ -14,11 +14,11 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from mailpipe.errors import InputError, Problem
+from mailpipe.vocabulary import BOTOX_MENTION
 from mailpipe.yamlfile import HttpsUrl, Month, NonEmpty, Slug, YamlDocument, field_name, parse_yaml, read_text, schema, validate
 
 ARTICLES_DIR = "articles"
 SPECIALS_DIR = "specials"
-BOTOX_MENTION = re.compile(r"botox|onabotulinumtoxin", re.IGNORECASE)
 _FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 

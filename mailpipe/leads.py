@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,9 @@ from mailpipe.errors import InputError, Problem
 from mailpipe.mailchimp import Mailchimp
 from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
 from mailpipe.schedule import local_date
+from mailpipe.vocabulary import EMAIL
 from mailpipe.yamlfile import read_text
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 YES = {"yes", "y", "true", "1", "x"}
 REQUIRED = ("email", "consent")
 

@@ -9,7 +9,6 @@ whose answer was lost is looked up by its stable name before it is tried again.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -25,6 +24,7 @@ import requests
 from mailchimp_marketing.api_client import ApiClientError
 
 from mailpipe.errors import MailpipeError
+from mailpipe.vocabulary import parse_time, subscriber_hash
 
 PAGE = 1000  # Mailchimp's largest page
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections
@@ -308,7 +308,7 @@ class Mailchimp:
         answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email)) or {}
         for entry in answer.get("tags", []):
             if entry.get("name") == tag and entry.get("date_added"):
-                return datetime.fromisoformat(str(entry["date_added"]).replace("Z", "+00:00"))
+                return parse_time(entry["date_added"])
         return None
 
     def tags(self, list_id: str) -> dict[str, int]:
@@ -414,11 +414,6 @@ def _remote_campaign(campaign: dict) -> RemoteCampaign:
                                 for c in conditions if isinstance(c, dict)))
 
 
-def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: the MD5 of the lower-cased email address."""
-    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
-
-
 def _problem(text: Any) -> tuple[str, str]:
     """Mailchimp's problem document (title, detail, field errors) from an error body; raw text if not JSON."""
     if not isinstance(text, (str, bytes)) or not text:
@@ -443,6 +438,6 @@ def _seconds(value: str | None) -> float | None:
 
 def _same_time(a: str, b: str) -> bool:
     try:
-        return datetime.fromisoformat(a.replace("Z", "+00:00")) == datetime.fromisoformat(b.replace("Z", "+00:00"))
+        return parse_time(a) == parse_time(b)
     except ValueError:
         return False

@@ -18,6 +18,7 @@ import yaml
 from pydantic import AfterValidator, ConfigDict, StringConstraints, TypeAdapter, ValidationError, with_config
 
 from mailpipe.errors import InputError, Problem
+from mailpipe.vocabulary import EMAIL
 
 Loc = tuple[str | int, ...]
 
@@ -204,7 +205,7 @@ def _text(pattern: str, hint: str) -> Any:
 
 
 HttpsUrl = _text(r"^https://[^\s<>\"']+$", "a web address starting with https://")
-Email = _text(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", "an email address like hello@clinic.com")
+Email = _text(EMAIL.pattern, "an email address like hello@clinic.com")
 Colour = _text(r"^#[0-9a-fA-F]{6}$", "a colour like #5b3a6e")
 Slug = _text(r"^[a-z0-9]+(-[a-z0-9]+)*$", "lower-case words joined by '-', like what-causes-migraine")
 Month = _text(r"^\d{4}-(0[1-9]|1[0-2])$", "a month like 2024-05")

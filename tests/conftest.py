@@ -68,6 +68,7 @@ def browser():
 
 
 # -- the sandbox, the official client and the adapter ------------------------------------------
+import contextlib  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 
@@ -134,17 +135,24 @@ def validate_against_spec(spec, exchanges: Exchanges) -> int:
     return checked
 
 
+@contextlib.contextmanager
+def clinic_sandbox(path: Path, **options):
+    """A running sandbox with its clock at SANDBOX_START and one audience, `clinic`."""
+    from mailpipe.sandbox.server import RunningSandbox
+
+    with RunningSandbox(path, **options) as running:
+        running.store.set_clock(SANDBOX_START)
+        running.store.create_list(CLINIC_LIST, list_id="clinic")
+        yield running
+
+
 @pytest.fixture
 def sandbox(tmp_path, mailchimp_spec):
     """A sandbox on a free loopback port with its clock at SANDBOX_START and one audience, `clinic`.
 
     Every request and answer of the test is validated against Mailchimp's spec afterwards."""
-    from mailpipe.sandbox.server import RunningSandbox
-
     exchanges = Exchanges()
-    with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=exchanges.record) as running:
-        running.store.set_clock(SANDBOX_START)
-        running.store.create_list(CLINIC_LIST, list_id="clinic")
+    with clinic_sandbox(tmp_path / "sandbox.sqlite3", recorder=exchanges.record) as running:
         running.exchanges = exchanges
         yield running
     if mailchimp_spec is not None and exchanges:

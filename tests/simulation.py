@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mailpipe.campaigns import Drip, load_campaigns
 from mailpipe.leads import Lead, import_leads
-from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy, subscriber_hash
+from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
 from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
 from mailpipe.record import LOG_FIELD, DripKey, LeadLog, MonthlyKey, key_of
@@ -27,6 +27,7 @@ from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 from mailpipe.schedule import local_to_utc
 from mailpipe.state import State
 from mailpipe.target import provision
+from mailpipe.vocabulary import subscriber_hash
 
 TZ = "America/Los_Angeles"
 ZONE = zoneinfo.ZoneInfo(TZ)

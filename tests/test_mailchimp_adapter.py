@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from conftest import CLINIC_LIST, SANDBOX_START, TEST_KEY
+from conftest import SANDBOX_START, TEST_KEY, clinic_sandbox
 from mailpipe.errors import MailpipeError
 from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
 from mailpipe.record import LOG_FIELD, DripKey, LeadLog
@@ -91,8 +91,7 @@ def test_never_more_connections_than_the_cap(sandbox):
 @pytest.mark.parametrize("fault", ["drop-after", "500-after"])
 def test_a_create_that_took_effect_but_failed_is_found_not_repeated(tmp_path, fault):
     """A 5xx answered after the server acted is as ambiguous as a dropped answer: look before creating again."""
-    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=[fault])) as sandbox:
-        sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
+    with clinic_sandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=[fault])) as sandbox:
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
         created = adapter.create_campaign(campaign_body("drip/y"))
         assert created.title == "drip/y" and sandbox.store.list_campaigns({})["total_items"] == 1
@@ -101,8 +100,7 @@ def test_a_create_that_took_effect_but_failed_is_found_not_repeated(tmp_path, fa
 
 def test_a_create_whose_answer_was_lost_is_found_not_repeated(tmp_path):
     """The server created the campaign but the answer never arrived: the retry looks before it creates."""
-    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=["drop-after", "503"])) as sandbox:
-        sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
+    with clinic_sandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=["drop-after", "503"])) as sandbox:
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
         created = adapter.create_campaign(campaign_body("drip/x"))
         assert created.title == "drip/x"
@@ -114,10 +112,8 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
     """A realistic mix of creates, upserts, lead records, content and schedules while 30% of requests fail,
     including answers lost after the server acted. Afterwards the sandbox holds each thing exactly once."""
     faults = FaultPlan(rate=0.3, seed=20261125)
-    with RunningSandbox(tmp_path / "s.sqlite3", faults=faults) as sandbox:
+    with clinic_sandbox(tmp_path / "s.sqlite3", faults=faults) as sandbox:
         store = sandbox.store
-        store.set_clock(SANDBOX_START)
-        store.create_list(CLINIC_LIST, list_id="clinic")
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
         calls = 0
         folder = adapter.ensure_folder("drip")
@@ -166,8 +162,7 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
 def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cli, project, monkeypatch):
     """Grep everything a failing run prints, logs or raises for the key."""
     seen = []
-    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(rate=0.5, seed=9)) as sandbox:
-        sandbox.store.create_list(CLINIC_LIST, list_id="clinic")
+    with clinic_sandbox(tmp_path / "s.sqlite3", faults=FaultPlan(rate=0.5, seed=9)) as sandbox:
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002))
         for call in (lambda: adapter.upsert_member("clinic", "bad", {"status_if_new": "subscribed"}),
                      lambda: adapter.get_campaign("nope"), adapter.ping, lambda: adapter.create_campaign(campaign_body("t"))):

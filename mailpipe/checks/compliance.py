@@ -5,10 +5,8 @@ import re
 from urllib.parse import urlsplit
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, quote, rule
+from mailpipe.vocabulary import MERGE_TAG, MERGE_TAGS
 
-MERGE_TAG = re.compile(r"\*\|([^|*]*)\|\*")
-KNOWN_TAGS = {"FNAME", "LNAME", "EMAIL", "UNSUB", "UPDATE_PROFILE", "LIST:ADDRESSLINE", "HTML:LIST_ADDRESS_HTML", "LIST:DESCRIPTION",
-              "LIST:COMPANY", "CURRENT_YEAR", "REWARDS", "ARCHIVE", "MC_PREVIEW_TEXT", "IF:FNAME", "ELSE:", "END:IF"}
 ADDRESS_HTML = ("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESSLINE|*")
 PLACEHOLDERS = re.compile(r"\{\{|\}\}|\[\[|\]\]|\bTODO\b|\blorem ipsum\b|\bTBD\b", re.IGNORECASE)
 
@@ -102,8 +100,8 @@ def permission_reminder(ctx: Context):
 def merge_tags(ctx: Context):
     for text, where in ((ctx.html, "HTML"), (ctx.text, "plain text"), (ctx.email.subject, "subject")):
         for tag in MERGE_TAG.findall(text):
-            if tag not in KNOWN_TAGS:
-                yield Problem(f"unknown merge tag *|{tag}|* in the {where}", f"use one of: {', '.join(sorted(KNOWN_TAGS))}")
+            if tag not in MERGE_TAGS:
+                yield Problem(f"unknown merge tag *|{tag}|* in the {where}", f"use one of: {', '.join(sorted(MERGE_TAGS))}")
         leftover = MERGE_TAG.sub("", text)
         for broken in re.finditer(r"\*\||\|\*", leftover):
             piece = leftover[max(0, broken.start() - 12):broken.end() + 12]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule
-from mailpipe.checks.compliance import MERGE_TAG
 from mailpipe.content import SpecialFront
+from mailpipe.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
 FULL_NAME = re.compile(r"BOTOX®?\s*\(onabotulinumtoxinA\)")
 OFF_LABEL_MIGRAINE = re.compile(r"\b(treats? (all |any )?migraines?|cures? migraines?|stops? migraine attacks|(any|all) headaches?|"
@@ -14,8 +14,6 @@ BLOCKED_CLAIMS = re.compile(r"\b(cures?|cured|permanent(ly)?|eliminates? (your )
                             r"risk[- ]free|safe and painless|miracle|best results|#1|number one)\b|migraine-free", re.IGNORECASE)
 TESTIMONIAL = re.compile(r"\b(success stor(y|ies)|testimonials?|before[- ]and[- ]after|patients tell us|real results)\b", re.IGNORECASE)
 VAGUE_PRICE = re.compile(r"\b(as low as|starting (at|from)|and up|lowest prices?|from just)\b", re.IGNORECASE)
-SAFE_TAGS = {"FNAME", "LNAME", "EMAIL", "UNSUB", "UPDATE_PROFILE", "LIST:ADDRESSLINE", "HTML:LIST_ADDRESS_HTML", "LIST:DESCRIPTION",
-             "LIST:COMPANY", "CURRENT_YEAR", "REWARDS", "ARCHIVE", "MC_PREVIEW_TEXT", "IF:FNAME", "ELSE:", "END:IF"}
 PHI_PHRASES = re.compile(r"\b(your (diagnosis|condition|last (treatment|injection|visit)|appointment on|migraine consult|results|"
                          r"treatment plan|prescription)|since your (botox|treatment|injection))\b", re.IGNORECASE)
 ISI_TOPICS = {"spread of toxin effects": "spread of toxin", "swallowing, speaking or breathing problems": "swallowing",
@@ -23,7 +21,7 @@ ISI_TOPICS = {"spread of toxin effects": "spread of toxin", "swallowing, speakin
 
 
 def _botox_mentions(text: str) -> list[re.Match]:
-    return list(re.finditer(r"botox|onabotulinumtoxin", text, re.IGNORECASE))
+    return list(BOTOX_MENTION.finditer(text))
 
 
 @rule("BOTOX-NAME", ERROR, "FDA: the brand name needs its established name at first mention: BOTOX® (onabotulinumtoxinA).")
@@ -79,7 +77,7 @@ def testimonials(ctx: Context):
 def no_phi(ctx: Context):
     for where, text in (("subject", ctx.email.subject), ("preheader", ctx.email.preheader), ("HTML", ctx.html), ("plain text", ctx.text)):
         for tag in MERGE_TAG.findall(text):
-            if tag not in SAFE_TAGS:
+            if tag not in MERGE_TAGS:
                 yield Problem(f"the merge tag *|{tag}|* in the {where} could carry health information", "use only name, email and footer tags")
         match = PHI_PHRASES.search(text)
         if match:

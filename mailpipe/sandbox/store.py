@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mailpipe.sandbox.errors import ApiError, invalid, not_found
+from mailpipe.vocabulary import EMAIL, subscriber_hash
+from mailpipe.vocabulary import parse_time as iso_time
 
 UTC = dt.timezone.utc
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 MEMBER_STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"}
 CAMPAIGN_TYPES = {"regular", "plaintext", "absplit", "rss", "variate"}
 UNSUB_TAG = "*|UNSUB|*"
@@ -52,11 +53,6 @@ CREATE TABLE IF NOT EXISTS test_emails (campaign_id TEXT NOT NULL, email TEXT NO
 """
 
 
-def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: the MD5 of the lower-cased email address."""
-    return hashlib.md5(email.strip().lower().encode("utf-8")).hexdigest()
-
-
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
@@ -64,10 +60,9 @@ def iso(moment: dt.datetime) -> str:
 def parse_time(value: Any, field: str) -> dt.datetime:
     """An ISO 8601 time; one without an offset is taken as UTC, as Mailchimp does."""
     try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return iso_time(value)
     except ValueError:
         raise invalid(f"{field} must be an ISO 8601 date and time, like 2026-12-07T17:30:00+00:00.", field) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Store:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sys
 from pathlib import Path
 
@@ -15,13 +14,13 @@ from mailpipe.errors import InputError, MailpipeError
 from mailpipe.project import Project, render_project
 
 
-def _fails_cleanly(command):
-    """Report mailpipe's own errors as plain messages on stderr with exit code 1, no traceback."""
+class _FailsCleanly(click.Group):
+    """One error boundary for every command and subcommand: mailpipe's own errors are plain messages on stderr,
+    exit code 1, no traceback."""
 
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def invoke(self, ctx: click.Context):
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except InputError as err:
             err_console = Console(stderr=True, highlight=False, soft_wrap=True)
             count = len(err.problems)
@@ -33,15 +32,13 @@ def _fails_cleanly(command):
             Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {err}", markup=False)
             sys.exit(1)
 
-    return wrapper
-
 
 def _console() -> Console:
     """Rich output at the terminal's width, or a wide fixed width when piped (logs, cron mail)."""
     return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
-@click.group()
+@click.group(cls=_FailsCleanly)
 @click.option("--project", "-C", "root", default=".", show_default=True,
               type=click.Path(file_okay=False, exists=True, path_type=Path), help="The mailpipe project folder.")
 @click.pass_context
@@ -53,7 +50,6 @@ def main(ctx: click.Context, root: Path) -> None:
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: build/].")
 @click.pass_obj
-@_fails_cleanly
 def build(project: Project, out_dir: Path | None) -> None:
     """Render every email to NAME.html, NAME.txt and manifest.json."""
     from mailpipe.checks import ERROR, run_checks
@@ -102,7 +98,6 @@ def _local_date(value: str | None, default: dt.date) -> dt.date:
 @click.option("--days", default=14, show_default=True, type=click.IntRange(1, 400), help="How many days.")
 @click.option("--json", "as_json", is_flag=True, help="Print the calendar as JSON.")
 @click.pass_obj
-@_fails_cleanly
 def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
     import json
@@ -154,7 +149,6 @@ def _print_outcomes(result, title: str, site, verbose: bool) -> None:
 @click.option("--now", "now_text", help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].")
 @click.option("--verbose", "-v", is_flag=True, help="Also list who each campaign goes to.")
 @click.pass_obj
-@_fails_cleanly
 def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -> None:
     """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
     from mailpipe.push import push as run_push
@@ -185,7 +179,6 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
 @click.option("--online", is_flag=True, help="Also request every link and image once.")
 @click.option("--list-rules", is_flag=True, help="List every rule with its id, severity and why.")
 @click.pass_obj
-@_fails_cleanly
 def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool) -> None:
     """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
     import json
@@ -231,26 +224,20 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
 @click.option("--to", "to", multiple=True, required=True, help="A test recipient (repeat for more).")
 @click.option("--plain-text", is_flag=True, help="Send the plain-text version.")
 @click.pass_obj
-@_fails_cleanly
 def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
     """Send a Mailchimp test email of one rendered email."""
+    from mailpipe.push.test_email import audience_of
+    from mailpipe.push.test_email import send_test as send_test_email
     from mailpipe.target import connect
 
     rendered = render_project(project)
     email = next((e for e in rendered.emails if e.id == content_id), None)
     if email is None:
         raise MailpipeError(f"no email has id {content_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}")
-    audience = next(iter(rendered.site.audiences.values()))
+    list_id = audience_of(email, _campaigns(project, rendered), rendered.site)
     with connect(project.root, rendered.site) as target:
         click.echo(f"send-test through {target.description}")
-        title = f"test/{content_id}"
-        mc = target.mailchimp
-        settings = {"subject_line": f"[TEST] {email.subject}", "preview_text": email.preheader, "title": title,
-                    "from_name": email.from_name, "reply_to": email.reply_to}
-        campaign = mc.find_campaign(title) or mc.create_campaign({"type": "regular", "recipients": {"list_id": audience.list_id}, "settings": settings})
-        mc.update_campaign(campaign.id, {"settings": settings})
-        mc.set_content(campaign.id, email.html, email.text)
-        mc.send_test(campaign.id, list(to), "plaintext" if plain_text else "html")
+        title = send_test_email(target.mailchimp, email, list_id, list(to), plain_text)
     click.echo(f"sent a test of {content_id} to {', '.join(to)} (campaign {title!r} in {target.endpoint})")
 
 
@@ -264,7 +251,6 @@ def leads() -> None:
 @click.option("--audience", required=True, help="A logical audience from mailpipe.yaml, e.g. new-consult.")
 @click.option("--start-now", is_flag=True, help="Start the audience's drips today for people not yet in them, whatever their joined date.")
 @click.pass_obj
-@_fails_cleanly
 def leads_import(project: Project, file: Path, audience: str, start_now: bool) -> None:
     """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag.
 
@@ -294,7 +280,6 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool) -
 
 @main.command()
 @click.pass_obj
-@_fails_cleanly
 def demo(project: Project) -> None:
     """The main job, end to end on a fresh sandbox: plan, then a daily push over the demo weeks, then who got what."""
     from mailpipe.campaigns import Drip
@@ -319,9 +304,7 @@ def demo(project: Project) -> None:
     result = run_demo(project, rendered, campaigns, report)
     for row in result.skipped_rows:
         console.print(f"skipped: {row}", markup=False)
-    people: dict[str, list[str]] = {}
-    for delivery in result.deliveries:
-        people.setdefault(delivery.email, []).append(f"{delivery.delivered_at:%Y-%m-%d} {delivery.email_id}")
+    people = result.received_by_person()
     table = Table(title=f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
                         f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)")
     table.add_column("member", no_wrap=True)
@@ -388,7 +371,6 @@ def _sandbox_db(project: Project, db: Path | None) -> Path:
 @click.option("--fault-seed", default=0, show_default=True, help="Seed that makes injected faults reproducible.")
 @click.option("--clock", "clock", help="Start a new sandbox's clock at this time (UTC unless an offset is given).")
 @click.pass_obj
-@_fails_cleanly
 def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int, clock: str | None) -> None:
     """Serve the sandbox on 127.0.0.1 until interrupted, with the audiences of mailpipe.yaml."""
     from mailpipe.config import load_config
@@ -415,7 +397,6 @@ def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault
 @click.option("--to", "to", required=True, help="Date and time to move the clock to (UTC unless an offset is given).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
 @click.pass_obj
-@_fails_cleanly
 def advance(project: Project, to: str, db: Path | None) -> None:
     """Move the sandbox clock forward, sending every scheduled campaign whose time has come."""
     from mailpipe.sandbox.errors import ApiError

@@ -45,6 +45,13 @@ class DemoResult:
     api_calls: int = 0
     pushes: int = 0
 
+    def received_by_person(self) -> dict[str, list[str]]:
+        """Each person's emails, as 'UTC day email id', in the order they arrived."""
+        people: dict[str, list[str]] = {}
+        for delivery in self.deliveries:
+            people.setdefault(delivery.email, []).append(f"{delivery.delivered_at:%Y-%m-%d} {delivery.email_id}")
+        return people
+
 
 def email_of(title: str, campaigns: list[Campaign]) -> str:
     """Which email a mailpipe campaign title stands for (titles are opaque codes in Mailchimp)."""

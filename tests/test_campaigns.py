@@ -488,3 +488,14 @@ def test_offers_that_have_ended_are_not_sent_late(world, project):
     result = run(now, emails=content.emails, content=content.content)
     assert ("mp-m1-2024-05", "refused") in actions(result) and result.needs_attention
     assert not any(c["settings"]["title"].startswith("mp-m1") for c in sandbox.store.list_campaigns({})["campaigns"])
+
+
+def test_a_test_email_uses_the_audience_that_receives_the_email(project, run_cli, monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    edit(project / "mailpipe.yaml", "  existing-patient:\n    list_id: aivi-main", "  existing-patient:\n    list_id: aivi-patients")
+    for email_id in ("newsletter-2024-05", "what-causes-migraine"):
+        assert run_cli(project, "send-test", email_id, "--to", "qa@aiviaesthetics.com").exit_code == 0
+    store = Store(project / "var/sandbox.sqlite3")
+    lists = {c["settings"]["title"]: c["recipients"]["list_id"] for c in store.list_campaigns({})["campaigns"]}
+    store.close()
+    assert lists == {"test/newsletter-2024-05": "aivi-patients", "test/what-causes-migraine": "aivi-main"}

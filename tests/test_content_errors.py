@@ -97,3 +97,11 @@ def test_the_installed_command_fails_cleanly_as_a_real_process(project):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert f"{ARTICLE}:4: subjct: unknown field (did you mean 'subject'?)" in done.stderr
+
+
+def test_every_command_fails_cleanly_on_a_broken_config(project, run_cli):
+    """One error boundary for all commands, the sandbox's included."""
+    edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
+    for args in (("sandbox", "serve", "--port", "0"), ("push", "--dry-run"), ("plan",), ("leads", "import", str(project / "mailpipe.yaml"),
+                                                                                      "--audience", "new-consult")):
+        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:14: timezone: unknown time zone 'Pacific'")

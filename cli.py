@@ -4,14 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from mailpipe.build import write_build
 from mailpipe.errors import InputError, MailpipeError
 from mailpipe.project import Project, render_project
+
+if TYPE_CHECKING:  # rich and every stage are imported by the commands that use them: `--help` stays fast
+    from rich.console import Console
+    from rich.table import Table
 
 
 class _FailsCleanly(click.Group):
@@ -22,20 +24,30 @@ class _FailsCleanly(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as err:
-            err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+            err_console = _console(stderr=True)
             count = len(err.problems)
             err_console.print(f"[bold red]{count} problem{'s' if count != 1 else ''} found; nothing was written:[/]")
             for problem in err.problems:
                 err_console.print(f"  {problem}", markup=False)
             sys.exit(1)
         except MailpipeError as err:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {err}", markup=False)
+            _console(stderr=True).print(f"error: {err}", markup=False)
             sys.exit(1)
 
 
-def _console() -> Console:
+def _console(stderr: bool = False) -> "Console":
     """Rich output at the terminal's width, or a wide fixed width when piped (logs, cron mail)."""
+    from rich.console import Console
+
+    if stderr:
+        return Console(stderr=True, highlight=False, soft_wrap=True)
     return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _table(title: str, **options) -> "Table":
+    import rich.table
+
+    return rich.table.Table(title=title, **options)
 
 
 @click.group(cls=_FailsCleanly)
@@ -53,11 +65,12 @@ def main(ctx: click.Context, root: Path) -> None:
 def build(project: Project, out_dir: Path | None) -> None:
     """Render every email to NAME.html, NAME.txt and manifest.json."""
     from mailpipe.checks import ERROR, run_checks
+    from mailpipe.render.build import write_build
 
     rendered = render_project(project)
     result = write_build(rendered.emails, out_dir or project.build_dir)
     findings = {e.id: run_checks(e, rendered.site) for e in rendered.emails}
-    table = Table(title=f"{len(rendered.emails)} emails in {result.out_dir}")
+    table = _table(f"{len(rendered.emails)} emails in {result.out_dir}")
     table.add_column("email", no_wrap=True)
     table.add_column("kind")
     table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=60)
@@ -79,7 +92,7 @@ def build(project: Project, out_dir: Path | None) -> None:
 
 # -- campaigns: plan, push, test emails, leads -----------------------------------------------------
 def _campaigns(project: Project, rendered):
-    from mailpipe.campaigns import load_campaigns
+    from mailpipe.load.campaigns import load_campaigns
 
     return load_campaigns(project.campaigns_dir, rendered.site, {e.id for e in rendered.emails})
 
@@ -102,8 +115,8 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
     import json
 
-    from mailpipe.schedule import local_date
-    from mailpipe.schedule import plan as make_plan
+    from mailpipe.plan import local_date
+    from mailpipe.plan import plan as make_plan
 
     rendered = render_project(project)
     today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
@@ -115,7 +128,7 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
 
 
 def _print_plan(sends) -> None:
-    table = Table(title=f"{len(sends)} planned sends")
+    table = _table(f"{len(sends)} planned sends")
     for column in ("local time", "UTC", "audience", "email", "who"):
         table.add_column(column, no_wrap=column != "who")
     for send in sends:
@@ -128,7 +141,7 @@ def _print_outcomes(result, title: str, site, verbose: bool) -> None:
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(site.timezone)
-    table = Table(title=title)
+    table = _table(title)
     for column in ("campaign", "action", "local time", "UTC", "subject", "people", "detail"):
         table.add_column(column, no_wrap=column not in ("detail", "subject"))
     for outcome in result.outcomes:
@@ -153,7 +166,7 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
     """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
     from mailpipe.push import push as run_push
     from mailpipe.push import refusals
-    from mailpipe.target import connect
+    from mailpipe.push.target import connect
 
     rendered = render_project(project)
     campaigns = _campaigns(project, rendered)
@@ -187,7 +200,7 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     from mailpipe.checks.report import check_emails, report_json
 
     if list_rules:
-        table = Table(title="rules")
+        table = _table("rules")
         for column in ("id", "severity", "family", "why"):
             table.add_column(column, no_wrap=column != "why")
         for current in sorted(all_rules(), key=lambda r: (r.family, r.id)):
@@ -207,7 +220,7 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     else:
         console = _console()
         for report in reports:
-            table = Table(title=f"{report.id}: {report.errors} errors, {report.warnings} warnings", title_justify="left")
+            table = _table(f"{report.id}: {report.errors} errors, {report.warnings} warnings", title_justify="left")
             for column in ("severity", "rule", "what", "fix"):
                 table.add_column(column, no_wrap=column in ("severity", "rule"))
             for finding in report.findings:
@@ -226,9 +239,9 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
 @click.pass_obj
 def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
     """Send a Mailchimp test email of one rendered email."""
+    from mailpipe.push.target import connect
     from mailpipe.push.test_email import audience_of
     from mailpipe.push.test_email import send_test as send_test_email
-    from mailpipe.target import connect
 
     rendered = render_project(project)
     email = next((e for e in rendered.emails if e.id == content_id), None)
@@ -256,9 +269,9 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool) -
 
     Each person enters the audience's drips at their `joined` time (empty: now); someone whose drip would be over
     by now gets none of it, unless --start-now."""
-    from mailpipe.campaigns import Drip
-    from mailpipe.leads import import_leads, read_leads
-    from mailpipe.target import connect
+    from mailpipe.load.campaigns import Drip
+    from mailpipe.push.leads import import_leads, read_leads
+    from mailpipe.push.target import connect
 
     rendered = render_project(project)
     site = rendered.site
@@ -271,7 +284,7 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool) -
         count = import_leads(target.mailchimp, site.audiences[audience], people, target.now(), drips, start_now)
     click.echo(f"{count} people imported into {audience} ({target.endpoint})")
     if problems:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err = _console(stderr=True)
         err.print(f"{len(problems)} row(s) skipped:", markup=False)
         for problem in problems:
             err.print(f"  {problem}", markup=False)
@@ -282,9 +295,9 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool) -
 @click.pass_obj
 def demo(project: Project) -> None:
     """The main job, end to end on a fresh sandbox: plan, then a daily push over the demo weeks, then who got what."""
-    from mailpipe.campaigns import Drip
     from mailpipe.demo import run_demo
-    from mailpipe.schedule import plan as make_plan
+    from mailpipe.load.campaigns import Drip
+    from mailpipe.plan import plan as make_plan
 
     rendered = render_project(project)
     site = rendered.site
@@ -305,7 +318,7 @@ def demo(project: Project) -> None:
     for row in result.skipped_rows:
         console.print(f"skipped: {row}", markup=False)
     people = result.received_by_person()
-    table = Table(title=f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
+    table = _table(f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
                         f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)")
     table.add_column("member", no_wrap=True)
     table.add_column("emails received (UTC day, email)")
@@ -356,7 +369,7 @@ def _sandbox_db(project: Project, db: Path | None) -> Path:
     """--db, else mailchimp.sandbox_path of mailpipe.yaml, else var/sandbox.sqlite3."""
     if db:
         return db
-    from mailpipe.config import load_config
+    from mailpipe.load.config import load_config
 
     try:
         return project.root / load_config(project.root).mailchimp.sandbox_path
@@ -373,10 +386,10 @@ def _sandbox_db(project: Project, db: Path | None) -> Path:
 @click.pass_obj
 def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int, clock: str | None) -> None:
     """Serve the sandbox on 127.0.0.1 until interrupted, with the audiences of mailpipe.yaml."""
-    from mailpipe.config import load_config
+    from mailpipe.load.config import load_config
+    from mailpipe.push.target import provision
     from mailpipe.sandbox.server import FaultPlan, SandboxServer
     from mailpipe.sandbox.store import Store
-    from mailpipe.target import provision
 
     faults = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
     store = Store(_sandbox_db(project, db))
@@ -431,7 +444,7 @@ def deliveries(project: Project, email: str | None, db: Path | None, as_json: bo
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"{len(rows)} deliveries")
+    table = _table(f"{len(rows)} deliveries")
     for column in ("delivered (UTC)", "email", "campaign", "subject"):
         table.add_column(column, no_wrap=True)
     for row in rows:

@@ -22,15 +22,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from conftest import copy_project  # noqa: E402
-from mailpipe.campaigns import Drip, load_campaigns  # noqa: E402
-from mailpipe.leads import Lead, import_leads  # noqa: E402
-from mailpipe.mailchimp import Connection, Mailchimp  # noqa: E402
+from mailpipe.load.campaigns import Drip, load_campaigns  # noqa: E402
+from mailpipe.plan import local_to_utc, plan  # noqa: E402
 from mailpipe.project import Project, render_project  # noqa: E402
 from mailpipe.push import push, refusals  # noqa: E402
+from mailpipe.push.leads import Lead, import_leads  # noqa: E402
+from mailpipe.push.mailchimp import Connection, Mailchimp  # noqa: E402
+from mailpipe.push.state import State  # noqa: E402
+from mailpipe.push.target import provision  # noqa: E402
 from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
-from mailpipe.schedule import local_to_utc, plan  # noqa: E402
-from mailpipe.state import State  # noqa: E402
-from mailpipe.target import provision  # noqa: E402
 from simulation import add_specials  # noqa: E402
 
 TZ = "America/Los_Angeles"

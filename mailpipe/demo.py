@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from mailpipe.campaigns import Campaign, Drip
-from mailpipe.leads import import_leads, read_leads
-from mailpipe.mailchimp import Connection, Mailchimp
+from mailpipe.load.campaigns import Campaign, Drip
+from mailpipe.plan import local_to_utc
 from mailpipe.project import Project, Rendered
 from mailpipe.push import push, refusals
 from mailpipe.push.apply import Outcome
+from mailpipe.push.leads import import_leads, read_leads
+from mailpipe.push.mailchimp import Connection, Mailchimp
+from mailpipe.push.state import State
+from mailpipe.push.target import SANDBOX_KEY, provision
 from mailpipe.record import DripKey, key_of_title
 from mailpipe.sandbox.server import RunningSandbox
-from mailpipe.schedule import local_to_utc
-from mailpipe.state import State
-from mailpipe.target import SANDBOX_KEY, provision
 
 DEMO_DIR = Path("var") / "demo"
 

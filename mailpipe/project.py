@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mailpipe.config import SiteConfig, load_config
-from mailpipe.content import ContentSet, load_content
 from mailpipe.errors import InputError
-from mailpipe.render import RenderedEmail, Renderer
+
+if TYPE_CHECKING:  # the stages load when a command renders, not when the CLI starts
+    from mailpipe.load.config import SiteConfig
+    from mailpipe.load.content import ContentSet
+    from mailpipe.render import RenderedEmail
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class Rendered:
 
 def render_project(project: Project) -> Rendered:
     """Load config and content (reporting the problems of both at once), then render every email."""
+    from mailpipe.load.config import load_config
+    from mailpipe.load.content import load_content
+    from mailpipe.render import Renderer
+
     problems = []
     site = content = None
     try:

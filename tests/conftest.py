@@ -171,6 +171,6 @@ def client(sandbox):
 
 @pytest.fixture
 def adapter(sandbox):
-    from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy
+    from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
 
     return Mailchimp(Connection(TEST_KEY, sandbox.url, timeout=10), RetryPolicy(attempts=8, base_delay=0.005, max_delay=0.05))

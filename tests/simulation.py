@@ -17,16 +17,16 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailpipe.campaigns import Drip, load_campaigns
-from mailpipe.leads import Lead, import_leads
-from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.load.campaigns import Drip, load_campaigns
+from mailpipe.plan import local_to_utc
 from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
+from mailpipe.push.leads import Lead, import_leads
+from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.push.state import State
+from mailpipe.push.target import provision
 from mailpipe.record import LOG_FIELD, DripKey, LeadLog, MonthlyKey, key_of
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
-from mailpipe.schedule import local_to_utc
-from mailpipe.state import State
-from mailpipe.target import provision
 from mailpipe.vocabulary import subscriber_hash
 
 TZ = "America/Los_Angeles"

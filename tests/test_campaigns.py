@@ -7,16 +7,16 @@ import json
 import pytest
 
 from conftest import Exchanges, edit, validate_against_spec
-from mailpipe.campaigns import load_campaigns
-from mailpipe.leads import Lead, import_leads
-from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.load.campaigns import load_campaigns
+from mailpipe.plan import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
 from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
+from mailpipe.push.leads import Lead, import_leads
+from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.push.state import PushLocked, State
+from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store
-from mailpipe.schedule import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
-from mailpipe.state import PushLocked, State
-from mailpipe.target import provision
 from mailpipe.vocabulary import subscriber_hash
 from simulation import add_specials
 

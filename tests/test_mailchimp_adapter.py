@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SANDBOX_START, TEST_KEY, clinic_sandbox
 from mailpipe.errors import MailpipeError
-from mailpipe.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
 from mailpipe.record import LOG_FIELD, DripKey, LeadLog
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 

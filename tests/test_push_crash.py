@@ -11,15 +11,15 @@ from collections import Counter
 
 import pytest
 
-from mailpipe.campaigns import Drip, load_campaigns
-from mailpipe.leads import Lead, import_leads
-from mailpipe.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
+from mailpipe.push.leads import Lead, import_leads
+from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.push.state import State
+from mailpipe.push.target import provision
 from mailpipe.record import key_of
 from mailpipe.sandbox.server import RunningSandbox
-from mailpipe.state import State
-from mailpipe.target import provision
 from simulation import _conditions
 
 UTC = dt.timezone.utc

@@ -17,7 +17,7 @@ import lxml.html
 import tinycss2
 from lxml import etree
 
-from mailpipe.config import SiteConfig
+from mailpipe.load.config import SiteConfig
 from mailpipe.render import RenderedEmail
 
 ERROR, WARNING = "error", "warning"

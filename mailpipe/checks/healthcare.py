@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule
-from mailpipe.content import SpecialFront
+from mailpipe.load.content import SpecialFront
 from mailpipe.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
 FULL_NAME = re.compile(r"BOTOX®?\s*\(onabotulinumtoxinA\)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, describe, quote, rule
-from mailpipe.content import SpecialFront
+from mailpipe.load.content import SpecialFront
 
 TRACKING_ALLOWANCE = 5 * 1024  # Mailchimp rewrites links for click tracking
 

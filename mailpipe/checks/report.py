@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from mailpipe.checks import ERROR, Context, Finding, check_context
 from mailpipe.checks.compat import client_scores
-from mailpipe.config import SiteConfig
+from mailpipe.load.config import SiteConfig
 from mailpipe.render import RenderedEmail
 
 

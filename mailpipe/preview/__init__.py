@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailpipe.campaigns import Campaign, Drip, Monthly, load_campaigns
 from mailpipe.checks import Finding, run_checks
-from mailpipe.config import CONFIG_FILE, SiteConfig, load_config
-from mailpipe.content import ContentSet, load_content
 from mailpipe.errors import InputError, MailpipeError
+from mailpipe.load.campaigns import Campaign, Drip, Monthly, load_campaigns
+from mailpipe.load.config import CONFIG_FILE, SiteConfig, load_config
+from mailpipe.load.content import ContentSet, load_content
 from mailpipe.project import Project
 from mailpipe.render import RenderedEmail, Renderer, email_sources
 

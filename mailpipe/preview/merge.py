@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from mailpipe.config import SiteConfig
+from mailpipe.load.config import SiteConfig
 
 _CONDITIONAL = re.compile(r"\*\|IF:([A-Z0-9_]+)\|\*(.*?)(?:\*\|ELSE:\|\*(.*?))?\*\|END:IF\|\*", re.DOTALL)
 _TAG = re.compile(r"\*\|([A-Z0-9_:]+)\|\*")

@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mailpipe.campaigns import Campaign, Drip, Monthly
-from mailpipe.config import SiteConfig
-from mailpipe.content import ContentSet
-from mailpipe.mailchimp import Mailchimp
+from mailpipe.load.campaigns import Campaign, Drip, Monthly
+from mailpipe.load.config import SiteConfig
+from mailpipe.load.content import ContentSet
 from mailpipe.push.apply import Outcome, apply
 from mailpipe.push.decide import Create, Decision, Delete, MakeFolder, MakeLogField, Notice, Schedule, Update, WriteLog, decide
+from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.push.read import read_world
+from mailpipe.push.state import State
 from mailpipe.render import RenderedEmail
-from mailpipe.state import State
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mailpipe.mailchimp import Mailchimp, MailchimpError, RemoteCampaign
 from mailpipe.push.decide import CampaignPlan, Create, Decision, Delete, MakeFolder, MakeLogField, Notice, Schedule, Update, World, WriteLog
+from mailpipe.push.mailchimp import Mailchimp, MailchimpError, RemoteCampaign
+from mailpipe.push.state import Pushed, State
 from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, CampaignKey, key_of
-from mailpipe.state import Pushed, State
 
 UTC = dt.timezone.utc
 

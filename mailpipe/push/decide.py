@@ -16,12 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from mailpipe.campaigns import Drip, Monthly
-from mailpipe.content import ContentSet
+from mailpipe.load.campaigns import Drip, Monthly
+from mailpipe.load.content import ContentSet
+from mailpipe.plan import local_date, local_to_utc, monthly_problems, monthly_send, months_between, schedule_time
+from mailpipe.push.state import Pushed
 from mailpipe.record import CampaignKey, DripKey, LeadLog, MonthlyKey
 from mailpipe.render import RenderedEmail
-from mailpipe.schedule import local_date, local_to_utc, monthly_problems, monthly_send, months_between, schedule_time
-from mailpipe.state import Pushed
 
 MONTHLY_LEAD = dt.timedelta(hours=36)  # a monthly campaign is made by the daily run before it goes out (a fresh snapshot)
 MONTHLY_LATE = dt.timedelta(days=7)  # a month missed by more than this is not sent late

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mailpipe.campaigns import Campaign, Drip
-from mailpipe.mailchimp import Mailchimp, RemoteCampaign
+from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.push.decide import Found, TaggedLead, World
+from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign
+from mailpipe.push.state import State
 from mailpipe.record import LOG_FIELD, CampaignKey, LeadLog, key_of
 from mailpipe.render import content_digest
-from mailpipe.state import State
 
 LOOK_BACK_MARGIN = dt.timedelta(days=45)  # campaigns are looked for this far beyond the longest drip
 

@@ -1,9 +1,9 @@
 """Mailchimp test emails of one rendered email: what a reviewer or the front desk receives before a send."""
 from __future__ import annotations
 
-from mailpipe.campaigns import Campaign, Drip
-from mailpipe.config import SiteConfig
-from mailpipe.mailchimp import Mailchimp
+from mailpipe.load.campaigns import Campaign, Drip
+from mailpipe.load.config import SiteConfig
+from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.render import RenderedEmail
 
 

@@ -12,9 +12,9 @@ import mjml
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from mailpipe.config import SiteConfig
-from mailpipe.content import Article, ContentItem, ContentSet
 from mailpipe.errors import RenderError
+from mailpipe.load.config import SiteConfig
+from mailpipe.load.content import Article, ContentItem, ContentSet
 from mailpipe.render.links import with_utm
 from mailpipe.render.markdown_body import MarkdownRenderer
 from mailpipe.render.mjml_check import MjmlSyntaxError, check_mjml, mark_origins, parse_mjml, strip_origins

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.yamlfile import Colour, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
+from mailpipe.load.yamlfile import Colour, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
 
 CONFIG_FILE = "mailpipe.yaml"
 
@@ -20,7 +20,6 @@ class Clinic:
     postal_address: NonEmpty
     phone: NonEmpty
     website: HttpsUrl
-    booking_url: HttpsUrl
     logo_url: HttpsUrl
 
 

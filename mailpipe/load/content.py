@@ -14,8 +14,8 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from mailpipe.errors import InputError, Problem
+from mailpipe.load.yamlfile import HttpsUrl, Month, NonEmpty, Slug, YamlDocument, field_name, parse_yaml, read_text, schema, validate
 from mailpipe.vocabulary import BOTOX_MENTION
-from mailpipe.yamlfile import HttpsUrl, Month, NonEmpty, Slug, YamlDocument, field_name, parse_yaml, read_text, schema, validate
 
 ARTICLES_DIR = "articles"
 SPECIALS_DIR = "specials"

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from mailpipe.campaigns import Drip
-from mailpipe.config import Audience
 from mailpipe.errors import InputError, Problem
-from mailpipe.mailchimp import Mailchimp
+from mailpipe.load.campaigns import Drip
+from mailpipe.load.config import Audience
+from mailpipe.load.yamlfile import read_text
+from mailpipe.plan import local_date
+from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
-from mailpipe.schedule import local_date
 from mailpipe.vocabulary import EMAIL
-from mailpipe.yamlfile import read_text
 
 YES = {"yes", "y", "true", "1", "x"}
 REQUIRED = ("email", "consent")

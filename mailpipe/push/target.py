@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit
 
-from mailpipe.config import SiteConfig
-from mailpipe.mailchimp import Connection, Mailchimp
-from mailpipe.state import State
+from mailpipe.load.config import SiteConfig
+from mailpipe.push.mailchimp import Connection, Mailchimp
+from mailpipe.push.state import State
 
 if TYPE_CHECKING:
     from mailpipe.sandbox.store import Store

@@ -9,9 +9,9 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from mailpipe.campaigns import WEEKDAYS, Campaign, Drip, Monthly
-from mailpipe.content import ContentSet
 from mailpipe.errors import InputError, Problem
+from mailpipe.load.campaigns import WEEKDAYS, Campaign, Drip, Monthly
+from mailpipe.load.content import ContentSet
 from mailpipe.record import DripKey, MonthlyKey
 
 UTC = dt.timezone.utc

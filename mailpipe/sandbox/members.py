@@ -1,0 +1,119 @@
+"""Members: upserts that never re-subscribe, archive, the member list."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+
+from mailpipe.sandbox.base import MAX_MEMBER_TAGS, MAX_TEXT_MERGE, MEMBER_STATUSES, _paging, _web_id, iso, parse_time
+from mailpipe.sandbox.errors import invalid, not_found
+from mailpipe.sandbox.lists import Lists
+from mailpipe.vocabulary import EMAIL, subscriber_hash
+
+
+class Members(Lists):
+    """Members of an audience."""
+
+    def upsert_member(self, list_id: str, member_hash: str, body: dict) -> dict:
+        """PUT: create the member (status_if_new) or update it (status only if given)."""
+        self._require_list(list_id)
+        email = body.get("email_address")
+        if not isinstance(email, str) or not EMAIL.match(email.strip()):
+            raise invalid(f"{email!r} looks fake or invalid, please enter a real email address.", "email_address")
+        if subscriber_hash(email) != member_hash.lower():
+            raise invalid("The subscriber hash in the URL is not the MD5 of the lower-cased email address.", "email_address")
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM members WHERE list_id=? AND hash=?", (list_id, member_hash.lower())).fetchone()
+            now = iso(self.now())
+            if row is None:
+                status = body.get("status_if_new") or body.get("status")
+                if status not in MEMBER_STATUSES - {"archived"}:
+                    raise invalid("status_if_new must be one of subscribed, unsubscribed, cleaned, pending, transactional.", "status_if_new")
+                opt = iso(parse_time(body["timestamp_opt"], "timestamp_opt")) if body.get("timestamp_opt") else now
+                db.execute("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", (
+                    list_id, member_hash.lower(), email.strip(), status, json.dumps(_merge_fields(body, {}, self._merge_tags(db, list_id))), opt,
+                    iso(parse_time(body["timestamp_signup"], "timestamp_signup")) if body.get("timestamp_signup") else opt,
+                    now, uuid.uuid4().hex[:10]))
+            else:
+                self._update_member(db, row, body, now)
+        return self.get_member(list_id, member_hash)
+
+    def patch_member(self, list_id: str, member_hash: str, body: dict) -> dict:
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM members WHERE list_id=? AND hash=?", (list_id, member_hash.lower())).fetchone()
+            if row is None:
+                raise not_found(f"member {member_hash} in list {list_id}")
+            self._update_member(db, row, body, iso(self.now()))
+        return self.get_member(list_id, member_hash)
+
+    def _update_member(self, db: sqlite3.Connection, row: sqlite3.Row, body: dict, now: str) -> None:
+        status = body.get("status", row["status"])
+        if status not in MEMBER_STATUSES:
+            raise invalid(f"status {status!r} is not one of {', '.join(sorted(MEMBER_STATUSES))}.", "status")
+        opt = iso(parse_time(body["timestamp_opt"], "timestamp_opt")) if body.get("timestamp_opt") else row["timestamp_opt"]
+        merge_fields = json.dumps(_merge_fields(body, json.loads(row["merge_fields"]), self._merge_tags(db, row["list_id"])))
+        if (status, merge_fields, opt) == (row["status"], row["merge_fields"], row["timestamp_opt"]):
+            return  # nothing changed, so neither does last_changed
+        db.execute("UPDATE members SET status=?, merge_fields=?, timestamp_opt=?, last_changed=? WHERE list_id=? AND hash=?",
+                   (status, merge_fields, opt, now, row["list_id"], row["hash"]))
+
+    def archive_member(self, list_id: str, member_hash: str) -> None:
+        with self.transaction() as db:
+            found = db.execute("UPDATE members SET status='archived', last_changed=? WHERE list_id=? AND hash=?",
+                               (iso(self.now()), list_id, member_hash.lower())).rowcount
+            if not found:
+                raise not_found(f"member {member_hash} in list {list_id}")
+
+    def get_member(self, list_id: str, member_hash: str) -> dict:
+        row = self._db.execute("SELECT * FROM members WHERE list_id=? AND hash=?", (list_id, member_hash.lower())).fetchone()
+        if row is None:
+            self._require_list(list_id)
+            raise not_found(f"member {member_hash} in list {list_id}")
+        return self._member_json(row)
+
+    def _member_json(self, row: sqlite3.Row) -> dict:
+        tags = self._member_tags(row["list_id"], row["hash"])
+        return {"id": row["hash"], "email_address": row["email"], "unique_email_id": row["unique_email_id"],
+                "web_id": _web_id(row["hash"]), "email_type": "html", "status": row["status"],
+                "merge_fields": json.loads(row["merge_fields"]), "interests": {},
+                "stats": {"avg_open_rate": 0, "avg_click_rate": 0}, "ip_signup": "", "timestamp_signup": row["timestamp_signup"],
+                "ip_opt": "", "timestamp_opt": row["timestamp_opt"], "member_rating": 2, "last_changed": row["last_changed"],
+                "language": "", "vip": False, "email_client": "", "source": "API - Generic",
+                "tags_count": len(tags), "tags": [{"id": t["id"], "name": t["name"]} for t in tags[:MAX_MEMBER_TAGS]],
+                "list_id": row["list_id"]}
+
+    def _member_tags(self, list_id: str, member_hash: str) -> list[sqlite3.Row]:
+        return self._db.execute("SELECT s.id, s.name, m.added_at FROM segments s JOIN segment_members m ON m.segment_id = s.id "
+                                "WHERE s.list_id=? AND s.type='static' AND m.hash=? ORDER BY m.added_at DESC, s.name",
+                                (list_id, member_hash)).fetchall()
+
+    def list_members(self, list_id: str, query: dict) -> dict:
+        self._require_list(list_id)
+        sql, args = "SELECT * FROM members WHERE list_id=?", [list_id]
+        if query.get("status"):
+            sql += " AND status=?"
+            args.append(query["status"])
+        for param, op in (("since_timestamp_opt", ">"), ("before_timestamp_opt", "<")):
+            if query.get(param):
+                sql += f" AND timestamp_opt {op} ?"
+                args.append(iso(parse_time(query[param], param)))
+        rows = self._db.execute(sql + " ORDER BY timestamp_opt, hash", args).fetchall()
+        count, offset = _paging(query)
+        return {"members": [self._member_json(r) for r in rows[offset:offset + count]], "list_id": list_id, "total_items": len(rows)}
+
+
+
+def _merge_fields(body: dict, current: dict, known: set[str]) -> dict:
+    """Mailchimp refuses merge tags the audience does not have, and text longer than 255 characters."""
+    fields = body.get("merge_fields", {})
+    if not isinstance(fields, dict):
+        raise invalid("merge_fields must be an object of merge tag: value.", "merge_fields")
+    unknown = sorted(str(k) for k in fields if str(k) not in known)
+    if unknown:
+        raise invalid(f"Your merge fields were invalid: {', '.join(unknown)} is not a merge field of this audience.", "merge_fields")
+    for tag, value in fields.items():
+        if isinstance(value, str) and len(value) > MAX_TEXT_MERGE:
+            raise invalid(f"Your merge fields were invalid: {tag} is longer than {MAX_TEXT_MERGE} characters.", "merge_fields")
+    return {**current, **{str(k): v for k, v in fields.items()}}
+
+

@@ -13,6 +13,8 @@ from mailpipe.vocabulary import EMAIL, subscriber_hash
 
 
 class Campaigns(Segments):
+    """Campaigns, folders, sending and deliveries."""
+
     def advance(self, to: dt.datetime) -> list[dict]:
         """Move the clock to `to`, sending every scheduled campaign whose time has come, in order."""
         sent = []

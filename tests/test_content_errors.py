@@ -76,7 +76,7 @@ def test_every_problem_in_every_file_is_listed_not_just_the_first(project, run_c
     edit(project / "mailpipe.yaml", "primary: \"#5b3a6e\"", "primary: purple")
     result = run_cli(project, "build")
     assert_clean_failure(result, "4 problems found; nothing was written", f"{ARTICLE}:4: subjct", f"{ARTICLE}:1: subject",
-                         f"{SPECIAL}:19: valid_from", "mailpipe.yaml:10: brand.primary: 'purple' does not have the expected form (a colour like #5b3a6e)")
+                         f"{SPECIAL}:19: valid_from", "mailpipe.yaml:9: brand.primary: 'purple' does not have the expected form (a colour like #5b3a6e)")
 
 
 def test_duplicate_article_ids_are_refused(project, run_cli):
@@ -86,7 +86,7 @@ def test_duplicate_article_ids_are_refused(project, run_cli):
 
 def test_an_unknown_time_zone_in_the_config_is_refused(project, run_cli):
     edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
-    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:14: timezone: unknown time zone 'Pacific'")
+    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:13: timezone: unknown time zone 'Pacific'")
 
 
 def test_the_installed_command_fails_cleanly_as_a_real_process(project):
@@ -104,4 +104,4 @@ def test_every_command_fails_cleanly_on_a_broken_config(project, run_cli):
     edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
     for args in (("sandbox", "serve", "--port", "0"), ("push", "--dry-run"), ("plan",), ("leads", "import", str(project / "mailpipe.yaml"),
                                                                                       "--audience", "new-consult")):
-        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:14: timezone: unknown time zone 'Pacific'")
+        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:13: timezone: unknown time zone 'Pacific'")

@@ -133,7 +133,7 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
             body["settings"]["folder_id"] = folder
             campaign = adapter.create_campaign(body)
             adapter.set_content(campaign.id, HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")
-            assert adapter.checklist(campaign.id)["is_ready"]
+            assert adapter.checklist(campaign.id).is_ready
             when = (SANDBOX_START + dt.timedelta(days=1, minutes=15 * k)).isoformat()
             adapter.schedule(campaign.id, when)
             adapter.schedule(campaign.id, when)  # a repeat is recognised as done, not an error

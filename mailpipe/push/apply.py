@@ -126,9 +126,8 @@ def _fill_and_schedule(plan: CampaignPlan, campaign_id: str, mc: Mailchimp, stat
     mc.set_content(campaign_id, plan.email.html, plan.email.text)
     state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, False))
     checklist = mc.checklist(campaign_id)
-    if not checklist.get("is_ready"):
-        problems = "; ".join(f"{i['heading']}: {i['details']}" for i in checklist.get("items", []) if i.get("type") == "error")
-        return [Outcome(plan.key, "blocked", f"Mailchimp's send checklist: {problems}", plan, True)]
+    if not checklist.is_ready:
+        return [Outcome(plan.key, "blocked", f"Mailchimp's send checklist: {'; '.join(checklist.errors)}", plan, True)]
     mc.schedule(campaign_id, plan.send_at.astimezone(UTC).isoformat())
     state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, True))
     late = "" if plan.send_at - plan.wanted < dt.timedelta(minutes=15) else f" (late: wanted {plan.wanted:%Y-%m-%d %H:%M} UTC)"

@@ -84,7 +84,7 @@ def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], no
     for lead in leads:
         names = {k: v for k, v in (("FNAME", lead.first_name), ("LNAME", lead.last_name)) if v}
         member = mailchimp.upsert_member(audience.list_id, lead.email, {"status_if_new": "subscribed", "merge_fields": names})
-        written = str((member.get("merge_fields") or {}).get(LOG_FIELD) or "")
+        written = str(member.merge_fields.get(LOG_FIELD) or "")
         log = LeadLog.parse(written)
         for drip in drips:
             if drip.code not in log.starts:

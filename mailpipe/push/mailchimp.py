@@ -137,6 +137,14 @@ class CampaignCopy:
 
 
 @dataclass(frozen=True)
+class Checklist:
+    """Mailchimp's send checklist: ready, or the errors that block sending."""
+
+    is_ready: bool
+    errors: list[str]
+
+
+@dataclass(frozen=True)
 class RemoteMember:
     email: str
     status: str
@@ -265,10 +273,11 @@ class Mailchimp:
     def ping(self) -> dict:
         return self._call("ping", self._client.ping.get)
 
-    def upsert_member(self, list_id: str, email: str, body: dict) -> dict:
+    def upsert_member(self, list_id: str, email: str, body: dict) -> RemoteMember:
         """PUT by subscriber hash: creating twice is impossible, so retries are always safe."""
-        return self._call("lists.set_list_member", self._client.lists.set_list_member, list_id, subscriber_hash(email),
-                          {"email_address": email, **body})
+        member = self._call("lists.set_list_member", self._client.lists.set_list_member, list_id, subscriber_hash(email),
+                            {"email_address": email, **body})
+        return RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
 
     def set_tags(self, list_id: str, email: str, active: Sequence[str] = (), inactive: Sequence[str] = ()) -> None:
         tags = [{"name": n, "status": "active"} for n in active] + [{"name": n, "status": "inactive"} for n in inactive]
@@ -320,15 +329,19 @@ class Mailchimp:
         return list(self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query))
 
     # -- campaigns -----------------------------------------------------------------------------
-    def folders(self) -> list[dict]:
-        return list(self._pages("campaignFolders.list", self._client.campaignFolders.list, "folders"))
+    def folders(self) -> dict[str, str]:
+        """Campaign folder name -> id."""
+        return {f["name"]: f["id"] for f in self._pages("campaignFolders.list", self._client.campaignFolders.list, "folders")}
 
     def ensure_folder(self, name: str) -> str:
-        existing = next((f for f in self.folders() if f["name"] == name), None)
+        existing = self.folders().get(name)
         if existing:
-            return existing["id"]
-        folder = self._create_once("campaignFolders.create", lambda: self._client.campaignFolders.create({"name": name}),
-                                   lambda: next((f for f in self.folders() if f["name"] == name), None))
+            return existing
+        def find() -> dict | None:
+            found = self.folders().get(name)
+            return {"id": found} if found else None
+
+        folder = self._create_once("campaignFolders.create", lambda: self._client.campaignFolders.create({"name": name}), find)
         return folder["id"]
 
     def campaigns(self, **filters: Any) -> Iterator[dict]:
@@ -381,8 +394,10 @@ class Mailchimp:
     def get_content(self, campaign_id: str) -> dict:
         return self._call("campaigns.get_content", self._client.campaigns.get_content, campaign_id)
 
-    def checklist(self, campaign_id: str) -> dict:
-        return self._call("campaigns.get_send_checklist", self._client.campaigns.get_send_checklist, campaign_id)
+    def checklist(self, campaign_id: str) -> Checklist:
+        answer = self._call("campaigns.get_send_checklist", self._client.campaigns.get_send_checklist, campaign_id) or {}
+        return Checklist(bool(answer.get("is_ready")), [f"{i.get('heading')}: {i.get('details')}" for i in answer.get("items", [])
+                                                        if i.get("type") == "error"])
 
     def schedule(self, campaign_id: str, utc_time: str) -> None:
         """Schedule at a UTC quarter hour; a repeat after a lost answer is recognised, not an error."""

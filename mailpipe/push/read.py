@@ -23,7 +23,7 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
                now: dt.datetime) -> World:
     pushed = state.pushed()
     list_ids = sorted({audiences[c.audience][0] for c in campaigns})
-    folders = {f["name"]: f["id"] for f in mc.folders()}
+    folders = mc.folders()
     tag_ids = {list_id: mc.tags(list_id) for list_id in list_ids}
     log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
     since = now - look_back(campaigns)

@@ -499,3 +499,13 @@ def test_a_test_email_uses_the_audience_that_receives_the_email(project, run_cli
     lists = {c["settings"]["title"]: c["recipients"]["list_id"] for c in store.list_campaigns({})["campaigns"]}
     store.close()
     assert lists == {"test/newsletter-2024-05": "aivi-patients", "test/what-causes-migraine": "aivi-main"}
+
+
+def test_the_next_step_waits_until_the_previous_one_has_gone_out(world):
+    sandbox, run, _ = world
+    sandbox.store.advance(dt.datetime(2024, 5, 7, 12, tzinfo=UTC))
+    run(dt.datetime(2024, 5, 7, 13, tzinfo=UTC))  # step 1 scheduled for 09:30; step 2 is due too
+    # the next morning, with step 1 still waiting in Mailchimp (here: its send has not happened yet)
+    result = run(dt.datetime(2024, 5, 8, 13, tzinfo=UTC))
+    assert {p.email: p.steps for p in result.decision.progress}["p0@example.com"] == {1: "pending"}
+    assert not any(o.action == "created" for o in result.outcomes)

@@ -509,3 +509,13 @@ def test_the_next_step_waits_until_the_previous_one_has_gone_out(world):
     result = run(dt.datetime(2024, 5, 8, 13, tzinfo=UTC))
     assert {p.email: p.steps for p in result.decision.progress}["p0@example.com"] == {1: "pending"}
     assert not any(o.action == "created" for o in result.outcomes)
+
+
+def test_the_sandbox_commands_use_the_sandbox_path_of_the_config(project, run_cli, monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    edit(project / "mailpipe.yaml", "sandbox_path: var/sandbox.sqlite3", "sandbox_path: var/elsewhere.sqlite3")
+    assert run_cli(project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com").exit_code == 0
+    advanced = run_cli(project, "sandbox", "advance", "--to", "2030-01-01T00:00:00Z")
+    assert advanced.exit_code == 0 and (project / "var/elsewhere.sqlite3").exists()
+    assert not (project / "var/sandbox.sqlite3").exists()
+    assert json.loads(run_cli(project, "sandbox", "deliveries", "--json").stdout) == []

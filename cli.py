@@ -117,22 +117,26 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
 
     from mailpipe.plan import local_date
     from mailpipe.plan import plan as make_plan
+    from mailpipe.review import Reviews, review_states
 
     rendered = render_project(project)
     today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
     sends = make_plan(_campaigns(project, rendered), rendered.content, {e.id for e in rendered.emails}, _local_date(start, today), days)
+    sign_offs = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
     if as_json:
-        click.echo(json.dumps([s.as_json() for s in sends], indent=2))
+        click.echo(json.dumps([{**s.as_json(), "review": sign_offs[s.email_id].summary} for s in sends], indent=2))
         return
-    _print_plan(sends)
+    _print_plan(sends, sign_offs)
 
 
-def _print_plan(sends) -> None:
+def _print_plan(sends, sign_offs) -> None:
     table = _table(f"{len(sends)} planned sends")
-    for column in ("local time", "UTC", "audience", "email", "who"):
-        table.add_column(column, no_wrap=column != "who")
+    for column in ("local time", "UTC", "audience", "email", "who", "sign-off"):
+        table.add_column(column, no_wrap=column not in ("who", "sign-off"))
     for send in sends:
-        table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience, send.email_id, send.segment)
+        state = sign_offs[send.email_id]
+        table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience, send.email_id, send.segment,
+                      f"[green]{state.summary}[/]" if state.approved else f"[red]{state.summary}[/]")
     _console().print(table)
 
 
@@ -167,12 +171,15 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
     from mailpipe.push import push as run_push
     from mailpipe.push import refusals
     from mailpipe.push.target import connect
+    from mailpipe.review import Reviews, review_states
 
     rendered = render_project(project)
     campaigns = _campaigns(project, rendered)
+    sign_offs = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
     with connect(project.root, rendered.site, read_only=dry_run) as target:
         click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
-        refused = refusals(rendered.emails, rendered.site, allow_examples=target.is_test)
+        # a real account gets only signed-off emails; a test target warns (below), so drafts can be tried end to end
+        refused = refusals(rendered.emails, rendered.site, allow_examples=target.is_test, sign_offs=None if target.is_test else sign_offs)
         state = target.open_state(read_only=dry_run)
         try:
             now = _utc_time(now_text) if now_text else target.now()
@@ -181,6 +188,10 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
             state.close()
     _print_outcomes(result, f"{'dry run' if dry_run else 'push'} at {now:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
                             f"{result.api_calls} API calls", rendered.site, verbose)
+    unsigned = sorted(e for e in result.due_emails if not sign_offs[e].approved)
+    for email_id in unsigned:
+        click.echo(f"warning: {email_id} went to a test target unsigned ({sign_offs[email_id].summary}); "
+                   "a real account refuses it", err=True)
     if result.needs_attention:
         click.echo("some campaigns need attention (in red above); the others went ahead", err=True)
         sys.exit(1)
@@ -230,6 +241,123 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
         console.print(f"{len(reports)} emails checked: {errors} errors, {sum(r.warnings for r in reports)} warnings")
     if errors:
         sys.exit(1)
+
+
+# -- medical/legal sign-off -------------------------------------------------------------------------
+@main.group()
+def review() -> None:
+    """Medical/legal sign-off: who approved which version of each email (reviews/ in the project)."""
+
+
+def _email(rendered, email_id: str):
+    email = next((e for e in rendered.emails if e.id == email_id), None)
+    if email is None:
+        raise MailpipeError(f"no email has id {email_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}")
+    return email
+
+
+@review.command("status")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_obj
+def review_status(project: Project, as_json: bool) -> None:
+    """Each email's sign-offs: approved, changed since approval, or missing; and templates awaiting approved text."""
+    import json
+
+    from mailpipe.review import Reviews, review_states, templates_needing_approved_text
+
+    rendered = render_project(project)
+    states = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
+    pending = [str(p.relative_to(project.root)) for p in templates_needing_approved_text(project.templates_dir)]
+    if as_json:
+        click.echo(json.dumps({"emails": [{"email": s.email, "approved": s.approved, "roles": [
+            {"role": r.role, "state": r.state, "reviewer": r.approval.reviewer if r.approval else None,
+             "date": r.approval.date.isoformat() if r.approval else None} for r in s.roles]} for s in states.values()],
+            "needs_approved_text": pending}, indent=2))
+        return
+    table = _table(f"sign-offs: {sum(s.approved for s in states.values())} of {len(states)} emails approved")
+    for column in ("email", "kind", "medical", "legal"):
+        table.add_column(column, no_wrap=True)
+    marks = {"approved": "[green]✓ {who}[/]", "changed": "[red]✗ changed since {who}[/]", "missing": "[red]✗ needed[/]"}
+    for email in rendered.emails:
+        cells = {r.role: marks[r.state].format(who=f"{r.approval.reviewer}, {r.approval.date}" if r.approval else "")
+                 for r in states[email.id].roles}
+        table.add_row(email.id, email.kind, cells.get("medical", "–"), cells.get("legal", "–"))
+    console = _console()
+    console.print(table)
+    for path in pending:
+        console.print(f"[red]✗[/] {path}: the project's own wording; replace it with the manufacturer's current approved text, "
+                      "then delete its mailpipe:needs-approved-text line")
+
+
+@review.command("approve")
+@click.argument("email_ids", nargs=-1, required=True)
+@click.option("--role", required=True, type=click.Choice(["medical", "legal"]), help="The sign-off given.")
+@click.option("--reviewer", required=True, help='Name and credentials, e.g. "Dana Lee, MD".')
+@click.pass_obj
+def review_approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> None:
+    """Approve emails as they are now (refused for an email with check errors)."""
+    from mailpipe.checks import ERROR, run_checks
+    from mailpipe.plan import local_date
+    from mailpipe.review import Reviews
+
+    rendered = render_project(project)
+    emails = [_email(rendered, email_id) for email_id in email_ids]
+    failing = {e.id: sorted({f.rule for f in run_checks(e, rendered.site) if f.severity == ERROR}) for e in emails}
+    failing = {k: v for k, v in failing.items() if v}
+    if failing:
+        raise MailpipeError("not approved, check errors first: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in failing.items())
+                            + " (see `mailpipe check`)")
+    reviews = Reviews(project.reviews_dir)
+    today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
+    for email in emails:
+        approval = reviews.approve(email, rendered.site, role, reviewer, today)
+        if approval is None:
+            existing = reviews.approvals[(email.id, role)]
+            click.echo(f"{email.id}: this version already has its {role} approval ({existing.reviewer}, {existing.date}); nothing changed")
+        else:
+            click.echo(f"{email.id}: {role} approval by {approval.reviewer} on {approval.date} (fingerprint {approval.fingerprint})")
+
+
+@review.command("revoke")
+@click.argument("email_id")
+@click.option("--role", required=True, type=click.Choice(["medical", "legal"]), help="The sign-off withdrawn.")
+@click.pass_obj
+def review_revoke(project: Project, email_id: str, role: str) -> None:
+    """Withdraw a sign-off: push to a real account refuses the email until it is approved again."""
+    from mailpipe.review import Reviews
+
+    approval = Reviews(project.reviews_dir).revoke(email_id, role)
+    click.echo(f"{email_id}: {role} approval by {approval.reviewer} ({approval.date}) revoked")
+
+
+@review.command("diff")
+@click.argument("email_id")
+@click.option("--role", type=click.Choice(["medical", "legal"]), help="Compare with this role's approval [default: the latest].")
+@click.pass_obj
+def review_diff(project: Project, email_id: str, role: str | None) -> None:
+    """What a recipient sees now against what was approved, word by word ([-removed-] {+added+})."""
+    from rich.markup import escape
+
+    from mailpipe.review import Reviews, recipient_view, word_diff
+
+    rendered = render_project(project)
+    email = _email(rendered, email_id)
+    reviews = Reviews(project.reviews_dir)
+    candidates = [a for (e, r), a in reviews.approvals.items() if e == email_id and (role is None or r == role)]
+    if not candidates:
+        raise MailpipeError(f"{email_id} has no {role + ' ' if role else ''}approval to compare with")
+    approval = max(candidates, key=lambda a: a.date)
+    approved = reviews.approved_view(approval)
+    if approved is None:
+        raise MailpipeError(f"the view approved by {approval.reviewer} is missing from {project.reviews_dir}/approved; restore it from git")
+    now = recipient_view(email, rendered.site)
+    console = _console()
+    if approved == now:
+        console.print(f"{email_id}: unchanged since the {approval.role} approval by {approval.reviewer} on {approval.date}", markup=False)
+        return
+    console.print(f"{email_id}: changes since the {approval.role} approval by {approval.reviewer} on {approval.date}", markup=False)
+    styles = {"same": "{}", "removed": "[red strike][-{}-][/]", "added": "[green]{{+{}+}}[/]"}
+    console.print(" ".join(styles[c.kind].format(escape(c.words)) for c in word_diff(approved, now)))
 
 
 @main.command("send-test")

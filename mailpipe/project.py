@@ -33,6 +33,10 @@ class Project:
     def build_dir(self) -> Path:
         return self.root / "build"
 
+    @property
+    def reviews_dir(self) -> Path:
+        return self.root / "reviews"
+
 
 @dataclass(frozen=True)
 class Rendered:

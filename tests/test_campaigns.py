@@ -15,6 +15,7 @@ from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
 from mailpipe.push.state import PushLocked, State
 from mailpipe.push.target import provision
+from mailpipe.review import Reviews, review_states
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store
 from mailpipe.vocabulary import subscriber_hash
@@ -115,13 +116,13 @@ def world(project, tmp_path, mailchimp_spec):
         import_leads(mailchimp, rendered.site.audiences["existing-patient"], [Lead(4, "p2@example.com", "R", "", None)],
                      dt.datetime(2024, 5, 1, 12, tzinfo=UTC))
 
-        def run(now: dt.datetime, emails=None, allow_examples=True, dry_run=False, content=None):
+        def run(now: dt.datetime, emails=None, allow_examples=True, dry_run=False, content=None, sign_offs=None):
             emails = emails or rendered.emails
             state = State(tmp_path / "state.sqlite3", sandbox.url, read_only=dry_run)
             client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01), read_only=dry_run)
             try:
                 return push(client, state, rendered.site, campaigns, emails, content or rendered.content,
-                            refusals(emails, rendered.site, allow_examples), now, dry_run)
+                            refusals(emails, rendered.site, allow_examples, sign_offs), now, dry_run)
             finally:
                 state.close()
 
@@ -203,6 +204,22 @@ def test_example_content_is_refused_by_a_real_account_and_accepted_by_the_sandbo
     assert not any(c["settings"]["title"].startswith("mp-m1") for c in sandbox.store.list_campaigns({})["campaigns"])
     accepted = run(monday, allow_examples=True)
     assert ("mp-m1-2024-05", "scheduled") in actions(accepted)
+
+
+def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the_sign_off(world, project):
+    sandbox, run, rendered = world
+    reviews = Reviews(project / "reviews")
+    first = next(e for e in rendered.emails if e.id == "what-causes-migraine")
+    unsigned = run(MORNING, sign_offs=review_states(rendered.emails, rendered.site, reviews))
+    assert any(o.action == "refused" and "not signed off: needs medical sign-off" in o.detail for o in unsigned.outcomes)
+    assert (FIRST, "scheduled") not in actions(unsigned) and not sandbox.store.list_campaigns({})["campaigns"]
+    reviews.approve(first, rendered.site, "medical", "Dana Lee, MD", dt.date(2024, 4, 29))
+    edit(project / "content/articles/01-what-causes-migraine.md", "A migraine is more than", "A migraine is much more than")
+    changed = render_project(Project(project)).emails
+    refused = run(MORNING, emails=changed, sign_offs=review_states(changed, rendered.site, reviews))
+    assert any(o.action == "refused" and "changed since its medical approval" in o.detail for o in refused.outcomes)
+    signed = run(MORNING, sign_offs=review_states(rendered.emails, rendered.site, reviews))
+    assert (FIRST, "scheduled") in actions(signed) and not signed.needs_attention
 
 
 def test_a_scheduled_campaign_whose_email_changed_is_rescheduled_and_a_sent_one_never_touched(world, project):

@@ -13,6 +13,8 @@ from mailpipe.checks import ERROR, GMAIL_CLIP, RULES, WARNING, Rule, all_rules, 
 from mailpipe.project import Project, render_project
 
 ARTICLE, BOTOX, STORY, SPECIAL = "what-causes-migraine", "how-botox-helps-prevent-migraine", "personalized-migraine-care", "specials-2024-05"
+STAGES, CHRONIC, COURSE, NEWSLETTER, JUNE = "four-stages-of-migraine", "chronic-vs-episodic-migraine", "what-treatment-looks-like", "newsletter-2024-05", \
+    "specials-2024-06"
 MINIMAL = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
            '<meta name="color-scheme" content="light dark"><title>Hi</title></head><body><h1>Hello</h1><p>' + "Plain words. " * 60 + "</p></body></html>")
 
@@ -39,6 +41,17 @@ def html_swap(old, new):
 
 def add_to_body(snippet):
     return lambda e: change(e, html=e.html.replace("</body>", snippet + "</body>"))
+
+
+def offer_swap(name, **fields):
+    """The special with one offer's front matter changed (the rule reads the offers, not only the HTML)."""
+    def mutate(e):
+        front = e.source.item.front
+        offers = [dataclasses.replace(o, **fields) if o.name == name else o for o in front.offers]
+        assert offers != list(front.offers), name
+        item = dataclasses.replace(e.source.item, front=dataclasses.replace(front, offers=offers))
+        return change(e, source=dataclasses.replace(e.source, item=item))
+    return mutate
 
 
 CASES = [
@@ -95,10 +108,42 @@ CASES = [
     ("BOTOX-NAME", ARTICLE, add_to_body("<p>Ask about Botox.</p>"), ERROR),
     ("BOTOX-INDICATION", BOTOX, add_to_body("<p>It treats migraines in kids.</p>"), ERROR),
     ("BOTOX-ISI", BOTOX, lambda e: change(e, html=e.html.replace("Important Safety Information", "More")), ERROR),
-    ("BOTOX-ISI", BOTOX, html_swap("spread of toxin effects", "other effects"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("Spread of toxin effects", "Other effects"), ERROR),
     ("BOTOX-ISI", ARTICLE, add_to_body("<p>Ask us about BOTOX® (onabotulinumtoxinA).</p>"), ERROR),  # named in the body only
     ("CLAIM-NO-CURE", ARTICLE, add_to_body("<p>A permanent fix, guaranteed.</p>"), ERROR),
-    ("CLAIM-TESTIMONIAL", STORY, html_swap("Individual results vary.", ""), ERROR),
+    ("CLAIM-TESTIMONIAL", STORY, add_to_body("<p>Patients tell us they have more good days. Individual results vary.</p>"), ERROR),
+    ("CLAIM-TESTIMONIAL", ARTICLE, add_to_body("<p>Many have reported fewer attacks.</p>"), ERROR),
+    ("BOTOX-NAME", BOTOX, lambda e: change(e, subject="How BOTOX® helps prevent chronic migraine headaches"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("Lambert-Eaton", "other"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("result in loss of life", "be serious"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("worsening of migraine", "tiredness"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("Serious and immediate allergic reactions", "Reactions"), ERROR),
+    ("CAN-SPAM-AD-IDENT", BOTOX, html_swap("This is an advertisement from AIVI Aesthetics.", ""), ERROR),
+    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>Relief from one treatment can last up to 3 months.</p>"), ERROR),
+    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>It may also ease nausea, vomiting, and sensitivity to light.</p>"), ERROR),
+    ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>Some also notice better sleep and a brighter mood.</p>"), ERROR),
+    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>BOTOX is generally well tolerated.</p>"), ERROR),
+    ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>The treatment is tailored to your individual needs.</p>"), ERROR),
+    ("CLAIM-BEYOND-LABEL", BOTOX, html_swap("is thought to act on nerve endings and to block", "acts on nerve endings and blocks"), ERROR),
+    ("CLAIM-ONSET", COURSE, html_swap("and not everyone", "and most people"), WARNING),
+    ("CLAIM-ONSET", ARTICLE, add_to_body("<p>Some saw fewer headache days as soon as 4 weeks after treatment.</p>"), WARNING),
+    ("INDICATION-COMPLETE", BOTOX, html_swap("with headaches lasting 4 hours or more", "with long headaches"), ERROR),
+    ("INDICATION-COMPLETE", COURSE, html_swap("help prevent headaches in adults with\nchronic migraine", "help prevent headaches"), ERROR),
+    ("INDICATION-COMPLETE", CHRONIC, html_swap("at least 8 of those days", "at least 8 of those episodes"), ERROR),
+    ("SAFETY-STROKE-SIGNS", STAGES, html_swap("from a usual aura, call 911", "from a usual aura, rest"), ERROR),
+    ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>An aura can bring difficulty speaking.</p>"), ERROR),
+    ("PHI-ASSUMED-CONDITION", ARTICLE, add_to_body("<p>Keep a diary of your migraines.</p>"), WARNING),
+    ("PHI-ASSUMED-CONDITION", ARTICLE, lambda e: change(e, subject="A plan for your chronic migraine"), WARNING),
+    ("PHI-ASSUMED-CONDITION", CHRONIC, add_to_body("<p>Find out which describes you.</p>"), WARNING),
+    ("PROMO-TERMS-UNDERCUT", SPECIAL, html_swap("Cannot be combined with other offers.", "Prices subject to provider assessment."), ERROR),
+    ("PROMO-TERMS-UNDERCUT", SPECIAL, html_swap("Cannot be combined with other offers.", "While appointments last."), ERROR),
+    ("PROMO-TERMS-UNDERCUT", SPECIAL, html_swap("; the consultation is free", ""), ERROR),
+    ("PROMO-TERMS-UNDERCUT", SPECIAL, offer_swap("Chemical peel series", description="Three light peels."), ERROR),
+    ("PROMO-TERMS-UNDERCUT", JUNE, offer_swap("Microneedling", description="Microneedling for fine lines."), ERROR),
+    ("PROMO-TERMS-UNDERCUT", SPECIAL, add_to_body("<p>Medical-grade skincare.</p>"), ERROR),
+    ("PROMO-TERMS-UNDERCUT", JUNE, add_to_body("<p>Collagen-boosting treatments.</p>"), ERROR),
+    ("SEQUENCE-COPY", NEWSLETTER, add_to_body("<p>In our next email we explain one preventive option.</p>"), ERROR),
+    ("SEQUENCE-COPY", SPECIAL, lambda e: change(e, preheader="Over the next few weeks: offers for patients, valid May 1 to May 31."), ERROR),
     ("HIPAA-NO-PHI", ARTICLE, add_to_body("<p>*|DIAGNOSIS|*</p>"), ERROR),
     ("HIPAA-NO-PHI", ARTICLE, lambda e: change(e, subject="Since your Botox treatment last month"), ERROR),
     ("PROMO-PRICE-TERMS", SPECIAL, add_to_body("<p>Peels as low as $99.</p>"), ERROR),
@@ -112,6 +157,30 @@ CASES = [
     ("BULK-NO-HIDDEN", ARTICLE, add_to_body('<div style="display:none">Secret offer words</div>'), WARNING),
     ("SPAM-LOW-CONTRAST", ARTICLE, add_to_body('<p style="color:#fefefe">Invisible words</p>'), ERROR),
 ]
+
+
+# The other side of each reviewer rule: what a careful writer says instead does not fire it.
+NEAR_MISSES = [
+    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>Treatment is given about every 12 weeks.</p>")),
+    ("CLAIM-BEYOND-LABEL", ARTICLE, add_to_body("<p>An attack can bring nausea, vomiting and sensitivity to light.</p>")),
+    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>It is thought to block the release of chemicals involved in pain signals.</p>")),
+    ("CLAIM-BEYOND-LABEL", ARTICLE, add_to_body("<p>Care is tailored to your needs.</p>")),  # no drug named: not a dose
+    ("CLAIM-TESTIMONIAL", ARTICLE, add_to_body("<p>People with migraine often keep a diary.</p>")),
+    ("CLAIM-ONSET", ARTICLE, add_to_body("<p>Benefit was measured at 24 weeks, after two treatments; not everyone responds, some as soon as 4 weeks.</p>")),
+    ("INDICATION-COMPLETE", ARTICLE, add_to_body("<p>Some people have 8 headache days a month.</p>")),
+    ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>Difficulty speaking can be a stroke: if it comes on suddenly, call 911.</p>")),
+    ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>Flashes of light are the most common aura.</p>")),
+    ("PHI-ASSUMED-CONDITION", ARTICLE, add_to_body("<p>Ask your doctor; a headache diary helps people with migraine.</p>")),
+    ("PROMO-TERMS-UNDERCUT", ARTICLE, add_to_body("<p>Prices subject to change.</p>")),  # not an offer email
+    ("PROMO-TERMS-UNDERCUT", SPECIAL, offer_swap("Signature hydrating facial", unit="per treatment")),  # one session is the treatment
+    ("SEQUENCE-COPY", ARTICLE, add_to_body("<p>In our next email we explain one preventive option.</p>")),  # a drip step may
+    ("CAN-SPAM-AD-IDENT", ARTICLE, add_to_body("<p>Book a consultation with our team.</p>")),  # education, no treatment named
+]
+
+
+@pytest.mark.parametrize("rule_id, base, mutate", NEAR_MISSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(NEAR_MISSES)])
+def test_reviewer_rules_leave_careful_wording_alone(rendered, rule_id, base, mutate):
+    assert findings_of(run_checks(mutate(email(rendered, base)), rendered.site), rule_id) == []
 
 
 def findings_of(found, rule_id):

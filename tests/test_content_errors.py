@@ -31,7 +31,7 @@ def assert_clean_failure(result, *expected: str) -> None:
          [f"{ARTICLE}:2: id: 'What Causes Migraine' does not have the expected form (lower-case words joined by '-'"]),
         ("  url: https://www.aiviaesthetics.com/book-consultation", "  url: http://www.aiviaesthetics.com/book-consultation",
          [f"{ARTICLE}:9: cta.url: 'http://www.aiviaesthetics.com/book-consultation' does not have the expected form (a web address starting with https://)"]),
-        ("cta:\n  label: Talk to our team about your migraines\n  url: https://www.aiviaesthetics.com/book-consultation", "cta: Book now",
+        ("cta:\n  label: Talk to our team about migraine\n  url: https://www.aiviaesthetics.com/book-consultation", "cta: Book now",
          [f"{ARTICLE}:7: cta: expected nested key: value lines, got 'Book now'"]),
         ("title: What is really behind a migraine?", "title: [What is, really",
          [f"{ARTICLE}:4: is not valid YAML: expected ',' or ']', but got ':' (in the list that starts at line 3)"]),

@@ -52,12 +52,12 @@ def test_a_merge_tag_written_in_markdown_is_not_taken_for_emphasis(project):
 def test_text_values_are_escaped_and_read_as_text(project):
     edit(project / "content/articles/01-what-causes-migraine.md", "title: What is really behind a migraine?",
          'title: "Migraine <b>& you</b>: 5 < 10"')
-    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for reaching out", "Thank you <script>alert(1)</script> for reaching out")
+    edit(project / "content/articles/01-what-causes-migraine.md", "A migraine is more than", "A migraine <script>alert(1)</script> is more than")
     email = next(e for e in render_project(Project(project)).emails if e.id == "what-causes-migraine")
     assert "<b>& you</b>" not in email.html and "<script>" not in email.html
     visible = lxml.html.document_fromstring(email.html).text_content()
     assert "Migraine <b>& you</b>: 5 < 10" in visible
-    assert "Thank you <script>alert(1)</script> for reaching out" in visible
+    assert "A migraine <script>alert(1)</script> is more than" in visible
 
 
 def test_every_web_link_carries_utm_parameters_and_nothing_else_is_touched(emails):
@@ -96,7 +96,7 @@ def test_safety_information_appears_exactly_where_botox_is_named(emails):
 
 def test_promotional_emails_say_they_are_advertisements(emails):
     for email in emails:
-        assert ("This is an advertisement from AIVI Aesthetics." in email.text) == (email.kind != "article"), email.id
+        assert ("This is an advertisement from AIVI Aesthetics." in email.text) == (email.kind != "article" or email.mentions_botox), email.id
 
 
 def test_a_missing_template_variable_names_the_template_and_line(project):

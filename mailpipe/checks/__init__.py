@@ -4,7 +4,8 @@ Each rule has a stable id, a severity, and a line of why; it looks at one render
 a `Context` (the parsed HTML, the visible text, the plain text, the front matter) and reports
 `Finding`s that name the email, the offending text or element, and how to fix it. A rule module
 per family: compliance (CAN-SPAM, Mailchimp), rendering (size, structure, images, accessibility,
-plain text), links, compatibility (caniemail), healthcare (Botox, claims, HIPAA, specials), spam.
+plain text), links, compatibility (caniemail), healthcare (Botox, HIPAA, specials), claims (what a medical/legal
+reviewer rejects: claims beyond the label, assumed conditions, offer terms that undercut a price), spam.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from mailpipe.render import RenderedEmail
 
 ERROR, WARNING = "error", "warning"
 GMAIL_CLIP = 102 * 1024
+SHARED_BLOCKS = {"isi", "footer"}  # the css-class of the layout's safety-information and footer blocks
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -124,6 +126,36 @@ class Context:
     @cached_property
     def visible_text(self) -> str:
         return " ".join(" ".join(_own_text(el)) for el, style in self.styled if not style.invisible and el.tag not in ("style", "script"))
+
+    @cached_property
+    def copy_text(self) -> str:
+        """The email's own copy: what a recipient reads outside the safety-information and footer blocks, which every
+        email shares (the claims rules read it sentence by sentence)."""
+        return self.reading_text(SHARED_BLOCKS)
+
+    def reading_text(self, skip_classes: Iterable[str] = ()) -> str:
+        """The visible text in reading order, one space between words, leaving out blocks with any of `skip_classes`."""
+        styles = dict(self.styled)  # lxml elements hash by identity; `styled` keeps them alive
+        skip = set(skip_classes)
+        parts: list[str] = []
+        stack: list[tuple[etree._Element | str, bool]] = [(self.body, False)]
+        while stack:
+            item, is_text = stack.pop()
+            if isinstance(item, str):
+                parts.append(item)
+                continue
+            if not isinstance(item.tag, str) or item.tag in ("style", "script") or not skip.isdisjoint((item.get("class") or "").split()):
+                continue
+            style = styles.get(item, Style())
+            if style.hidden:
+                continue
+            if item.text and not style.invisible:
+                parts.append(item.text)
+            for child in reversed(item):
+                if child.tail and not style.invisible:
+                    stack.append((child.tail, True))
+                stack.append((child, False))
+        return " ".join(" ".join(parts).split())
 
     @cached_property
     def links(self) -> list[tuple[etree._Element, str, str]]:
@@ -256,5 +288,5 @@ def all_rules() -> list[Rule]:
 
 
 def _load_rule_modules() -> None:
-    from mailpipe.checks import compat, compliance, healthcare, links, rendering, spam  # noqa: F401 (registers the rules)
+    from mailpipe.checks import claims, compat, compliance, healthcare, links, rendering, spam  # noqa: F401 (registers the rules)
 

@@ -65,11 +65,15 @@ def sender(ctx: Context):
         yield Problem(f"the reply-to {ctx.email.reply_to} is not at the clinic's domain {site}", f"use an address @{site}")
 
 
-@rule("CAN-SPAM-AD-IDENT", ERROR, "CAN-SPAM: a promotional email must say that it is an advertisement.")
+@rule("CAN-SPAM-AD-IDENT", ERROR, "CAN-SPAM: a promotional email (a special, a newsletter, a drip email promoting a treatment) "
+                                  "must say it is an advertisement.")
 def advertisement(ctx: Context):
     says_so = re.search(r"\badvertisement\b", ctx.visible_text, re.IGNORECASE)
     if ctx.is_promo and not says_so:
         yield Problem("this promotional email does not say it is an advertisement", "keep 'This is an advertisement from …' in the footer")
+    elif ctx.email.mentions_botox and not says_so:
+        yield Problem("this email promotes a prescription treatment (it names BOTOX®) but does not say it is an advertisement",
+                      "keep the footer partial, which adds the notice to every email that names a treatment")
     elif not ctx.is_promo and not says_so and re.search(r"\$\s?\d", ctx.visible_text):
         yield Problem("this education email quotes a price but has no advertisement notice", "add the notice, or move the offer to a special",
                       WARNING)

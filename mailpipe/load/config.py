@@ -1,10 +1,11 @@
 """Site configuration (`mailpipe.yaml`): who the clinic is, how its emails look, where they go."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -81,6 +82,20 @@ class Demo:
     run_time: LocalTime = "06:00"
 
 
+Role = Literal["medical", "legal"]
+EmailKind = Literal["article", "special", "newsletter"]
+
+
+@schema
+class ReviewSettings:
+    """Which sign-offs an email needs before push sends it to a real account (`mailpipe review`)."""
+
+    # every article is health education: medical; an offer: legal (its price and terms)
+    roles: dict[EmailKind, list[Role]] = dataclasses.field(
+        default_factory=lambda: {"article": ["medical"], "special": ["legal"], "newsletter": ["legal"]})
+    names_treatment: list[Role] = dataclasses.field(default_factory=lambda: ["medical"])  # added to any email that names a drug or treatment
+
+
 @schema
 class SiteConfig:
     clinic: Clinic
@@ -91,6 +106,7 @@ class SiteConfig:
     sample_contact: dict[str, str]
     audiences: dict[str, Audience]
     mailchimp: MailchimpSettings = MailchimpSettings()
+    review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     demo: Demo | None = None
 
     @property

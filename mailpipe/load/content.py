@@ -53,6 +53,10 @@ class ArticleFront:
     cta: CallToAction
     hero: Image | None = None
     example: bool = False
+    # Lines that only make sense inside the drip ("In our next email…"): printed by the drip's article email, never
+    # by a newsletter that features the article (a patient who gets it never gets the next step).
+    series_opening: NonEmpty | None = None
+    series_next: NonEmpty | None = None
 
 
 @schema

@@ -18,6 +18,7 @@ from mailpipe.load.config import CONFIG_FILE, SiteConfig, load_config
 from mailpipe.load.content import ContentSet, load_content
 from mailpipe.project import Project
 from mailpipe.render import RenderedEmail, Renderer, email_sources
+from mailpipe.review import APPROVALS_FILE, Change, Reviews, ReviewState, recipient_view, word_diff
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Snapshot:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    sign_offs: dict[str, ReviewState] = field(default_factory=dict)
 
 
 class PreviewModel:
@@ -48,7 +50,19 @@ class PreviewModel:
         self._content: ContentSet | None = None
         self._renderer: Renderer | None = None
         self._campaigns: list[Campaign] = []
+        approvals = project.reviews_dir / APPROVALS_FILE
+        self._approvals_stamp = approvals.stat().st_mtime_ns if approvals.exists() else None
         self.reload(None)
+
+    def current(self) -> Snapshot:
+        """The snapshot, first taking in sign-offs given since (`mailpipe review` in another terminal may have made
+        reviews/ after the watcher started)."""
+        approvals = self.project.reviews_dir / APPROVALS_FILE
+        stamp = approvals.stat().st_mtime_ns if approvals.exists() else None
+        if stamp != self._approvals_stamp:
+            self._approvals_stamp = stamp
+            self.reload({approvals})
+        return self.snapshot
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         """Block until the version differs from `seen` (or timeout); returns the current version."""
@@ -63,9 +77,11 @@ class PreviewModel:
         everything = changed is None or self._renderer is None or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
         content_changed = everything or any(_under(p, root / "content") for p in paths)
         campaigns_changed = everything or content_changed or any(_under(p, root / "campaigns") for p in paths)
+        reviews_changed = everything or any(_under(p, root / "reviews") for p in paths)
         errors: list[str] = []
         emails = dict(self.snapshot.emails)
         findings = dict(self.snapshot.findings)
+        sign_offs = dict(self.snapshot.sign_offs)
         try:
             if everything:
                 self._site = load_config(self.project.root)
@@ -82,7 +98,10 @@ class PreviewModel:
                     if everything or old is None or any(p.resolve() in paths for p in source.sources) or old.source != source:
                         emails[source.id] = renderer.render(source)
                         findings[source.id] = run_checks(emails[source.id], site)
+                        sign_offs.pop(source.id, None)
                 emails = {s.id: emails[s.id] for s in sources}
+            reviews = Reviews(self.project.reviews_dir)
+            sign_offs = {k: sign_offs[k] if k in sign_offs and not reviews_changed else reviews.state(e, site) for k, e in emails.items()}
             if campaigns_changed:
                 self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(emails))
         except InputError as err:
@@ -93,8 +112,23 @@ class PreviewModel:
             previous = self.snapshot
             self.snapshot = Snapshot(previous.version + 1, self._site or previous.site, emails if not errors else previous.emails,
                                      findings if not errors else previous.findings,
-                                     _groups(self._campaigns, emails if not errors else previous.emails), errors)
+                                     _groups(self._campaigns, emails if not errors else previous.emails), errors,
+                                     sign_offs if not errors else previous.sign_offs)
             self._changed.notify_all()
+
+
+def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[str, list[Change]] | None:
+    """The latest approval of an email (who, when) and what changed since, word by word; None if never approved."""
+    site = model.snapshot.site
+    reviews = Reviews(model.project.reviews_dir)
+    approvals = [a for (email_id, _), a in reviews.approvals.items() if email_id == email.id]
+    if site is None or not approvals:
+        return None
+    latest = max(approvals, key=lambda a: a.date)
+    approved = reviews.approved_view(latest)
+    if approved is None:
+        return None
+    return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(approved, recipient_view(email, site))
 
 
 def _under(path: Path, folder: Path) -> bool:

@@ -15,10 +15,10 @@ import jinja2
 import watchfiles
 
 from mailpipe.loopback import LoopbackServer
-from mailpipe.preview import PreviewModel
+from mailpipe.preview import PreviewModel, changes_since_approval
 from mailpipe.preview.merge import fill
 
-WATCHED = ("content", "templates", "campaigns", "mailpipe.yaml")
+WATCHED = ("content", "templates", "campaigns", "reviews", "mailpipe.yaml")
 VIEW_DEFAULTS = {"view": "both", "part": "html", "tags": "sample", "theme": "light"}
 OPTIONS = [("view", "both", "Desktop + mobile"), ("view", "desktop", "Desktop"), ("view", "mobile", "Mobile"),
            ("part", "html", "HTML"), ("part", "text", "Plain text"),
@@ -41,7 +41,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query))
-        snapshot = self.server.model.snapshot
+        page = url.path == "/" or _EMAIL_PAGE.match(url.path)
+        snapshot = self.server.model.current() if page else self.server.model.snapshot
         if url.path == "/":
             return self._send(200, _pages.get_template("index.html").render(snapshot=snapshot))
         if url.path == "/events":
@@ -72,7 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
         text = email.text if state["tags"] == "raw" else fill(email.text, snapshot.site, as_html=False)
         page = _pages.get_template("email.html").render(
             snapshot=snapshot, email=email, state=state, options=OPTIONS, frames=frames, text=text,
-            findings=snapshot.findings.get(email_id, []),
+            findings=snapshot.findings.get(email_id, []), sign_off=snapshot.sign_offs.get(email_id),
+            since_approval=changes_since_approval(self.server.model, email),
             link=lambda key, value: f"/email/{email_id}?{urlencode({**state, key: value})}")
         self._send(200, page)
 

@@ -19,6 +19,7 @@ from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.push.read import read_world
 from mailpipe.push.state import State
 from mailpipe.render import RenderedEmail
+from mailpipe.review import ReviewState, unapproved
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,23 @@ class PushResult:
     dry_run: bool
 
     @property
+    def due_emails(self) -> set[str]:
+        """The emails this run schedules (or would): what a sign-off must cover."""
+        return {s.plan.email.id for s in self.decision.steps if isinstance(s, (Create, Schedule, Update))}
+
+    @property
     def needs_attention(self) -> bool:
         """Something was refused, blocked, held, failed or is missing: the run exits non-zero."""
         return any(o.attention for o in self.outcomes)
 
 
-def refusals(emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool) -> dict[str, str]:
-    """Emails push must not send, with why: check errors, and example content on a real account."""
+def refusals(emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool,
+             sign_offs: dict[str, ReviewState] | None = None) -> dict[str, str]:
+    """Emails push must not send, with why: check errors, example content on a real account, and (when `sign_offs`
+    is given, as it is for a real account) an email without every sign-off it needs for exactly this version."""
     from mailpipe.checks import ERROR, run_checks
 
-    refused = {}
+    refused = unapproved(sign_offs) if sign_offs is not None else {}
     for email in emails:
         errors = sorted({f.rule for f in run_checks(email, site) if f.severity == ERROR})
         if errors:

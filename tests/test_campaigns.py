@@ -77,7 +77,8 @@ def test_plan_lists_what_goes_to_whom_when_in_local_and_utc_time(project, run_cl
     monthly = [s for s in sends if s["key"].startswith("mp-m1-")]
     assert monthly == [{"key": "mp-m1-2024-05", "campaign": "Monthly specials", "audience": "existing-patient",
                         "segment": "every subscribed member of the audience", "email": "newsletter-2024-05",
-                        "local_time": "2024-05-07T10:00:00-07:00", "utc_time": "2024-05-07T17:00:00+00:00"}]
+                        "local_time": "2024-05-07T10:00:00-07:00", "utc_time": "2024-05-07T17:00:00+00:00",
+                        "review": "needs medical and legal sign-off"}]
     first = sends[0]
     assert first["local_time"] == "2024-05-06T09:30:00-07:00" and first["utc_time"] == "2024-05-06T16:30:00+00:00"
     table = run_cli(project, "plan", "--from", "2024-05-06", "--days", "2")
@@ -425,7 +426,10 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("push to the embedded sandbox") and "mp-e1-s01-2024-05-01" in result.stdout
     assert "scheduled" in result.stdout and "API calls" in result.stdout
-    assert run_cli(project, "push").stdout.count("scheduled") == 0
+    assert "warning: what-causes-migraine went to a test target unsigned (needs medical sign-off)" in result.stderr
+    assert run_cli(project, "review", "approve", "what-causes-migraine", "--role", "medical", "--reviewer", "Dana Lee, MD").exit_code == 0
+    again = run_cli(project, "push")
+    assert again.stdout.count("scheduled") == 0 and "warning" not in again.stderr
 
 
 def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch):

@@ -168,6 +168,7 @@ NEAR_MISSES = [
     ("CLAIM-TESTIMONIAL", ARTICLE, add_to_body("<p>People with migraine often keep a diary.</p>")),
     ("CLAIM-ONSET", ARTICLE, add_to_body("<p>Benefit was measured at 24 weeks, after two treatments; not everyone responds, some as soon as 4 weeks.</p>")),
     ("INDICATION-COMPLETE", ARTICLE, add_to_body("<p>Some people have 8 headache days a month.</p>")),
+    ("INDICATION-COMPLETE", SPECIAL, add_to_body("<p>Ask about BOTOX® (onabotulinumtoxinA) for frown lines.</p>")),  # not for migraine
     ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>Difficulty speaking can be a stroke: if it comes on suddenly, call 911.</p>")),
     ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>Flashes of light are the most common aura.</p>")),
     ("PHI-ASSUMED-CONDITION", ARTICLE, add_to_body("<p>Ask your doctor; a headache diary helps people with migraine.</p>")),

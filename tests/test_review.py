@@ -137,6 +137,10 @@ def test_the_recipient_view_is_what_a_recipient_sees(project):
 def test_word_diff_marks_only_what_changed():
     changes = word_diff("one two three four five six seven eight nine ten", "one two three four FIVE six seven eight nine ten", context=2)
     assert [(c.kind, c.words) for c in changes] == [("same", "… three four"), ("removed", "five"), ("added", "FIVE"), ("same", "six seven …")]
+    between = word_diff("a 1 2 3 4 5 b", "A 1 2 3 4 5 B", context=2)  # 5 kept words between two changes: 2 either side of "…"
+    assert [c.words for c in between] == ["a", "A", "1 2 … 4 5", "b", "B"]
+    close = word_diff("a 1 2 3 4 b", "A 1 2 3 4 B", context=2)  # 4 kept words: all shown
+    assert [c.words for c in close] == ["a", "A", "1 2 3 4", "b", "B"]
 
 
 def test_plan_shows_each_emails_sign_off(project, run_cli):

@@ -256,6 +256,9 @@ def test_check_cli_exit_codes_json_and_rule_list(project, run_cli):
 
     listed = run_cli(project, "check", "--list-rules")
     assert listed.exit_code == 0 and all(rule_id in listed.stdout for rule_id in RULES)
+    reviewer_classes = ("CLAIM-BEYOND-LABEL", "CLAIM-TESTIMONIAL", "CLAIM-ONSET", "INDICATION-COMPLETE", "SAFETY-STROKE-SIGNS", "BOTOX-ISI",
+                        "BOTOX-NAME", "PHI-ASSUMED-CONDITION", "PROMO-TERMS-UNDERCUT", "SEQUENCE-COPY", "CAN-SPAM-AD-IDENT")
+    assert all(rule_id in listed.stdout for rule_id in reviewer_classes)
     clean = run_cli(project, "check", "--json")
     assert clean.exit_code == 0
     report = json.loads(clean.stdout)

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MJML_NPM := mjml@5.4.1
 NODE_MJML := .node/node_modules/mjml/package.json
 
-.PHONY: run test bench chromium node-mjml clean
+.PHONY: run test bench chromium node-mjml clean constraints
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
@@ -27,11 +27,19 @@ bench: $(STAMP) node-mjml chromium
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/preview_reload.py
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package `make` installs (the versions the tests last passed with);
+# `make constraints` refreshes it after a change to pyproject.toml's dependencies.
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
+
+constraints:
+	$(PYTHON) -m venv --clear .venv-fresh
+	.venv-fresh/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	.venv-fresh/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^mailpipe' > constraints.txt
+	rm -rf .venv-fresh
 
 # Debian's Chromium for the browser tests (installed when missing; needs root or sudo).
 chromium:

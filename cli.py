@@ -455,7 +455,7 @@ def demo(project: Project) -> None:
     console.print(table)
 
 @main.command()
-@click.option("--port", default=8800, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @click.pass_obj
 def preview(project: Project, port: int, no_browser: bool) -> None:
@@ -506,10 +506,11 @@ def _sandbox_db(project: Project, db: Path | None) -> Path:
 
 
 @sandbox.command()
-@click.option("--port", default=8799, show_default=True, help="Loopback port to listen on.")
+@click.option("--port", default=8799, show_default=True, type=click.IntRange(0, 65535), help="Loopback port to listen on (0: any free one).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
-@click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests answered with an injected fault (0..1).")
-@click.option("--fault-seed", default=0, show_default=True, help="Seed that makes injected faults reproducible.")
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of requests answered with an injected fault (0..1).")
+@click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed that makes injected faults reproducible.")
 @click.option("--clock", "clock", help="Start a new sandbox's clock at this time (UTC unless an offset is given).")
 @click.pass_obj
 def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int, clock: str | None) -> None:

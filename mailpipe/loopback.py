@@ -1,8 +1,39 @@
-"""A threaded HTTP server bound to 127.0.0.1 only, for the sandbox and the preview."""
+"""A threaded HTTP server bound to 127.0.0.1 only, for the sandbox and the preview, that a web page cannot use.
+
+Binding to loopback keeps other machines out, not the browser on this one: a page on any site can send requests to
+127.0.0.1, and with DNS rebinding read the answers. So every request must name this server in its Host header
+(127.0.0.1, localhost or [::1], with this port), a browser's cross-site request is refused, and an idle or half-open
+connection is closed after IDLE_TIMEOUT seconds so that a few stalled clients cannot hold every thread.
+"""
 from __future__ import annotations
 
+import errno
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from mailpipe.errors import MailpipeError
+
+IDLE_TIMEOUT = 15.0
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    server: "LoopbackServer"
+    timeout = IDLE_TIMEOUT  # a socket timeout on every read and write of the connection
+
+    def foreign(self) -> str | None:
+        """Why this request must be refused, or None: a Host that is not this server (DNS rebinding), or a browser
+        request from another site (its Origin, or Sec-Fetch-Site: cross-site)."""
+        port = self.server.server_port
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in {f"{name}:{port}" for name in LOOPBACK_NAMES}:
+            return f"the Host header {host[:60]!r} is not this server (127.0.0.1:{port})"
+        origin = (self.headers.get("Origin") or "").strip().lower().rstrip("/")
+        if origin and origin not in {f"http://{name}:{port}" for name in LOOPBACK_NAMES}:
+            return f"a request from another site ({origin[:60]})"
+        if (self.headers.get("Sec-Fetch-Site") or "").lower() == "cross-site":
+            return "a request from another site"
+        return None
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -11,7 +42,12 @@ class LoopbackServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, port: int, handler: type[BaseHTTPRequestHandler]):
-        super().__init__(("127.0.0.1", port), handler)
+        try:
+            super().__init__(("127.0.0.1", port), handler)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise MailpipeError(f"port {port} on 127.0.0.1 is already in use; choose another with --port") from None
+            raise MailpipeError(f"cannot listen on 127.0.0.1:{port}: {err.strerror or err}") from None
 
     @property
     def origin(self) -> str:

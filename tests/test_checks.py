@@ -73,6 +73,9 @@ CASES = [
     ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi *|FNAME|*</p>"), ERROR),
     ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi {{ name }}</p>"), ERROR),
     ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi *|FNAME*</p>"), ERROR),
+    ("MERGE-IF-BALANCE", ARTICLE, add_to_body("<p>*|IF:FNAME|*Hello</p>"), ERROR),
+    ("MERGE-IF-BALANCE", ARTICLE, add_to_body("<p>Hello*|END:IF|*</p>"), ERROR),
+    ("MERGE-IF-BALANCE", ARTICLE, lambda e: change(e, text=e.text + "*|ELSE:|*"), ERROR),
     ("RENDER-GMAIL-CLIP", ARTICLE, add_to_body("<!--" + "x" * 110_000 + "-->"), ERROR),
     ("RENDER-GMAIL-CLIP", ARTICLE, add_to_body("<!--" + "x" * 75_000 + "-->"), WARNING),
     ("SUBJ-LEN", ARTICLE, lambda e: change(e, subject=""), ERROR),
@@ -176,6 +179,7 @@ NEAR_MISSES = [
     ("PROMO-TERMS-UNDERCUT", SPECIAL, offer_swap("Signature hydrating facial", unit="per treatment")),  # one session is the treatment
     ("SEQUENCE-COPY", ARTICLE, add_to_body("<p>In our next email we explain one preventive option.</p>")),  # a drip step may
     ("CAN-SPAM-AD-IDENT", ARTICLE, add_to_body("<p>Book a consultation with our team.</p>")),  # education, no treatment named
+    ("MERGE-IF-BALANCE", ARTICLE, add_to_body("<p>*|IF:FNAME|*A*|ELSE:|*B*|END:IF|* *|IF:LNAME|*C*|END:IF|*</p>")),
 ]
 
 

@@ -117,3 +117,23 @@ def merge_tags(ctx: Context):
         placeholder = PLACEHOLDERS.search(_outside_comments(text))
         if placeholder:
             yield Problem(f"a leftover placeholder {quote(placeholder.group(0))} in the {where}", "finish the copy")
+
+
+@rule("MERGE-IF-BALANCE", ERROR, "Mailchimp conditional blocks must nest: an unclosed *|IF:…|* hides the rest of the email from some "
+                                 "contacts, a stray *|END:IF|* is sent literally.")
+def merge_if_balance(ctx: Context):
+    for text, where in ((ctx.html, "HTML"), (ctx.text, "plain text"), (ctx.email.subject, "subject"), (ctx.email.preheader, "preheader")):
+        depth = 0
+        for tag in MERGE_TAG.findall(text):
+            name = tag.upper()
+            if name.startswith(("IF:", "IFNOT:", "INTERESTED:")):
+                depth += 1
+            elif name.startswith(("ELSE:", "ELSEIF:")) and depth == 0:
+                yield Problem(f"*|{tag}|* outside an *|IF:…|* block in the {where}", "remove it, or open the block with *|IF:…|*")
+            elif name == "END:IF":
+                if depth == 0:
+                    yield Problem(f"a stray *|END:IF|* in the {where}", "remove it, or open the block with *|IF:…|*")
+                else:
+                    depth -= 1
+        if depth:
+            yield Problem(f"{depth} *|IF:…|* block(s) never closed in the {where}", "close each with *|END:IF|*")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.load.config import SiteConfig
-from mailpipe.load.yamlfile import Code, LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema, validate
+from mailpipe.load.yamlfile import Code, Count, LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema, validate
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
@@ -18,7 +18,7 @@ WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 @schema
 class DripStep:
     content: Slug
-    delay_days: Annotated[int, Field(ge=1, le=365)]
+    delay_days: Annotated[Count, Field(ge=1, le=365)]
 
 
 @schema
@@ -29,7 +29,7 @@ class DripFile:
     audience: NonEmpty
     send_time: LocalTime
     steps: Annotated[list[DripStep], Field(min_length=1, max_length=20)]
-    max_late_days: Annotated[int, Field(ge=0, le=60)] = 7
+    max_late_days: Annotated[Count, Field(ge=0, le=60)] = 7
     exit_tags: list[NonEmpty] | None = None
     timezone: TimeZoneName | None = None
 
@@ -37,7 +37,7 @@ class DripFile:
 @schema
 class MonthlyRule:
     weekday: Weekday
-    nth: Annotated[int, Field(ge=1, le=4)]
+    nth: Annotated[Count, Field(ge=1, le=4)]
     time: LocalTime
 
 
@@ -93,7 +93,7 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
     """Every campaign file, checked against the config's audiences and the emails that exist."""
     problems: list[Problem] = []
     campaigns: list[Campaign] = []
-    for file in sorted(campaigns_dir.glob("*.yaml")):
+    for file in sorted(p for p in campaigns_dir.glob("*.yaml") if p.is_file()):
         try:
             doc = parse_yaml(read_text(file), file)
         except InputError as err:
@@ -114,10 +114,26 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
             problems += found
             if not found and parsed.audience in site.audiences:
                 campaigns.append(_campaign(parsed, file, site))
-    problems += _shared_codes(campaigns)
+    problems += _shared_codes(campaigns) + _same_sends(campaigns)
     if problems:
         raise InputError(problems)
     return campaigns
+
+
+def _sends(campaign: Campaign) -> set[str]:
+    return {step.content for step in campaign.steps} if isinstance(campaign, Drip) else {f"{campaign.content}-*"}
+
+
+def _same_sends(campaigns: list[Campaign]) -> list[Problem]:
+    """Two campaigns that send one email to one audience (a Finder copy with a new code) would send it twice."""
+    problems = []
+    for index, campaign in enumerate(campaigns):
+        for earlier in campaigns[:index]:
+            shared = _sends(campaign) & _sends(earlier)
+            if campaign.audience == earlier.audience and shared:
+                problems.append(Problem(campaign.source, 1, "", f"sends {', '.join(sorted(shared))} to {campaign.audience} as {earlier.source} "
+                                        "does: everyone would get it twice; remove one of the files"))
+    return problems
 
 
 def _shared_codes(campaigns: list[Campaign]) -> list[Problem]:

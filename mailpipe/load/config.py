@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.load.yamlfile import Colour, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
+from mailpipe.load.yamlfile import Colour, Count, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
 
 CONFIG_FILE = "mailpipe.yaml"
 
@@ -76,7 +76,7 @@ class Demo:
     """The sample run `make run` does against a fresh sandbox, the same on any day it runs."""
 
     start: datetime.date
-    days: Annotated[int, Field(ge=1, le=400)]
+    days: Annotated[Count, Field(ge=1, le=400)]
     leads_csv: NonEmpty
     patients_csv: NonEmpty
     run_time: LocalTime = "06:00"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Union
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.load.yamlfile import HttpsUrl, Month, NonEmpty, Slug, YamlDocument, field_name, parse_yaml, read_text, schema, validate
@@ -34,11 +34,17 @@ class CallToAction:
     url: HttpsUrl
 
 
+def _not_a_flag(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a price like 149.00, got {value!r}")
+    return value
+
+
 @schema
 class Offer:
     name: NonEmpty
     description: NonEmpty
-    price: Annotated[Decimal, Field(ge=0, decimal_places=2)] | None = None
+    price: Annotated[Decimal, BeforeValidator(_not_a_flag), Field(ge=0, le=100_000, decimal_places=2, allow_inf_nan=False)] | None = None
     unit: NonEmpty | None = None
     discount: NonEmpty | None = None
 
@@ -129,11 +135,11 @@ def load_content(content_dir: Path) -> ContentSet:
     docs: dict[Path, YamlDocument] = {}
     articles: list[Article] = []
     specials: list[Special] = []
-    for file in sorted((content_dir / ARTICLES_DIR).glob("*.md")):
+    for file in _regular_files(content_dir / ARTICLES_DIR):
         item = _load_item(file, ArticleFront, Article, problems, docs)
         if item:
             articles.append(item)
-    for file in sorted((content_dir / SPECIALS_DIR).glob("*.md")):
+    for file in _regular_files(content_dir / SPECIALS_DIR):
         item = _load_item(file, SpecialFront, Special, problems, docs)
         if item:
             problems += _special_problems(item, docs[file])
@@ -152,6 +158,11 @@ def load_content(content_dir: Path) -> ContentSet:
     if problems:
         raise InputError(problems)
     return ContentSet(tuple(articles), tuple(specials))
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    """The *.md files of a folder; a pipe, socket or device named like one (which would block a read) is skipped."""
+    return sorted(p for p in folder.glob("*.md") if p.is_file())
 
 
 def _load_item(file: Path, front_type: type, item_type: type, problems: list[Problem], docs: dict[Path, YamlDocument]):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, ConfigDict, StringConstraints, TypeAdapter, ValidationError, with_config
+from pydantic import AfterValidator, ConfigDict, Strict, StringConstraints, TypeAdapter, ValidationError, with_config
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.vocabulary import EMAIL
@@ -23,8 +23,26 @@ from mailpipe.vocabulary import EMAIL
 Loc = tuple[str | int, ...]
 
 
+MAX_DEPTH = 20  # nesting a marketer's file never needs; deeper is refused before it can exhaust the stack
+MAX_BYTES = 1_000_000  # a content, campaign or config file (or CSV) larger than this is refused
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so pydantic (not PyYAML) judges them and says so."""
+    """SafeLoader that leaves dates as text, so pydantic (not PyYAML) judges them and says so, and refuses what
+    marketers never need but attackers use: anchors and aliases (billion-laughs bombs, self-references) and deep nesting."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's API)
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors (&name) and aliases (*name) are not supported; write the value out",
+                                              event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -52,19 +70,35 @@ class YamlDocument:
 
 def read_text(file: Path) -> str:
     """Read a UTF-8 file; a wrong encoding is reported at the line of the first bad byte."""
-    raw = file.read_bytes()
     try:
-        return raw.decode("utf-8")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise InputError([Problem(file, 1, "", f"cannot be read: {err.strerror or err}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise InputError([Problem(file, 1, "", f"is larger than {MAX_BYTES // 1_000_000} MB; split it or remove what does not belong")])
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise InputError([Problem(file, line, "", f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); save the file as UTF-8")]) from None
+    # a Windows checkout or an Excel export: a byte-order mark and CRLF line ends read as plain text
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
     """Parse YAML text that starts at `first_line` of `file`."""
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader) if node is not None else None
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.reader.ReaderError as err:  # a control character
+        line = first_line + text[:err.position].count("\n")
+        raise InputError([Problem(file, line, "", f"contains the control character U+{err.character:04X}, which YAML does not allow; "
+                                  "delete it")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = first_line + (mark.line if mark else 0)
@@ -78,22 +112,28 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
             what += " (text that contains ': ' must be put in quotes)"
         raise InputError([Problem(file, line, "", f"is not valid YAML: {what}")]) from None
     lines: dict[Loc, int] = {(): first_line}
+    duplicates: list[Problem] = []
     if node is not None:
-        _collect_lines(node, (), lines, first_line)
+        _collect_lines(node, (), lines, first_line, duplicates, file)
+    if duplicates:
+        raise InputError(duplicates)
     return YamlDocument(data, lines, file, first_line)
 
 
-def _collect_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], first_line: int) -> None:
+def _collect_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], first_line: int, duplicates: list[Problem], file: Path) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*loc, str(key_node.value))
-            lines[key] = first_line + key_node.start_mark.line
-            _collect_lines(value_node, key, lines, first_line)
+            line = first_line + key_node.start_mark.line
+            if key in lines and key != ():
+                duplicates.append(Problem(file, line, field_name(key), f"appears twice (also at line {lines[key]}); keep one"))
+            lines[key] = line
+            _collect_lines(value_node, key, lines, first_line, duplicates, file)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             key = (*loc, index)
             lines[key] = first_line + item.start_mark.line
-            _collect_lines(item, key, lines, first_line)
+            _collect_lines(item, key, lines, first_line, duplicates, file)
 
 
 def field_name(loc: Loc) -> str:
@@ -142,6 +182,12 @@ def _problem(schema: type, doc: YamlDocument, error: dict) -> Problem:
         message = f"{value!r} does not have the expected form ({_pattern_hint(error)})"
     elif kind == "value_error":
         message = str(error["ctx"]["error"])
+    elif kind in {"int_type", "int_parsing", "int_from_float"}:
+        message = f"expected a whole number, got {value!r}"
+    elif kind in {"decimal_type", "decimal_parsing", "finite_number"}:
+        message = f"expected a number like 149.00, got {value!r}"
+    elif kind == "string_too_long":
+        message = f"is {len(str(value))} characters long; at most {error['ctx']['max_length']} are allowed"
     elif kind in {"bool_type", "bool_parsing"}:
         message = f"expected true or false, got {value!r}"
     elif kind in {"list_type", "dict_type", "dataclass_type", "model_type"}:
@@ -225,4 +271,5 @@ def _time_zones() -> frozenset[str]:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+Count = Annotated[int, Strict()]  # a whole number as written: `true` or `3.5` is an error, not 1 or 3

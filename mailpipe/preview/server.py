@@ -5,16 +5,16 @@ anything else (a path-traversal attempt included) is a 404.
 """
 from __future__ import annotations
 
+import html
 import re
 import threading
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jinja2
 import watchfiles
 
-from mailpipe.loopback import LoopbackServer
+from mailpipe.loopback import LoopbackHandler, LoopbackServer
 from mailpipe.preview import PreviewModel, changes_since_approval
 from mailpipe.preview.merge import fill
 
@@ -31,7 +31,25 @@ _RENDERED = re.compile(r"^/render/([a-z0-9-]+)\.(html|txt)$")
 _pages = jinja2.Environment(loader=jinja2.PackageLoader("mailpipe.preview", "templates"), autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-class _Handler(BaseHTTPRequestHandler):
+# Every page: scripts only from /preview.js, nothing from elsewhere; the emails are framed from this origin only.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: data:; connect-src 'self'; "
+               "frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+# An email as a recipient's client shows it: its own styles and remote images, no script of any kind (also the CSP sandbox).
+EMAIL_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; font-src https:; base-uri 'none'; "
+                "form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin")
+PAGE_SCRIPT = """// Live reload: the server says when a saved file changed what this page shows.
+const source = new EventSource("/events?since=" + document.body.dataset.version);
+source.onmessage = () => location.reload();
+// Each email frame as tall as its email (the frames run no script; this page reads their height).
+for (const frame of document.querySelectorAll("iframe.email")) {
+  const fit = () => { frame.style.height = (frame.contentDocument.documentElement.scrollHeight + 4) + "px"; };
+  frame.addEventListener("load", fit);
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") fit();
+}
+"""
+
+
+class _Handler(LoopbackHandler):
     server: "PreviewServer"
     protocol_version = "HTTP/1.1"
 
@@ -39,14 +57,23 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802
+        refused = self.foreign()
+        if refused:
+            self.close_connection = True
+            return self._send(403, f"<!doctype html><title>Refused</title><p>The preview refuses {html.escape(refused)}.</p>")
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query))
+        if url.path == "/preview.js":
+            return self._send(200, PAGE_SCRIPT, "text/javascript")
         page = url.path == "/" or _EMAIL_PAGE.match(url.path)
         snapshot = self.server.model.current() if page else self.server.model.snapshot
         if url.path == "/":
             return self._send(200, _pages.get_template("index.html").render(snapshot=snapshot))
         if url.path == "/events":
-            return self._events(int(query.get("since", "-1") or -1))
+            since = query.get("since", "-1") or "-1"
+            if not re.fullmatch(r"-?\d{1,12}", since):
+                return self._send(400, "since must be a page version number", "text/plain")
+            return self._events(int(since))
         match = _EMAIL_PAGE.match(url.path)
         if match:
             return self._email_page(match.group(1), query, snapshot)
@@ -59,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body = fill(body, snapshot.site, as_html)
             if as_html and query.get("theme") == "dark":
                 body = body.replace("</head>", DARK + "</head>", 1)
-            return self._send(200, body, "text/html" if as_html else "text/plain")
+            return self._send(200, body, "text/html" if as_html else "text/plain", EMAIL_POLICY)
         self._send(404, "<!doctype html><title>Not found</title><p>Not found. <a href=\"/\">All emails</a></p>")
 
     def _email_page(self, email_id: str, query: dict, snapshot) -> None:
@@ -98,12 +125,15 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             return
 
-    def _send(self, status: int, body: str, kind: str = "text/html") -> None:
+    def _send(self, status: int, body: str, kind: str = "text/html", policy: str = PAGE_POLICY) -> None:
         data = body.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Security-Policy", policy)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
         self.end_headers()
         self.wfile.write(data)
 

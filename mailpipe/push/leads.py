@@ -24,6 +24,7 @@ from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
 from mailpipe.vocabulary import EMAIL
 
 YES = {"yes", "y", "true", "1", "x"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a cell a spreadsheet would run
 REQUIRED = ("email", "consent")
 
 
@@ -38,18 +39,28 @@ class Lead:
 
 def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
     """The valid rows, and a problem for each row that must be skipped."""
-    text = read_text(file)
+    text = read_text(file).replace("\x00", "")  # NUL bytes (a binary paste) are dropped, never stored
     reader = csv.DictReader(io.StringIO(text))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    try:
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+    except csv.Error as err:
+        raise InputError([Problem(file, 1, "", f"is not a CSV file Mailchimp's import could read: {err}")]) from None
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InputError([Problem(file, 1, ", ".join(missing), f"the header must name the columns {', '.join(REQUIRED)} "
                                   "(and may name first_name, last_name, joined)")])
     zone = zoneinfo.ZoneInfo(timezone)
     leads, problems, seen = [], [], set()
-    for row in reader:
-        line = reader.line_num
-        values = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    for line, row in _rows(reader, file):
+        values = {k.strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
+        formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
+        if formula:
+            problems.append(Problem(file, line, formula, f"{values[formula][:30]!r} starts like a spreadsheet formula "
+                                    f"({', '.join(FORMULA_STARTS)}); row skipped"))
+            continue
+        if any(len(values.get(k, "")) > 100 for k in ("first_name", "last_name")):
+            problems.append(Problem(file, line, "first_name", "a name longer than 100 characters; row skipped"))
+            continue
         email = values.get("email", "")
         if not EMAIL.match(email):
             problems.append(Problem(file, line, "email", f"{email!r} is not a valid email address; row skipped"))
@@ -71,6 +82,21 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
         seen.add(email.lower())
         leads.append(Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), joined))
     return leads, problems
+
+
+def _rows(reader: csv.DictReader, file: Path):
+    """(line, row) for each row; a row the csv module cannot read (a field over its size limit) ends the file with a
+    clear problem instead of a traceback."""
+    read = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # reported at the line where the unreadable row starts
+            raise InputError([Problem(file, read + 1, "", f"cannot be read as CSV here: {err}")]) from None
+        read = reader.line_num
+        yield reader.line_num, row
 
 
 def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: Sequence[Drip] = (),

@@ -11,6 +11,7 @@ import datetime as dt
 import fcntl
 import os
 import sqlite3
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Iterator
 
 from mailpipe.errors import MailpipeError
 from mailpipe.record import CampaignKey, key_of_title
+from mailpipe.sqlitefile import is_corrupt, open_or_rebuild
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,18 +53,32 @@ class State:
         `read_only` (a dry run) creates nothing and writes nothing."""
         self.path, self.read_only = path, read_only
         if read_only:
-            uri = f"file:{path}?mode=ro" if path.exists() else "file::memory:"
-            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
-            self._db.row_factory = sqlite3.Row
-            if not path.exists():
-                self._db.executescript(SCHEMA)
+            try:
+                self._db = self._connect(f"file:{path}?mode=ro" if path.exists() else "file::memory:", create=not path.exists())
+            except sqlite3.DatabaseError as err:  # a dry run changes no file: a corrupt state is read as empty
+                if not is_corrupt(err):
+                    raise MailpipeError(f"cannot read {path}: {err}") from None
+                print(f"warning: {path} is not a readable database ({err}); this dry run reads it as empty, "
+                      "and the next push sets it aside and rebuilds it", file=sys.stderr)
+                self._db = self._connect("file::memory:", create=True)
             self._check_endpoint(endpoint, forget_other=False, record=False)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.executescript(SCHEMA)
+
+        def prepare(file: Path) -> sqlite3.Connection:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            return self._connect(str(file), create=True)
+
+        self._db = open_or_rebuild(path, prepare, "the push state (Mailchimp holds the truth)")
         self._check_endpoint(endpoint, forget_other, record=True)
+
+    @staticmethod
+    def _connect(uri: str, create: bool) -> sqlite3.Connection:
+        db = sqlite3.connect(uri, uri=uri.startswith("file:"), isolation_level=None, timeout=30)
+        db.row_factory = sqlite3.Row
+        if create:
+            db.executescript(SCHEMA)
+        db.execute("SELECT count(*) FROM meta").fetchone()  # a file that is not a database fails here, not mid-push
+        return db
 
     def _check_endpoint(self, endpoint: str, forget_other: bool, record: bool) -> None:
         recorded = self._db.execute("SELECT value FROM meta WHERE key='endpoint'").fetchone()

@@ -16,7 +16,7 @@ from mailpipe.errors import RenderError
 from mailpipe.load.config import SiteConfig
 from mailpipe.load.content import Article, ContentItem, ContentSet
 from mailpipe.render.links import with_utm
-from mailpipe.render.markdown_body import MarkdownRenderer
+from mailpipe.render.markdown_body import MarkdownRenderer, UnsafeLink
 from mailpipe.render.mjml_check import MjmlSyntaxError, check_mjml, mark_origins, parse_mjml, strip_origins
 from mailpipe.render.plaintext import mjml_to_text
 
@@ -123,12 +123,12 @@ class Renderer:
             "site": self.site,
             "email": {"id": source.id, "kind": source.kind, "subject": source.subject, "preheader": source.preheader, "mentions_botox": source.mentions_botox},
             "track": track,
-            "body_html": Markup(self.markdown.to_html(source.item.body, track)),
+            "body_html": Markup(self._markdown(source.item, track)),
             source.item.kind: source.item.front,
         }
         if source.featured:
             context["featured"] = source.featured.front
-            context["featured_html"] = Markup(self.markdown.to_html(source.featured.body, track))
+            context["featured_html"] = Markup(self._markdown(source.featured, track))
         marked = self._jinja(source, context)
         try:
             tree = parse_mjml(marked)
@@ -147,6 +147,15 @@ class Renderer:
             mjml=clean, html=html, text=text, content_hash=digest,
             example=source.item.front.example, mentions_botox=source.mentions_botox, source=source,
         )
+
+    def _markdown(self, item: ContentItem, track) -> str:
+        try:
+            return self.markdown.to_html(item.body, track)
+        except UnsafeLink as err:
+            text = item.source.read_text(encoding="utf-8", errors="replace")
+            line = text[:text.find(err.url)].count("\n") + 1 if err.url and err.url in text else 1
+            raise RenderError(f"{item.source}:{line}: body: the link {err.url[:80]!r} is not allowed in an email; "
+                              "use an http(s), mailto: or tel: address, or a merge tag") from None
 
     def _jinja(self, source: EmailSource, context: dict) -> str:
         try:

@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailpipe.errors import MailpipeError
 from mailpipe.render import RenderedEmail
 
 MANIFEST = "manifest.json"
@@ -38,16 +39,35 @@ def manifest_entry(email: RenderedEmail) -> dict:
 
 
 def write_build(emails: list[RenderedEmail], out_dir: Path) -> BuildResult:
-    """Write every email; files whose bytes would not change are left untouched."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write every email; files whose bytes would not change are left untouched.
+
+    All or nothing: every changed file is first written beside its target as a temporary file, and only when all
+    of them are (and the manifest last) are they moved into place; a failure (a full disk, a read-only folder)
+    removes the temporaries, leaves the previous build as it was, and is one line naming the folder."""
     files = {f"{e.id}.html": e.html for e in emails} | {f"{e.id}.txt": e.text for e in emails}
     manifest = {"emails": [manifest_entry(e) for e in emails]}
     files[MANIFEST] = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    stale = _previous_files(out_dir) - files.keys()
-    written = {name for name, text in files.items() if _write_if_changed(out_dir / name, text)}
-    for name in stale:
-        (out_dir / name).unlink(missing_ok=True)
-    return BuildResult(out_dir, frozenset(written), frozenset(stale))
+    mode = 0o666 & ~_umask()
+    temporaries: dict[str, Path] = {}
+    changed: set[str] = set()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stale = _previous_files(out_dir) - files.keys()
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            if not _unchanged(out_dir / name, data):
+                temporaries[name] = _write_temporary(out_dir / name, data)
+                os.chmod(temporaries[name], mode)
+                changed.add(name)
+        for name in sorted(temporaries, key=lambda n: n == MANIFEST):  # the manifest last: it names a complete build
+            os.replace(temporaries.pop(name), out_dir / name)
+        for name in stale:
+            (out_dir / name).unlink(missing_ok=True)
+    except OSError as err:
+        for leftover in temporaries.values():
+            leftover.unlink(missing_ok=True)
+        raise MailpipeError(f"cannot write {out_dir}: {err.strerror or err}; the previous build was left as it was") from None
+    return BuildResult(out_dir, frozenset(changed), frozenset(stale))
 
 
 def _previous_files(out_dir: Path) -> set[str]:
@@ -58,15 +78,25 @@ def _previous_files(out_dir: Path) -> set[str]:
         return set()
 
 
-def _write_if_changed(path: Path, text: str) -> bool:
-    data = text.encode("utf-8")
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _unchanged(path: Path, data: bytes) -> bool:
     try:
-        if path.read_bytes() == data:
-            return False
+        return path.read_bytes() == data
     except OSError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
-    return True
+        return False
+
+
+def _write_temporary(path: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)

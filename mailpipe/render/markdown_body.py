@@ -12,6 +12,8 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from mailpipe.render.links import is_safe_link
+
 MERGE_TAG = r"\*\|[^|\s]+\|\*"
 
 
@@ -22,6 +24,14 @@ class _KeepMergeTags(InlineProcessor):
         return AtomicString(m.group(0)), m.start(0), m.end(0)
 
 
+class UnsafeLink(ValueError):
+    """A link or image in content with a scheme an email must not carry (javascript:, data:, vbscript:, …)."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
 class _TrackLinks(Treeprocessor):
     def __init__(self, md: markdown.Markdown, extension: "_TrackLinksExtension"):
         super().__init__(md)
@@ -29,7 +39,12 @@ class _TrackLinks(Treeprocessor):
 
     def run(self, root: Element) -> None:
         for link in root.iter("a"):
+            if not is_safe_link(link.get("href", "")):
+                raise UnsafeLink(link.get("href", ""))
             link.set("href", self.extension.track(link.get("href", "")))
+        for image in root.iter("img"):
+            if not is_safe_link(image.get("src", "")) or image.get("src", "").lower().startswith(("mailto:", "tel:")):
+                raise UnsafeLink(image.get("src", ""))
 
 
 class _TrackLinksExtension(Extension):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mailpipe.sandbox.errors import invalid
+from mailpipe.sqlitefile import open_or_rebuild
 from mailpipe.vocabulary import parse_time as iso_time
 
 UTC = dt.timezone.utc
@@ -63,12 +64,16 @@ class StoreBase:
     """The SQLite file, its transactions and the sandbox's clock; each resource builds on this."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
+        def prepare(file: Path) -> sqlite3.Connection:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(file, check_same_thread=False, isolation_level=None, timeout=30)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
+            return db
+
+        self._db = open_or_rebuild(path, prepare, "the sandbox starts empty (a new account)")
         self._lock = threading.RLock()
 
     @property

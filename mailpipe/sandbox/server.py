@@ -14,16 +14,16 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from mailpipe.loopback import LoopbackServer
+from mailpipe.loopback import LoopbackHandler, LoopbackServer
 from mailpipe.sandbox.errors import ApiError, not_found
 from mailpipe.sandbox.store import Store
 
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections per account
+MAX_BODY = 10_000_000  # bytes in one request body
 RANDOM_FAULTS = ("429", "500", "503", "drop", "drop-after", "500-after")  # what a flaky network and server do
 FAULT_KINDS = RANDOM_FAULTS + ("echo-key",)
 
@@ -139,7 +139,7 @@ def _drop(document: object, path: list[str]) -> None:
             _drop(document[path[0]], path[1:])
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     server: "SandboxServer"
     protocol_version = "HTTP/1.1"
 
@@ -167,6 +167,11 @@ class _Handler(BaseHTTPRequestHandler):
             sandbox.in_flight += 1
             too_many = sandbox.in_flight > MAX_CONNECTIONS
         try:
+            refused = self.foreign()
+            if refused:
+                self.close_connection = True
+                self._answer(403, ApiError(403, "Forbidden", f"The sandbox refuses {refused}.").body())
+                return
             if too_many:
                 self._read_body()
                 self._answer(429, ApiError(429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections.").body(),
@@ -199,20 +204,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(500, ApiError(500, "Internal Server Error", "Injected fault after the change was made.").body())
                 return
             self._answer(status, answer)
+        except ApiError as err:  # a request that cannot even be read (its Content-Length)
+            self._answer(err.status, err.body())
         finally:
             with sandbox.connections_lock:
                 sandbox.in_flight -= 1
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body; a Content-Length that is not a size up to MAX_BODY is Mailchimp's 400 (BadRequest)."""
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit() or int(text) > MAX_BODY:
+            self.close_connection = True  # what follows on the connection can no longer be framed
+            raise ApiError(400, "Bad Request", f"Content-Length must be a size of at most {MAX_BODY} bytes, got {text[:20]!r}.")
+        length = int(text)
         return self.rfile.read(length) if length else b""
 
     def _dispatch(self, method: str) -> tuple[int, object, dict]:
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        raw = self._read_body()
-        request = {"method": method, "path": url.path, "query": query, "body": raw, "headers": dict(self.headers)}
+        request = {"method": method, "path": url.path, "query": query, "body": b"", "headers": dict(self.headers)}
         try:
+            raw = request["body"] = self._read_body()
             if not _authorised(self.headers.get("Authorization", "")):
                 raise ApiError(401, "API Key Missing", "Your request did not include an API key.")
             try:
@@ -232,6 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
             return status, answer, request
         except ApiError as err:
             return err.status, err.body(), request
+        except (TypeError, AttributeError, KeyError, ValueError) as err:  # a field of the wrong type: Mailchimp's schema check
+            return 400, ApiError(400, "Invalid Resource", f"The resource submitted could not be validated: "
+                                 f"{type(err).__name__}: {err}").body(), request
         except Exception as err:  # a sandbox bug must still answer like Mailchimp, and keep serving
             return 500, ApiError(500, "Internal Server Error", f"The sandbox failed: {type(err).__name__}: {err}").body(), request
 

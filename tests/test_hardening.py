@@ -1,0 +1,366 @@
+"""Attacks and accidents: each malicious or broken input ends in a clear error or a safe outcome, and nothing is
+half-written. (Bad content, config and campaign fields in general are in test_content_errors.py.)"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import stat
+import threading
+import time
+
+import pytest
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, edit
+from mailpipe.load.content import load_content
+from mailpipe.preview import PreviewModel
+from mailpipe.preview.server import RunningPreview
+from mailpipe.project import Project
+from mailpipe.sandbox.server import RunningSandbox
+
+ARTICLE = "content/articles/01-what-causes-migraine.md"
+BODY_LINE = "A migraine is more than a strong headache."
+
+
+def assert_clean_failure(result, *expected: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
+
+
+def raw_request(port: int, request: bytes, timeout: float = 5) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        raw.sendall(request)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    return answer
+
+
+# -- script in emails and the preview ---------------------------------------------------------------
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "JavaScript:alert(1)", "jav&#x61;script:alert(1)", "java&#09;script:alert(1)",
+                                  "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)", "//evil.example/x"])
+def test_a_script_link_in_content_is_refused_with_file_and_line_and_nothing_is_built(project, run_cli, link):
+    edit(project / ARTICLE, BODY_LINE, f"A migraine is [more]({link}) than a strong headache.")
+    result = run_cli(project, "build")
+    assert_clean_failure(result, f"01-what-causes-migraine.md:17: body: the link {link!r} is not allowed in an email")
+    assert not (project / "build").exists()
+
+
+@pytest.mark.parametrize("link", ["https://www.aiviaesthetics.com/x", "mailto:hello@aiviaesthetics.com", "tel:+18185550142", "*|ARCHIVE|*"])
+def test_safe_links_in_content_are_kept(project, run_cli, link):
+    edit(project / ARTICLE, BODY_LINE, f"A migraine is [more]({link}) than a strong headache.")
+    assert run_cli(project, "build").exit_code == 0
+
+
+def test_a_script_link_never_reaches_a_built_email_and_a_script_in_an_email_cannot_run_in_the_preview(project, run_cli, browser):
+    edit(project / ARTICLE, BODY_LINE, "A migraine is [more](javascript:parent.document.title='pwned') than a strong headache.")
+    assert run_cli(project, "build").exit_code == 1 and not (project / "build").exists()
+    edit(project / ARTICLE, "[more](javascript:parent.document.title='pwned')", "more")
+    # a template is trusted, but if one ever carried script, the preview still must not run it
+    edit(project / "templates/partials/footer.mjml.j2", "<a href=\"*|UNSUB|*\">Unsubscribe</a>",
+         "<a href=\"*|UNSUB|*\">Unsubscribe</a> <a id=\"js\" href=\"javascript:parent.document.title='pwned'\">x</a>"
+         "<img src=\"https://invalid.example/x.png\" alt=\"\" onerror=\"parent.document.title='pwned'\" />")
+    with RunningPreview(PreviewModel(Project(project))) as running:
+        page = browser.new_page()
+        try:
+            page.goto(f"{running.url}email/what-causes-migraine?view=desktop")
+            frame = page.frame_locator("#frame-desktop")
+            frame.locator("#js").click()
+            page.wait_for_timeout(300)
+            assert page.title() != "pwned"
+            assert page.locator("#frame-desktop").get_attribute("sandbox") == "allow-same-origin"
+            for path in ("/", "/email/what-causes-migraine", "/render/what-causes-migraine.html"):
+                policy = page.request.get(running.url.rstrip("/") + path).headers["content-security-policy"]
+                assert "script-src 'self'" in policy or "sandbox allow-same-origin" in policy
+        finally:
+            page.close()
+
+
+def test_a_foreign_host_is_refused_by_the_preview_and_the_sandbox_in_chromium(project, browser, tmp_path):
+    """DNS rebinding, as Chromium would do it: rebind.test resolves to 127.0.0.1."""
+    rebinding = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                            args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"])
+    try:
+        with RunningPreview(PreviewModel(Project(project))) as preview, RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+            page = rebinding.new_page()
+            preview_port = preview.server.server_address[1]
+            sandbox_port = sandbox.server.server_address[1]
+            answer = page.goto(f"http://rebind.test:{preview_port}/")
+            assert answer is not None and answer.status == 403 and "AIVI" not in page.content()
+            assert page.goto(f"http://127.0.0.1:{preview_port}/").status == 200  # the real name still works
+            # the attacker's page, now same-origin with the sandbox through the rebound name, tries to write
+            assert page.goto(f"http://rebind.test:{sandbox_port}/3.0/ping").status == 403
+            written = page.evaluate("""async () => {
+                const answer = await fetch("/3.0/lists", {method: "POST", body: JSON.stringify({name: "x"}),
+                    headers: {"Authorization": "Basic " + btoa("x:k-us1")}});
+                return answer.status; }""")
+            assert written == 403
+            assert sandbox.store.lists()["total_items"] == 0
+    finally:
+        rebinding.close()
+
+
+def test_servers_refuse_foreign_hosts_and_cross_site_writes(project, tmp_path):
+    with RunningPreview(PreviewModel(Project(project))) as preview, RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+        port = preview.server.server_address[1]
+        assert raw_request(port, f"GET / HTTP/1.1\r\nHost: evil.example:{port}\r\nConnection: close\r\n\r\n".encode()).startswith(b"HTTP/1.1 403")
+        assert raw_request(port, f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()).startswith(b"HTTP/1.1 200")
+        escaped = raw_request(port, "GET / HTTP/1.1\r\nHost: <script>x</script>\r\nConnection: close\r\n\r\n".encode())
+        assert escaped.startswith(b"HTTP/1.1 403") and b"<script>" not in escaped
+        sport = sandbox.server.server_address[1]
+        body = b'{"name": "x"}'
+        for extra in (f"Host: evil.example:{sport}\r\n", f"Host: 127.0.0.1:{sport}\r\nOrigin: https://evil.example\r\n",
+                      f"Host: 127.0.0.1:{sport}\r\nSec-Fetch-Site: cross-site\r\n"):
+            answer = raw_request(sport, (f"POST /3.0/lists HTTP/1.1\r\n{extra}Authorization: Basic eDprLXVzMQ==\r\n"
+                                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body)
+            assert answer.startswith(b"HTTP/1.1 403"), extra
+        assert sandbox.store.lists()["total_items"] == 0
+
+
+# -- servers: bad requests, bad options, stalled clients -------------------------------------------
+def test_sandbox_answers_bad_requests_with_mailchimps_400(tmp_path):
+    with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+        port = sandbox.server.server_address[1]
+        head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\nConnection: close\r\n"
+        answer = raw_request(port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: abc\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length" in answer
+        body = json.dumps({"name": 5, "contact": "nowhere", "permission_reminder": [], "campaign_defaults": 3}).encode()
+        answer = raw_request(port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        assert answer.startswith(b"HTTP/1.1 400") and b"Invalid Resource" in answer
+
+
+def test_preview_events_with_a_bad_version_is_a_400(project):
+    with RunningPreview(PreviewModel(Project(project))) as preview:
+        port = preview.server.server_address[1]
+        answer = raw_request(port, f"GET /events?since=abc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_stalled_connections_do_not_lock_others_out_of_the_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setattr("mailpipe.loopback.LoopbackHandler.timeout", 0.5)
+    with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+        port = sandbox.server.server_address[1]
+        stalled = []
+        for _ in range(12):  # headers sent, body promised, never sent: each holds a slot until it times out
+            raw = socket.create_connection(("127.0.0.1", port))
+            raw.sendall(f"POST /3.0/lists HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\n"
+                        "Content-Length: 100\r\n\r\n".encode())
+            stalled.append(raw)
+        time.sleep(1.5)
+        answer = raw_request(port, f"GET /3.0/ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\n"
+                                   "Connection: close\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+        for raw in stalled:
+            raw.close()
+
+
+def test_a_port_in_use_and_out_of_range_options_are_clear_errors(project, run_cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_clean_failure(run_cli(project, "preview", "--port", str(port), "--no-browser"), f"port {port} on 127.0.0.1 is already in use")
+        assert_clean_failure(run_cli(project, "sandbox", "serve", "--port", str(port)), f"port {port} on 127.0.0.1 is already in use")
+    for args in (("sandbox", "serve", "--fault-rate", "2"), ("sandbox", "serve", "--port", "70000"), ("preview", "--port", "70000")):
+        result = run_cli(project, *args)
+        assert result.exit_code == 2 and "Traceback" not in result.output and "Invalid value" in result.stderr, args
+
+
+def test_a_fifo_named_like_an_article_is_skipped(project):
+    os.mkfifo(project / "content/articles/99-pipe.md")
+    loaded = []
+    reader = threading.Thread(target=lambda: loaded.append(load_content(project / "content")), daemon=True)
+    reader.start()
+    reader.join(timeout=20)  # opening the pipe would block for ever
+    assert loaded and len(loaded[0].articles) == 7
+
+
+# -- files: YAML bombs, line ends, types, corrupt or unwritable state -------------------------------
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n" \
+       "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+
+
+@pytest.mark.parametrize("front, expected", [
+    (BOMB, "is not valid YAML: anchors (&name) and aliases (*name) are not supported"),
+    ("a: &a [*a]\n", "anchors (&name) and aliases (*name) are not supported"),
+    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 20 levels deep"),
+    ("id: what-causes-migraine\nid: other\n", "id: appears twice (also at line 2); keep one"),
+])
+def test_yaml_bombs_and_duplicate_keys_are_refused_quickly(project, run_cli, front, expected):
+    path = project / ARTICLE
+    text = path.read_text()
+    path.write_text("---\n" + front + "---\n" + text.split("---\n", 2)[2])
+    started = time.monotonic()
+    result = run_cli(project, "build")
+    assert time.monotonic() - started < 10
+    assert_clean_failure(result, expected)
+
+
+def test_windows_line_ends_and_a_byte_order_mark_are_read_as_plain_text(project, run_cli):
+    for path in (project / "content").rglob("*.md"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert run_cli(project, "build").exit_code == 0
+    csv = project / "excel.csv"
+    csv.write_bytes(b"\xef\xbb\xbfemail,first_name,consent\r\nlea@example.com,Lea,yes\r\n")
+    from mailpipe.push.leads import read_leads
+    leads, problems = read_leads(csv, "America/Los_Angeles")
+    assert [lead.email for lead in leads] == ["lea@example.com"] and problems == []
+
+
+@pytest.mark.parametrize("path, old, new, expected", [
+    ("campaigns/migraine-education.yaml", "delay_days: 1\n", "delay_days: true\n", "steps[1].delay_days: expected a whole number, got True"),
+    ("campaigns/migraine-education.yaml", "delay_days: 1\n", "delay_days: 1.5\n", "steps[1].delay_days: expected a whole number, got 1.5"),
+    ("campaigns/monthly-specials.yaml", "nth: 1", "nth: yes", "schedule.nth: expected a whole number, got True"),
+    ("content/specials/2024-05.md", "price: 149.00", "price: 1.0e+400", "offers[1].price"),
+    ("content/specials/2024-05.md", "price: 149.00", "price: .inf", "offers[1].price"),
+    ("content/specials/2024-05.md", "price: 149.00", "price: 1e400", "offers[1].price"),
+    ("content/specials/2024-05.md", "price: 149.00", "price: true", "offers[1].price: expected a price like 149.00, got True"),
+    ("content/specials/2024-05.md", "price: 149.00", "price: 100000.01", "offers[1].price"),
+])
+def test_numbers_that_would_coerce_silently_are_errors(project, run_cli, path, old, new, expected):
+    edit(project / path, old, new)
+    assert_clean_failure(run_cli(project, "build" if path.startswith("content") else "plan"), expected)
+
+
+def test_the_largest_price_allowed_builds(project, run_cli):
+    edit(project / "content/specials/2024-05.md", "price: 149.00", "price: 100000.00")
+    assert run_cli(project, "build").exit_code == 0
+
+
+def test_a_huge_field_or_file_is_refused(project, run_cli):
+    edit(project / ARTICLE, "title: What is really behind a migraine?", "title: " + "x" * 5001)
+    assert_clean_failure(run_cli(project, "build"), "title: is 5001 characters long; at most 5000 are allowed")
+    edit(project / ARTICLE, "title: " + "x" * 5001, "title: " + "x" * 5000)
+    result = run_cli(project, "build")
+    assert "title" not in result.stderr or result.exit_code == 0
+    (project / ARTICLE).write_text((project / ARTICLE).read_text() + "word " * 250_000)
+    assert_clean_failure(run_cli(project, "build"), "is larger than 1 MB")
+
+
+def test_a_copied_campaign_file_with_a_new_code_is_an_error_naming_both(project, run_cli):
+    source = project / "campaigns/migraine-education.yaml"
+    (project / "campaigns/migraine-education copy.yaml").write_text(source.read_text().replace("code: e1", "code: e2"))
+    assert_clean_failure(run_cli(project, "plan"), "migraine-education.yaml", "migraine-education copy.yaml", "everyone would get it twice")
+
+
+@pytest.mark.parametrize("csv_text, expected", [
+    ("email,first_name,consent\nlea@example.com," + "x" * 140_000 + ",yes\n", "cannot be read as CSV here"),
+])
+def test_a_csv_field_over_the_limit_is_a_clear_error(project, run_cli, csv_text, expected, monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    csv = project / "big.csv"
+    csv.write_text(csv_text)
+    assert_clean_failure(run_cli(project, "leads", "import", str(csv), "--audience", "new-consult"), "big.csv:2: cannot be read as CSV here")
+
+
+def test_csv_nul_bytes_are_dropped_and_formulas_refused(project):
+    from mailpipe.push.leads import read_leads
+    csv = project / "leads.csv"
+    csv.write_bytes(b"email,first_name,last_name,consent\nle\x00a@example.com,L\x00ea,Ray,yes\nbob@example.com,=cmd|' /C calc'!A0,Ray,yes\n"
+                    b"cy@example.com,Cy,@SUM(1+1),yes\ndee@example.com,Dee,-,yes\n")
+    leads, problems = read_leads(csv, "America/Los_Angeles")
+    assert [(lead.email, lead.first_name) for lead in leads] == [("lea@example.com", "Lea")]
+    assert [(p.line, p.field) for p in problems] == [(3, "first_name"), (4, "last_name"), (5, "last_name")]
+    assert all("spreadsheet formula" in p.message for p in problems)
+
+
+def test_build_files_follow_the_umask_and_a_full_or_read_only_folder_is_one_clear_line(project, run_cli):
+    old = os.umask(0o022)
+    try:
+        assert run_cli(project, "build").exit_code == 0
+    finally:
+        os.umask(old)
+    built = sorted((project / "build").iterdir())
+    assert built and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in built)
+    edit(project / ARTICLE, BODY_LINE, "A migraine is much more than a strong headache.")
+    before = {p.name: p.read_bytes() for p in built}
+    (project / "build").chmod(0o555)
+    try:
+        if os.geteuid() != 0:  # root writes anyway; the disk-full case below covers root
+            assert_clean_failure(run_cli(project, "build"), "cannot write")
+    finally:
+        (project / "build").chmod(0o755)
+    assert {p.name: p.read_bytes() for p in sorted((project / "build").iterdir())} == before
+
+
+def test_a_full_disk_leaves_the_previous_build_whole_and_no_temporary_file(project, run_cli, monkeypatch):
+    assert run_cli(project, "build").exit_code == 0
+    before = {p.name: p.read_bytes() for p in (project / "build").iterdir()}
+    edit(project / ARTICLE, BODY_LINE, "A migraine is much more than a strong headache.")
+    edit(project / "content/articles/02-four-stages-of-migraine.md", "A migraine often unfolds", "A migraine usually unfolds")
+    import mailpipe.render.build as build_module
+    real_write = build_module._write_temporary
+    written = []
+
+    def full_disk(path, data):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(path)
+        return real_write(path, data)
+
+    monkeypatch.setattr(build_module, "_write_temporary", full_disk)
+    assert_clean_failure(run_cli(project, "build"), "cannot write", "No space left on device")
+    assert {p.name: p.read_bytes() for p in (project / "build").iterdir()} == before
+
+
+def test_a_corrupt_state_or_sandbox_database_is_set_aside_and_rebuilt_with_a_warning(project, run_cli, monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    (project / "var").mkdir(exist_ok=True)
+    (project / "var/sandbox.sqlite3").write_bytes(b"this is not a database" * 100)
+    (project / "var/state-sandbox.sqlite3").write_bytes(b"\x00garbage" * 100)
+    dry = run_cli(project, "push", "--dry-run")  # a dry run changes no file: it reads the state as empty
+    assert dry.exit_code == 0 and "is not a readable database" in dry.stderr and "Traceback" not in dry.output
+    result = run_cli(project, "push")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "was not a readable database" in result.stderr
+    assert list((project / "var").glob("sandbox.sqlite3.corrupt-*"))
+    sqlite3.connect(project / "var/sandbox.sqlite3").execute("select 1")
+
+
+def test_half_open_connections_to_the_preview_are_closed_after_the_idle_timeout(project, monkeypatch):
+    monkeypatch.setattr("mailpipe.loopback.LoopbackHandler.timeout", 0.5)
+    with RunningPreview(PreviewModel(Project(project))) as preview:
+        port = preview.server.server_address[1]
+        before = threading.active_count()
+        half_open = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        for raw in half_open:
+            raw.sendall(b"GET / HTTP/1.1\r\n")  # never finished
+        time.sleep(0.3)
+        assert threading.active_count() >= before + 30  # each holds a thread...
+        time.sleep(1.5)
+        assert threading.active_count() <= before + 2  # ...until it times out
+        answer = raw_request(port, f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 200")
+        for raw in half_open:
+            raw.close()
+
+
+def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_cli, monkeypatch, tmp_path):
+    with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+        port = sandbox.server.server_address[1]
+        monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
+        monkeypatch.setenv("MAILCHIMP_SERVER_URL", f"http://staging-user:s3cr3t-pass@127.0.0.1:{port}")
+        from mailpipe.push.target import provision
+        from mailpipe.project import render_project
+        provision(sandbox.store, render_project(Project(project)).site)
+        result = run_cli(project, "push", "--now", "2024-05-01T13:00:00+00:00")
+        assert result.exit_code in (0, 1) and "Traceback" not in result.output
+        assert f"127.0.0.1:{port}" in result.stdout
+        assert "s3cr3t" not in result.output + result.stderr and "staging-user" not in result.output + result.stderr
+        stored = b"".join(p.read_bytes() for p in (project / "var").glob("state*"))
+        assert stored and b"s3cr3t" not in stored and b"staging-user" not in stored
+
+
+def test_every_installed_dependency_is_pinned_and_nothing_unused_is_declared():
+    import tomllib
+
+    from conftest import REPO
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line}
+    wanted = [*declared["dependencies"], *declared["optional-dependencies"]["test"]]
+    names = {requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower().replace("_", "-") for requirement in wanted}
+    assert names <= pinned, names - pinned
+    assert "tenacity" not in names

@@ -9,14 +9,17 @@ import sqlite3
 import stat
 import threading
 import time
+import tomllib
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, edit
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, edit
 from mailpipe.load.content import load_content
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.server import RunningPreview
-from mailpipe.project import Project
+from mailpipe.project import Project, render_project
+from mailpipe.push.leads import read_leads
+from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
 
 ARTICLE = "content/articles/01-what-causes-migraine.md"
@@ -126,10 +129,13 @@ def test_sandbox_answers_bad_requests_with_mailchimps_400(tmp_path):
         port = sandbox.server.server_address[1]
         head = f"Host: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\nConnection: close\r\n"
         answer = raw_request(port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: abc\r\n\r\n".encode())
-        assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length" in answer
+        assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length must be a size" in answer
         body = json.dumps({"name": 5, "contact": "nowhere", "permission_reminder": [], "campaign_defaults": 3}).encode()
         answer = raw_request(port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
         assert answer.startswith(b"HTTP/1.1 400") and b"Invalid Resource" in answer
+        body = json.dumps({"type": "regular", "settings": "x", "recipients": 5}).encode()  # objects given as other types
+        answer = raw_request(port, f"POST /3.0/campaigns HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        assert answer.startswith(b"HTTP/1.1 400") and b"could not be validated" in answer
 
 
 def test_preview_events_with_a_bad_version_is_a_400(project):
@@ -140,6 +146,8 @@ def test_preview_events_with_a_bad_version_is_a_400(project):
 
 
 def test_stalled_connections_do_not_lock_others_out_of_the_sandbox(tmp_path, monkeypatch):
+    from mailpipe.loopback import IDLE_TIMEOUT, LoopbackHandler
+    assert LoopbackHandler.timeout == IDLE_TIMEOUT and 0 < IDLE_TIMEOUT <= 30  # the real servers time out (shortened below)
     monkeypatch.setattr("mailpipe.loopback.LoopbackHandler.timeout", 0.5)
     with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
         port = sandbox.server.server_address[1]
@@ -205,7 +213,6 @@ def test_windows_line_ends_and_a_byte_order_mark_are_read_as_plain_text(project,
     assert run_cli(project, "build").exit_code == 0
     csv = project / "excel.csv"
     csv.write_bytes(b"\xef\xbb\xbfemail,first_name,consent\r\nlea@example.com,Lea,yes\r\n")
-    from mailpipe.push.leads import read_leads
     leads, problems = read_leads(csv, "America/Los_Angeles")
     assert [lead.email for lead in leads] == ["lea@example.com"] and problems == []
 
@@ -216,6 +223,7 @@ def test_windows_line_ends_and_a_byte_order_mark_are_read_as_plain_text(project,
     ("campaigns/monthly-specials.yaml", "nth: 1", "nth: yes", "schedule.nth: expected a whole number, got True"),
     ("content/specials/2024-05.md", "price: 149.00", "price: 1.0e+400", "offers[1].price"),
     ("content/specials/2024-05.md", "price: 149.00", "price: .inf", "offers[1].price"),
+    ("content/specials/2024-05.md", "price: 149.00", "price: .nan", "offers[1].price: expected a number like 149.00, got nan"),
     ("content/specials/2024-05.md", "price: 149.00", "price: 1e400", "offers[1].price"),
     ("content/specials/2024-05.md", "price: 149.00", "price: true", "offers[1].price: expected a price like 149.00, got True"),
     ("content/specials/2024-05.md", "price: 149.00", "price: 100000.01", "offers[1].price"),
@@ -257,7 +265,6 @@ def test_a_csv_field_over_the_limit_is_a_clear_error(project, run_cli, csv_text,
 
 
 def test_csv_nul_bytes_are_dropped_and_formulas_refused(project):
-    from mailpipe.push.leads import read_leads
     csv = project / "leads.csv"
     csv.write_bytes(b"email,first_name,last_name,consent\nle\x00a@example.com,L\x00ea,Ray,yes\nbob@example.com,=cmd|' /C calc'!A0,Ray,yes\n"
                     b"cy@example.com,Cy,@SUM(1+1),yes\ndee@example.com,Dee,-,yes\n")
@@ -275,6 +282,8 @@ def test_build_files_follow_the_umask_and_a_full_or_read_only_folder_is_one_clea
         os.umask(old)
     built = sorted((project / "build").iterdir())
     assert built and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in built)
+    manifest = json.loads((project / "build/manifest.json").read_text())
+    assert {p.name for p in built} == {"manifest.json"} | {e[part] for e in manifest["emails"] for part in ("html", "text")}
     edit(project / ARTICLE, BODY_LINE, "A migraine is much more than a strong headache.")
     before = {p.name: p.read_bytes() for p in built}
     (project / "build").chmod(0o555)
@@ -343,8 +352,6 @@ def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_
         port = sandbox.server.server_address[1]
         monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", f"http://staging-user:s3cr3t-pass@127.0.0.1:{port}")
-        from mailpipe.push.target import provision
-        from mailpipe.project import render_project
         provision(sandbox.store, render_project(Project(project)).site)
         result = run_cli(project, "push", "--now", "2024-05-01T13:00:00+00:00")
         assert result.exit_code in (0, 1) and "Traceback" not in result.output
@@ -355,12 +362,19 @@ def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_
 
 
 def test_every_installed_dependency_is_pinned_and_nothing_unused_is_declared():
-    import tomllib
-
-    from conftest import REPO
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pinned = {line.split("==")[0].lower().replace("_", "-") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line}
     wanted = [*declared["dependencies"], *declared["optional-dependencies"]["test"]]
     names = {requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower().replace("_", "-") for requirement in wanted}
     assert names <= pinned, names - pinned
     assert "tenacity" not in names
+
+
+def test_an_unwritable_build_or_state_folder_is_one_clear_line(project, run_cli, monkeypatch):
+    """A folder that cannot be written (here: a file where the folder should be, which stops root too)."""
+    (project / "build").write_text("not a folder")
+    assert_clean_failure(run_cli(project, "build"), "cannot write", "build")
+    (project / "build").unlink()
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    (project / "var").write_text("not a folder")
+    assert_clean_failure(run_cli(project, "push"), "cannot use", "var/sandbox.sqlite3")

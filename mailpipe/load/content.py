@@ -44,7 +44,7 @@ def _not_a_flag(value: object) -> object:
 class Offer:
     name: NonEmpty
     description: NonEmpty
-    price: Annotated[Decimal, BeforeValidator(_not_a_flag), Field(ge=0, le=100_000, decimal_places=2, allow_inf_nan=False)] | None = None
+    price: Annotated[Decimal, BeforeValidator(_not_a_flag), Field(ge=0, le=100_000, decimal_places=2)] | None = None
     unit: NonEmpty | None = None
     discount: NonEmpty | None = None
 

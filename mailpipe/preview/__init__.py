@@ -45,6 +45,7 @@ class PreviewModel:
         self.project = project
         self.snapshot = Snapshot()
         self._lock = threading.Lock()
+        self._reloading = threading.Lock()  # the watcher and a page request (new sign-offs) may both reload
         self._changed = threading.Condition(self._lock)
         self._site: SiteConfig | None = None
         self._content: ContentSet | None = None
@@ -72,6 +73,10 @@ class PreviewModel:
 
     def reload(self, changed: set[Path] | None) -> None:
         """Re-render what `changed` affects (None: everything) and publish a new snapshot."""
+        with self._reloading:
+            self._reload(changed)
+
+    def _reload(self, changed: set[Path] | None) -> None:
         root = self.project.root.resolve()
         paths = {p.resolve() for p in changed or ()}
         everything = changed is None or self._renderer is None or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)

@@ -453,6 +453,73 @@ def demo(project: Project) -> None:
     for email in sorted(people):
         table.add_row(email, ", ".join(people[email]))
     console.print(table)
+    if result.report is not None:
+        _print_report(result.report)
+
+# -- results ----------------------------------------------------------------------------------------
+def _print_report(report) -> None:
+    from mailpipe.report import PRIVACY_NOTE
+
+    console = _console()
+    for section in report.sections:
+        table = _table(f"{section.name} ({section.kind})", title_justify="left")
+        for column in ("", "email", "campaigns", "sent", "delivered", "bounced", "clicked", "click %", "opened", "open %",
+                       "unsub.", "unsub. %"):
+            table.add_column(column, justify="left" if column in ("", "email") else "right", no_wrap=True)
+        for row in section.rows:
+            values = row.as_json()
+            table.add_row(row.label, row.email, str(row.campaigns), str(row.recipients), str(row.delivered), str(row.bounces),
+                          str(row.unique_clicks), f"{values['click_rate']:.1%}", str(row.unique_opens), f"{values['open_rate']:.1%}",
+                          str(row.unsubscribes), f"{values['unsubscribe_rate']:.1%}")
+        console.print(table)
+        if section.funnel:
+            funnel = section.funnel
+            steps = " → ".join(f"step {n}: {count}" for n, count in enumerate(funnel.reached, 1))  # leads each step was sent to
+            console.print(f"  funnel: {funnel.entered} leads entered → {steps}; left by unsubscribing: {funnel.unsubscribed}, "
+                          f"by an exit tag: {funnel.exited}", markup=False)
+    console.print(PRIVACY_NOTE, markup=False)
+
+
+@main.command()
+@click.option("--drip", "only_drip", help="Only this drip (its name or code).")
+@click.option("--month", help="Only campaigns sent in this month (YYYY-MM, local time).")
+@click.option("--from", "start", help="First day (local date) of sends counted.")
+@click.option("--to", "end", help="Last day (local date) of sends counted.")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="As CSV (one line per drip step and month).")
+@click.pass_obj
+def report(project: Project, only_drip: str | None, month: str | None, start: str | None, end: str | None, as_json: bool, as_csv: bool) -> None:
+    """Results per drip step (all its campaigns added up) and per monthly email, and the drip's funnel, from Mailchimp's reports."""
+    import calendar
+    import json
+
+    from mailpipe.push.target import connect
+    from mailpipe.report import build_report, read_results
+
+    rendered = render_project(project)
+    site = rendered.site
+    first, last = (_local_date(start, dt.date.min) if start else None), (_local_date(end, dt.date.max) if end else None)
+    if month:
+        try:
+            year, number = map(int, month.split("-"))
+            first, last = dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+        except ValueError:
+            raise click.BadParameter(f"{month!r} is not a month like 2024-05", param_hint="--month") from None
+    campaigns = _campaigns(project, rendered)
+    if only_drip and only_drip not in {c.name for c in campaigns} | {c.code for c in campaigns}:
+        raise MailpipeError(f"no campaign is named {only_drip!r}; expected one of: {', '.join(sorted(c.name for c in campaigns))}")
+    with connect(project.root, site, read_only=True) as target:
+        if not (as_json or as_csv):
+            click.echo(f"report from {target.description}")
+        results = read_results(target.mailchimp, {a.list_id for a in site.audiences.values()})
+    made = build_report(results, campaigns, {name: a.list_id for name, a in site.audiences.items()}, site.timezone, first, last, only_drip)
+    if as_json:
+        click.echo(json.dumps(made.as_json(), indent=2, sort_keys=True))
+    elif as_csv:
+        click.echo(made.as_csv(), nl=False)
+    else:
+        _print_report(made)
+
 
 @main.command()
 @click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free one).")

@@ -21,9 +21,11 @@ from mailpipe.push.mailchimp import Connection, Mailchimp
 from mailpipe.push.state import State
 from mailpipe.push.target import SANDBOX_KEY, provision
 from mailpipe.record import DripKey, key_of_title
+from mailpipe.report import Report, build_report, read_results
 from mailpipe.sandbox.server import RunningSandbox
 
 DEMO_DIR = Path("var") / "demo"
+DEMO_SEED = "demo"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class DemoResult:
     skipped_rows: list[str] = field(default_factory=list)
     api_calls: int = 0
     pushes: int = 0
+    report: Report | None = None
 
     def received_by_person(self) -> dict[str, list[str]]:
         """Each person's emails, as 'UTC day email id', in the order they arrived."""
@@ -81,6 +84,7 @@ def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign],
     refused = refusals(rendered.emails, site, allow_examples=True)
     with RunningSandbox(folder / "sandbox.sqlite3") as sandbox:
         sandbox.store.set_clock(start)
+        sandbox.store.set_engagement_seed(DEMO_SEED)  # recipients open, click and unsubscribe, the same on every run
         provision(sandbox.store, site)
         mailchimp = Mailchimp(Connection(SANDBOX_KEY, sandbox.url))
         state = State(folder / "state.sqlite3", f"sandbox {sandbox.store.instance}")
@@ -102,5 +106,7 @@ def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign],
         result.deliveries = [Delivery(dt.datetime.fromisoformat(d["delivered_at"]), d["email"], d["title"], email_of(d["title"], campaigns))
                              for d in sandbox.store.deliveries()]
         result.api_calls = mailchimp.calls
+        result.report = build_report(read_results(mailchimp, {a.list_id for a in site.audiences.values()}), campaigns,
+                                     {name: a.list_id for name, a in site.audiences.items()}, site.timezone)
         state.close()
     return result

@@ -149,6 +149,21 @@ class RemoteMember:
     email: str
     status: str
     merge_fields: dict[str, Any]
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    """Mailchimp's report of one sent campaign (GET /reports/{id}), the counts a marketer's report adds up."""
+
+    id: str
+    title: str
+    send_time: str
+    emails_sent: int
+    bounces: int  # hard + soft + syntax errors
+    unique_opens: int
+    unique_clicks: int  # unique subscribers who clicked
+    unsubscribed: int
 
 
 class ReadOnlyViolation(MailpipeError):
@@ -312,6 +327,14 @@ class Mailchimp:
                                   list_id=list_id, status="subscribed", fields=fields):
             yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
 
+    def all_members(self, list_id: str) -> Iterator[RemoteMember]:
+        """Every member whatever their status, with their tags (the member list shows up to 50 per member)."""
+        fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "total_items"]
+        for member in self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
+                                  list_id=list_id, fields=fields):
+            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {},
+                               tuple(t.get("name", "") for t in member.get("tags") or []))
+
     def tag_added(self, list_id: str, email: str, tag: str) -> datetime | None:
         """When a member got a tag (the member list shows no dates)."""
         answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email)) or {}
@@ -352,6 +375,20 @@ class Mailchimp:
         fields = ["campaigns.id", "campaigns.status", "campaigns.send_time", "campaigns.settings.title",
                   "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
         return [_remote_campaign(c) for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)]
+
+    def sent_campaigns(self) -> list[RemoteCampaign]:
+        """Every sent campaign, typed (its title says whether it is mailpipe's)."""
+        fields = ["campaigns.id", "campaigns.status", "campaigns.send_time", "campaigns.settings.title",
+                  "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
+        return [_remote_campaign(c) for c in self.campaigns(status="sent", fields=fields)]
+
+    def campaign_report(self, campaign_id: str) -> CampaignReport:
+        answer = self._call("reports.get_campaign_report", self._client.reports.get_campaign_report, campaign_id) or {}
+        bounces = answer.get("bounces") or {}
+        return CampaignReport(campaign_id, answer.get("campaign_title", ""), answer.get("send_time") or "", int(answer.get("emails_sent") or 0),
+                              sum(int(bounces.get(k) or 0) for k in ("hard_bounces", "soft_bounces", "syntax_errors")),
+                              int((answer.get("opens") or {}).get("unique_opens") or 0),
+                              int((answer.get("clicks") or {}).get("unique_subscriber_clicks") or 0), int(answer.get("unsubscribed") or 0))
 
     def create_campaign(self, body: dict, find: Callable[[], RemoteCampaign | None] | None = None) -> RemoteCampaign:
         """Create a campaign; after an answer that may have been lost, `find` (default: by its title, in its

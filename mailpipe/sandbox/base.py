@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, web_id INTEGER NOT NU
     tracking TEXT NOT NULL, html TEXT, plain_text TEXT, snapshot TEXT NOT NULL, emails_sent INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS deliveries (campaign_id TEXT NOT NULL, list_id TEXT NOT NULL, hash TEXT NOT NULL,
     email TEXT NOT NULL, delivered_at TEXT NOT NULL, PRIMARY KEY (campaign_id, hash));
+CREATE TABLE IF NOT EXISTS activity (campaign_id TEXT NOT NULL, hash TEXT NOT NULL, bounced INTEGER NOT NULL,
+    opens INTEGER NOT NULL, clicks INTEGER NOT NULL, unsubscribed INTEGER NOT NULL, PRIMARY KEY (campaign_id, hash));
 CREATE TABLE IF NOT EXISTS test_emails (campaign_id TEXT NOT NULL, email TEXT NOT NULL, send_type TEXT NOT NULL, sent_at TEXT NOT NULL);
 """
 

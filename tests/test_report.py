@@ -1,0 +1,110 @@
+"""The marketer's report over a demo run with seeded engagement: per drip step and month, as Mailchimp counts."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pytest
+
+from conftest import REPO, copy_project
+from mailpipe.sandbox.campaigns import engagement
+from mailpipe.sandbox.server import RunningSandbox
+from mailpipe.sandbox.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The `make run` demo once (its sandbox has opens, clicks and unsubscribes from a fixed seed)."""
+    from click.testing import CliRunner
+
+    import cli
+    project = copy_project(tmp_path_factory.mktemp("report") / "project")
+    shutil.copytree(REPO / "demo", project / "demo")
+    result = CliRunner().invoke(cli.main, ["--project", str(project), "demo"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return project, result.output
+
+
+@pytest.fixture
+def report_of(demo_run, monkeypatch):
+    project, _ = demo_run
+    store_path = project / "var/demo/sandbox.sqlite3"
+
+    def run(run_cli, *args):
+        with RunningSandbox(store_path) as sandbox:
+            monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
+            monkeypatch.setenv("MAILCHIMP_SERVER_URL", sandbox.url)
+            return run_cli(project, "report", *args), campaign_reports(sandbox.store)
+    return run
+
+
+def campaign_reports(store: Store) -> list[dict]:
+    return [store.report(c["id"]) for c in store.list_campaigns({"status": "sent", "count": "1000"})["campaigns"]]
+
+
+def test_make_run_ends_with_the_report(demo_run):
+    _, output = demo_run
+    assert "Migraine education series (drip)" in output and "funnel:" in output and "Apple Mail Privacy Protection" in output
+
+
+def test_totals_are_the_sum_of_mailchimps_per_campaign_reports_each_counted_once(report_of, run_cli):
+    result, per_campaign = report_of(run_cli, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    steps = {}
+    for entry in per_campaign:
+        title = entry["campaign_title"]
+        key = title.rsplit("-", 3)[0] if title.startswith("mp-e1") else title
+        steps.setdefault(key, []).append(entry)
+    drip = next(s for s in report["sections"] if s["kind"] == "drip")
+    for number, row in enumerate(drip["rows"], start=1):
+        mine = steps.get(f"mp-e1-s{number:02d}", [])
+        assert row["campaigns"] == len(mine) and row["campaigns"] > 0
+        assert row["recipients"] == sum(e["emails_sent"] for e in mine)
+        assert row["bounces"] == sum(e["bounces"]["hard_bounces"] for e in mine)
+        assert row["unique_opens"] == sum(e["opens"]["unique_opens"] for e in mine)
+        assert row["unique_clicks"] == sum(e["clicks"]["unique_subscriber_clicks"] for e in mine)
+        assert row["unsubscribes"] == sum(e["unsubscribed"] for e in mine)
+        delivered = row["recipients"] - row["bounces"]
+        assert row["delivered"] == delivered
+        assert row["open_rate"] == round(row["unique_opens"] / delivered, 4) and row["click_rate"] == round(row["unique_clicks"] / delivered, 4)
+    assert sum(r["campaigns"] for r in drip["rows"]) == sum(1 for e in per_campaign if e["campaign_title"].startswith("mp-e1"))
+    monthly = next(s for s in report["sections"] if s["kind"] == "monthly")
+    assert [r["label"] for r in monthly["rows"]] == ["2024-05", "2024-06"]
+    assert sum(r["unique_opens"] for r in drip["rows"] + monthly["rows"]) > 0, "the seeded sandbox has opens to count"
+    assert drip["funnel"]["reached"] == [r["recipients"] for r in drip["rows"]] and drip["funnel"]["entered"] >= drip["funnel"]["reached"][0]
+
+
+def test_the_json_is_stable_and_filters_narrow_it(report_of, run_cli):
+    first, _ = report_of(run_cli, "--json")
+    again, _ = report_of(run_cli, "--json")
+    assert first.stdout == again.stdout
+    may = json.loads(report_of(run_cli, "--json", "--from", "2024-04-01", "--to", "2024-05-31")[0].stdout)
+    june = json.loads(report_of(run_cli, "--json", "--month", "2024-06")[0].stdout)
+    monthly = [next(s for s in r["sections"] if s["kind"] == "monthly") for r in (may, june)]
+    assert [r["label"] for r in monthly[0]["rows"]] == ["2024-05"] and [r["label"] for r in monthly[1]["rows"]] == ["2024-06"]
+    whole = json.loads(first.stdout)
+    drip_rows = [next(s for s in r["sections"] if s["kind"] == "drip")["rows"] for r in (may, june, whole)]
+    assert [a["recipients"] + b["recipients"] for a, b in zip(drip_rows[0], drip_rows[1])] == [r["recipients"] for r in drip_rows[2]]
+    only = json.loads(report_of(run_cli, "--json", "--drip", "e1")[0].stdout)
+    assert [s["kind"] for s in only["sections"]] == ["drip"]
+    assert report_of(run_cli, "--drip", "nope")[0].exit_code == 1
+    assert report_of(run_cli, "--month", "May")[0].exit_code == 2
+
+
+def test_the_csv_has_a_line_per_step_and_month(report_of, run_cli):
+    result, _ = report_of(run_cli, "--csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 7 + 2 and rows[0]["email"] == "what-causes-migraine" and float(rows[0]["click_rate"]) >= 0
+
+
+def test_seeded_engagement_is_deterministic_and_near_its_rates():
+    reactions = [engagement("s", "mp-e1-s01-2024-05-01", f"p{i}@example.com") for i in range(4000)]
+    assert reactions == [engagement("s", "mp-e1-s01-2024-05-01", f"p{i}@example.com") for i in range(4000)]
+    bounced = sum(r[0] for r in reactions) / len(reactions)
+    opened = sum(1 for r in reactions if r[1]) / len(reactions)
+    clicked = sum(1 for r in reactions if r[2]) / len(reactions)
+    assert 0.01 < bounced < 0.035 and 0.38 < opened < 0.5 and 0.07 < clicked < 0.15
+    assert all(not r[2] or r[1] for r in reactions), "nobody clicks without opening"

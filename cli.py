@@ -391,12 +391,18 @@ def leads() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audience", required=True, help="A logical audience from mailpipe.yaml, e.g. new-consult.")
 @click.option("--start-now", is_flag=True, help="Start the audience's drips today for people not yet in them, whatever their joined date.")
+@click.option("--json", "as_json", is_flag=True, help="Every row's outcome as JSON.")
 @click.pass_obj
-def leads_import(project: Project, file: Path, audience: str, start_now: bool) -> None:
+def leads_import(project: Project, file: Path, audience: str, start_now: bool, as_json: bool) -> None:
     """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag.
 
     Each person enters the audience's drips at their `joined` time (empty: now); someone whose drip would be over
-    by now gets none of it, unless --start-now."""
+    by now gets none of it, unless --start-now. Names and drip starts Mailchimp already has are kept. Every row gets
+    an outcome; the import exits 1 when any row was skipped or failed."""
+    import json
+
+    from rich.progress import Progress
+
     from mailpipe.load.campaigns import Drip
     from mailpipe.push.leads import import_leads, read_leads
     from mailpipe.push.target import connect
@@ -408,14 +414,29 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool) -
     drips = [c for c in _campaigns(project, rendered) if isinstance(c, Drip) and c.audience == audience]
     people, problems = read_leads(file, site.timezone)
     with connect(project.root, site) as target:
-        click.echo(f"import into {target.description}")
-        count = import_leads(target.mailchimp, site.audiences[audience], people, target.now(), drips, start_now)
-    click.echo(f"{count} people imported into {audience} ({target.endpoint})")
-    if problems:
-        err = _console(stderr=True)
-        err.print(f"{len(problems)} row(s) skipped:", markup=False)
-        for problem in problems:
-            err.print(f"  {problem}", markup=False)
+        click.echo(f"import into {target.description}", err=as_json)
+        with Progress(console=_console(stderr=True), transient=True, disable=len(people) < 1000) as bar:
+            task = bar.add_task(f"importing {len(people)} people", total=None)
+            outcomes = import_leads(target.mailchimp, site.audiences[audience], people, target.now(), drips, start_now,
+                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+    rows = sorted([(o.line, o.email, o.outcome, o.detail) for o in outcomes] +
+                  [(p.line, "", "skipped", f"{p.field}: {p.message}") for p in problems])
+    if as_json:
+        click.echo(json.dumps([{"line": line, "email": email, "outcome": outcome, "detail": detail} for line, email, outcome, detail in rows],
+                              indent=2))
+    else:
+        counts = {kind: sum(1 for row in rows if row[2] == kind) for kind in ("added", "updated", "unchanged", "skipped", "failed")}
+        table = _table(f"{file.name} into {audience}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        for column in ("line", "email", "outcome", "detail"):
+            table.add_column(column, no_wrap=column != "detail")
+        shown = rows if len(rows) <= 50 else [r for r in rows if r[2] in ("skipped", "failed")]
+        for line, email, outcome, detail in shown:
+            colour = "red" if outcome in ("skipped", "failed") else "green" if outcome in ("added", "updated") else "default"
+            table.add_row(f"{file.name}:{line}", email, f"[{colour}]{outcome}[/]", detail)
+        _console().print(table)
+        if len(shown) < len(rows):
+            click.echo(f"({len(rows) - len(shown)} added, updated or unchanged rows not listed; --json lists every row)")
+    if any(row[2] in ("skipped", "failed") for row in rows):
         sys.exit(1)
 
 

@@ -1,8 +1,9 @@
 """Import leads (or patients) from a CSV file into an audience, with its tag.
 
 Columns: email, first_name, last_name (optional), joined (when they became a lead, ISO date and time; empty: now), consent.
-A row without consent, or with an invalid email or time, is reported with its line and skipped.
-Upserts are keyed by the email's hash, so importing the same file twice changes nothing.
+A row without consent, or with an invalid email or time, is reported with its line and skipped; every other row gets an
+outcome (added, updated: what, unchanged, failed: why). What Mailchimp holds is kept (names, drip starts, status), so
+importing the same file twice changes nothing.
 """
 from __future__ import annotations
 
@@ -12,20 +13,21 @@ import io
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.load.campaigns import Drip
 from mailpipe.load.config import Audience
 from mailpipe.load.yamlfile import read_text
 from mailpipe.plan import local_date
-from mailpipe.push.mailchimp import Mailchimp
+from mailpipe.push.mailchimp import Mailchimp, RemoteMember
 from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
 from mailpipe.vocabulary import EMAIL
 
 YES = {"yes", "y", "true", "1", "x"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a cell a spreadsheet would run
 REQUIRED = ("email", "consent")
+BATCH = 500  # Mailchimp's most members per batch subscribe or tag batch
 
 
 @dataclass(frozen=True)
@@ -99,24 +101,86 @@ def _rows(reader: csv.DictReader, file: Path):
         yield reader.line_num, row
 
 
-def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: Sequence[Drip] = (),
-                 start_now: bool = False) -> int:
-    """Upsert each lead (new ones subscribed, never re-subscribing anyone, never blanking a name) with the audience's
-    tag, and record when they entered each drip of the audience: their `joined` time (now when empty), or now for
-    everyone with `start_now`. A lead already in a drip keeps their start. A lead whose drip would be over by now
-    gets nothing from it: each step past its lateness limit is skipped. Returns how many were imported."""
-    if drips and LOG_FIELD not in mailchimp.merge_field_tags(audience.list_id):
-        mailchimp.create_text_merge_field(audience.list_id, LOG_FIELD, LOG_FIELD_NAME)
+@dataclass(frozen=True)
+class RowOutcome:
+    """What an import did with one CSV row."""
+
+    line: int
+    email: str
+    outcome: str  # added | updated | unchanged | failed (a skipped row is a Problem of read_leads)
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    lead: Lead
+    outcome: str
+    detail: str
+    fields: dict[str, str]
+    tag: bool  # the member needs the audience's tag
+
+
+def plan_import(leads: Sequence[Lead], existing: dict[str, RemoteMember], tag: str | None, drips: Sequence[Drip], now: dt.datetime,
+                start_now: bool = False) -> list[_Plan]:
+    """What to write for each lead, keeping what Mailchimp has: a name is only filled where it is empty, a drip start only
+    where there is none (so neither an empty nor a later `joined` replaces an earlier one), nobody is re-subscribed."""
+    plans = []
     for lead in leads:
-        names = {k: v for k, v in (("FNAME", lead.first_name), ("LNAME", lead.last_name)) if v}
-        member = mailchimp.upsert_member(audience.list_id, lead.email, {"status_if_new": "subscribed", "merge_fields": names})
-        written = str(member.merge_fields.get(LOG_FIELD) or "")
+        member = existing.get(lead.email.lower())
+        current = member.merge_fields if member else {}
+        fields: dict[str, str] = {}
+        changed = []
+        for tag_name, value, what in (("FNAME", lead.first_name, "first name"), ("LNAME", lead.last_name, "last name")):
+            if value and not current.get(tag_name):
+                fields[tag_name] = value
+                changed.append(what)
+        written = str(current.get(LOG_FIELD) or "")
         log = LeadLog.parse(written)
         for drip in drips:
             if drip.code not in log.starts:
                 log = log.with_start(drip.code, local_date(now if start_now else (lead.joined or now), drip.timezone))
         if drips and log.render() != written:
-            mailchimp.update_member_fields(audience.list_id, lead.email, {LOG_FIELD: log.render()})
-        if audience.tag:
-            mailchimp.set_tags(audience.list_id, lead.email, active=[audience.tag])
-    return len(leads)
+            fields[LOG_FIELD] = log.render()
+            changed.append("drip start")
+        needs_tag = bool(tag) and (member is None or tag not in member.tags)
+        if member is None:
+            plans.append(_Plan(lead, "added", "", fields, needs_tag))
+        elif member.status != "subscribed":
+            plans.append(_Plan(lead, "unchanged", f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False))
+        elif changed or needs_tag:
+            plans.append(_Plan(lead, "updated", ", ".join(changed + (["tag"] if needs_tag else [])), fields, needs_tag))
+        else:
+            plans.append(_Plan(lead, "unchanged", "", {}, False))
+    return plans
+
+
+def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: Sequence[Drip] = (),
+                 start_now: bool = False, progress: Callable[[int, int], None] | None = None) -> list[RowOutcome]:
+    """Upsert the leads with the audience's tag and their drip start (see plan_import), in batches of 500: Mailchimp's
+    batch subscribe, then the tag's batch add. An address Mailchimp refuses fails alone; the rest go in."""
+    if drips and LOG_FIELD not in mailchimp.merge_field_tags(audience.list_id):
+        mailchimp.create_text_merge_field(audience.list_id, LOG_FIELD, LOG_FIELD_NAME)
+    existing = {m.email.lower(): m for m in mailchimp.all_members(audience.list_id)} if leads else {}
+    plans = plan_import(leads, existing, audience.tag, drips, now, start_now)
+    writes = [p for p in plans if p.outcome == "added" or (p.outcome == "updated" and p.fields)]
+    tags = [p for p in plans if p.tag]
+    total, done = len(writes) + len(tags), 0
+    refused: dict[str, str] = {}
+    for chunk in _chunks(writes):
+        refused |= mailchimp.batch_subscribe(audience.list_id, [(p.lead.email, p.fields) for p in chunk])
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    refused = {email.lower(): why for email, why in refused.items()}
+    for chunk in _chunks([p for p in tags if p.lead.email.lower() not in refused]):
+        mailchimp.add_to_tag(audience.list_id, audience.tag or "", [p.lead.email for p in chunk])
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return [RowOutcome(p.lead.line, p.lead.email, "failed", refused[p.lead.email.lower()]) if p.lead.email.lower() in refused
+            else RowOutcome(p.lead.line, p.lead.email, p.outcome, p.detail) for p in plans]
+
+
+def _chunks(plans: list[_Plan], size: int = BATCH) -> Iterator[list[_Plan]]:
+    for start in range(0, len(plans), size):
+        yield plans[start:start + size]

@@ -299,6 +299,24 @@ class Mailchimp:
         self._call("lists.update_list_member_tags", self._client.lists.update_list_member_tags, list_id, subscriber_hash(email),
                    {"tags": tags, "is_syncing": True})
 
+    def batch_subscribe(self, list_id: str, members: Sequence[tuple[str, dict[str, str]]]) -> dict[str, str]:
+        """Up to 500 (email, merge fields) at once: new ones subscribed, existing ones updated in only the fields given,
+        nobody re-subscribed. Returns the addresses Mailchimp refused, with why. (Upserts: a retry repeats nothing.)"""
+        body = {"members": [{"email_address": email, "status_if_new": "subscribed", "merge_fields": fields} for email, fields in members],
+                "update_existing": True}
+        answer = self._call("lists.batch_list_members", self._client.lists.batch_list_members, list_id, body) or {}
+        return {str(e.get("email_address")): str(e.get("error") or e.get("error_code") or "refused") for e in answer.get("errors") or []}
+
+    def add_to_tag(self, list_id: str, tag: str, emails: Sequence[str]) -> None:
+        """Give up to 500 members a tag (a static segment), making the tag if the audience has none yet."""
+        existing = self.tags(list_id).get(tag)
+        if existing is None:
+            self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": list(emails)}),
+                              lambda: {"id": found} if (found := self.tags(list_id).get(tag)) else None)
+            existing = self.tags(list_id)[tag]
+        self._call("lists.batch_segment_members", self._client.lists.batch_segment_members, {"members_to_add": list(emails)},
+                   list_id, str(existing))
+
     def update_member_fields(self, list_id: str, email: str, merge_fields: dict[str, str]) -> None:
         """PATCH only these merge fields of an existing member (nothing else about them changes)."""
         self._call("lists.update_list_member", self._client.lists.update_list_member, list_id, subscriber_hash(email),

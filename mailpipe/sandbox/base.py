@@ -20,6 +20,7 @@ CAMPAIGN_TYPES = {"regular", "plaintext", "absplit", "rss", "variate"}
 UNSUB_TAG = "*|UNSUB|*"
 ADDRESS_TAGS = ("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESSLINE|*", "*|LIST_ADDRESS|*", "*|HTML:LIST_ADDRESS|*")
 MAX_COUNT = 1000
+MAX_BATCH = 500  # members in one batch subscribe or one tag batch
 MAX_MEMBER_TAGS = 50  # the member list shows at most 50 tags per member
 MAX_TEXT_MERGE = 255  # a text merge field holds at most 255 characters
 DEFAULT_MERGE_FIELDS = (("FNAME", "First Name"), ("LNAME", "Last Name"))
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY AUTOINCREMENT, list_
     type TEXT NOT NULL, options TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS segment_members (segment_id INTEGER NOT NULL, hash TEXT NOT NULL, added_at TEXT NOT NULL,
     PRIMARY KEY (segment_id, hash));
+CREATE INDEX IF NOT EXISTS segment_members_by_member ON segment_members (hash);
 CREATE TABLE IF NOT EXISTS merge_fields (list_id TEXT NOT NULL, tag TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
     merge_id INTEGER NOT NULL, PRIMARY KEY (list_id, tag));
 CREATE TABLE IF NOT EXISTS folders (id TEXT PRIMARY KEY, name TEXT NOT NULL);

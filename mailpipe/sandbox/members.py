@@ -5,8 +5,8 @@ import json
 import sqlite3
 import uuid
 
-from mailpipe.sandbox.base import MAX_MEMBER_TAGS, MAX_TEXT_MERGE, MEMBER_STATUSES, _paging, _web_id, iso, parse_time
-from mailpipe.sandbox.errors import invalid, not_found
+from mailpipe.sandbox.base import MAX_BATCH, MAX_MEMBER_TAGS, MAX_TEXT_MERGE, MEMBER_STATUSES, _paging, _web_id, iso, parse_time
+from mailpipe.sandbox.errors import ApiError, invalid, not_found
 from mailpipe.sandbox.lists import Lists
 from mailpipe.vocabulary import EMAIL, subscriber_hash
 
@@ -37,6 +37,36 @@ class Members(Lists):
             else:
                 self._update_member(db, row, body, now)
         return self.get_member(list_id, member_hash)
+
+    def batch_subscribe(self, list_id: str, body: dict) -> dict:
+        """POST /lists/{list_id}: up to 500 members at once; each address is judged on its own (Mailchimp's batch subscribe)."""
+        self._require_list(list_id)
+        members = body.get("members")
+        if not isinstance(members, list) or not 1 <= len(members) <= MAX_BATCH:
+            raise invalid(f"members must be a list of 1 to {MAX_BATCH} members.", "members")
+        update = bool(body.get("update_existing"))
+        created: list[dict] = []
+        updated: list[dict] = []
+        errors: list[dict] = []
+        for entry in members:
+            email = entry.get("email_address") if isinstance(entry, dict) else None
+            if not isinstance(email, str) or not EMAIL.match(email.strip()) or email.strip().lower().endswith(".invalid"):
+                errors.append({"email_address": email, "error": f"{email} looks fake or invalid, please enter a real email address.",
+                               "error_code": "ERROR_FAKE_EMAIL"})
+                continue
+            member_hash = subscriber_hash(email)
+            exists = self._db.execute("SELECT 1 FROM members WHERE list_id=? AND hash=?", (list_id, member_hash)).fetchone()
+            if exists and not update:
+                errors.append({"email_address": email, "error": f"{email} is already a list member.", "error_code": "ERROR_CONTACT_EXISTS"})
+                continue
+            try:
+                member = self.upsert_member(list_id, member_hash, {k: v for k, v in entry.items() if k != "status" or not exists})
+            except ApiError as err:
+                errors.append({"email_address": email, "error": err.detail, "error_code": "ERROR_GENERIC"})
+                continue
+            (updated if exists else created).append(member)
+        return {"new_members": created, "updated_members": updated, "errors": errors, "total_created": len(created),
+                "total_updated": len(updated), "error_count": len(errors)}
 
     def patch_member(self, list_id: str, member_hash: str, body: dict) -> dict:
         with self.transaction() as db:

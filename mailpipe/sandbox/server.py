@@ -69,6 +69,7 @@ route("GET", "/ping", lambda s, p, q, b: {"health_status": "Everything's Chimpy!
 route("GET", "/lists", lambda s, p, q, b: s.lists())
 route("POST", "/lists", lambda s, p, q, b: s.create_list(b))
 route("GET", "/lists/{list}", lambda s, p, q, b: s.get_list(p["list"]))
+route("POST", "/lists/{list}", lambda s, p, q, b: s.batch_subscribe(p["list"], b))
 route("GET", "/lists/{list}/members", lambda s, p, q, b: s.list_members(p["list"], q))
 route("PUT", MEMBER, lambda s, p, q, b: s.upsert_member(p["list"], p["member"], b))
 route("GET", MEMBER, lambda s, p, q, b: s.get_member(p["list"], p["member"]))

@@ -1,0 +1,114 @@
+"""`leads import` keeps what Mailchimp has, gives every row an outcome, and lets no bad row stop the rest."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from mailpipe.project import Project, render_project
+from mailpipe.push.leads import BATCH
+from mailpipe.push.target import provision
+from mailpipe.sandbox.errors import ApiError
+from mailpipe.sandbox.store import Store
+from mailpipe.vocabulary import subscriber_hash
+
+UTC = dt.timezone.utc
+
+
+@pytest.fixture
+def sandbox_project(project, monkeypatch):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    store = Store(project / "var/sandbox.sqlite3")
+    store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
+    store.close()
+    return project
+
+
+def members(project) -> dict[str, dict]:
+    store = Store(project / "var/sandbox.sqlite3")
+    try:
+        return {m["email_address"]: m for m in store.list_members("aivi-main", {"count": "1000"})["members"]}
+    finally:
+        store.close()
+
+
+def outcomes(result) -> dict[str, tuple[str, str]]:
+    return {row["email"] or f"line {row['line']}": (row["outcome"], row["detail"]) for row in json.loads(result.stdout)}
+
+
+def test_existing_members_keep_their_names_and_join_date(sandbox_project, run_cli):
+    project = sandbox_project
+    first = project / "first.csv"
+    first.write_text("email,first_name,last_name,joined,consent\nana@example.com,Ana,Ruiz,2024-04-20T09:00,yes\nben@example.com,,,"
+                     "2024-04-21T09:00,yes\n")
+    assert run_cli(project, "leads", "import", str(first), "--audience", "new-consult").exit_code == 0
+    again = project / "again.csv"  # names blank or different, a later join, and no join at all
+    again.write_text("email,first_name,last_name,joined,consent\nana@example.com,,,2024-04-29T09:00,yes\nben@example.com,Benjamin,Ode,,yes\n")
+    result = run_cli(project, "leads", "import", str(again), "--audience", "new-consult", "--json")
+    assert result.exit_code == 0, result.output
+    assert outcomes(result) == {"ana@example.com": ("unchanged", ""), "ben@example.com": ("updated", "first name, last name")}
+    found = members(project)
+    assert found["ana@example.com"]["merge_fields"]["FNAME"] == "Ana" and found["ana@example.com"]["merge_fields"]["LNAME"] == "Ruiz"
+    assert found["ana@example.com"]["merge_fields"]["MPLOG"] == "|e1@20240420|"  # the earlier join stays
+    assert found["ben@example.com"]["merge_fields"]["FNAME"] == "Benjamin"  # an empty name is filled
+    assert found["ben@example.com"]["merge_fields"]["MPLOG"] == "|e1@20240421|"
+
+
+def test_a_bad_row_among_a_thousand_does_not_stop_the_rest_and_re_importing_changes_nothing(sandbox_project, run_cli):
+    project = sandbox_project
+    rows = [f"p{i:04d}@example.com,P{i},,2024-04-30T09:00,yes" for i in range(1000)]
+    rows[500] = "looks-fake@nowhere.invalid,Fake,,2024-04-30T09:00,yes"  # Mailchimp refuses it
+    rows[700] = "no-consent@example.com,No,,,no"
+    csv = project / "big.csv"
+    csv.write_text("email,first_name,last_name,joined,consent\n" + "\n".join(rows) + "\n")
+    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
+    assert result.exit_code == 1
+    found = outcomes(result)
+    assert found["looks-fake@nowhere.invalid"][0] == "failed" and "looks fake" in found["looks-fake@nowhere.invalid"][1]
+    assert found["line 702"][0] == "skipped" and "consent" in found["line 702"][1]
+    assert sum(1 for outcome, _ in found.values() if outcome == "added") == 998
+    stored = members(project)
+    assert len(stored) == 998 and all(m["tags"] and m["tags"][0]["name"] == "mp-a" for m in stored.values())
+    before = json.dumps(stored, sort_keys=True)
+    again = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
+    assert {o for o, _ in outcomes(again).values()} == {"unchanged", "failed", "skipped"}
+    assert json.dumps(members(project), sort_keys=True) == before
+
+
+def test_the_outcome_table_and_exit_code(sandbox_project, run_cli):
+    project = sandbox_project
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,consent\nok@example.com,Ok,yes\nbad,Bad,yes\n")
+    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    assert result.exit_code == 1
+    assert "1 added, 0 updated, 0 unchanged, 1 skipped, 0 failed" in result.stdout
+    assert "leads.csv:2" in result.stdout and "leads.csv:3" in result.stdout and "added" in result.stdout
+    fine = project / "fine.csv"
+    fine.write_text("email,first_name,consent\nok@example.com,Ok,yes\n")
+    assert run_cli(project, "leads", "import", str(fine), "--audience", "new-consult").exit_code == 0
+
+
+def test_an_unsubscribed_member_is_never_re_subscribed(sandbox_project, run_cli):
+    project = sandbox_project
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,consent\ngone@example.com,Gone,yes\n")
+    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    store = Store(project / "var/sandbox.sqlite3")
+    store.patch_member("aivi-main", subscriber_hash("gone@example.com"), {"status": "unsubscribed"})
+    store.close()
+    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
+    assert outcomes(result)["gone@example.com"] == ("unchanged", "unsubscribed in Mailchimp: left as it is, never re-subscribed")
+    assert members(project)["gone@example.com"]["status"] == "unsubscribed"
+
+
+def test_batches_hold_at_most_500_members(sandbox_project):
+    assert BATCH == 500
+    store = Store(sandbox_project / "var/sandbox.sqlite3")
+    provision(store, render_project(Project(sandbox_project)).site)
+    with pytest.raises(ApiError):
+        store.batch_subscribe("aivi-main", {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"}
+                                                        for i in range(501)]})
+    assert store.batch_subscribe("aivi-main", {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"}
+                                                           for i in range(500)]})["total_created"] == 500
+    store.close()

@@ -123,10 +123,16 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
     sends = make_plan(_campaigns(project, rendered), rendered.content, {e.id for e in rendered.emails}, _local_date(start, today), days)
     sign_offs = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
+    gaps = [s for s in sends if s.problem]
     if as_json:
-        click.echo(json.dumps([{**s.as_json(), "review": sign_offs[s.email_id].summary} for s in sends], indent=2))
-        return
-    _print_plan(sends, sign_offs)
+        click.echo(json.dumps([{**s.as_json(), "review": sign_offs[s.email_id].summary if s.email_id in sign_offs else None} for s in sends],
+                              indent=2))
+    else:
+        _print_plan(sends, sign_offs)
+    if gaps:
+        for gap in gaps:
+            click.echo(f"missing: {gap.problem}", err=True)
+        sys.exit(1)
 
 
 def _print_plan(sends, sign_offs) -> None:
@@ -134,9 +140,13 @@ def _print_plan(sends, sign_offs) -> None:
     for column in ("local time", "UTC", "audience", "email", "who", "sign-off"):
         table.add_column(column, no_wrap=column not in ("who", "sign-off"))
     for send in sends:
-        state = sign_offs[send.email_id]
+        state = sign_offs.get(send.email_id)
+        if send.problem:
+            table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience,
+                          f"[red]{send.email_id}[/]", f"[red]{send.problem}[/]", "")
+            continue
         table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience, send.email_id, send.segment,
-                      f"[green]{state.summary}[/]" if state.approved else f"[red]{state.summary}[/]")
+                      f"[green]{state.summary}[/]" if state and state.approved else f"[red]{state.summary if state else ''}[/]")
     _console().print(table)
 
 
@@ -454,6 +464,8 @@ def demo(project: Project) -> None:
         raise MailpipeError("mailpipe.yaml has no demo section (start, days, leads_csv, patients_csv)")
     campaigns = _campaigns(project, rendered)
     sends = make_plan(campaigns, rendered.content, {e.id for e in rendered.emails}, site.demo.start, site.demo.days)
+    if any(s.problem for s in sends):
+        raise MailpipeError("the demo weeks cannot be sent: " + "; ".join(s.problem for s in sends if s.problem))
     monthly = [s for s in sends if s.campaign in {c.name for c in campaigns if not isinstance(c, Drip)}]
     click.echo(f"plan: {len(sends)} drip send slots and {len(monthly)} monthly sends over {site.demo.days} days from {site.demo.start}")
     console = _console()
@@ -476,6 +488,35 @@ def demo(project: Project) -> None:
     console.print(table)
     if result.report is not None:
         _print_report(result.report)
+
+# -- authoring --------------------------------------------------------------------------------------
+@main.group()
+def new() -> None:
+    """Start new content from what exists."""
+
+
+@new.command("special")
+@click.argument("month")
+@click.pass_obj
+def new_special(project: Project, month: str) -> None:
+    """Write content/specials/MONTH.md from the latest special: dates, validity and month names moved, the offers kept
+    as a starting point and marked TODO, so `check` fails until each is edited."""
+    from mailpipe.author import new_special as write_special
+    from mailpipe.checks import ERROR
+    from mailpipe.checks.report import check_emails
+
+    target, source = write_special(project.content_dir, month)
+    try:
+        rendered = render_project(project)
+    except MailpipeError:
+        target.unlink()
+        raise
+    emails = [e for e in rendered.emails if e.source.item.source == target]
+    errors = sum(1 for r in check_emails(emails, rendered.site) for f in r.findings if f.severity == ERROR)
+    click.echo(f"wrote {target.relative_to(project.root)} from {source.name}: dates and validity moved to {month}, offers kept.")
+    click.echo(f"Edit every TODO (the introduction and each offer) and the subject if needed; `mailpipe check` shows {errors} "
+               "error(s) until then.")
+
 
 # -- results ----------------------------------------------------------------------------------------
 def _print_report(report) -> None:

@@ -9,7 +9,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from mailpipe.errors import InputError, Problem
+from mailpipe.errors import Problem
 from mailpipe.load.campaigns import WEEKDAYS, Campaign, Drip, Monthly
 from mailpipe.load.content import ContentSet
 from mailpipe.record import DripKey, MonthlyKey
@@ -66,10 +66,12 @@ class PlannedSend:
     email_id: str
     local_time: dt.datetime
     utc_time: dt.datetime
+    problem: str = ""  # this send cannot happen as things are: what to do, and by when
 
     def as_json(self) -> dict:
         return {"key": self.key, "campaign": self.campaign, "audience": self.audience, "segment": self.segment,
-                "email": self.email_id, "local_time": self.local_time.isoformat(), "utc_time": self.utc_time.isoformat()}
+                "email": self.email_id, "local_time": self.local_time.isoformat(), "utc_time": self.utc_time.isoformat()} | \
+            ({"problem": self.problem} if self.problem else {})
 
 
 def monthly_send(monthly: Monthly, month: str) -> dt.datetime:
@@ -83,7 +85,7 @@ def monthly_problems(monthly: Monthly, month: str, content: ContentSet, email_id
     special = next((s for s in content.specials if s.front.month == month), None)
     if special is None or monthly.content_id(month) not in email_ids:
         return [Problem(monthly.source, 1, "content", f"no {monthly.content} for {month}: write content/specials/{month}.md "
-                        f"(it is due on {send_day})")]
+                        f"(`mailpipe new special {month}` starts it) by {send_day - dt.timedelta(days=7)}, a week before it is due on {send_day}")]
     if special.front.valid_until < send_day:
         return [Problem(special.source, 1, "valid_until", f"the {month} special ends {special.front.valid_until}, before it is "
                         f"sent on {send_day} ({monthly.name})")]
@@ -91,10 +93,10 @@ def monthly_problems(monthly: Monthly, month: str, content: ContentSet, email_id
 
 
 def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], start: dt.date, days: int) -> list[PlannedSend]:
-    """The calendar of sends for `days` days from `start` (local dates), in time order."""
+    """The calendar of sends for `days` days from `start` (local dates), in time order. A monthly send that cannot
+    happen (no special for its month, or one that has ended) is a row with its `problem`, so the rest still shows."""
     end = start + dt.timedelta(days=days - 1)
     sends: list[PlannedSend] = []
-    problems: list[Problem] = []
     for campaign in campaigns:
         zone = zoneinfo.ZoneInfo(campaign.timezone)
         if isinstance(campaign, Drip):
@@ -111,9 +113,8 @@ def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], st
                 utc = monthly_send(campaign, month)
                 if not start <= local_date(utc, campaign.timezone) <= end:
                     continue
-                problems += monthly_problems(campaign, month, content, email_ids)
+                problem = "; ".join(f"{p.file.name}: {p.message}" for p in monthly_problems(campaign, month, content, email_ids))
                 sends.append(PlannedSend(MonthlyKey(campaign.code, month).title, campaign.name, campaign.audience,
-                                         "every subscribed member of the audience", campaign.content_id(month), utc.astimezone(zone), utc))
-    if problems:
-        raise InputError(problems)
+                                         "every subscribed member of the audience", campaign.content_id(month), utc.astimezone(zone), utc,
+                                         problem))
     return sorted(sends, key=lambda s: (s.utc_time, s.key))

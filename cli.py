@@ -188,6 +188,13 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
     sign_offs = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
     with connect(project.root, rendered.site, read_only=dry_run) as target:
         click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
+        if not target.is_test:
+            from mailpipe.doctor import confirm_placeholders
+
+            marked = confirm_placeholders(project.root)
+            if marked:
+                raise MailpipeError(f"not pushing to a real account while mailpipe.yaml has values marked CONFIRM ({'; '.join(marked)}); "
+                                    "check them, delete the CONFIRM comments, and run `mailpipe doctor`")
         # a real account gets only signed-off emails; a test target warns (below), so drafts can be tried end to end
         refused = refusals(rendered.emails, rendered.site, allow_examples=target.is_test, sign_offs=None if target.is_test else sign_offs)
         state = target.open_state(read_only=dry_run)
@@ -516,6 +523,59 @@ def new_special(project: Project, month: str) -> None:
     click.echo(f"wrote {target.relative_to(project.root)} from {source.name}: dates and validity moved to {month}, offers kept.")
     click.echo(f"Edit every TODO (the introduction and each offer) and the subject if needed; `mailpipe check` shows {errors} "
                "error(s) until then.")
+
+
+# -- going live -------------------------------------------------------------------------------------
+@main.command()
+@click.option("--today", help="Check the plan from this local date [default: today].")
+@click.pass_obj
+def doctor(project: Project, today: str | None) -> None:
+    """The go-live checklist: each line ✓ or ✗ with how to fix it (exit 1 on any ✗)."""
+    from mailpipe.doctor import account_checks, project_checks
+    from mailpipe.plan import local_date
+    from mailpipe.push.target import connect
+
+    rendered = render_project(project)
+    site = rendered.site
+    start = _local_date(today, local_date(dt.datetime.now(dt.timezone.utc), site.timezone))
+    checks = project_checks(project.root, site, rendered.content, _campaigns(project, rendered), rendered.emails, start)
+    with connect(project.root, site, read_only=True) as target:
+        click.echo(f"doctor: {target.description}")
+        checks += account_checks(target.mailchimp, site)
+    console = _console()
+    for check in checks:
+        console.print(("[green]✓[/] " if check.ok else "[red]✗[/] ") + escape_markup(check.what), soft_wrap=True)
+        if not check.ok:
+            console.print(f"    fix: {escape_markup(check.fix)}", soft_wrap=True)
+    failed = sum(not c.ok for c in checks)
+    console.print(f"{len(checks) - failed} of {len(checks)} ready" + (f"; {failed} to fix before going live" if failed else ": ready to go live"))
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_obj
+def audiences(project: Project) -> None:
+    """The account's audiences: id, name, members and tags (the id goes in mailpipe.yaml)."""
+    from mailpipe.load.config import load_config
+    from mailpipe.push.target import connect
+
+    site = load_config(project.root)
+    with connect(project.root, site, read_only=True) as target:
+        click.echo(f"audiences of {target.description}")
+        table = _table("audiences")
+        for column in ("id", "name", "members", "tags", "contact address"):
+            table.add_column(column)
+        for audience in target.mailchimp.audiences():
+            table.add_row(audience.id, audience.name, str(audience.member_count), ", ".join(sorted(target.mailchimp.tags(audience.id))),
+                          ", ".join(audience.address))
+    _console().print(table)
+
+
+def escape_markup(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
 
 
 # -- results ----------------------------------------------------------------------------------------

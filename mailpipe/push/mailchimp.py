@@ -153,6 +153,22 @@ class RemoteMember:
 
 
 @dataclass(frozen=True)
+class Account:
+    name: str
+    plan: str  # Mailchimp's pricing_plan_type: forever_free, monthly, pay_as_you_go
+
+
+@dataclass(frozen=True)
+class Audience:
+    """An audience (list) as the go-live checks read it: its contact address is what *|LIST:ADDRESSLINE|* prints."""
+
+    id: str
+    name: str
+    member_count: int
+    address: tuple[str, ...]  # address1, address2, city, state, zip (the non-empty ones)
+
+
+@dataclass(frozen=True)
 class CampaignReport:
     """Mailchimp's report of one sent campaign (GET /reports/{id}), the counts a marketer's report adds up."""
 
@@ -285,6 +301,23 @@ class Mailchimp:
                 return
 
     # -- account and audiences -----------------------------------------------------------------
+    def account(self) -> Account:
+        answer = self._call("root.get_root", self._client.root.get_root) or {}
+        return Account(str(answer.get("account_name") or ""), str(answer.get("pricing_plan_type") or ""))
+
+    def audiences(self) -> list[Audience]:
+        found = []
+        for entry in self._pages("lists.get_all_lists", self._client.lists.get_all_lists, "lists"):
+            contact = entry.get("contact") or {}
+            found.append(Audience(entry["id"], entry.get("name", ""), int((entry.get("stats") or {}).get("member_count") or 0),
+                                  tuple(str(contact[k]) for k in ("address1", "address2", "city", "state", "zip") if contact.get(k))))
+        return found
+
+    def verified_domains(self) -> dict[str, bool]:
+        """Sending domain -> verified and authenticated."""
+        answer = self._call("verifiedDomains.get_verified_domains_all", self._client.verifiedDomains.get_verified_domains_all) or {}
+        return {str(d.get("domain", "")).lower(): bool(d.get("verified")) and bool(d.get("authenticated")) for d in answer.get("domains") or []}
+
     def ping(self) -> dict:
         return self._call("ping", self._client.ping.get)
 

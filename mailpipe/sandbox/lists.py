@@ -46,6 +46,34 @@ class Lists(StoreBase):
         ids = [r["id"] for r in self._db.execute("SELECT id FROM lists ORDER BY date_created, id")]
         return {"lists": [self.get_list(i) for i in ids], "total_items": len(ids)}
 
+    # -- the account: what `mailpipe doctor` asks before going live -----------------------------------
+    def account(self) -> dict:
+        """GET /: the account; `pricing_plan_type` says whether it may schedule (the Free plan may not)."""
+        plan = self._meta("pricing_plan_type") or "monthly"
+        return {"account_id": "sandbox", "login_id": "sandbox", "account_name": "AIVI Aesthetics (sandbox)", "email": "",
+                "pricing_plan_type": plan, "role": "owner", "total_subscribers": self._db.execute(
+                    "SELECT COUNT(*) n FROM members WHERE status='subscribed'").fetchone()["n"]}
+
+    def verified_domains(self) -> dict:
+        """GET /verified-domains."""
+        domains = json.loads(self._meta("verified_domains") or "{}")
+        return {"domains": [{"domain": d, "verified": v, "authenticated": v, "verification_email": ""} for d, v in sorted(domains.items())],
+                "total_items": len(domains)}
+
+    def set_domain(self, domain: str, verified: bool) -> None:
+        """A sending domain as the account has it (verified and authenticated, or added but not yet)."""
+        with self.transaction() as db:
+            domains = json.loads(self._meta("verified_domains") or "{}") | {domain.lower(): verified}
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('verified_domains', ?)", (json.dumps(domains),))
+
+    def set_plan(self, plan: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('pricing_plan_type', ?)", (plan,))
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row["value"] if row else None
+
     def _require_list(self, list_id: str) -> None:
         if not self._db.execute("SELECT 1 FROM lists WHERE id=?", (list_id,)).fetchone():
             raise not_found(f"list {list_id}")

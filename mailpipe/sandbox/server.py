@@ -66,6 +66,8 @@ def route(method: str, template: str, handler: Callable[[Store, dict, dict, dict
 
 MEMBER, SEGMENT = "/lists/{list}/members/{member}", "/lists/{list}/segments/{segment}"
 route("GET", "/ping", lambda s, p, q, b: {"health_status": "Everything's Chimpy!"})
+route("GET", "", lambda s, p, q, b: s.account())
+route("GET", "/verified-domains", lambda s, p, q, b: s.verified_domains())
 route("GET", "/lists", lambda s, p, q, b: s.lists())
 route("POST", "/lists", lambda s, p, q, b: s.create_list(b))
 route("GET", "/lists/{list}", lambda s, p, q, b: s.get_list(p["list"]))
@@ -291,8 +293,10 @@ def _key(header: str) -> str:
 
 
 def _authorised(header: str) -> bool:
-    """Basic auth with any user and any non-empty key, as a test account would accept."""
-    return bool(_key(header))
+    """Basic auth with any user and any non-empty key, as a test account would accept, except a key that starts with
+    `revoked` (how tests play a key someone revoked)."""
+    key = _key(header)
+    return bool(key) and not key.startswith("revoked")
 
 
 class SandboxServer(LoopbackServer):

@@ -30,6 +30,7 @@ from mailpipe.push.leads import Lead, import_leads  # noqa: E402
 from mailpipe.push.mailchimp import Connection, Mailchimp  # noqa: E402
 from mailpipe.push.state import State  # noqa: E402
 from mailpipe.push.target import provision  # noqa: E402
+from mailpipe.report import build_report, read_results  # noqa: E402
 from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
 from simulation import add_specials  # noqa: E402
 
@@ -59,6 +60,7 @@ def main() -> None:
         refused = refusals(rendered.emails, site, allow_examples=True)
         with RunningSandbox(Path(folder) / "sandbox.sqlite3") as sandbox:
             sandbox.store.set_clock(local_to_utc(START, "05:00", TZ))
+            sandbox.store.set_engagement_seed("bench")  # recipients open, click and unsubscribe: the report has numbers
             provision(sandbox.store, site)
             mailchimp = Mailchimp(Connection("bench-us1", sandbox.url))
             patients = [Lead(n, f"patient{n:04d}@example.com", "P", "", None) for n in range(200)]
@@ -82,6 +84,11 @@ def main() -> None:
             segments = sandbox.store.list_segments("aivi-main", {"count": 1000})["segments"]
             fields = sandbox.store.merge_fields("aivi-main", {"count": 1000})["merge_fields"]
             deliveries = sandbox.store.deliveries()
+            reader = Mailchimp(Connection("bench-us1", sandbox.url))
+            began = time.perf_counter()
+            results = read_results(reader, {a.list_id for a in site.audiences.values()})
+            made_report = build_report(results, campaigns, {n: a.list_id for n, a in site.audiences.items()}, TZ)
+            report_seconds, report_calls = time.perf_counter() - began, reader.calls
             state.close()
         tail = calls[-30:]
         print(f"{DAYS} days at {LEADS_PER_WEEK} leads a week ({number} leads, 200 patients, one push a day):")
@@ -92,6 +99,9 @@ def main() -> None:
               f"in the last 30 days median {statistics.median(tail):.0f}, max {max(tail)}")
         print(f"  seconds per daily run against the in-process sandbox (secondary): median {statistics.median(seconds):.2f}, "
               f"max {max(seconds):.2f}")
+        rows = sum(len(section.rows) for section in made_report.sections)
+        print(f"  `mailpipe report` over the whole run: {len(results.reports)} campaign reports into {rows} rows, "
+              f"{report_calls} API calls, {report_seconds:.1f} s")
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

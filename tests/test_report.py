@@ -108,3 +108,36 @@ def test_seeded_engagement_is_deterministic_and_near_its_rates():
     clicked = sum(1 for r in reactions if r[2]) / len(reactions)
     assert 0.01 < bounced < 0.035 and 0.38 < opened < 0.5 and 0.07 < clicked < 0.15
     assert all(not r[2] or r[1] for r in reactions), "nobody clicks without opening"
+
+
+def test_the_reports_tab_shows_charts_whose_numbers_match_the_json(demo_run, report_of, run_cli, browser, monkeypatch):
+    from mailpipe.preview import PreviewModel
+    from mailpipe.preview.server import RunningPreview
+    from mailpipe.project import Project
+
+    project, _ = demo_run
+    expected = json.loads(report_of(run_cli, "--json")[0].stdout)
+    with RunningSandbox(project / "var/demo/sandbox.sqlite3") as sandbox:
+        monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
+        monkeypatch.setenv("MAILCHIMP_SERVER_URL", sandbox.url)
+        with RunningPreview(PreviewModel(Project(project))) as preview:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})  # the page's own CSP stays on
+            try:
+                page.goto(preview.url)
+                page.click("#reports-tab")
+                page.wait_for_selector("section.report")
+                page.screenshot(path=str(REPO / "tests/artifacts/reports-tab.png"), full_page=True)
+                for section in expected["sections"]:
+                    shown = page.locator(f"#report-{section['code']}")
+                    assert shown.locator("svg.chart").count() == (2 if section["kind"] == "drip" else 1)
+                    bars = shown.locator("svg.rates rect.click")
+                    assert [float(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())] == [r["click_rate"] for r in section["rows"]]
+                    for row in section["rows"]:
+                        cells = shown.locator(f"tr[data-label='{row['label']}']")
+                        for column in ("campaigns", "recipients", "delivered", "bounces", "unique_clicks", "unique_opens", "unsubscribes"):
+                            assert cells.locator(f"td.{column}").inner_text() == str(row[column]), (section["code"], row["label"], column)
+                    if section["funnel"]:
+                        funnel = shown.locator("svg.funnel rect.bar")
+                        assert [int(funnel.nth(i).get_attribute("data-value")) for i in range(funnel.count())] == section["funnel"]["reached"]
+            finally:
+                page.close()

@@ -18,6 +18,7 @@ from mailpipe.load.config import CONFIG_FILE, SiteConfig, load_config
 from mailpipe.load.content import ContentSet, load_content
 from mailpipe.project import Project
 from mailpipe.render import RenderedEmail, Renderer, email_sources
+from mailpipe.report import Report
 from mailpipe.review import APPROVALS_FILE, Change, Reviews, ReviewState, recipient_view, word_diff
 
 
@@ -64,6 +65,19 @@ class PreviewModel:
             self._approvals_stamp = stamp
             self.reload({approvals})
         return self.snapshot
+
+    def report(self) -> tuple[Report, str]:
+        """The results report, read now from the account (or the embedded sandbox) with GETs only; and which one."""
+        from mailpipe.push.target import connect
+        from mailpipe.report import build_report, read_results
+
+        site = self._site
+        if site is None:
+            raise MailpipeError("the config has a problem; fix it to see reports")
+        with connect(self.project.root, site, read_only=True) as target:
+            results = read_results(target.mailchimp, {a.list_id for a in site.audiences.values()})
+            source = target.description
+        return build_report(results, self._campaigns, {name: a.list_id for name, a in site.audiences.items()}, site.timezone), source
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         """Block until the version differs from `seen` (or timeout); returns the current version."""

@@ -69,6 +69,8 @@ class _Handler(LoopbackHandler):
         snapshot = self.server.model.current() if page else self.server.model.snapshot
         if url.path == "/":
             return self._send(200, _pages.get_template("index.html").render(snapshot=snapshot))
+        if url.path == "/reports":
+            return self._reports_page(snapshot)
         if url.path == "/events":
             since = query.get("since", "-1") or "-1"
             if not re.fullmatch(r"-?\d{1,12}", since):
@@ -103,6 +105,18 @@ class _Handler(LoopbackHandler):
             findings=snapshot.findings.get(email_id, []), sign_off=snapshot.sign_offs.get(email_id),
             since_approval=changes_since_approval(self.server.model, email),
             link=lambda key, value: f"/email/{email_id}?{urlencode({**state, key: value})}")
+        self._send(200, page)
+
+    def _reports_page(self, snapshot) -> None:
+        """Results, read from Mailchimp (or the sandbox) when the page is asked for: never cached, never written."""
+        from mailpipe.errors import MailpipeError
+        from mailpipe.report import PRIVACY_NOTE
+
+        try:
+            made, source = self.server.model.report()
+            page = _pages.get_template("reports.html").render(snapshot=snapshot, report=made, source=source, note=PRIVACY_NOTE, problem="")
+        except MailpipeError as err:
+            page = _pages.get_template("reports.html").render(snapshot=snapshot, report=None, source="", note="", problem=str(err))
         self._send(200, page)
 
     def _events(self, since: int) -> None:

@@ -111,7 +111,7 @@ class Report:
 
 def read_results(mc: Mailchimp, list_ids: set[str]) -> Results:
     """Every sent mailpipe campaign's report, and the members of the audiences (for the funnel). GETs only."""
-    reports = tuple(mc.campaign_report(c.id) for c in mc.sent_campaigns() if key_of_title(c.title) is not None)
+    reports = tuple(r for r in mc.campaign_reports() if key_of_title(r.title) is not None)
     return Results(reports, {list_id: tuple(mc.all_members(list_id)) for list_id in sorted(list_ids)})
 
 

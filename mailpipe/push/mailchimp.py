@@ -427,19 +427,15 @@ class Mailchimp:
                   "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
         return [_remote_campaign(c) for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)]
 
-    def sent_campaigns(self) -> list[RemoteCampaign]:
-        """Every sent campaign, typed (its title says whether it is mailpipe's)."""
-        fields = ["campaigns.id", "campaigns.status", "campaigns.send_time", "campaigns.settings.title",
-                  "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
-        return [_remote_campaign(c) for c in self.campaigns(status="sent", fields=fields)]
-
-    def campaign_report(self, campaign_id: str) -> CampaignReport:
-        answer = self._call("reports.get_campaign_report", self._client.reports.get_campaign_report, campaign_id) or {}
-        bounces = answer.get("bounces") or {}
-        return CampaignReport(campaign_id, answer.get("campaign_title", ""), answer.get("send_time") or "", int(answer.get("emails_sent") or 0),
-                              sum(int(bounces.get(k) or 0) for k in ("hard_bounces", "soft_bounces", "syntax_errors")),
-                              int((answer.get("opens") or {}).get("unique_opens") or 0),
-                              int((answer.get("clicks") or {}).get("unique_subscriber_clicks") or 0), int(answer.get("unsubscribed") or 0))
+    def campaign_reports(self) -> Iterator[CampaignReport]:
+        """The report of every sent campaign, a page of them per call (GET /reports)."""
+        for answer in self._pages("reports.get_all_campaign_reports", self._client.reports.get_all_campaign_reports, "reports"):
+            bounces = answer.get("bounces") or {}
+            yield CampaignReport(str(answer.get("id", "")), answer.get("campaign_title", ""), answer.get("send_time") or "",
+                                 int(answer.get("emails_sent") or 0),
+                                 sum(int(bounces.get(k) or 0) for k in ("hard_bounces", "soft_bounces", "syntax_errors")),
+                                 int((answer.get("opens") or {}).get("unique_opens") or 0),
+                                 int((answer.get("clicks") or {}).get("unique_subscriber_clicks") or 0), int(answer.get("unsubscribed") or 0))
 
     def create_campaign(self, body: dict, find: Callable[[], RemoteCampaign | None] | None = None) -> RemoteCampaign:
         """Create a campaign; after an answer that may have been lost, `find` (default: by its title, in its

@@ -318,6 +318,12 @@ class Campaigns(Segments):
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('engagement_seed', ?)", (seed,))
 
+    def reports(self, query: dict) -> dict:
+        """GET /reports: the reports of sent campaigns, newest first, paged."""
+        ids = [r["id"] for r in self._db.execute("SELECT id FROM campaigns WHERE status='sent' ORDER BY send_time DESC, web_id DESC")]
+        count, offset = _paging(query)
+        return {"reports": [self.report(i) for i in ids[offset:offset + count]], "total_items": len(ids)}
+
     def report(self, campaign_id: str) -> dict:
         """GET /reports/{campaign_id}, with Mailchimp's rates: unique opens and clicks over delivered (sent minus bounces)."""
         campaign = self.get_campaign(campaign_id)

@@ -106,6 +106,7 @@ route("POST", "/campaigns/{campaign}/actions/pause", lambda s, p, q, b: s.pause(
 route("POST", "/campaigns/{campaign}/actions/resume", lambda s, p, q, b: s.resume(p["campaign"]))
 route("POST", "/campaigns/{campaign}/actions/cancel-send", lambda s, p, q, b: s.cancel_send(p["campaign"]))
 route("POST", "/campaigns/{campaign}/actions/test", lambda s, p, q, b: s.send_test(p["campaign"], b))
+route("GET", "/reports", lambda s, p, q, b: s.reports(q))
 route("GET", "/reports/{campaign}", lambda s, p, q, b: s.report(p["campaign"]))
 
 

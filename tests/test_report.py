@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import shutil
@@ -141,3 +142,31 @@ def test_the_reports_tab_shows_charts_whose_numbers_match_the_json(demo_run, rep
                         assert [int(funnel.nth(i).get_attribute("data-value")) for i in range(funnel.count())] == section["funnel"]["reached"]
             finally:
                 page.close()
+
+
+def test_each_drip_counts_only_its_own_campaigns_and_the_funnel_reads_the_lead_records():
+    from pathlib import Path
+
+    from mailpipe.load.campaigns import Drip, DripStep
+    from mailpipe.push.mailchimp import CampaignReport, RemoteMember
+    from mailpipe.report import Results, build_report
+
+    def drip(code):
+        return Drip(code, code, f"Drip {code}", "new-consult", "09:30", "America/Los_Angeles",
+                    (DripStep("a", 1), DripStep("b", 2)), 7, ("mp-b",), Path(f"{code}.yaml"))
+
+    reports = (CampaignReport("1", "mp-e1-s01-2024-05-01", "2024-05-01T16:30:00+00:00", 10, 1, 4, 2, 1),
+               CampaignReport("2", "mp-e1-s01-2024-05-02", "2024-05-02T16:30:00+00:00", 5, 0, 1, 1, 0),
+               CampaignReport("3", "mp-e2-s01-2024-05-02", "2024-05-02T16:30:00+00:00", 7, 0, 0, 0, 0),
+               CampaignReport("4", "somebody-else", "2024-05-02T16:30:00+00:00", 99, 0, 0, 0, 0))
+    members = (RemoteMember("a@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}), RemoteMember("b@x.com", "unsubscribed", {"MPLOG": "|e1@20240430|"}),
+               RemoteMember("c@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}, ("mp-b",)), RemoteMember("d@x.com", "subscribed", {}))
+    made = build_report(Results(reports, {"L": members}), [drip("e1"), drip("e2")], {"new-consult": "L"}, "America/Los_Angeles")
+    first, second = made.sections
+    assert (first.rows[0].campaigns, first.rows[0].recipients, first.rows[0].bounces, first.rows[0].unique_clicks) == (2, 15, 1, 3)
+    assert first.rows[0].as_json()["click_rate"] == round(3 / 14, 4) and first.rows[1].campaigns == 0
+    assert (second.rows[0].campaigns, second.rows[0].recipients) == (1, 7)
+    assert (first.funnel.entered, first.funnel.reached, first.funnel.unsubscribed, first.funnel.exited) == (3, (15, 0), 1, 1)
+    may_second = build_report(Results(reports, {"L": members}), [drip("e1")], {"new-consult": "L"}, "America/Los_Angeles",
+                              start=dt.date(2024, 5, 2))
+    assert may_second.sections[0].rows[0].recipients == 5

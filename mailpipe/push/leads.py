@@ -172,7 +172,7 @@ def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], no
         if progress:
             progress(done, total)
     refused = {email.lower(): why for email, why in refused.items()}
-    for chunk in _chunks([p for p in tags if p.lead.email.lower() not in refused]):
+    for chunk in _chunks(tags):  # an address refused above is not a member: Mailchimp ignores it here
         mailchimp.add_to_tag(audience.list_id, audience.tag or "", [p.lead.email for p in chunk])
         done += len(chunk)
         if progress:

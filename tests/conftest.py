@@ -41,6 +41,14 @@ def run_cli():
     return invoke
 
 
+def assert_clean_failure(result, *expected: str) -> None:
+    """A CLI run that failed as mailpipe promises: exit 1, no traceback, each expected text on stderr."""
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
+
+
 def edit(path: Path, old: str, new: str) -> None:
     """Replace one exact piece of a file's text; fails loudly if it is not there."""
     text = path.read_text(encoding="utf-8")

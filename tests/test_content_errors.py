@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit
+from conftest import assert_clean_failure, edit
 
 ARTICLE = "content/articles/01-what-causes-migraine.md"
 SPECIAL = "content/specials/2024-05.md"
-
-
-def assert_clean_failure(result, *expected: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "Traceback" not in result.stderr
-    for text in expected:
-        assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
 
 
 @pytest.mark.parametrize(

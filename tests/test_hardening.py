@@ -13,7 +13,7 @@ import tomllib
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, edit
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, assert_clean_failure, edit
 from mailpipe.load.content import load_content
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.server import RunningPreview
@@ -24,13 +24,6 @@ from mailpipe.sandbox.server import RunningSandbox
 
 ARTICLE = "content/articles/01-what-causes-migraine.md"
 BODY_LINE = "A migraine is more than a strong headache."
-
-
-def assert_clean_failure(result, *expected: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "Traceback" not in result.stderr
-    for text in expected:
-        assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
 
 
 def raw_request(port: int, request: bytes, timeout: float = 5) -> bytes:

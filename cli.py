@@ -355,6 +355,7 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
     """What a recipient sees now against what was approved, word by word ([-removed-] {+added+})."""
     from rich.markup import escape
 
+    from mailpipe.checks import Context
     from mailpipe.review import Reviews, recipient_view, word_diff
 
     rendered = render_project(project)
@@ -367,7 +368,7 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
     approved = reviews.approved_view(approval)
     if approved is None:
         raise MailpipeError(f"the view approved by {approval.reviewer} is missing from {project.reviews_dir}/approved; restore it from git")
-    now = recipient_view(email, rendered.site)
+    now = recipient_view(Context(email, rendered.site))
     console = _console()
     if approved == now:
         console.print(f"{email_id}: unchanged since the {approval.role} approval by {approval.reviewer} on {approval.date}", markup=False)

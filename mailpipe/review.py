@@ -32,9 +32,10 @@ TREATMENT = re.compile(r"\b(botox|onabotulinumtoxin\w*|botulinum|injections?|med
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")
 
 
-def recipient_view(email: RenderedEmail, site: SiteConfig) -> str:
-    """What a recipient sees, as text a reviewer can read: the thing an approval signs."""
-    context = Context(email, site)
+def recipient_view(context: Context) -> str:
+    """What a recipient sees of an email (parsed once, as the checks parse it), as text a reviewer can read: the thing
+    an approval signs."""
+    email = context.email
     lines = [f"Subject: {email.subject}", f"Preheader: {email.preheader}", "", "Links:"]
     lines += [f"  {href}" for _, href, _ in context.links]
     lines += ["", "Images:"] + [f"  {img.get('src', '')} (alt: {img.get('alt', '')})" for img in context.images]
@@ -46,14 +47,14 @@ def fingerprint(view: str) -> str:
     return hashlib.sha256(view.encode()).hexdigest()[:20]
 
 
-def names_treatment(email: RenderedEmail, site: SiteConfig) -> bool:
-    return email.mentions_botox or bool(TREATMENT.search(email.subject + " " + Context(email, site).copy_text))
+def names_treatment(context: Context) -> bool:
+    return context.email.mentions_botox or bool(TREATMENT.search(context.email.subject + " " + context.copy_text))
 
 
-def required_roles(email: RenderedEmail, site: SiteConfig) -> tuple[str, ...]:
-    settings: ReviewSettings = site.review
-    wanted = set(settings.roles.get(email.kind, []))  # type: ignore[call-overload]
-    if names_treatment(email, site):
+def required_roles(context: Context) -> tuple[str, ...]:
+    settings: ReviewSettings = context.site.review
+    wanted = set(settings.roles.get(context.email.kind, []))  # type: ignore[call-overload]
+    if names_treatment(context):
         wanted |= set(settings.names_treatment)
     return tuple(role for role in ROLES if role in wanted)
 
@@ -125,9 +126,10 @@ class Reviews:
             self.approvals[(email, role)] = approval
 
     def state(self, email: RenderedEmail, site: SiteConfig) -> ReviewState:
-        current = fingerprint(recipient_view(email, site))
+        context = Context(email, site)
+        current = fingerprint(recipient_view(context))
         roles = []
-        for role in required_roles(email, site):
+        for role in required_roles(context):
             approval = self.approvals.get((email.id, role))
             state = "missing" if approval is None else "approved" if approval.fingerprint == current else "changed"
             roles.append(RoleState(role, state, approval))
@@ -142,10 +144,12 @@ class Reviews:
         reviewer = " ".join(reviewer.split())
         if not reviewer or len(reviewer) > 120:
             raise MailpipeError("--reviewer: expected the reviewer's name and credentials (1 to 120 characters)")
-        if role not in required_roles(email, site):
-            needed = ", ".join(required_roles(email, site)) or "none"
-            raise MailpipeError(f"{email.id} does not need a {role} sign-off (it needs: {needed}; see review: in mailpipe.yaml)")
-        view = recipient_view(email, site)
+        context = Context(email, site)
+        needed = required_roles(context)
+        if role not in needed:
+            raise MailpipeError(f"{email.id} does not need a {role} sign-off (it needs: {', '.join(needed) or 'none'}; "
+                                "see review: in mailpipe.yaml)")
+        view = recipient_view(context)
         approval = Approval(email.id, role, fingerprint(view), day, reviewer)
         existing = self.approvals.get((email.id, role))
         if existing is not None and existing.fingerprint == approval.fingerprint:

@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from conftest import edit
+from mailpipe.checks import Context
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.server import RunningPreview
 from mailpipe.project import Project, render_project
@@ -99,16 +100,16 @@ def test_an_email_with_check_errors_cannot_be_approved(project, run_cli):
 def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_cli):
     rendered = render_project(Project(project))
     by_id = {e.id: e for e in rendered.emails}
-    assert required_roles(by_id[FIRST], rendered.site) == ("medical",)
-    assert required_roles(by_id[SPECIAL], rendered.site) == ("medical", "legal")  # it names treatments (peels, a facial)
+    assert required_roles(Context(by_id[FIRST], rendered.site)) == ("medical",)
+    assert required_roles(Context(by_id[SPECIAL], rendered.site)) == ("medical", "legal")  # it names treatments (peels, a facial)
     refused = approve(run_cli, project, FIRST, "--role", "legal")
     assert refused.exit_code == 1 and "does not need a legal sign-off" in refused.stderr
     with open(project / "mailpipe.yaml", "a") as config:
         config.write("review:\n  roles:\n    article: []\n    special: [legal]\n  names_treatment: [medical]\n")
     rendered = render_project(Project(project))
     by_id = {e.id: e for e in rendered.emails}
-    assert required_roles(by_id[FIRST], rendered.site) == ()  # no drug or treatment named
-    assert required_roles(by_id[BOTOX], rendered.site) == ("medical",)  # names BOTOX®
+    assert required_roles(Context(by_id[FIRST], rendered.site)) == ()  # no drug or treatment named
+    assert required_roles(Context(by_id[BOTOX], rendered.site)) == ("medical",)  # names BOTOX®
     assert states(project)[FIRST].approved and states(project)[FIRST].summary == "no sign-off needed"
 
 
@@ -128,7 +129,7 @@ def test_status_lists_the_safety_information_as_awaiting_the_approved_text(proje
 
 def test_the_recipient_view_is_what_a_recipient_sees(project):
     rendered = render_project(Project(project))
-    view = recipient_view(next(e for e in rendered.emails if e.id == BOTOX), rendered.site)
+    view = recipient_view(Context(next(e for e in rendered.emails if e.id == BOTOX), rendered.site))
     assert "Subject: BOTOX® (onabotulinumtoxinA) and chronic migraine" in view
     assert "https://www.rxabbvie.com/pdf/botox_pi.pdf" in view and "aivi-logo-email.png (alt: AIVI Aesthetics)" in view
     assert "Important Safety Information" in view and "<" not in view.split("Text:")[1]

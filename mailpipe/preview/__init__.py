@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailpipe.checks import Finding, run_checks
+from mailpipe.checks import Context, Finding, run_checks
 from mailpipe.errors import InputError, MailpipeError
 from mailpipe.load.campaigns import Campaign, Drip, Monthly, load_campaigns
 from mailpipe.load.config import CONFIG_FILE, SiteConfig, load_config
@@ -147,7 +147,7 @@ def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[s
     approved = reviews.approved_view(latest)
     if approved is None:
         return None
-    return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(approved, recipient_view(email, site))
+    return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(approved, recipient_view(Context(email, site)))
 
 
 def _under(path: Path, folder: Path) -> bool:

@@ -353,8 +353,6 @@ def review_revoke(project: Project, email_id: str, role: str) -> None:
 @click.pass_obj
 def review_diff(project: Project, email_id: str, role: str | None) -> None:
     """What a recipient sees now against what was approved, word by word ([-removed-] {+added+})."""
-    from rich.markup import escape
-
     from mailpipe.checks import Context
     from mailpipe.review import Reviews, recipient_view, word_diff
 
@@ -375,7 +373,7 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
         return
     console.print(f"{email_id}: changes since the {approval.role} approval by {approval.reviewer} on {approval.date}", markup=False)
     styles = {"same": "{}", "removed": "[red strike][-{}-][/]", "added": "[green]{{+{}+}}[/]"}
-    console.print(" ".join(styles[c.kind].format(escape(c.words)) for c in word_diff(approved, now)))
+    console.print(" ".join(styles[c.kind].format(escape_markup(c.words)) for c in word_diff(approved, now)))
 
 
 @main.command("send-test")
@@ -390,9 +388,7 @@ def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text
     from mailpipe.push.test_email import send_test as send_test_email
 
     rendered = render_project(project)
-    email = next((e for e in rendered.emails if e.id == content_id), None)
-    if email is None:
-        raise MailpipeError(f"no email has id {content_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}")
+    email = _email(rendered, content_id)
     list_id = audience_of(email, _campaigns(project, rendered), rendered.site)
     with connect(project.root, rendered.site) as target:
         click.echo(f"send-test through {target.description}")

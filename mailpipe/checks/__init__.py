@@ -125,7 +125,8 @@ class Context:
 
     @cached_property
     def visible_text(self) -> str:
-        return " ".join(" ".join(_own_text(el)) for el, style in self.styled if not style.invisible and el.tag not in ("style", "script"))
+        """Everything a recipient can read, in reading order."""
+        return self.reading_text()
 
     @cached_property
     def copy_text(self) -> str:
@@ -168,12 +169,6 @@ class Context:
     @cached_property
     def style_blocks(self) -> str:
         return "\n".join(s.text or "" for s in self.tree.iter("style"))
-
-
-def _own_text(element: etree._Element) -> list[str]:
-    parts = [element.text or ""]
-    parts += [child.tail or "" for child in element if child.tail]
-    return [p.strip() for p in parts if p and p.strip()]
 
 
 @lru_cache(maxsize=4096)

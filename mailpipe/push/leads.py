@@ -172,11 +172,13 @@ def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], no
         if progress:
             progress(done, total)
     refused = {email.lower(): why for email, why in refused.items()}
-    for chunk in _chunks(tags):  # an address refused above is not a member: Mailchimp ignores it here
-        mailchimp.add_to_tag(audience.list_id, audience.tag or "", [p.lead.email for p in chunk])
-        done += len(chunk)
-        if progress:
-            progress(done, total)
+    if tags:  # (planned only when the audience has a tag)
+        tag_id = mailchimp.ensure_tag(audience.list_id, audience.tag or "")
+        for chunk in _chunks(tags):  # an address refused above is not a member: Mailchimp ignores it here
+            mailchimp.add_to_tag(audience.list_id, tag_id, [p.lead.email for p in chunk])
+            done += len(chunk)
+            if progress:
+                progress(done, total)
     return [RowOutcome(p.lead.line, p.lead.email, "failed", refused[p.lead.email.lower()]) if p.lead.email.lower() in refused
             else RowOutcome(p.lead.line, p.lead.email, p.outcome, p.detail) for p in plans]
 

@@ -340,15 +340,19 @@ class Mailchimp:
         answer = self._call("lists.batch_list_members", self._client.lists.batch_list_members, list_id, body) or {}
         return {str(e.get("email_address")): str(e.get("error") or e.get("error_code") or "refused") for e in answer.get("errors") or []}
 
-    def add_to_tag(self, list_id: str, tag: str, emails: Sequence[str]) -> None:
-        """Give up to 500 members a tag (a static segment), making the tag if the audience has none yet."""
+    def ensure_tag(self, list_id: str, tag: str) -> int:
+        """The id of a tag (a static segment), made empty if the audience has none yet."""
         existing = self.tags(list_id).get(tag)
         if existing is None:
-            self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": list(emails)}),
-                              lambda: {"id": found} if (found := self.tags(list_id).get(tag)) else None)
-            existing = self.tags(list_id)[tag]
+            made = self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": []}),
+                                     lambda: {"id": found} if (found := self.tags(list_id).get(tag)) else None)
+            existing = int(made["id"])
+        return existing
+
+    def add_to_tag(self, list_id: str, tag_id: int, emails: Sequence[str]) -> None:
+        """Give up to 500 members a tag."""
         self._call("lists.batch_segment_members", self._client.lists.batch_segment_members, {"members_to_add": list(emails)},
-                   list_id, str(existing))
+                   list_id, str(tag_id))
 
     def update_member_fields(self, list_id: str, email: str, merge_fields: dict[str, str]) -> None:
         """PATCH only these merge fields of an existing member (nothing else about them changes)."""

@@ -31,12 +31,14 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text, so pydantic (not PyYAML) judges them and says so, and refuses what
     marketers never need but attackers use: anchors and aliases (billion-laughs bombs, self-references) and deep nesting."""
 
+    _depth = 0  # how deep the node being composed is
+
     def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's API)
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.composer.ComposerError(None, None, "anchors (&name) and aliases (*name) are not supported; write the value out",
                                               event.start_mark)
-        self._depth = getattr(self, "_depth", 0) + 1
+        self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
@@ -125,7 +127,7 @@ def _collect_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], first_line:
         for key_node, value_node in node.value:
             key = (*loc, str(key_node.value))
             line = first_line + key_node.start_mark.line
-            if key in lines and key != ():
+            if key in lines:
                 duplicates.append(Problem(file, line, field_name(key), f"appears twice (also at line {lines[key]}); keep one"))
             lines[key] = line
             _collect_lines(value_node, key, lines, first_line, duplicates, file)

@@ -359,10 +359,9 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
     rendered = render_project(project)
     email = _email(rendered, email_id)
     reviews = Reviews(project.reviews_dir)
-    candidates = [a for (e, r), a in reviews.approvals.items() if e == email_id and (role is None or r == role)]
-    if not candidates:
+    approval = reviews.latest(email_id, role)
+    if approval is None:
         raise MailpipeError(f"{email_id} has no {role + ' ' if role else ''}approval to compare with")
-    approval = max(candidates, key=lambda a: a.date)
     approved = reviews.approved_view(approval)
     if approved is None:
         raise MailpipeError(f"the view approved by {approval.reviewer} is missing from {project.reviews_dir}/approved; restore it from git")

@@ -135,6 +135,11 @@ class Reviews:
             roles.append(RoleState(role, state, approval))
         return ReviewState(email.id, tuple(roles))
 
+    def latest(self, email_id: str, role: str | None = None) -> Approval | None:
+        """The most recent approval of an email (of one role, if given): what `diff` compares with."""
+        found = [a for (e, r), a in self.approvals.items() if e == email_id and role in (None, r)]
+        return max(found, key=lambda a: a.date) if found else None
+
     def approved_view(self, approval: Approval) -> str | None:
         path = self._view_path(approval.email, approval.fingerprint)
         return path.read_text(encoding="utf-8") if path.exists() else None

@@ -140,10 +140,9 @@ def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[s
     """The latest approval of an email (who, when) and what changed since, word by word; None if never approved."""
     site = model.snapshot.site
     reviews = Reviews(model.project.reviews_dir)
-    approvals = [a for (email_id, _), a in reviews.approvals.items() if email_id == email.id]
-    if site is None or not approvals:
+    latest = reviews.latest(email.id)
+    if site is None or latest is None:
         return None
-    latest = max(approvals, key=lambda a: a.date)
     approved = reviews.approved_view(latest)
     if approved is None:
         return None

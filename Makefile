@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MJML_NPM := mjml@5.4.1
 NODE_MJML := .node/node_modules/mjml/package.json
 
-.PHONY: run test bench chromium node-mjml clean constraints
+.PHONY: run test bench chromium node-mjml mjml-corpus clean constraints
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
@@ -16,7 +16,7 @@ run: $(STAMP)
 	@tail -n 1 build/check-report.txt
 	$(BIN)/mailpipe demo
 
-test: $(STAMP) chromium node-mjml
+test: $(STAMP) chromium node-mjml mjml-corpus
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -53,5 +53,9 @@ node-mjml:
 	  [ -f $(NODE_MJML) ] || npm install --silent --no-audit --no-fund --prefix .node $(MJML_NPM) >/dev/null; \
 	else echo "npm not found: tests against the official MJML will be skipped"; fi
 
+# Real-world MJML for the MJML checker's tests (pinned versions and SHA-256; git-ignored .corpus/).
+mjml-corpus:
+	@$(PYTHON) scripts/fetch-mjml-corpus.py
+
 clean:
-	rm -rf build .node $(VENV)
+	rm -rf build .node .corpus $(VENV)

@@ -260,6 +260,36 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
         sys.exit(1)
 
 
+@main.command("lint-mjml")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable report: {files: [{path, problems}]}.")
+def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
+    """Check MJML files against MJML's rules, as `mjml --validate` would (exit 1 on any problem).
+
+    Each <mj-include> is read relative to the file that includes it; a problem in an included file is
+    reported in that file."""
+    import json
+
+    from mailpipe.render.mjml_check import check_file
+
+    results: dict[str, list] = {}
+    for file in files:
+        for name, problems in check_file(file).items():
+            known = results.setdefault(name, [])
+            known.extend(p for p in problems if p not in known)
+    count = sum(len(problems) for problems in results.values())
+    if as_json:
+        click.echo(json.dumps({"files": [{"path": name, "problems": [p.as_json() for p in problems]}
+                                         for name, problems in results.items()]}, indent=2))
+    else:
+        for name, problems in results.items():
+            for problem in problems:
+                click.echo(f"{name}:{problem.line}: {problem.kind}: {problem.message}")
+        click.echo(f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {count} problem{'s' if count != 1 else ''}")
+    if count:
+        sys.exit(1)
+
+
 # -- medical/legal sign-off -------------------------------------------------------------------------
 @main.group()
 def review() -> None:

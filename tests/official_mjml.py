@@ -22,3 +22,11 @@ def compile_all(sources: list[str], validation_level: str = "strict", iterations
     done = subprocess.run(["node", str(SCRIPT)], input=request, capture_output=True, text=True, check=True,
                           env={**os.environ, "NODE_PATH": str(NODE_MODULES)}, timeout=600)
     return json.loads(done.stdout)
+
+
+def validate_files(paths: list[Path]) -> list[list[dict]]:
+    """Official strict validation of each MJML file, its mj-include resolved: [{"line", "message", "tagName"}] per file."""
+    request = json.dumps({"files": [str(p) for p in paths], "validationLevel": "strict"})
+    done = subprocess.run(["node", str(SCRIPT)], input=request, capture_output=True, text=True, check=True,
+                          env={**os.environ, "NODE_PATH": str(NODE_MODULES)}, timeout=600)
+    return [result["errors"] for result in json.loads(done.stdout)["results"]]

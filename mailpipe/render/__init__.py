@@ -17,8 +17,8 @@ from mailpipe.load.config import SiteConfig
 from mailpipe.load.content import Article, ContentItem, ContentSet
 from mailpipe.render.links import with_utm
 from mailpipe.render.markdown_body import MarkdownRenderer, UnsafeLink
-from mailpipe.render.mjml_check import MjmlSyntaxError, check_mjml, mark_origins, parse_mjml, strip_origins
-from mailpipe.render.plaintext import mjml_to_text
+from mailpipe.render.mjml_check import check_source, mark_origins, strip_origins
+from mailpipe.render.plaintext import mjml_to_text, parse_for_text
 
 
 @dataclass(frozen=True)
@@ -130,16 +130,12 @@ class Renderer:
             context["featured"] = source.featured.front
             context["featured_html"] = Markup(self._markdown(source.featured, track))
         marked = self._jinja(source, context)
-        try:
-            tree = parse_mjml(marked)
-        except MjmlSyntaxError as err:
-            raise RenderError(f"{source.id}: {err.problem}") from None
-        problems = check_mjml(tree)
-        if problems:
-            raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in problems))
+        checked = check_source(marked)
+        if checked.problems:
+            raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in checked.problems))
         clean = strip_origins(marked)
         html = self._mrml(source, clean)
-        text = mjml_to_text(tree)
+        text = mjml_to_text(checked.xml if checked.xml is not None else parse_for_text(clean))
         digest = content_digest(source.subject, source.preheader, html, text)
         return RenderedEmail(
             id=source.id, kind=source.kind, subject=source.subject, preheader=source.preheader,

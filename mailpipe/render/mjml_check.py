@@ -1,47 +1,85 @@
-"""Validate generated MJML against MJML's component rules, which MRML itself does not check.
+"""Validate MJML against MJML's own rules, which MRML does not check.
 
-MRML silently accepts a misspelt tag, an unknown attribute or a component nested where MJML
-forbids it. The rules come from the official MJML (see mjml_components.json). Every mj- tag a
-template writes carries an origin marker (template:line) added when the template is loaded, so a
-problem in the generated MJML is reported at its line in the template that wrote it.
+MRML silently accepts a misspelt tag, an unknown attribute, a bad value or a component nested where
+MJML forbids it, so this checker is all that stands between a template author and a broken email.
+It reads MJML the way the official parser does (HTML-tolerant: named entities, `<br>`, unquoted or
+repeated attributes are fine; an ending tag's content is raw HTML) and applies the official
+validator's rules and value types, taken from the npm package (mjml_components.json, dumped by
+scripts/dump-mjml-components.js). It keeps exact line numbers and, where the official compiler
+would silently lose content (an unclosed or misspelt tag, a tag outside mj-body), it says so as a
+problem of its own kind, `stricter-than-mjml`.
 
-mailpipe's templates write MJML as well-formed XML (`<br />`, not `<br>`), so lxml parses it
-quickly and an unclosed tag is reported with its line, which MRML cannot do.
+Every mj- tag a template writes carries an origin marker (template:line) added when the template is
+loaded, so a problem in generated MJML is reported at its line in the template that wrote it.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
+import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 from lxml import etree
 
 ORIGIN_ATTRIBUTE = "data-mailpipe-origin"
-_MJ_TAG = re.compile(r"<(mjml|mj-[a-z-]+)(?=[\s/>])")
+KINDS = ("unknown-tag", "illegal-attribute", "bad-value", "nesting", "include", "syntax", "stricter-than-mjml")
+_MJ_TAG = re.compile(r"<(mjml|mj-[a-z-]+)(?=[\s/>]|$)")
 _ORIGIN = re.compile(rf' {ORIGIN_ATTRIBUTE}="[^"]*"')
-_ORIGIN_VALUE = re.compile(rf'{ORIGIN_ATTRIBUTE}="([^"]+)"')
-_GENERATED_POSITION = re.compile(r",? line \d+(, column \d+)?")
-_ALWAYS_ALLOWED = {"mj-class", "css-class", ORIGIN_ATTRIBUTE}
-_ATTRIBUTE_SETTERS = {"mj-all", "mj-class"}  # children of mj-attributes: any attribute is a default
-_RULES = json.loads(resources.files("mailpipe.render").joinpath("mjml_components.json").read_text())["components"]
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+_OFFICIAL = json.loads(resources.files("mailpipe.render").joinpath("mjml_components.json").read_text())
+_RULES: dict[str, dict] = _OFFICIAL["components"]
+_ENDING_TAGS = frozenset(tag for tag, rule in _RULES.items() if rule["ending_tag"])
+# Tags the official validator allows without a component (mjml-validator's componentLessTags).
+_COMPONENTLESS = frozenset({"mj-all", "mj-class", "mj-selector", "mj-html-attribute"})
+_ALWAYS_ALLOWED = frozenset({"mj-class", "css-class"})
+# htmlparser2's void elements: opened and closed at once, as the official parser reads them.
+_VOID = frozenset("area base basefont br col command embed frame hr image img input keygen link meta param source track wbr".split())
+_TOKEN = re.compile(r"""<(?:
+    !--(?P<comment>.*?)(?:-->|\Z)
+  | !\[CDATA\[.*?(?:\]\]>|\Z)
+  | [!?][^>]*>
+  | (?P<close>/)?(?P<name>[A-Za-z][^\s/>]*)(?P<attributes>(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*+)(?P<self>/)?\s*>
+)""", re.DOTALL | re.VERBOSE)
+# While inside an ending tag's HTML content only comments and ending tags count (mjml-parser-xml's inEndingTag).
+_ENDING_SCAN = re.compile(r"""<(?:!--.*?(?:-->|\Z)|(?P<close>/)?(?P<name>%s)(?=[\s/>])(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*+(?P<self>/)?\s*>)"""
+                          % "|".join(sorted(_ENDING_TAGS, key=len, reverse=True)), re.DOTALL | re.IGNORECASE)
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
 
 @dataclass(frozen=True)
 class MjmlProblem:
-    origin: str  # "template.mjml.j2:LINE", or "generated MJML line N" for tags no template wrote
+    line: int
+    kind: str
     message: str
+    tag: str | None = None
+    attribute: str | None = None
+    origin: str | None = None  # "template.mjml.j2:LINE" when the MJML was generated from a template
+    source: str | None = None  # the file the line is in, when it is not the file checked (an mj-include)
 
     def __str__(self) -> str:
-        return f"{self.origin}: {self.message}"
+        where = self.origin or (f"{self.source}:{self.line}" if self.source else f"generated MJML line {self.line}")
+        return f"{where}: {self.message}"
+
+    def as_json(self) -> dict:
+        return {"line": self.line, "tag": self.tag, "attribute": self.attribute, "kind": self.kind, "message": self.message}
 
 
-class MjmlSyntaxError(Exception):
-    def __init__(self, problem: MjmlProblem):
-        super().__init__(str(problem))
-        self.problem = problem
+@dataclass
+class MjmlNode:
+    tag: str
+    line: int
+    attributes: dict[str, str] = field(default_factory=dict)
+    children: list[MjmlNode] = field(default_factory=list)
+    origin: str | None = None
+    source: str | None = None
+    text: str = ""  # text found directly inside a layout tag (not an ending tag), which MJML drops
+
+    def problem(self, kind: str, message: str, attribute: str | None = None) -> MjmlProblem:
+        return MjmlProblem(self.line, kind, message, self.tag, attribute, self.origin, self.source)
 
 
 def mark_origins(source: str, template_name: str) -> str:
@@ -56,64 +94,307 @@ def strip_origins(mjml: str) -> str:
     return _ORIGIN.sub("", mjml)
 
 
-def parse_mjml(mjml: str) -> etree._Element:
-    """Parse generated MJML; a syntax error is raised at the template line nearest to it."""
-    try:
-        return etree.fromstring(mjml.encode("utf-8"), _PARSER)
-    except etree.XMLSyntaxError as err:
-        line = err.lineno or 1
-        message = _GENERATED_POSITION.sub("", err.msg)  # positions in generated MJML mean nothing to its author
-        hint = "; write the character itself (©) or a numeric reference (&#169;)" if "Entity" in message else ""
-        raise MjmlSyntaxError(MjmlProblem(_origin_near(mjml, line), f"the MJML is not well-formed: {message}{hint}")) from None
-
-
-def _origin_near(mjml: str, line: int) -> str:
-    """The template line of the nearest mj- tag at or before generated line `line`."""
-    lines = mjml.split("\n")[:line]
-    for text in reversed(lines):
-        found = _ORIGIN_VALUE.findall(text)
-        if found:
-            return f"near {found[-1]}"
-    return f"generated MJML line {line}"
-
-
-def check_mjml(root: etree._Element) -> list[MjmlProblem]:
-    """Every unknown tag, illegal attribute or value, and forbidden nesting under `root`."""
+def check_file(path: Path) -> dict[str, list[MjmlProblem]]:
+    """Every problem in an MJML file and the files it includes, keyed by the file they are in."""
     problems: list[MjmlProblem] = []
-    _check(root, None, problems)
+    parser = _Parser(path.read_text(encoding="utf-8", errors="replace"), problems, path=path)
+    root = parser.parse()
+    if root is not None:
+        problems += check_mjml(root)
+    by_file: dict[str, list[MjmlProblem]] = {str(path): [], **{name: [] for name in parser.included}}
+    for problem in problems:
+        by_file.setdefault(problem.source or str(path), []).append(problem)
+    return {name: sorted(found, key=lambda p: p.line) for name, found in by_file.items()}
+
+
+@dataclass
+class CheckedMjml:
+    problems: list[MjmlProblem]
+    xml: etree._Element | None  # the MJML as an XML tree (comments removed) when it is well-formed
+
+
+def check_source(mjml: str, tolerant_only: bool = False) -> CheckedMjml:
+    """Every problem in MJML generated from templates (mj-include is not theirs to use).
+
+    Well-formed XML, which is what mailpipe's templates write, is read by lxml (four times quicker, and
+    the plain text is made from the same tree); anything else by the HTML-tolerant reader. Both build
+    the same tree: tests compare them on every corpus file that is well-formed."""
+    problems: list[MjmlProblem] = []
+    xml = None
+    if not tolerant_only:
+        try:
+            xml = etree.fromstring(mjml.encode("utf-8"), _XML)
+        except etree.XMLSyntaxError:
+            pass
+    if xml is not None:
+        root: MjmlNode | None = _XmlReader(mjml, problems).node(xml)
+        if root is not None and root.tag != "mjml":
+            problems.append(_not_enclosed(root))
+        etree.strip_elements(xml, etree.Comment, with_tail=False)
+    else:
+        root = _Parser(mjml, problems, path=None).parse()
+    if root is not None:
+        problems += check_mjml(root)
+    return CheckedMjml(sorted(problems, key=lambda p: p.line), xml)
+
+
+def _in_capitals(node: MjmlNode, written: str) -> MjmlProblem:
+    return node.problem("stricter-than-mjml", f"<{written}> is written in capitals; write <{node.tag}> (MRML, which builds the email, does not read it)")
+
+
+def _not_enclosed(root: MjmlNode) -> MjmlProblem:
+    return root.problem("syntax", f"the file starts with <{root.tag}>, not <mjml>: an MJML file is enclosed in "
+                                  "<mjml>…</mjml> (a part for <mj-include> is checked in the file that includes it)")
+
+
+class _XmlReader:
+    """The nodes _Parser would make of a well-formed document: same tags, lines, attributes, children, text."""
+
+    def __init__(self, text: str, problems: list[MjmlProblem]):
+        self.text, self.problems = text, problems
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line_of(self, element: etree._Element, opening: str) -> int:
+        """The line a tag starts on: lxml gives the line its opening tag ends on, and no `<` comes in between."""
+        end_line = element.sourceline or 1
+        end = self.newlines[end_line - 1] if end_line <= len(self.newlines) else len(self.text)
+        return bisect.bisect_left(self.newlines, self.text.rfind(opening, 0, end)) + 1
+
+    def node(self, element: etree._Element) -> MjmlNode:
+        tag = element.tag.lower()
+        node = MjmlNode(tag, self.line_of(element, "<" + element.tag), origin=element.get(ORIGIN_ATTRIBUTE),
+                        attributes={k: v for k, v in element.attrib.items() if k != ORIGIN_ATTRIBUTE})
+        if tag != element.tag and tag.startswith("mj"):
+            self.problems.append(_in_capitals(node, element.tag))
+        if tag == "mj-include":
+            self.problems.append(node.problem("include", "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"))
+        if tag in _ENDING_TAGS:
+            return node
+        texts = [element.text or ""]
+        for child in element:
+            texts.append(child.tail or "")
+            if child.tag is etree.Comment:
+                node.children.append(MjmlNode("mj-raw", self.line_of(child, "<!--")))
+            elif isinstance(child.tag, str):
+                child_node = self.node(child)
+                if child_node.tag != "mj-include":
+                    node.children.append(child_node)
+        node.text = "".join(t.strip() for t in texts if t.strip())
+        return node
+
+
+class _Parser:
+    """htmlparser2's reading of MJML, as mjml-parser-xml drives it, with the positions kept."""
+
+    def __init__(self, text: str, problems: list[MjmlProblem], path: Path | None, included_from: str | None = None):
+        self.text, self.problems, self.path = text, problems, path
+        self.source = str(path) if path is not None and included_from else None
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.included_from = included_from
+        self.included: list[str] = []  # every file read through mj-include, nested ones too
+
+    def line_at(self, offset: int) -> int:
+        return bisect.bisect_left(self.newlines, offset) + 1
+
+    def report(self, offset: int, kind: str, message: str, tag: str | None = None) -> None:
+        self.problems.append(MjmlProblem(self.line_at(offset), kind, message, tag, None, None, self.source))
+
+    def parse(self) -> MjmlNode | None:
+        root: MjmlNode | None = None
+        stack: list[MjmlNode] = []
+        in_ending = 0
+        ending: MjmlNode | None = None  # the ending tag (mj-text, mj-raw…) whose raw content is being skipped
+        position = 0
+        while token := (_ENDING_SCAN if in_ending else _TOKEN).search(self.text, position):
+            if in_ending:  # skip the HTML content: only ending tags (and comments) count, as in the official parser
+                position = token.end()
+                if token.group("name"):
+                    in_ending += -1 if token.group("close") else (0 if token.group("self") else 1)
+                continue
+            name = (token.group("name") or "").lower()
+            if stack:
+                self._text(stack[-1], self.text[position:token.start()])
+            position = token.end()
+            if token.group("comment") is not None:
+                if stack:  # the official parser keeps a comment as an mj-raw child
+                    stack[-1].children.append(MjmlNode("mj-raw", self.line_at(token.start()), source=self.source))
+                continue
+            if not name:
+                continue
+            if token.group("close"):
+                self._close(name, token, stack)
+                continue
+            node = self._open(name, token)
+            if node is None:
+                continue
+            if name == "mj-include":
+                if stack:
+                    self._include(node, stack, root)
+                continue
+            if stack:
+                stack[-1].children.append(node)
+            elif root is None:
+                root = node
+            else:
+                self.report(token.start(), "syntax", f"<{name}> comes after the closing </{root.tag}>; everything belongs inside <mjml>", name)
+                continue
+            if name in _ENDING_TAGS and not token.group("self"):
+                in_ending, ending = 1, node
+            elif name not in _VOID and not token.group("self"):
+                stack.append(node)
+        if ending is not None and in_ending:
+            self.problems.append(ending.problem("stricter-than-mjml", f"<{ending.tag}> is never closed: MJML reads everything after it, "
+                                                                      "to the end of the file, as its HTML content"))
+            stack.clear()
+        for node in reversed(stack):
+            self.problems.append(node.problem("stricter-than-mjml", f"<{node.tag}> is never closed; MJML closes it at the end of the file, "
+                                                                    "so what follows it may land in the wrong place"))
+        if root is None:
+            self.report(0, "syntax", "no <mjml> element: an MJML file is enclosed in <mjml>…</mjml>")
+        elif root.tag != "mjml" and not self.included_from:
+            self.problems.append(_not_enclosed(root))
+        return root
+
+    def _text(self, parent: MjmlNode, text: str) -> None:
+        if text.strip():
+            parent.text += text.strip()
+
+    def _open(self, name: str, token: re.Match) -> MjmlNode | None:
+        raw_name = token.group("name")
+        node = MjmlNode(name, self.line_at(token.start()), source=self.source)
+        if raw_name != name and (name.startswith("mj") or name == "mjml"):
+            self.problems.append(_in_capitals(node, raw_name))
+        for attribute, double, single, bare in _ATTRIBUTE.findall(token.group("attributes")):
+            value = double or single or bare
+            if attribute.startswith("<"):
+                self.problems.append(node.problem("syntax", f"<{raw_name}> is missing its closing '>': "
+                                                            f"the next tag, {attribute}, is read as one of its attributes"))
+                continue
+            if attribute == ORIGIN_ATTRIBUTE:
+                node.origin = value
+            elif attribute not in node.attributes:
+                node.attributes[attribute] = value
+            elif node.attributes[attribute] != value:
+                self.problems.append(node.problem("stricter-than-mjml", f"{attribute} is given twice on <{name}>; MJML keeps the first, "
+                                                                        f"{node.attributes[attribute]!r}, and drops {value!r}", attribute))
+        return node
+
+    def _close(self, name: str, token: re.Match, stack: list[MjmlNode]) -> None:
+        for depth in range(len(stack) - 1, -1, -1):
+            if stack[depth].tag == name:
+                for unclosed in stack[depth + 1:]:
+                    self.problems.append(unclosed.problem(
+                        "stricter-than-mjml", f"<{unclosed.tag}> is never closed; MJML closes it at </{name}> on line {self.line_at(token.start())}"))
+                del stack[depth:]
+                return
+        if name not in _VOID:
+            guess = difflib.get_close_matches(name, [n.tag for n in stack], n=1)
+            hint = f" (did you mean </{guess[0]}>?)" if guess else ""
+            near = f"near {stack[-1].origin}" if stack and stack[-1].origin else None
+            self.problems.append(MjmlProblem(self.line_at(token.start()), "stricter-than-mjml",
+                                             f"</{name}> closes nothing that is open, and MJML ignores it{hint}", name, None, near, self.source))
+
+    def _include(self, node: MjmlNode, stack: list[MjmlNode], root: MjmlNode | None) -> None:
+        target = node.attributes.get("path", "")
+        if self.path is None:
+            self.problems.append(node.problem("include", "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"))
+            return
+        file = (self.path.parent / target).resolve()
+        base = self.path.parent.resolve()
+        if not target or Path(target).is_absolute() or not file.is_relative_to(base):
+            self.problems.append(node.problem("include", f"<mj-include path={target!r}>: an include must name a file inside {base}", "path"))
+            return
+        if file == self.path.resolve() or (self.included_from and str(file) in self.included_from.split("\n")):
+            self.problems.append(node.problem("include", f"<mj-include path={target!r}> includes itself", "path"))
+            return
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            hint = f"; did you mean {target}.mjml? (MJML 5 no longer adds .mjml)" if file.with_name(file.name + ".mjml").is_file() else ""
+            self.problems.append(node.problem("include", f"<mj-include path={target!r}>: there is no file {file}{hint}", "path"))
+            return
+        kind = node.attributes.get("type", "mjml")
+        if kind in ("css", "html"):
+            tag = "mj-style" if kind == "css" else "mj-raw"
+            stack[-1].children.append(MjmlNode(tag, node.line, source=self.source))
+            return
+        if "<mjml>" not in text:
+            text = f"<mjml><mj-body>{text}</mj-body></mjml>"
+        chain = "\n".join(filter(None, [self.included_from, str(self.path.resolve())]))
+        parser = _Parser(text, self.problems, path=file, included_from=chain)
+        included = parser.parse()
+        self.included += [str(file), *parser.included]
+        if included is None or included.tag != "mjml":
+            return
+        for part in included.children:
+            if part.tag == "mj-body":
+                stack[-1].children.extend(part.children)
+            elif part.tag == "mj-head" and root is not None:
+                head = next((c for c in root.children if c.tag == "mj-head"), None)
+                if head is None:
+                    head = MjmlNode("mj-head", node.line, source=self.source)
+                    root.children.append(head)
+                head.children.extend(part.children)
+
+
+def check_mjml(root: MjmlNode) -> list[MjmlProblem]:
+    """Every unknown tag, illegal attribute or value, and forbidden nesting in the tree; the <mjml> root
+    itself is not a component (the official validator skips it)."""
+    problems: list[MjmlProblem] = []
+    if root.tag != "mjml":
+        _check(root, problems)
+        return problems
+    for child in root.children:
+        if child.tag not in ("mj-head", "mj-body", "mj-raw"):
+            problems.append(child.problem("stricter-than-mjml", f"<{child.tag}> is outside <mj-body> and <mj-head>; MJML drops it from the email"))
+        _check(child, problems)
     return problems
 
 
-def _check(element: etree._Element, parent: str | None, problems: list[MjmlProblem]) -> None:
-    tag = element.tag
-    origin = element.get(ORIGIN_ATTRIBUTE) or f"generated MJML line {element.sourceline}"
-    if parent == "mj-attributes":
-        if tag not in _RULES and tag not in _ATTRIBUTE_SETTERS:
-            problems.append(MjmlProblem(origin, f"<{tag}> inside <mj-attributes> is not an MJML component, mj-all or mj-class"))
-        return
-    if tag not in _RULES:
-        known = list(_RULES) if tag.startswith("mj") else []
+def _check(node: MjmlNode, problems: list[MjmlProblem]) -> None:
+    tag = node.tag
+    if tag in _COMPONENTLESS:
+        if tag in ("mj-all", "mj-class"):
+            _check_defaults(node, problems)
+    elif tag not in _RULES:
+        known = list(_RULES) + sorted(_COMPONENTLESS) if tag.startswith("mj") else []
         guess = difflib.get_close_matches(tag, known, n=1)
         hint = f" (did you mean <{guess[0]}>?)" if guess else ""
         where = "an MJML tag" if tag.startswith("mj") else "allowed in MJML here; HTML belongs inside <mj-text> or <mj-raw>"
-        problems.append(MjmlProblem(origin, f"<{tag}> is not {where}{hint}"))
-        return
-    allowed = _RULES[tag]["attributes"]
-    for name, value in element.attrib.items():
-        if name not in allowed and name not in _ALWAYS_ALLOWED:
-            guess = difflib.get_close_matches(name, list(allowed), n=1)
-            hint = f" (did you mean {guess[0]}?)" if guess else ""
-            problems.append(MjmlProblem(origin, f"attribute {name!r} is not allowed on <{tag}>{hint}"))
-        elif problem := _value_problem(tag, name, value):
-            problems.append(MjmlProblem(origin, problem))
-    if parent is not None and not _allows_child(parent, tag):
-        allowed_in = sorted(p for p in _RULES if _allows_child(p, tag) and p != "mj-attributes")
-        problems.append(MjmlProblem(origin, f"<{tag}> cannot be used inside <{parent}>; it belongs inside: {', '.join(allowed_in)}"))
-    if not _RULES[tag]["ending_tag"]:  # an ending tag's content is HTML, not MJML
-        for child in element:
-            _check(child, tag, problems)
+        problems.append(node.problem("unknown-tag", f"<{tag}> is not {where}{hint}"))
+    else:
+        allowed = _RULES[tag]["attributes"]
+        for name, value in node.attributes.items():
+            if name in _ALWAYS_ALLOWED:
+                continue
+            if name not in allowed:
+                guess = difflib.get_close_matches(name, list(allowed), n=1)
+                hint = f" (did you mean {guess[0]}?)" if guess else ""
+                problems.append(node.problem("illegal-attribute", f"attribute {name!r} is not allowed on <{tag}>{hint}", name))
+            elif (expected := value_problem(allowed[name], value)) is not None:
+                problems.append(node.problem("bad-value", f"{name}={value!r} on <{tag}> is not valid: expected {expected}", name))
+        for child in node.children:
+            if child.tag in _RULES and not _allows_child(tag, child.tag):
+                allowed_in = sorted(p for p in _RULES if _allows_child(p, child.tag) and p not in ("mj-attributes", "mjml"))
+                problems.append(child.problem("nesting", f"<{child.tag}> cannot be used inside <{tag}>; it belongs inside: {', '.join(allowed_in)}"))
+        if node.text and tag not in ("mj-attributes", "mj-html-attributes"):
+            problems.append(node.problem("stricter-than-mjml", f"text directly inside <{tag}> ({node.text[:40]!r}) is dropped by MJML; put it in an <mj-text>"))
+    for child in node.children:
+        _check(child, problems)
 
 
+def _check_defaults(node: MjmlNode, problems: list[MjmlProblem]) -> None:
+    """mj-all and mj-class set defaults for many components: a value must suit one that has the attribute."""
+    for name, value in node.attributes.items():
+        if name == "name" and node.tag == "mj-class":
+            continue
+        types = {rule["attributes"][name] for rule in _RULES.values() if name in rule["attributes"]}
+        failures = [expected for kind in sorted(types) if (expected := value_problem(kind, value)) is not None]
+        if types and len(failures) == len(types):
+            problems.append(node.problem("bad-value", f"{name}={value!r} in <{node.tag}> is not valid: expected {failures[0]}", name))
+
+
+@functools.lru_cache(maxsize=1024)
 def _allows_child(parent: str, child: str) -> bool:
     for allowed in _RULES[parent]["children"]:
         if allowed == child or (isinstance(allowed, dict) and re.search(allowed["regex"], child)):
@@ -121,10 +402,44 @@ def _allows_child(parent: str, child: str) -> bool:
     return False
 
 
-def _value_problem(tag: str, name: str, value: str) -> str | None:
-    kind = _RULES[tag]["attributes"].get(name, "")
-    if kind.startswith("enum(") and value not in kind[5:-1].split(","):
-        return f"attribute {name}={value!r} on <{tag}> is not allowed; expected one of: {kind[5:-1].replace(',', ', ')}"
-    if kind == "boolean" and value not in ("true", "false"):
-        return f"attribute {name}={value!r} on <{tag}> must be true or false"
+_COLOR_NAMES = frozenset(_OFFICIAL["colors"])
+_RGB = (re.compile(r"rgba\(\d{1,3},\s?\d{1,3},\s?\d{1,3},\s?\d(\.\d{1,3})?\)", re.I), re.compile(r"rgb\(\d{1,3},\s?\d{1,3},\s?\d{1,3}\)", re.I))
+_HEX = re.compile(r"#([0-9a-f]{3}){1,2}", re.I)
+_UNIT_TYPE = re.compile(r"^(unit|unitWithNegative)\(([^)]*)\)(?:\{([^}]+)\})?$")
+_UNIT_PATTERNS: dict[str, re.Pattern] = {}
+
+
+@functools.lru_cache(maxsize=4096)  # emails repeat the same few values
+def value_problem(kind: str, value: str) -> str | None:
+    """What an attribute of official type `kind` expects, when `value` is not of it (mjml-core's types)."""
+    if kind.startswith("enum("):
+        options = kind[5:-1].split(",")
+        return None if value in options else "one of: " + ", ".join(o or '""' for o in options)
+    if kind == "boolean":
+        return None if value in ("true", "false") else "true or false"
+    if kind == "integer":
+        return None if re.search(r"\d+", value) else "a whole number"
+    if kind == "color":
+        valid = any(p.search(value) for p in _RGB) or _HEX.fullmatch(value) or value in _COLOR_NAMES
+        return None if valid else "a colour: #rgb or #rrggbb, rgb(…), rgba(…) or a CSS colour name"
+    if unit := _UNIT_TYPE.match(kind):
+        if _unit_pattern(kind, unit).fullmatch(value):
+            return None
+        units = [u for u in unit.group(2).split(",") if u and u != "auto"]
+        counts = (unit.group(3) or "1").split(",")
+        many = "1 value" if counts == ["1"] else f"{' to '.join(counts)} values"
+        extra = ", auto" if "auto" in unit.group(2).split(",") else ""
+        bare = " or a bare number" if "" in unit.group(2).split(",") else ""
+        return f"{many} in {' or '.join(units)}{bare}{extra} (like 10{units[0]})"
     return None
+
+
+def _unit_pattern(kind: str, unit: re.Match) -> re.Pattern:
+    if kind not in _UNIT_PATTERNS:
+        negative = "-|" if unit.group(1) == "unitWithNegative" else ""
+        units = unit.group(2).split(",")
+        auto = "|auto" if "auto" in units else ""
+        names = "|".join(re.escape(u) for u in units if u != "auto")
+        counts = unit.group(3) or "1"
+        _UNIT_PATTERNS[kind] = re.compile(rf"((({negative}\d|,|\.){{1,}}({names})|0{auto})( )?){{{counts}}}")
+    return _UNIT_PATTERNS[kind]

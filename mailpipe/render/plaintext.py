@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+import lxml.html
 from inscriptis import Inscriptis
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
@@ -17,11 +18,22 @@ WIDTH = 78
 _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_images=False, display_links=False)
 _NOT_TEXT = ("mj-head", "mj-image", "mj-divider", "mj-spacer", "mj-raw", "mj-social", "mj-carousel")
 _LAYOUT = ("mjml", "mj-body", "mj-wrapper", "mj-section", "mj-group", "mj-column", "mj-hero")
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 _HIDDEN = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^(\s*(?:[*+-]|\d+\.)\s+)")
 _UNDERLINE = {"h1": "=", "h2": "-"}
 # Mailchimp's address tag has an HTML form and a one-line form for text.
 _TEXT_FORMS = {"*|HTML:LIST_ADDRESS_HTML|*": "*|LIST:ADDRESSLINE|*"}
+
+
+def parse_for_text(mjml: str) -> etree._Element:
+    """The MJML as a tree: read as XML (quick, and what mailpipe's templates write), or, where it is not
+    well-formed (`&nbsp;`, `<br>`, which MJML allows), by lxml's forgiving HTML parser."""
+    try:
+        return etree.fromstring(mjml.encode("utf-8"), _XML)
+    except etree.XMLSyntaxError:
+        document = lxml.html.document_fromstring(mjml)
+        return document.find(".//mjml") if document.find(".//mjml") is not None else document
 
 
 def mjml_to_text(root: etree._Element) -> str:

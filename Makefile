@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MJML_NPM := mjml@5.4.1
 NODE_MJML := .node/node_modules/mjml/package.json
 
-.PHONY: run test bench chromium node-mjml mjml-corpus clean constraints
+.PHONY: run test bench chromium spamassassin node-mjml mjml-corpus clean constraints
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
@@ -16,7 +16,7 @@ run: $(STAMP)
 	@tail -n 1 build/check-report.txt
 	$(BIN)/mailpipe demo
 
-test: $(STAMP) chromium node-mjml mjml-corpus
+test: $(STAMP) chromium spamassassin node-mjml mjml-corpus
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -46,6 +46,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's SpamAssassin: the tests score every email as a recipient's server would (installed when missing).
+spamassassin:
+	@command -v spamassassin >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spamassassin >/dev/null; }
 
 # npm mjml into a git-ignored folder; skipped where node/npm are absent (those tests then skip).
 node-mjml:

@@ -79,7 +79,7 @@ def test_duplicate_article_ids_are_refused(project, run_cli):
 
 def test_an_unknown_time_zone_in_the_config_is_refused(project, run_cli):
     edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
-    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:13: timezone: unknown time zone 'Pacific'")
+    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:20: timezone: unknown time zone 'Pacific'")
 
 
 def test_the_installed_command_fails_cleanly_as_a_real_process(project):
@@ -97,4 +97,4 @@ def test_every_command_fails_cleanly_on_a_broken_config(project, run_cli):
     edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
     for args in (("sandbox", "serve", "--port", "0"), ("push", "--dry-run"), ("plan",), ("leads", "import", str(project / "mailpipe.yaml"),
                                                                                       "--audience", "new-consult")):
-        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:13: timezone: unknown time zone 'Pacific'")
+        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:20: timezone: unknown time zone 'Pacific'")

@@ -81,7 +81,11 @@ def test_staff_browse_switch_views_and_see_edits_and_errors_live(preview, browse
     page.locator("#frame-mobile").screenshot(path=str(ARTIFACTS / "preview-mobile.png"))
     page.click("#theme-dark")
     page.wait_for_selector("#frame-mobile")
-    assert "invert(1)" in page.frame_locator("#frame-mobile").locator("head").inner_html()
+    # the email's own dark palette (mailpipe.yaml brand.dark), as Apple Mail shows it; not an inversion
+    dark_body = page.frame_locator("#frame-mobile").locator("body")
+    dark_body.locator("h1").wait_for()
+    assert dark_body.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(23, 20, 26)"
+    assert dark_body.locator("h1").evaluate("h => getComputedStyle(h).color") == "rgb(210, 182, 230)"
     page.click("#part-text")
     assert "Hi Jordan," in page.locator("#plain-text").inner_text()
     page.click("#tags-raw")

@@ -70,7 +70,7 @@ def test_one_changed_word_voids_the_approval_and_diff_shows_that_word(project, r
 
 
 @pytest.mark.parametrize("old, new", [
-    ("<h1>{{ article.title }}</h1>", "<h1>\n            {{ article.title }}\n          </h1>"),
+    ("{{ article.title }}</h1>", "\n            {{ article.title }}\n          </h1>"),
     ('<mj-text padding-top="16px">Hi', '<mj-text padding-top="16px">\n          Hi'),
 ])
 def test_whitespace_in_a_template_keeps_the_approval(project, run_cli, old, new):

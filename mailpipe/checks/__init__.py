@@ -16,7 +16,9 @@ from typing import Callable, Iterable
 
 import lxml.html
 import tinycss2
+from cssselect import ExpressionError, SelectorError
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from mailpipe.load.config import SiteConfig
 from mailpipe.render import RenderedEmail
@@ -112,13 +114,23 @@ class Context:
     @cached_property
     def styled(self) -> list[tuple[etree._Element, Style]]:
         """Every element of the body with the style it inherits, in document order."""
+        return self._styled({})
+
+    @cached_property
+    def dark_styled(self) -> list[tuple[etree._Element, Style]]:
+        """The same in dark mode: what a client that honours the email's prefers-color-scheme CSS shows
+        (empty when the email has no dark CSS)."""
+        overrides = _dark_overrides(self.tree, self.style_blocks)
+        return self._styled(overrides) if overrides else []
+
+    def _styled(self, overrides: dict[etree._Element, dict[str, str]]) -> list[tuple[etree._Element, Style]]:
         out: list[tuple[etree._Element, Style]] = []
         stack = [(self.body, Style())]
         while stack:
             element, inherited = stack.pop()
             if not isinstance(element.tag, str):
                 continue
-            style = _apply(inherited, element)
+            style = _apply(inherited, element, overrides.get(element))
             out.append((element, style))
             stack.extend((child, style) for child in reversed(element))
         return out
@@ -181,17 +193,41 @@ def declarations(style: str) -> dict[str, str]:
     return found
 
 
-def _apply(inherited: Style, element: etree._Element) -> Style:
+def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Element, dict[str, str]]:
+    """The declarations the `@media (prefers-color-scheme: dark)` rules give each element they match."""
+    overrides: dict[etree._Element, dict[str, str]] = {}
+    for block in tinycss2.parse_stylesheet(stylesheet, skip_comments=True, skip_whitespace=True):
+        if block.type != "at-rule" or block.lower_at_keyword != "media" or block.content is None:
+            continue
+        query = "".join(tinycss2.serialize(block.prelude).lower().split())
+        if "prefers-color-scheme:dark" not in query:
+            continue
+        for rule in tinycss2.parse_rule_list(block.content, skip_comments=True, skip_whitespace=True):
+            if rule.type != "qualified-rule":
+                continue
+            values = {d.lower_name: tinycss2.serialize(d.value).strip() for d in tinycss2.parse_declaration_list(rule.content, True, True)
+                      if d.type == "declaration"}
+            for selector in tinycss2.serialize(rule.prelude).split(","):
+                try:
+                    matched = CSSSelector(selector.strip())(tree)
+                except (SelectorError, ExpressionError):
+                    continue
+                for element in matched:
+                    overrides.setdefault(element, {}).update(values)
+    return overrides
+
+
+def _apply(inherited: Style, element: etree._Element, overrides: dict[str, str] | None = None) -> Style:
     style = element.get("style")
     color, background, size, bold, hidden = inherited.color, inherited.background, inherited.font_px, inherited.bold, inherited.hidden
-    if element.get("bgcolor"):
+    if element.get("bgcolor") and not overrides:
         background = element.get("bgcolor")
     if element.tag in ("strong", "b", "h1", "h2", "h3", "th"):
         bold = True
     if element.tag in ("h1", "h2"):
         size = max(size, 20.0)
-    if style:
-        values = declarations(style)
+    if style or overrides:
+        values = {**declarations(style or ""), **(overrides or {})}
         color = values.get("color", color)
         for name in ("background-color", "background"):
             if name in values and parse_colour(values[name].split()[0] if values[name] else ""):

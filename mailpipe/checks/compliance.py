@@ -70,7 +70,7 @@ def sender(ctx: Context):
 def advertisement(ctx: Context):
     says_so = re.search(r"\badvertisement\b", ctx.visible_text, re.IGNORECASE)
     if ctx.is_promo and not says_so:
-        yield Problem("this promotional email does not say it is an advertisement", "keep 'This is an advertisement from …' in the footer")
+        yield Problem("this promotional email does not say it is an advertisement", "keep 'Advertisement from …' in the footer")
     elif ctx.email.mentions_botox and not says_so:
         yield Problem("this email promotes a prescription treatment (it names BOTOX®) but does not say it is an advertisement",
                       "keep the footer partial, which adds the notice to every email that names a treatment")

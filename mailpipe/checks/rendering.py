@@ -132,20 +132,22 @@ def dark_mode(ctx: Context):
 
 @rule("A11Y-CONTRAST", ERROR, "WCAG 1.4.3: text needs 4.5:1 contrast against its background (3:1 when large).")
 def text_contrast(ctx: Context):
-    reported = set()
-    for element, style in ctx.styled:
-        if style.invisible or not (element.text or "").strip() or element.tag in ("style", "script"):
-            continue
-        ratio = contrast(style.color, style.background)
-        if ratio is None or (style.color, style.background) in reported:
-            continue
-        large = style.font_px >= 24 or (style.bold and style.font_px >= 18.66)
-        minimum = 3.0 if large else 4.5
-        if ratio < minimum:
-            reported.add((style.color, style.background))
-            severity = ERROR if ratio < 3.0 else WARNING
-            yield Problem(f"text {quote(element.text)} is {style.color} on {style.background}, contrast {ratio:.1f}:1",
-                          f"raise the contrast to at least {minimum}:1", severity)
+    """In the light palette (inline styles) and in the dark one (the layout's prefers-color-scheme CSS)."""
+    for palette, styled in (("", ctx.styled), ("in dark mode, ", ctx.dark_styled)):
+        reported = set()
+        for element, style in styled:
+            if style.invisible or not (element.text or "").strip() or element.tag in ("style", "script"):
+                continue
+            ratio = contrast(style.color, style.background)
+            if ratio is None or (style.color, style.background) in reported:
+                continue
+            large = style.font_px >= 24 or (style.bold and style.font_px >= 18.66)
+            minimum = 3.0 if large else 4.5
+            if ratio < minimum:
+                reported.add((style.color, style.background))
+                severity = ERROR if ratio < 3.0 else WARNING
+                yield Problem(f"{palette}text {quote(element.text)} is {style.color} on {style.background}, contrast {ratio:.1f}:1",
+                              f"raise the contrast to at least {minimum}:1" + (" (mailpipe.yaml brand.dark)" if palette else ""), severity)
 
 
 @rule("A11Y-FONT-SIZE", WARNING, "House rule: body text at least 14px, footer and safety text at least 12px.")

@@ -37,12 +37,16 @@ def trigger_phrases(ctx: Context):
         yield Problem(f"the phrase {quote(match.group(0))} is a spam trigger", "say it plainly")
 
 
+PREVIEW_TEXT_TAG = "*|MC_PREVIEW_TEXT|*"  # where Mailchimp puts the campaign's preview text
+_SNIPPET_PADDING = {0x034F: None, 0x200C: None}  # the invisible run after a preheader that keeps body text out of the inbox snippet
+
+
 @rule("BULK-NO-HIDDEN", WARNING, "Hidden text (display:none, zero size) other than the preheader is a spam and phishing signal.")
 def hidden_text(ctx: Context):
-    preheader = " ".join(ctx.email.preheader.split())
+    preheaders = {" ".join(ctx.email.preheader.split()), PREVIEW_TEXT_TAG}
     for element, style in ctx.styled:
-        own = " ".join((element.text or "").split())
-        if style.invisible and own and own != preheader and element.tag not in ("style", "script"):
+        own = " ".join((element.text or "").translate(_SNIPPET_PADDING).split())
+        if style.invisible and own and own not in preheaders and element.tag not in ("style", "script"):
             yield Problem(f"hidden text {quote(own)}", "show it, or remove it")
             return
 

@@ -6,6 +6,7 @@ import datetime
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
@@ -15,13 +16,41 @@ from mailpipe.load.yamlfile import Colour, Count, Email, HttpsUrl, LocalTime, No
 CONFIG_FILE = "mailpipe.yaml"
 
 
+def _phone_number(text: str) -> str:
+    digits = "".join(c for c in text if c.isdigit())
+    if text.strip().startswith("+") and 8 <= len(digits) <= 15:
+        return text
+    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+        return text
+    raise ValueError(f"{text!r} is not a phone number: expected a US number like (818) 555-0142, or +country code and number")
+
+
 @schema
 class Clinic:
     name: NonEmpty
     postal_address: NonEmpty
-    phone: NonEmpty
+    phone: Annotated[NonEmpty, AfterValidator(_phone_number)]
     website: HttpsUrl
     logo_url: HttpsUrl
+
+    @property
+    def phone_e164(self) -> str:
+        """The number as a tel: link needs it, +country code and digits (E.164): phones dial it from anywhere."""
+        digits = "".join(c for c in self.phone if c.isdigit())
+        if self.phone.strip().startswith("+"):
+            return "+" + digits
+        return "+" + (digits if len(digits) == 11 else "1" + digits)
+
+
+@schema
+class DarkPalette:
+    """The colours a dark-mode client uses (Apple Mail, iOS Mail, Outlook.com and apps that honour the layout's dark CSS)."""
+
+    text: Colour = "#e9e4ee"
+    background: Colour = "#17141a"
+    panel: Colour = "#241f29"
+    accent: Colour = "#d2b6e6"  # headings, links and the logo's alt text
+    button: Colour = "#7a4f94"  # the button's background; its text stays white
 
 
 @schema
@@ -30,6 +59,7 @@ class Brand:
     text: Colour
     background: Colour
     panel: Colour
+    dark: DarkPalette = DarkPalette()
 
 
 @schema
@@ -42,6 +72,8 @@ class Sender:
 class Utm:
     source: NonEmpty
     medium: NonEmpty
+    # The clinic's own sites: only links to these (and their subdomains) get UTM parameters; empty: the website's domain.
+    domains: list[NonEmpty] = dataclasses.field(default_factory=list)
 
 
 # Words that would make a tag say what a person may be treated for: Mailchimp signs no HIPAA agreement.
@@ -108,6 +140,11 @@ class SiteConfig:
     mailchimp: MailchimpSettings = MailchimpSettings()
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     demo: Demo | None = None
+
+    @property
+    def own_domains(self) -> tuple[str, ...]:
+        """The domains whose links get UTM parameters (another site's analytics are none of ours)."""
+        return tuple(d.lower().lstrip(".") for d in self.utm.domains) or (urlsplit(self.clinic.website).hostname or "",)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

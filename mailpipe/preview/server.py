@@ -24,7 +24,15 @@ OPTIONS = [("view", "both", "Desktop + mobile"), ("view", "desktop", "Desktop"),
            ("part", "html", "HTML"), ("part", "text", "Plain text"),
            ("tags", "sample", "Sample contact"), ("tags", "raw", "Raw merge tags"),
            ("theme", "light", "Light"), ("theme", "dark", "Dark mode")]
-DARK = "<style>html{filter:invert(1) hue-rotate(180deg);background:#fff}img{filter:invert(1) hue-rotate(180deg)}</style>"
+_DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
+
+
+def as_dark_client_shows_it(html: str) -> str:
+    """The email as a dark-mode client that honours its dark CSS shows it (Apple Mail, iOS Mail): the dark rules apply.
+    The frame cannot be told the reader prefers dark, so the rules are made unconditional."""
+    return _DARK_QUERY.sub("@media all", html)
+
+
 _EMAIL_PAGE = re.compile(r"^/email/([a-z0-9-]+)$")
 _RENDERED = re.compile(r"^/render/([a-z0-9-]+)\.(html|txt)$")
 
@@ -85,9 +93,9 @@ class _Handler(LoopbackHandler):
             as_html = match.group(2) == "html"
             body = email.html if as_html else email.text
             if query.get("tags", "sample") != "raw" and snapshot.site is not None:
-                body = fill(body, snapshot.site, as_html)
+                body = fill(body, snapshot.site, as_html, email.preheader)
             if as_html and query.get("theme") == "dark":
-                body = body.replace("</head>", DARK + "</head>", 1)
+                body = as_dark_client_shows_it(body)
             return self._send(200, body, "text/html" if as_html else "text/plain", EMAIL_POLICY)
         self._send(404, "<!doctype html><title>Not found</title><p>Not found. <a href=\"/\">All emails</a></p>")
 

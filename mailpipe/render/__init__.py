@@ -13,7 +13,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from mailpipe.errors import RenderError
-from mailpipe.load.config import SiteConfig
+from mailpipe.load.config import Brand, SiteConfig
 from mailpipe.load.content import Article, ContentItem, ContentSet
 from mailpipe.render.links import with_utm
 from mailpipe.render.markdown_body import MarkdownRenderer, UnsafeLink
@@ -92,6 +92,23 @@ def email_sources(content: ContentSet) -> list[EmailSource]:
     return sources
 
 
+def inline_styles(brand: Brand) -> dict[str, str]:
+    """The brand's look as inline styles. Gmail's apps for non-Google accounts and Gmail's mobile web drop
+    <style>, so what carries the brand (heading sizes and colour, link colour) is written on each element;
+    the layout's <style> holds only what cannot be inline (dark mode)."""
+    return {
+        "h1": f"font-size:26px;line-height:1.25;margin:8px 0 4px;color:{brand.primary};",
+        "h2": f"font-size:20px;line-height:1.3;margin:20px 0 4px;color:{brand.primary};",
+        "h3": f"font-size:17px;line-height:1.35;margin:16px 0 4px;color:{brand.primary};",
+        "a": f"color:{brand.primary};text-decoration:underline;",
+        "footer_a": f"color:{brand.text};text-decoration:underline;",
+        "logo": f"display:block;margin:0 auto;border:0;outline:none;color:{brand.primary};font-family:Georgia, 'Times New Roman', serif;"
+                "font-size:26px;font-weight:bold;line-height:1.3;text-align:center;text-decoration:none;",
+        "button": f"display:inline-block;background:{brand.primary};color:#ffffff;font-family:Helvetica, Arial, sans-serif;font-size:16px;"
+                  "font-weight:bold;line-height:20px;padding:14px 28px;border-radius:6px;text-decoration:none;mso-hide:all;",
+    }
+
+
 class _MarkOrigins(Extension):
     """Tag each mj- element with the template and line that wrote it (see mjml_check)."""
 
@@ -111,14 +128,17 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.markdown = MarkdownRenderer()
+        self.styles = inline_styles(site.brand)
+        self.markdown = MarkdownRenderer({tag: self.styles[tag] for tag in ("h1", "h2", "h3", "a")})
+        self.env.globals["styles"] = self.styles
         self.env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
 
     def render_all(self, content: ContentSet) -> list[RenderedEmail]:
         return [self.render(source) for source in email_sources(content)]
 
     def render(self, source: EmailSource) -> RenderedEmail:
-        track = partial(with_utm, params={"utm_source": self.site.utm.source, "utm_medium": self.site.utm.medium, "utm_campaign": source.id})
+        track = partial(with_utm, params={"utm_source": self.site.utm.source, "utm_medium": self.site.utm.medium, "utm_campaign": source.id},
+                        domains=self.site.own_domains)
         context = {
             "site": self.site,
             "email": {"id": source.id, "kind": source.kind, "subject": source.subject, "preheader": source.preheader, "mentions_botox": source.mentions_botox},
@@ -130,12 +150,12 @@ class Renderer:
             context["featured"] = source.featured.front
             context["featured_html"] = Markup(self._markdown(source.featured, track))
         marked = self._jinja(source, context)
-        checked = check_source(marked)
-        if checked.problems:
-            raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in checked.problems))
+        problems = check_source(marked)
+        if problems:
+            raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in problems))
         clean = strip_origins(marked)
         html = self._mrml(source, clean)
-        text = mjml_to_text(checked.xml if checked.xml is not None else parse_for_text(clean))
+        text = mjml_to_text(parse_for_text(clean))
         digest = content_digest(source.subject, source.preheader, html, text)
         return RenderedEmail(
             id=source.id, kind=source.kind, subject=source.subject, preheader=source.preheader,

@@ -14,15 +14,19 @@ def is_safe_link(url: str) -> bool:
     return bool(_MERGE_TAG_LINK.fullmatch(url)) or url.lower().startswith(SAFE_SCHEMES)
 
 
-def with_utm(url: str, params: dict[str, str]) -> str:
-    """Add UTM parameters to an http(s) link; keep any the link already sets.
+def with_utm(url: str, params: dict[str, str], domains: tuple[str, ...]) -> str:
+    """Add UTM parameters to an http(s) link to one of `domains` (or a subdomain); keep any the link already sets.
 
-    mailto:, tel: and Mailchimp merge-tag links (`*|UNSUB|*`, `*|ARCHIVE|*`) are returned unchanged,
-    byte for byte, so Mailchimp still recognises them.
+    Links to other sites (the manufacturer's prescribing information) are left alone: their analytics
+    are not the clinic's. mailto:, tel: and Mailchimp merge-tag links (`*|UNSUB|*`, `*|ARCHIVE|*`) are
+    returned unchanged, byte for byte, so Mailchimp still recognises them.
     """
     if "*|" in url or not url.lower().startswith(("http://", "https://")):
         return url
     parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not any(host == domain or host.endswith("." + domain) for domain in domains):
+        return url
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {key for key, _ in query}
     query += [(key, value) for key, value in params.items() if key not in present]

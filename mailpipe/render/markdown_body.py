@@ -1,4 +1,4 @@
-"""Markdown bodies to HTML for `mj-text`, with tracking parameters on every link."""
+"""Markdown bodies to HTML for `mj-text`, with tracking parameters on every link and the brand's inline styles."""
 from __future__ import annotations
 
 import html.entities
@@ -42,15 +42,19 @@ class _TrackLinks(Treeprocessor):
             if not is_safe_link(link.get("href", "")):
                 raise UnsafeLink(link.get("href", ""))
             link.set("href", self.extension.track(link.get("href", "")))
+        for tag, style in self.extension.styles.items():
+            for element in root.iter(tag):
+                element.set("style", style)
         for image in root.iter("img"):
             if not is_safe_link(image.get("src", "")) or image.get("src", "").lower().startswith(("mailto:", "tel:")):
                 raise UnsafeLink(image.get("src", ""))
 
 
 class _TrackLinksExtension(Extension):
-    def __init__(self, track: Callable[[str], str]):
+    def __init__(self, track: Callable[[str], str], styles: dict[str, str]):
         super().__init__()
         self.track = track
+        self.styles = styles  # inline style per tag (h1, a…): clients that strip <style> keep the brand
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_TrackLinks(md, self), "mailpipe_track_links", 5)
@@ -60,8 +64,8 @@ class _TrackLinksExtension(Extension):
 class MarkdownRenderer:
     """One configured Markdown parser, reused for every body (building one costs more than a body)."""
 
-    def __init__(self) -> None:
-        self._links = _TrackLinksExtension(track=lambda url: url)
+    def __init__(self, styles: dict[str, str] | None = None) -> None:
+        self._links = _TrackLinksExtension(track=lambda url: url, styles=styles or {})
         # XHTML, so the MJML around it stays well-formed XML (see mjml_check).
         self._md = markdown.Markdown(extensions=["sane_lists", self._links], output_format="xhtml")
         # Marketers write Markdown, not HTML: raw HTML in a body is shown as text.

@@ -14,7 +14,6 @@ loaded, so a problem in generated MJML is reported at its line in the template t
 """
 from __future__ import annotations
 
-import bisect
 import difflib
 import functools
 import json
@@ -22,8 +21,6 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-from lxml import etree
 
 ORIGIN_ATTRIBUTE = "data-mailpipe-origin"
 KINDS = ("unknown-tag", "illegal-attribute", "bad-value", "nesting", "include", "syntax", "stricter-than-mjml")
@@ -46,7 +43,6 @@ _TOKEN = re.compile(r"""<(?:
 # While inside an ending tag's HTML content only comments and ending tags count (mjml-parser-xml's inEndingTag).
 _ENDING_SCAN = re.compile(r"""<(?:!--.*?(?:-->|\Z)|(?P<close>/)?(?P<name>%s)(?=[\s/>])(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*+(?P<self>/)?\s*>)"""
                           % "|".join(sorted(_ENDING_TAGS, key=len, reverse=True)), re.DOTALL | re.IGNORECASE)
-_XML = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
 
@@ -68,7 +64,7 @@ class MjmlProblem:
         return {"line": self.line, "tag": self.tag, "attribute": self.attribute, "kind": self.kind, "message": self.message}
 
 
-@dataclass
+@dataclass(slots=True)
 class MjmlNode:
     tag: str
     line: int
@@ -107,35 +103,13 @@ def check_file(path: Path) -> dict[str, list[MjmlProblem]]:
     return {name: sorted(found, key=lambda p: p.line) for name, found in by_file.items()}
 
 
-@dataclass
-class CheckedMjml:
-    problems: list[MjmlProblem]
-    xml: etree._Element | None  # the MJML as an XML tree (comments removed) when it is well-formed
-
-
-def check_source(mjml: str, tolerant_only: bool = False) -> CheckedMjml:
-    """Every problem in MJML generated from templates (mj-include is not theirs to use).
-
-    Well-formed XML, which is what mailpipe's templates write, is read by lxml (four times quicker, and
-    the plain text is made from the same tree); anything else by the HTML-tolerant reader. Both build
-    the same tree: tests compare them on every corpus file that is well-formed."""
+def check_source(mjml: str) -> list[MjmlProblem]:
+    """Every problem in MJML generated from templates (mj-include is not theirs to use)."""
     problems: list[MjmlProblem] = []
-    xml = None
-    if not tolerant_only:
-        try:
-            xml = etree.fromstring(mjml.encode("utf-8"), _XML)
-        except etree.XMLSyntaxError:
-            pass
-    if xml is not None:
-        root: MjmlNode | None = _XmlReader(mjml, problems).node(xml)
-        if root is not None and root.tag != "mjml":
-            problems.append(_not_enclosed(root))
-        etree.strip_elements(xml, etree.Comment, with_tail=False)
-    else:
-        root = _Parser(mjml, problems, path=None).parse()
+    root = _Parser(mjml, problems, path=None).parse()
     if root is not None:
         problems += check_mjml(root)
-    return CheckedMjml(sorted(problems, key=lambda p: p.line), xml)
+    return sorted(problems, key=lambda p: p.line)
 
 
 def _in_capitals(node: MjmlNode, written: str) -> MjmlProblem:
@@ -147,54 +121,22 @@ def _not_enclosed(root: MjmlNode) -> MjmlProblem:
                                   "<mjml>…</mjml> (a part for <mj-include> is checked in the file that includes it)")
 
 
-class _XmlReader:
-    """The nodes _Parser would make of a well-formed document: same tags, lines, attributes, children, text."""
-
-    def __init__(self, text: str, problems: list[MjmlProblem]):
-        self.text, self.problems = text, problems
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
-
-    def line_of(self, element: etree._Element, opening: str) -> int:
-        """The line a tag starts on: lxml gives the line its opening tag ends on, and no `<` comes in between."""
-        end_line = element.sourceline or 1
-        end = self.newlines[end_line - 1] if end_line <= len(self.newlines) else len(self.text)
-        return bisect.bisect_left(self.newlines, self.text.rfind(opening, 0, end)) + 1
-
-    def node(self, element: etree._Element) -> MjmlNode:
-        tag = element.tag.lower()
-        node = MjmlNode(tag, self.line_of(element, "<" + element.tag), origin=element.get(ORIGIN_ATTRIBUTE),
-                        attributes={k: v for k, v in element.attrib.items() if k != ORIGIN_ATTRIBUTE})
-        if tag != element.tag and tag.startswith("mj"):
-            self.problems.append(_in_capitals(node, element.tag))
-        if tag == "mj-include":
-            self.problems.append(node.problem("include", "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"))
-        if tag in _ENDING_TAGS:
-            return node
-        texts = [element.text or ""]
-        for child in element:
-            texts.append(child.tail or "")
-            if child.tag is etree.Comment:
-                node.children.append(MjmlNode("mj-raw", self.line_of(child, "<!--")))
-            elif isinstance(child.tag, str):
-                child_node = self.node(child)
-                if child_node.tag != "mj-include":
-                    node.children.append(child_node)
-        node.text = "".join(t.strip() for t in texts if t.strip())
-        return node
-
-
 class _Parser:
     """htmlparser2's reading of MJML, as mjml-parser-xml drives it, with the positions kept."""
 
     def __init__(self, text: str, problems: list[MjmlProblem], path: Path | None, included_from: str | None = None):
         self.text, self.problems, self.path = text, problems, path
         self.source = str(path) if path is not None and included_from else None
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.included_from = included_from
         self.included: list[str] = []  # every file read through mj-include, nested ones too
+        self._line, self._counted_to = 1, 0  # lines are counted as the reading moves on
 
     def line_at(self, offset: int) -> int:
-        return bisect.bisect_left(self.newlines, offset) + 1
+        if offset < self._counted_to:
+            return self.text.count("\n", 0, offset) + 1
+        self._line += self.text.count("\n", self._counted_to, offset)
+        self._counted_to = offset
+        return self._line
 
     def report(self, offset: int, kind: str, message: str, tag: str | None = None) -> None:
         self.problems.append(MjmlProblem(self.line_at(offset), kind, message, tag, None, None, self.source))
@@ -211,17 +153,18 @@ class _Parser:
                 if token.group("name"):
                     in_ending += -1 if token.group("close") else (0 if token.group("self") else 1)
                 continue
-            name = (token.group("name") or "").lower()
+            comment, close, written, self_closing = token.group("comment", "close", "name", "self")
+            name = written.lower() if written else ""
             if stack:
                 self._text(stack[-1], self.text[position:token.start()])
             position = token.end()
-            if token.group("comment") is not None:
+            if comment is not None:
                 if stack:  # the official parser keeps a comment as an mj-raw child
                     stack[-1].children.append(MjmlNode("mj-raw", self.line_at(token.start()), source=self.source))
                 continue
             if not name:
                 continue
-            if token.group("close"):
+            if close:
                 self._close(name, token, stack)
                 continue
             node = self._open(name, token)
@@ -238,9 +181,9 @@ class _Parser:
             else:
                 self.report(token.start(), "syntax", f"<{name}> comes after the closing </{root.tag}>; everything belongs inside <mjml>", name)
                 continue
-            if name in _ENDING_TAGS and not token.group("self"):
+            if name in _ENDING_TAGS and not self_closing:
                 in_ending, ending = 1, node
-            elif name not in _VOID and not token.group("self"):
+            elif name not in _VOID and not self_closing:
                 stack.append(node)
         if ending is not None and in_ending:
             self.problems.append(ending.problem("stricter-than-mjml", f"<{ending.tag}> is never closed: MJML reads everything after it, "
@@ -264,8 +207,7 @@ class _Parser:
         node = MjmlNode(name, self.line_at(token.start()), source=self.source)
         if raw_name != name and (name.startswith("mj") or name == "mjml"):
             self.problems.append(_in_capitals(node, raw_name))
-        for attribute, double, single, bare in _ATTRIBUTE.findall(token.group("attributes")):
-            value = double or single or bare
+        for attribute, value in _attributes(token.group("attributes")):
             if attribute.startswith("<"):
                 self.problems.append(node.problem("syntax", f"<{raw_name}> is missing its closing '>': "
                                                             f"the next tag, {attribute}, is read as one of its attributes"))
@@ -335,6 +277,11 @@ class _Parser:
                     head = MjmlNode("mj-head", node.line, source=self.source)
                     root.children.append(head)
                 head.children.extend(part.children)
+
+
+@functools.lru_cache(maxsize=2048)  # templates write the same tags, origin markers included, in every email
+def _attributes(written: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, double or single or bare) for name, double, single, bare in _ATTRIBUTE.findall(written))
 
 
 def check_mjml(root: MjmlNode) -> list[MjmlProblem]:

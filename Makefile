@@ -26,6 +26,7 @@ bench: $(STAMP) node-mjml chromium
 	$(BIN)/python bench/plan_push.py
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/preview_reload.py
+	$(BIN)/python bench/mjml_check.py
 
 # constraints.txt pins every package `make` installs (the versions the tests last passed with);
 # `make constraints` refreshes it after a change to pyproject.toml's dependencies.

@@ -272,18 +272,17 @@ def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
 
     from mailpipe.render.mjml_check import check_file
 
-    results: dict[str, list] = {}
+    results: dict[str, dict] = {}  # file -> its problems, each once (two files may include the same part)
     for file in files:
         for name, problems in check_file(file).items():
-            known = results.setdefault(name, [])
-            known.extend(p for p in problems if p not in known)
-    count = sum(len(problems) for problems in results.values())
+            results.setdefault(name, {}).update(dict.fromkeys(problems))
+    count = sum(len(found) for found in results.values())
     if as_json:
-        click.echo(json.dumps({"files": [{"path": name, "problems": [p.as_json() for p in problems]}
-                                         for name, problems in results.items()]}, indent=2))
+        click.echo(json.dumps({"files": [{"path": name, "problems": [p.as_json() for p in found]}
+                                         for name, found in results.items()]}, indent=2))
     else:
-        for name, problems in results.items():
-            for problem in problems:
+        for name, found in results.items():
+            for problem in found:
                 click.echo(f"{name}:{problem.line}: {problem.kind}: {problem.message}")
         click.echo(f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {count} problem{'s' if count != 1 else ''}")
     if count:

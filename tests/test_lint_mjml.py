@@ -294,6 +294,15 @@ def test_lint_mjml_cli_resolves_includes_relative_to_the_file_and_prints_json(tm
     assert clean.exit_code == 0 and "3 files checked: 0 problems" in clean.stdout
 
 
+def test_lint_mjml_takes_any_depth_of_nesting_and_bytes_that_are_not_utf8(tmp_path, run_cli):
+    deep = tmp_path / "deep.mjml"
+    deep.write_bytes(b"<mjml><mj-body>" + b"<mj-wrapper>\n" * 5000 + b"</mj-body></mjml>\n<!-- \xff\xfe -->")
+    result = run_cli(tmp_path, "lint-mjml", "--json", str(deep))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    problems = json.loads(result.stdout)["files"][0]["problems"]
+    assert sum(p["kind"] == "nesting" for p in problems) == 4999 and problems[-1]["line"] == 5000
+
+
 def test_lint_mjml_refuses_an_include_outside_the_files_folder_and_a_missing_file(tmp_path, run_cli):
     main = tmp_path / "email.mjml"
     main.write_text('<mjml><mj-body>\n<mj-include path="../secret.mjml" />\n<mj-include path="/etc/passwd" />\n'

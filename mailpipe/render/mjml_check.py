@@ -286,19 +286,24 @@ def _attributes(written: str) -> tuple[tuple[str, str], ...]:
 
 def check_mjml(root: MjmlNode) -> list[MjmlProblem]:
     """Every unknown tag, illegal attribute or value, and forbidden nesting in the tree; the <mjml> root
-    itself is not a component (the official validator skips it)."""
+    itself is not a component (the official validator skips it). Iterative: any depth of nesting is fine."""
     problems: list[MjmlProblem] = []
-    if root.tag != "mjml":
-        _check(root, problems)
-        return problems
-    for child in root.children:
-        if child.tag not in ("mj-head", "mj-body", "mj-raw"):
-            problems.append(child.problem("stricter-than-mjml", f"<{child.tag}> is outside <mj-body> and <mj-head>; MJML drops it from the email"))
-        _check(child, problems)
+    if root.tag == "mjml":
+        for child in root.children:
+            if child.tag not in ("mj-head", "mj-body", "mj-raw"):
+                problems.append(child.problem("stricter-than-mjml", f"<{child.tag}> is outside <mj-body> and <mj-head>; MJML drops it from the email"))
+        pending = list(reversed(root.children))
+    else:
+        pending = [root]
+    while pending:
+        node = pending.pop()
+        _check(node, problems)
+        pending.extend(reversed(node.children))
     return problems
 
 
 def _check(node: MjmlNode, problems: list[MjmlProblem]) -> None:
+    """One node's own problems and its children's nesting."""
     tag = node.tag
     if tag in _COMPONENTLESS:
         if tag in ("mj-all", "mj-class"):
@@ -326,8 +331,6 @@ def _check(node: MjmlNode, problems: list[MjmlProblem]) -> None:
                 problems.append(child.problem("nesting", f"<{child.tag}> cannot be used inside <{tag}>; it belongs inside: {', '.join(allowed_in)}"))
         if node.text and tag not in ("mj-attributes", "mj-html-attributes"):
             problems.append(node.problem("stricter-than-mjml", f"text directly inside <{tag}> ({node.text[:40]!r}) is dropped by MJML; put it in an <mj-text>"))
-    for child in node.children:
-        _check(child, problems)
 
 
 def _check_defaults(node: MjmlNode, problems: list[MjmlProblem]) -> None:

@@ -193,14 +193,20 @@ def declarations(style: str) -> dict[str, str]:
     return found
 
 
-def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Element, dict[str, str]]:
-    """The declarations the `@media (prefers-color-scheme: dark)` rules give each element they match."""
-    overrides: dict[etree._Element, dict[str, str]] = {}
-    for block in tinycss2.parse_stylesheet(stylesheet, skip_comments=True, skip_whitespace=True):
+@lru_cache(maxsize=64)
+def stylesheet_rules(stylesheet: str) -> tuple:
+    """An email's <style> text parsed once (tinycss2): the emails of a project share their layout's stylesheet."""
+    return tuple(tinycss2.parse_stylesheet(stylesheet, skip_comments=True, skip_whitespace=True))
+
+
+@lru_cache(maxsize=64)
+def _dark_rules(stylesheet: str) -> tuple[tuple[CSSSelector, dict[str, str]], ...]:
+    """Each selector of the `@media (prefers-color-scheme: dark)` rules, compiled, with its declarations."""
+    rules = []
+    for block in stylesheet_rules(stylesheet):
         if block.type != "at-rule" or block.lower_at_keyword != "media" or block.content is None:
             continue
-        query = "".join(tinycss2.serialize(block.prelude).lower().split())
-        if "prefers-color-scheme:dark" not in query:
+        if "prefers-color-scheme:dark" not in "".join(tinycss2.serialize(block.prelude).lower().split()):
             continue
         for rule in tinycss2.parse_rule_list(block.content, skip_comments=True, skip_whitespace=True):
             if rule.type != "qualified-rule":
@@ -209,11 +215,18 @@ def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Elemen
                       if d.type == "declaration"}
             for selector in tinycss2.serialize(rule.prelude).split(","):
                 try:
-                    matched = CSSSelector(selector.strip())(tree)
+                    rules.append((CSSSelector(selector.strip()), values))
                 except (SelectorError, ExpressionError):
                     continue
-                for element in matched:
-                    overrides.setdefault(element, {}).update(values)
+    return tuple(rules)
+
+
+def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Element, dict[str, str]]:
+    """The declarations the `@media (prefers-color-scheme: dark)` rules give each element they match."""
+    overrides: dict[etree._Element, dict[str, str]] = {}
+    for selector, values in _dark_rules(stylesheet):
+        for element in selector(tree):
+            overrides.setdefault(element, {}).update(values)
     return overrides
 
 

@@ -14,7 +14,7 @@ from importlib import resources
 
 import tinycss2
 
-from mailpipe.checks import ERROR, WARNING, Context, Problem, declarations, rule
+from mailpipe.checks import ERROR, WARNING, Context, Problem, declarations, rule, stylesheet_rules
 
 # The clients whose lack of support is worth a warning: most of the clinic's readers use them.
 KEY_CLIENTS = (("gmail", None), ("outlook", "windows"), ("apple-mail", "ios"))
@@ -93,7 +93,7 @@ def detected_features(ctx: Context) -> dict[str, int]:
         for slug, pattern in IMAGE_FEATURES.items():
             if re.search(pattern, image.get("src", ""), re.IGNORECASE):
                 add(slug)
-    for node in tinycss2.parse_stylesheet(ctx.style_blocks, skip_comments=True, skip_whitespace=True):
+    for node in stylesheet_rules(ctx.style_blocks):
         if node.type == "at-rule" and node.lower_at_keyword in AT_RULES:
             add(AT_RULES[node.lower_at_keyword])
             if "prefers-color-scheme" in tinycss2.serialize(node.prelude):

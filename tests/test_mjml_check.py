@@ -44,6 +44,14 @@ def test_a_bad_attribute_value_is_reported(project):
     assert f"partials/cta.mjml.j2:{line}: align='middle' on <mj-text> is not valid: expected one of: left, right, center, justify" in render_error(project)
 
 
+def test_a_bad_default_in_the_layouts_mj_attributes_is_reported(project):
+    template = project / "templates/layout.mjml.j2"
+    edit(template, 'line-height="1.5" padding="8px 24px"', 'line-height="1.5" padding="8 24px"')
+    line = line_of(template, 'padding="8 24px"')
+    assert (f"layout.mjml.j2:{line}: padding='8 24px' on <mj-text> is not valid: expected 1 to 4 values in px or % (like 10px)"
+            in render_error(project))
+
+
 def test_bad_nesting_is_reported_with_template_and_line(project):
     template = project / "templates/layout.mjml.j2"
     edit(template, "{% block content %}{% endblock %}", "{% block content %}{% endblock %}\n    <mj-column><mj-text>Stray</mj-text></mj-column>")

@@ -10,25 +10,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from timing import median_ms  # noqa: E402  (bench/timing.py)
+
 import mailpipe.render as render  # noqa: E402
 from mailpipe.load.config import load_config  # noqa: E402
 from mailpipe.load.content import load_content  # noqa: E402
 from mailpipe.render.mjml_check import check_file, check_source  # noqa: E402
-
-
-def median_ms(function, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

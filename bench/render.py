@@ -16,26 +16,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import official_mjml  # noqa: E402  (tests/official_mjml.py: the shared node runner)
+from timing import median_ms  # noqa: E402  (bench/timing.py)
 
 from mailpipe.load.config import load_config  # noqa: E402
 from mailpipe.load.content import load_content  # noqa: E402
 from mailpipe.render import Renderer, email_sources  # noqa: E402
-
-
-def median_ms(function, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

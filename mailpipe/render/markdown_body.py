@@ -66,7 +66,7 @@ class MarkdownRenderer:
 
     def __init__(self, styles: dict[str, str] | None = None) -> None:
         self._links = _TrackLinksExtension(track=lambda url: url, styles=styles or {})
-        # XHTML, so the MJML around it stays well-formed XML (see mjml_check).
+        # XHTML, so the MJML around it stays well-formed XML, which the plain text's quick XML parse reads (see plaintext).
         self._md = markdown.Markdown(extensions=["sane_lists", self._links], output_format="xhtml")
         # Marketers write Markdown, not HTML: raw HTML in a body is shown as text.
         self._md.preprocessors.deregister("html_block")

@@ -33,7 +33,8 @@ def parse_for_text(mjml: str) -> etree._Element:
         return etree.fromstring(mjml.encode("utf-8"), _XML)
     except etree.XMLSyntaxError:
         document = lxml.html.document_fromstring(mjml)
-        return document.find(".//mjml") if document.find(".//mjml") is not None else document
+        root = document.find(".//mjml")
+        return root if root is not None else document
 
 
 def mjml_to_text(root: etree._Element) -> str:

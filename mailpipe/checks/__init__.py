@@ -233,7 +233,7 @@ def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Elemen
 def _apply(inherited: Style, element: etree._Element, overrides: dict[str, str] | None = None) -> Style:
     style = element.get("style")
     color, background, size, bold, hidden = inherited.color, inherited.background, inherited.font_px, inherited.bold, inherited.hidden
-    if element.get("bgcolor") and not overrides:
+    if element.get("bgcolor"):
         background = element.get("bgcolor")
     if element.tag in ("strong", "b", "h1", "h2", "h3", "th"):
         bold = True

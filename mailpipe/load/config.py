@@ -16,13 +16,20 @@ from mailpipe.load.yamlfile import Colour, Count, Email, HttpsUrl, LocalTime, No
 CONFIG_FILE = "mailpipe.yaml"
 
 
+def e164(phone: str) -> str | None:
+    """A phone number as +country code and digits (E.164), which dials from anywhere; None if it cannot be one."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if phone.strip().startswith("+"):
+        return "+" + digits if 8 <= len(digits) <= 15 else None
+    if len(digits) == 10:
+        return "+1" + digits
+    return "+" + digits if len(digits) == 11 and digits.startswith("1") else None
+
+
 def _phone_number(text: str) -> str:
-    digits = "".join(c for c in text if c.isdigit())
-    if text.strip().startswith("+") and 8 <= len(digits) <= 15:
-        return text
-    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
-        return text
-    raise ValueError(f"{text!r} is not a phone number: expected a US number like (818) 555-0142, or +country code and number")
+    if e164(text) is None:
+        raise ValueError(f"{text!r} is not a phone number: expected a US number like (818) 555-0142, or +country code and number")
+    return text
 
 
 @schema
@@ -35,11 +42,8 @@ class Clinic:
 
     @property
     def phone_e164(self) -> str:
-        """The number as a tel: link needs it, +country code and digits (E.164): phones dial it from anywhere."""
-        digits = "".join(c for c in self.phone if c.isdigit())
-        if self.phone.strip().startswith("+"):
-            return "+" + digits
-        return "+" + (digits if len(digits) == 11 else "1" + digits)
+        """The number as a tel: link needs it (validated on load, so it always has one)."""
+        return e164(self.phone) or self.phone
 
 
 @schema

@@ -160,7 +160,7 @@ def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], no
     batch subscribe, then the tag's batch add. An address Mailchimp refuses fails alone; the rest go in."""
     if drips and LOG_FIELD not in mailchimp.merge_field_tags(audience.list_id):
         mailchimp.create_text_merge_field(audience.list_id, LOG_FIELD, LOG_FIELD_NAME)
-    existing = {m.email.lower(): m for m in mailchimp.all_members(audience.list_id)} if leads else {}
+    existing = mailchimp.members_named(audience.list_id, [lead.email for lead in leads])
     plans = plan_import(leads, existing, audience.tag, drips, now, start_now)
     writes = [p for p in plans if p.outcome == "added" or (p.outcome == "updated" and p.fields)]
     tags = [p for p in plans if p.tag]

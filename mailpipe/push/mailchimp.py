@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import mailchimp_marketing
@@ -342,10 +342,10 @@ class Mailchimp:
 
     def ensure_tag(self, list_id: str, tag: str) -> int:
         """The id of a tag (a static segment), made empty if the audience has none yet."""
-        existing = self.tags(list_id).get(tag)
+        existing = self.tag_ids(list_id, [tag]).get(tag)
         if existing is None:
             made = self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": []}),
-                                     lambda: {"id": found} if (found := self.tags(list_id).get(tag)) else None)
+                                     lambda: {"id": found} if (found := self.tag_ids(list_id, [tag]).get(tag)) else None)
             existing = int(made["id"])
         return existing
 
@@ -369,18 +369,16 @@ class Mailchimp:
             list_id, {"tag": tag, "name": name, "type": "text", "public": False}),
             lambda: tag in self.merge_field_tags(list_id) or None)
 
-    def tagged_members(self, list_id: str, tag_id: int) -> Iterator[RemoteMember]:
-        """Subscribed members with one tag, read from the tag itself: exact, whatever the 50-tag cap of the member list."""
-        fields = ["members.email_address", "members.status", "members.merge_fields", "total_items"]
-        for member in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list, "members",
-                                  list_id=list_id, segment_id=str(tag_id), fields=fields):
-            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
-
-    def subscribed_members(self, list_id: str) -> Iterator[RemoteMember]:
-        fields = ["members.email_address", "members.status", "members.merge_fields", "total_items"]
+    def changed_members(self, list_id: str, since: datetime) -> Iterator[RemoteMember]:
+        """Members whose record changed after `since` (joined, imported, or their merge fields written), with their tags:
+        what push reads instead of the whole audience. A member with more tags than the list shows gets them all."""
+        fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "members.tags_count", "total_items"]
         for member in self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
-                                  list_id=list_id, status="subscribed", fields=fields):
-            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
+                                  list_id=list_id, since_last_changed=since.isoformat(), fields=fields):
+            tags = tuple(t.get("name", "") for t in member.get("tags") or [])
+            if int(member.get("tags_count") or 0) > len(tags):
+                tags = self.member_tag_names(list_id, member["email_address"])
+            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
 
     def all_members(self, list_id: str) -> Iterator[RemoteMember]:
         """Every member whatever their status, with their tags (the member list shows up to 50 per member)."""
@@ -390,6 +388,41 @@ class Mailchimp:
             yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {},
                                tuple(t.get("name", "") for t in member.get("tags") or []))
 
+    def members_named(self, list_id: str, emails: Sequence[str]) -> dict[str, RemoteMember]:
+        """These addresses' members (lower-cased address -> member), read one by one when that takes fewer calls than
+        the whole audience: a day's few leads cost a few calls however large the audience."""
+        if not emails:
+            return {}
+        answer = self._call("lists.get_list_members_info", self._client.lists.get_list_members_info, list_id,
+                            count=1, fields=["total_items"]) or {}
+        if len(emails) > int(answer.get("total_items") or 0) // PAGE + 1:
+            return {m.email.lower(): m for m in self.all_members(list_id)}
+        found = {}
+        for email in dict.fromkeys(e.lower() for e in emails):
+            member = self.member(list_id, email)
+            if member is not None:
+                found[email] = member
+        return found
+
+    def member(self, list_id: str, email: str) -> RemoteMember | None:
+        """One member with all their tags, or None if the address is not in the audience."""
+        try:
+            answer = self._call("lists.get_list_member", self._client.lists.get_list_member, list_id, subscriber_hash(email),
+                                fields=["email_address", "status", "merge_fields", "tags", "tags_count"]) or {}
+        except MailchimpError as err:
+            if err.status == 404:
+                return None
+            raise
+        tags = tuple(t.get("name", "") for t in answer.get("tags") or [])
+        if int(answer.get("tags_count") or 0) > len(tags):
+            tags = self.member_tag_names(list_id, email)
+        return RemoteMember(answer["email_address"], answer.get("status", ""), answer.get("merge_fields") or {}, tags)
+
+    def member_tag_names(self, list_id: str, email: str) -> tuple[str, ...]:
+        answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email),
+                            count=PAGE) or {}
+        return tuple(str(t.get("name", "")) for t in answer.get("tags") or [])
+
     def tag_added(self, list_id: str, email: str, tag: str) -> datetime | None:
         """When a member got a tag (the member list shows no dates)."""
         answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email)) or {}
@@ -398,8 +431,18 @@ class Mailchimp:
                 return parse_time(entry["date_added"])
         return None
 
+    def tag_ids(self, list_id: str, names: Iterable[str]) -> dict[str, int]:
+        """The ids of these tags, those that exist: one tag search each, however many tags and segments the audience has."""
+        found = {}
+        for name in sorted(set(names)):
+            answer = self._call("lists.tag_search", lambda tag: self._client.lists.tag_search(list_id, name=tag), name) or {}
+            for tag in answer.get("tags") or []:
+                if tag.get("name") == name:
+                    found[name] = int(tag["id"])
+        return found
+
     def tags(self, list_id: str) -> dict[str, int]:
-        """Tag name -> id (a tag is a static segment)."""
+        """Every tag, name -> id (a tag is a static segment): for the doctor's listing."""
         return {s["name"]: int(s["id"]) for s in self.segments(list_id, "static")}
 
     def segments(self, list_id: str, kind: str | None = None) -> list[dict]:

@@ -21,10 +21,17 @@ def look_back(campaigns: list[Campaign]) -> dt.timedelta:
 
 def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences: dict[str, tuple[str, str | None]],
                now: dt.datetime) -> World:
+    """Reads that do not grow with history or with the audience: the tags push uses, by name; the campaigns made
+    within the look-back; and only the members whose record changed within it. A lead who can still be due always is
+    one: they joined or were imported then, and every start and step push gives them is a write of their MPLOG."""
     pushed = state.pushed()
     list_ids = sorted({audiences[c.audience][0] for c in campaigns})
     folders = mc.folders()
-    tag_ids = {list_id: mc.tags(list_id) for list_id in list_ids}
+    wanted_tags: dict[str, set[str]] = {list_id: set() for list_id in list_ids}
+    for campaign in campaigns:
+        list_id, tag = audiences[campaign.audience]
+        wanted_tags[list_id] |= ({tag} if tag else set()) | set(campaign.exit_tags if isinstance(campaign, Drip) else ())
+    tag_ids = {list_id: mc.tag_ids(list_id, wanted_tags[list_id]) for list_id in list_ids}
     log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
     since = now - look_back(campaigns)
     found: dict[CampaignKey, Found] = {}
@@ -38,26 +45,25 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
         known = pushed.get(key)
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
+    drips = [c for c in campaigns if isinstance(c, Drip)]
+    changed = {list_id: [m for m in mc.changed_members(list_id, since) if m.status == "subscribed"]
+               for list_id in sorted({audiences[d.audience][0] for d in drips})}
     leads: dict[str, list[TaggedLead]] = {}
-    for drip in (c for c in campaigns if isinstance(c, Drip)):
+    for drip in drips:
         list_id, tag = audiences[drip.audience]
         if tag is not None and tag not in tag_ids[list_id]:
             leads[drip.code] = []
             continue
-        members = mc.tagged_members(list_id, tag_ids[list_id][tag]) if tag else mc.subscribed_members(list_id)
-        exited = set()
-        for exit_tag in drip.exit_tags:
-            if exit_tag in tag_ids[list_id]:
-                exited |= {m.email.lower() for m in mc.tagged_members(list_id, tag_ids[list_id][exit_tag])}
         mirror = state.lead_logs(list_id)
+        exits = set(drip.exit_tags)
         drip_leads = []
-        for member in members:
-            if member.status != "subscribed":
+        for member in changed[list_id]:
+            if tag and tag not in member.tags:
                 continue
             written = str(member.merge_fields.get(LOG_FIELD) or "")
             log = LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
             entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
-            drip_leads.append(TaggedLead(member.email, log, written, entered, member.email.lower() in exited))
+            drip_leads.append(TaggedLead(member.email, log, written, entered, not exits.isdisjoint(member.tags)))
         leads[drip.code] = drip_leads
     return World(now, found, pushed, leads, tag_ids, log_field, folders)
 

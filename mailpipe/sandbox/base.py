@@ -37,12 +37,16 @@ CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY AUTOINCREMENT, list_
 CREATE TABLE IF NOT EXISTS segment_members (segment_id INTEGER NOT NULL, hash TEXT NOT NULL, added_at TEXT NOT NULL,
     PRIMARY KEY (segment_id, hash));
 CREATE INDEX IF NOT EXISTS segment_members_by_member ON segment_members (hash);
+CREATE INDEX IF NOT EXISTS members_by_opt ON members (list_id, timestamp_opt, hash);
+CREATE INDEX IF NOT EXISTS members_by_change ON members (list_id, last_changed);
+CREATE INDEX IF NOT EXISTS segments_by_list ON segments (list_id, type, name);
 CREATE TABLE IF NOT EXISTS merge_fields (list_id TEXT NOT NULL, tag TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
     merge_id INTEGER NOT NULL, PRIMARY KEY (list_id, tag));
 CREATE TABLE IF NOT EXISTS folders (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, web_id INTEGER NOT NULL, type TEXT NOT NULL,
     status TEXT NOT NULL, create_time TEXT NOT NULL, send_time TEXT, recipients TEXT NOT NULL, settings TEXT NOT NULL,
     tracking TEXT NOT NULL, html TEXT, plain_text TEXT, snapshot TEXT NOT NULL, emails_sent INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS campaigns_by_create ON campaigns (create_time);
 CREATE TABLE IF NOT EXISTS deliveries (campaign_id TEXT NOT NULL, list_id TEXT NOT NULL, hash TEXT NOT NULL,
     email TEXT NOT NULL, delivered_at TEXT NOT NULL, PRIMARY KEY (campaign_id, hash));
 CREATE TABLE IF NOT EXISTS activity (campaign_id TEXT NOT NULL, hash TEXT NOT NULL, bounced INTEGER NOT NULL,

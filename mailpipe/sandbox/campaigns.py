@@ -175,9 +175,10 @@ class Campaigns(Segments):
                 args.append(iso(parse_time(query[param], param)))
         field = {"create_time": "create_time", "send_time": "send_time"}.get(query.get("sort_field", ""), "create_time")
         direction = "DESC" if str(query.get("sort_dir", "")).upper() == "DESC" else "ASC"
-        ids = [r["id"] for r in self._db.execute(f"{sql} ORDER BY {field} {direction}, web_id {direction}", args)]
         count, offset = _paging(query)
-        return {"campaigns": [self.get_campaign(i) for i in ids[offset:offset + count]], "total_items": len(ids)}
+        total = self._db.execute(sql.replace("SELECT id", "SELECT COUNT(*)", 1), args).fetchone()[0]
+        ids = [r["id"] for r in self._db.execute(f"{sql} ORDER BY {field} {direction}, web_id {direction} LIMIT ? OFFSET ?", (*args, count, offset))]
+        return {"campaigns": [self.get_campaign(i) for i in ids], "total_items": total}
 
     def _require_unsent(self, row: sqlite3.Row, action: str) -> None:
         if row["status"] in ("sending", "sent"):

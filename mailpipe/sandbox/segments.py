@@ -84,20 +84,38 @@ class Segments(Members):
         return row
 
     def get_segment(self, list_id: str, segment_id: int | str) -> dict:
-        row = self._segment_row(list_id, segment_id)
-        return {"id": row["id"], "name": row["name"], "member_count": len(self.segment_hashes(list_id, row["id"])),
+        return self._segment_json(self._segment_row(list_id, segment_id))
+
+    def _segment_json(self, row: sqlite3.Row, member_count: int | None = None) -> dict:
+        if member_count is None:
+            member_count = len(self.segment_hashes(row["list_id"], row["id"]))
+        return {"id": row["id"], "name": row["name"], "member_count": member_count,
                 "type": row["type"], "created_at": row["created_at"], "updated_at": row["updated_at"],
-                "options": json.loads(row["options"]) if row["type"] == "saved" else {}, "list_id": list_id}
+                "options": json.loads(row["options"]) if row["type"] == "saved" else {}, "list_id": row["list_id"]}
 
     def list_segments(self, list_id: str, query: dict) -> dict:
+        """One page cut in SQL; a tag's member count is one grouped count for the page."""
         self._require_list(list_id)
-        sql, args = "SELECT id FROM segments WHERE list_id=?", [list_id]
+        where, args = "list_id=?", [list_id]
         if query.get("type"):
-            sql += " AND type=?"
+            where += " AND type=?"
             args.append(query["type"])
-        ids = [r["id"] for r in self._db.execute(sql + " ORDER BY id", args)]
         count, offset = _paging(query)
-        return {"segments": [self.get_segment(list_id, i) for i in ids[offset:offset + count]], "list_id": list_id, "total_items": len(ids)}
+        total = self._db.execute(f"SELECT COUNT(*) FROM segments WHERE {where}", args).fetchone()[0]
+        rows = self._db.execute(f"SELECT * FROM segments WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (*args, count, offset)).fetchall()
+        static = [r["id"] for r in rows if r["type"] == "static"]
+        counts = dict(self._db.execute(f"SELECT segment_id, COUNT(*) FROM segment_members WHERE segment_id IN ({','.join('?' * len(static))}) "
+                                       "GROUP BY segment_id", static).fetchall()) if static else {}
+        return {"segments": [self._segment_json(r, counts.get(r["id"], 0) if r["type"] == "static" else None) for r in rows],
+                "list_id": list_id, "total_items": total}
+
+    def tag_search(self, list_id: str, query: dict) -> dict:
+        """GET /lists/{id}/tag-search?name=: the tags whose name starts with `name` (all of them without one)."""
+        self._require_list(list_id)
+        name = str(query.get("name") or "")
+        rows = self._db.execute("SELECT id, name FROM segments WHERE list_id=? AND type='static' AND substr(name, 1, ?)=? ORDER BY name",
+                                (list_id, len(name), name)).fetchall()
+        return {"tags": [{"id": r["id"], "name": r["name"]} for r in rows], "total_items": len(rows)}
 
     def update_segment(self, list_id: str, segment_id: str, body: dict) -> dict:
         row = self._segment_row(list_id, segment_id)
@@ -133,12 +151,19 @@ class Segments(Members):
 
     def segment_members(self, list_id: str, segment_id: str, query: dict) -> dict:
         row = self._segment_row(list_id, segment_id)
-        statuses = {"subscribed", "pending"} | {s for s in ("unsubscribed", "cleaned", "transactional")
-                                               if str(query.get(f"include_{s}", "")).lower() == "true"}
-        rows = self._db.execute("SELECT hash, status FROM members WHERE list_id=?", (list_id,)).fetchall()
-        status_of = {r["hash"]: r["status"] for r in rows}
-        hashes = sorted(h for h in self.segment_hashes(list_id, row["id"]) if status_of.get(h) in statuses)
+        statuses = ["subscribed", "pending"] + [s for s in ("unsubscribed", "cleaned", "transactional")
+                                                if str(query.get(f"include_{s}", "")).lower() == "true"]
         count, offset = _paging(query)
+        marks = ",".join("?" * len(statuses))
+        if row["type"] == "static":  # a tag: joined and cut in SQL
+            where = f"s.segment_id=? AND m.list_id=? AND m.status IN ({marks})"
+            joined = "FROM segment_members s JOIN members m ON m.hash = s.hash"
+            total = self._db.execute(f"SELECT COUNT(*) {joined} WHERE {where}", (row["id"], list_id, *statuses)).fetchone()[0]
+            rows = self._db.execute(f"SELECT m.* {joined} WHERE {where} ORDER BY m.hash LIMIT ? OFFSET ?",
+                                    (row["id"], list_id, *statuses, count, offset)).fetchall()
+            return {"members": self._members_json(rows), "total_items": total}
+        status_of = {r["hash"]: r["status"] for r in self._db.execute("SELECT hash, status FROM members WHERE list_id=?", (list_id,))}
+        hashes = sorted(h for h in self.segment_hashes(list_id, row["id"]) if status_of.get(h) in statuses)
         members = [self.get_member(list_id, h) for h in hashes[offset:offset + count]]
         return {"members": members, "total_items": len(hashes)}
 

@@ -81,6 +81,7 @@ route("GET", MEMBER + "/tags", lambda s, p, q, b: s.member_tags(p["list"], p["me
 route("POST", MEMBER + "/tags", lambda s, p, q, b: s.set_member_tags(p["list"], p["member"], b))
 route("GET", "/lists/{list}/merge-fields", lambda s, p, q, b: s.merge_fields(p["list"], q))
 route("POST", "/lists/{list}/merge-fields", lambda s, p, q, b: s.create_merge_field(p["list"], b))
+route("GET", "/lists/{list}/tag-search", lambda s, p, q, b: s.tag_search(p["list"], q))
 route("GET", "/lists/{list}/segments", lambda s, p, q, b: s.list_segments(p["list"], q))
 route("POST", "/lists/{list}/segments", lambda s, p, q, b: s.create_segment(p["list"], b))
 route("GET", SEGMENT, lambda s, p, q, b: s.get_segment(p["list"], p["segment"]))

@@ -1,4 +1,5 @@
-"""Benchmark: the offline plan for a whole year, and a simulated year of daily pushes at 30 leads a week.
+"""Benchmark: the offline plan for a whole year, a simulated year of daily pushes at 30 leads a week, and that year's
+account grown to 10k and 50k members for one more day's push.
 
 The year: leads arrive at 30 a week (imported each morning, as the day's new leads would be), 200 patients get
 the monthly email, and push runs every morning at 06:00 against the sandbox. What it prints carries over to a
@@ -6,16 +7,28 @@ real Mailchimp account: API calls per daily run (median and max, and at the end 
 not grow with history), campaigns made, and the tags, segments and merge fields mailpipe leaves in the audience.
 Seconds against the in-process sandbox are secondary.
 
-    .venv/bin/python bench/plan_push.py [DAYS]    (default 365; the sandbox's member listing is slow at scale)
+At scale: the year's sandbox file is copied and its audience filled to 10k and 50k members (patients with the
+patient tag, and leads of past years who finished the drip, written straight into the sandbox's SQLite file), then
+the next morning's leads are imported and push runs once against the sandbox serving from its own process. Push's
+API calls, its CPU time (this process only: the server's work is not counted) and its peak Python memory
+(tracemalloc, a second run on a second copy) are printed per size; they must not grow with the audience.
+
+    .venv/bin/python bench/plan_push.py [DAYS]    (default 365)
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+import shutil
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,14 +43,17 @@ from mailpipe.push.leads import Lead, import_leads  # noqa: E402
 from mailpipe.push.mailchimp import Connection, Mailchimp  # noqa: E402
 from mailpipe.push.state import State  # noqa: E402
 from mailpipe.push.target import provision  # noqa: E402
+from mailpipe.record import LOG_FIELD  # noqa: E402
 from mailpipe.report import build_report, read_results  # noqa: E402
 from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
+from mailpipe.vocabulary import subscriber_hash  # noqa: E402
 from simulation import add_specials  # noqa: E402
 
 TZ = "America/Los_Angeles"
 START = dt.date(2025, 1, 1)
 DAYS = int(sys.argv[1]) if len(sys.argv) > 1 else 365
 LEADS_PER_WEEK = 30
+SIZES = (10_000, 50_000)
 
 
 def main() -> None:
@@ -90,6 +106,8 @@ def main() -> None:
             made_report = build_report(results, campaigns, {n: a.list_id for n, a in site.audiences.items()}, TZ)
             report_seconds, report_calls = time.perf_counter() - began, reader.calls
             state.close()
+            year_db = Path(folder) / "year.sqlite3"
+            sandbox.store._db.execute("VACUUM INTO ?", (str(year_db),))
         tail = calls[-30:]
         print(f"{DAYS} days at {LEADS_PER_WEEK} leads a week ({number} leads, 200 patients, one push a day):")
         print(f"  campaigns created: {made} ({made / DAYS * 30.4:.0f} a month), {len(deliveries)} deliveries")
@@ -102,6 +120,73 @@ def main() -> None:
         rows = sum(len(section.rows) for section in made_report.sections)
         print(f"  `mailpipe report` over the whole run: {len(results.reports)} campaign reports into {rows} rows, "
               f"{report_calls} API calls, {report_seconds:.1f} s")
+        print(f"the next morning's push, the year's account grown to {' and '.join(f'{n:,}' for n in SIZES)} members "
+              "(sandbox in its own process):")
+        day = START + dt.timedelta(days=DAYS)
+        for size in SIZES:
+            measured = [_next_day(root, year_db, Path(folder) / f"{size}-{run}", size, day, rendered, campaigns, refused, memory=run == 1)
+                        for run in (0, 1)]
+            calls_made, cpu, members = measured[0][:3]
+            print(f"  {members:,} members: {calls_made} API calls, push CPU {cpu:.2f} s, peak push memory {measured[1][3] / 2**20:.1f} MB")
+
+
+def _next_day(root: Path, year_db: Path, work: Path, size: int, day: dt.date, rendered, campaigns, refused, memory: bool
+              ) -> tuple[int, float, int, int]:
+    """One push on a copy of the year's account filled to `size` members: (API calls, CPU seconds, members, peak bytes)."""
+    work.mkdir(parents=True)
+    db = work / "sandbox.sqlite3"
+    shutil.copy(year_db, db)
+    members = _fill(db, size, day)
+    now = local_to_utc(day, "06:00", TZ)
+    subprocess.run([str(Path(sys.executable).parent / "mailpipe"), "-C", str(root), "sandbox", "advance", "--db", str(db),
+                    "--to", now.isoformat()], check=True, capture_output=True)
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mailpipe"), "-C", str(root), "sandbox", "serve", "--port", "0",
+                               "--db", str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        url = (server.stdout.readline() if server.stdout else "").split(" on ", 1)[1].split(" ", 1)[0]
+        mailchimp = Mailchimp(Connection("bench-us1", url))
+        site, drips = rendered.site, [c for c in campaigns if isinstance(c, Drip)]
+        arrivals = [Lead(0, f"morning{n:03d}@example.com", "L", "", now - dt.timedelta(hours=n)) for n in range(6)]
+        import_leads(mailchimp, site.audiences["new-consult"], arrivals, now, drips)
+        state = State(work / "state.sqlite3", url)
+        calls = mailchimp.calls
+        if memory:
+            tracemalloc.start()
+        cpu = time.process_time()
+        result = push(mailchimp, state, site, campaigns, rendered.emails, rendered.content, refused, now)
+        cpu = time.process_time() - cpu
+        peak = tracemalloc.get_traced_memory()[1] if memory else 0
+        tracemalloc.stop()
+        state.close()
+        assert not any(o.attention for o in result.outcomes if o.action == "failed"), result.outcomes
+        return mailchimp.calls - calls, cpu, members, peak
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _fill(db: Path, size: int, day: dt.date) -> int:
+    """Fill the audience to `size` members: nine in ten patients (mp-b), the rest leads of earlier years who finished
+    the drip long ago (mp-a, a complete MPLOG); all joined and last changed before the look-back."""
+    connection = sqlite3.connect(db)
+    with connection:
+        existing = connection.execute("SELECT COUNT(*) FROM members WHERE list_id='aivi-main'").fetchone()[0]
+        tags = dict(connection.execute("SELECT name, id FROM segments WHERE list_id='aivi-main' AND type='static'").fetchall())
+        old = (dt.datetime.combine(day, dt.time(12), dt.timezone.utc) - dt.timedelta(days=400)).isoformat()
+        rows, memberships = [], []
+        for n in range(size - existing):
+            email = f"past{n:06d}@example.com"
+            member_hash, lead = subscriber_hash(email), n % 10 == 0
+            started = day - dt.timedelta(days=400 + n % 300)
+            log = f"|e1@{started:%Y%m%d}|" + "|".join(f"e1.{s}.{started + dt.timedelta(days=7 * s):%Y%m%d}" for s in range(1, 5)) + "|"
+            rows.append(("aivi-main", member_hash, email, "subscribed", json.dumps({"FNAME": "P", "LNAME": "", LOG_FIELD: log if lead else ""}),
+                         old, old, old, uuid.uuid4().hex[:10]))
+            memberships.append((tags["mp-a" if lead else "mp-b"], member_hash, old))
+        connection.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        connection.executemany("INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", memberships)
+    total = connection.execute("SELECT COUNT(*) FROM members WHERE list_id='aivi-main'").fetchone()[0]
+    connection.close()
+    return total
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

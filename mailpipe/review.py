@@ -39,7 +39,7 @@ def recipient_view(context: Context) -> str:
     lines = [f"Subject: {email.subject}", f"Preheader: {email.preheader}", "", "Links:"]
     lines += [f"  {href}" for _, href, _ in context.links]
     lines += ["", "Images:"] + [f"  {img.get('src', '')} (alt: {img.get('alt', '')})" for img in context.images]
-    lines += ["", "Text:"] + _SENTENCE_END.split(context.reading_text())
+    lines += ["", "Text:"] + _SENTENCE_END.split(context.visible_text)
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 import lxml.html
 import tinycss2
@@ -26,6 +26,7 @@ from mailpipe.render import RenderedEmail
 ERROR, WARNING = "error", "warning"
 GMAIL_CLIP = 102 * 1024
 SHARED_BLOCKS = {"isi", "footer"}  # the css-class of the layout's safety-information and footer blocks
+_T = TypeVar("_T")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -88,11 +89,15 @@ class Style:
         return self.hidden or self.font_px == 0
 
 
+_PLAIN = Style()
+
+
 class Context:
     """One email, parsed once, with the views the rules share."""
 
     def __init__(self, email: RenderedEmail, site: SiteConfig, online: bool = False):
         self.email, self.site, self.online = email, site, online
+        self._memo: dict[Callable, object] = {}
         self.html = email.html
         self.text = email.text
         try:
@@ -136,39 +141,49 @@ class Context:
         return out
 
     @cached_property
+    def _style_of(self) -> dict[etree._Element, Style]:
+        return dict(self.styled)  # lxml elements hash by identity; `styled` keeps them alive
+
+    @cached_property
     def visible_text(self) -> str:
-        """Everything a recipient can read, in reading order."""
-        return self.reading_text()
+        """Everything a recipient can read, in reading order, one space between words."""
+        return self._reading_texts[0]
 
     @cached_property
     def copy_text(self) -> str:
         """The email's own copy: what a recipient reads outside the safety-information and footer blocks, which every
         email shares (the claims rules read it sentence by sentence)."""
-        return self.reading_text(SHARED_BLOCKS)
+        return self._reading_texts[1]
 
-    def reading_text(self, skip_classes: Iterable[str] = ()) -> str:
-        """The visible text in reading order, one space between words, leaving out blocks with any of `skip_classes`."""
-        styles = dict(self.styled)  # lxml elements hash by identity; `styled` keeps them alive
-        skip = set(skip_classes)
-        parts: list[str] = []
-        stack: list[tuple[etree._Element | str, bool]] = [(self.body, False)]
+    @cached_property
+    def _reading_texts(self) -> tuple[str, str]:
+        """The visible text, and the part of it outside the SHARED_BLOCKS, from one walk of the body."""
+        styles = self._style_of
+        every: list[str] = []
+        own: list[str] = []
+        stack: list[tuple[etree._Element | str, bool]] = [(self.body, False)]  # (element or text, inside a shared block)
         while stack:
-            item, is_text = stack.pop()
+            item, shared = stack.pop()
             if isinstance(item, str):
-                parts.append(item)
+                every.append(item)
+                if not shared:
+                    own.append(item)
                 continue
-            if not isinstance(item.tag, str) or item.tag in ("style", "script") or not skip.isdisjoint((item.get("class") or "").split()):
+            if not isinstance(item.tag, str) or item.tag in ("style", "script"):
                 continue
-            style = styles.get(item, Style())
+            style = styles.get(item, _PLAIN)
             if style.hidden:
                 continue
+            shared = shared or not SHARED_BLOCKS.isdisjoint((item.get("class") or "").split())
             if item.text and not style.invisible:
-                parts.append(item.text)
+                every.append(item.text)
+                if not shared:
+                    own.append(item.text)
             for child in reversed(item):
                 if child.tail and not style.invisible:
-                    stack.append((child.tail, True))
-                stack.append((child, False))
-        return " ".join(" ".join(parts).split())
+                    stack.append((child.tail, shared))
+                stack.append((child, shared))
+        return " ".join(" ".join(every).split()), " ".join(" ".join(own).split())
 
     @cached_property
     def links(self) -> list[tuple[etree._Element, str, str]]:
@@ -181,6 +196,27 @@ class Context:
     @cached_property
     def style_blocks(self) -> str:
         return "\n".join(s.text or "" for s in self.tree.iter("style"))
+
+    @cached_property
+    def lowered(self) -> dict[str, str]:
+        """The HTML and the plain text lower-cased once, for `search_anchored`."""
+        return {"HTML": self.html.lower(), "plain text": self.text.lower()}
+
+    def memo(self, compute: Callable[["Context"], _T]) -> _T:
+        """One result per email of a computation that several rules (and the client scores) share."""
+        if compute not in self._memo:
+            self._memo[compute] = compute(self)
+        return self._memo[compute]
+
+
+def search_anchored(pattern: re.Pattern[str], text: str, anchors: tuple[str, ...], lowered: str | None = None) -> re.Match[str] | None:
+    """`pattern.search(text)`, run only when one of `anchors` (lower-case literals that every match contains) is in the
+    lower-cased text: str's `in` scans an email in C, where a case-insensitive regex steps through it in Python's re
+    many times slower, and nearly every email has none of them."""
+    low = text.lower() if lowered is None else lowered
+    if not any(anchor in low for anchor in anchors):
+        return None
+    return pattern.search(text)
 
 
 @lru_cache(maxsize=4096)
@@ -213,11 +249,15 @@ def _dark_rules(stylesheet: str) -> tuple[tuple[CSSSelector, dict[str, str]], ..
                 continue
             values = {d.lower_name: tinycss2.serialize(d.value).strip() for d in tinycss2.parse_declaration_list(rule.content, True, True)
                       if d.type == "declaration"}
+            valid = []
             for selector in tinycss2.serialize(rule.prelude).split(","):
                 try:
-                    rules.append((CSSSelector(selector.strip()), values))
+                    CSSSelector(selector.strip())
                 except (SelectorError, ExpressionError):
                     continue
+                valid.append(selector.strip())
+            if valid:  # one XPath for the rule's whole selector list: one walk of the email instead of one per selector
+                rules.append((CSSSelector(", ".join(valid)), values))
     return tuple(rules)
 
 
@@ -231,13 +271,20 @@ def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Elemen
 
 
 def _apply(inherited: Style, element: etree._Element, overrides: dict[str, str] | None = None) -> Style:
-    style = element.get("style")
+    return _style_of(inherited, element.tag, element.get("style"), element.get("bgcolor"),
+                     tuple(overrides.items()) if overrides else None)
+
+
+@lru_cache(maxsize=8192)
+def _style_of(inherited: Style, tag: str, style: str | None, bgcolor: str | None, dark: tuple[tuple[str, str], ...] | None) -> Style:
+    """An element's style from what it inherits and its own attributes: a layout repeats the same few combinations."""
+    overrides = dict(dark) if dark else None
     color, background, size, bold, hidden = inherited.color, inherited.background, inherited.font_px, inherited.bold, inherited.hidden
-    if element.get("bgcolor"):
-        background = element.get("bgcolor")
-    if element.tag in ("strong", "b", "h1", "h2", "h3", "th"):
+    if bgcolor:
+        background = bgcolor
+    if tag in ("strong", "b", "h1", "h2", "h3", "th"):
         bold = True
-    if element.tag in ("h1", "h2"):
+    if tag in ("h1", "h2"):
         size = max(size, 20.0)
     if style or overrides:
         values = {**declarations(style or ""), **(overrides or {})}
@@ -268,6 +315,7 @@ _NAMED = {"white": "#ffffff", "black": "#000000", "red": "#ff0000", "blue": "#00
           "green": "#008000", "yellow": "#ffff00", "silver": "#c0c0c0", "navy": "#000080", "purple": "#800080"}
 
 
+@lru_cache(maxsize=1024)
 def parse_colour(value: str) -> tuple[float, float, float] | None:
     value = (value or "").strip().lower().rstrip(";").replace("!important", "").strip()
     value = _NAMED.get(value, value)
@@ -281,6 +329,7 @@ def parse_colour(value: str) -> tuple[float, float, float] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def contrast(foreground: str, background: str) -> float | None:
     """WCAG 2.x contrast ratio of two colours, or None if either cannot be read."""
     fg, bg = parse_colour(foreground), parse_colour(background)

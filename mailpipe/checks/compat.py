@@ -62,8 +62,21 @@ def client_name(family: str, platform: str) -> str:
     return f"{names['family'].get(family, family)} ({names['platform'].get(platform, platform)})"
 
 
+@lru_cache(maxsize=512)
+def _gaps(slug: str) -> tuple[tuple[str, ...], int]:
+    """The key clients that lack a feature, and how many other clients do."""
+    table = support(slug)
+    key_gaps = tuple(client_name(f, p) for (f, p), v in sorted(table.items()) if v == "n" and any(
+        f == family and (platform is None or p == platform) for family, platform in KEY_CLIENTS))
+    return key_gaps, sum(1 for v in table.values() if v == "n") - len(key_gaps)
+
+
 def detected_features(ctx: Context) -> dict[str, int]:
-    """caniemail feature slug -> how many times the email uses it."""
+    """caniemail feature slug -> how many times the email uses it (once per email: the rule and the scores share it)."""
+    return ctx.memo(_detect_features)
+
+
+def _detect_features(ctx: Context) -> dict[str, int]:
     known = _features()
     found: dict[str, int] = {}
 
@@ -105,12 +118,18 @@ def detected_features(ctx: Context) -> dict[str, int]:
 
 def client_scores(ctx: Context) -> dict[str, float]:
     """Per client family: the share (%) of the email's features its platforms support (unknowns aside)."""
+    return dict(_scores(frozenset(detected_features(ctx))))
+
+
+@lru_cache(maxsize=256)
+def _scores(slugs: frozenset[str]) -> tuple[tuple[str, float], ...]:
+    """The scores of a set of features: the emails of one layout use the same set, so it is added up once."""
     per_family: dict[str, list[int]] = {}
-    for slug in detected_features(ctx):
+    for slug in sorted(slugs):
         for (family, _), value in support(slug).items():
             if value in ("y", "a", "n"):
                 per_family.setdefault(family, []).append(1 if value == "y" else 0)
-    return {family: round(100 * sum(marks) / len(marks), 1) for family, marks in sorted(per_family.items())}
+    return tuple((family, round(100 * sum(marks) / len(marks), 1)) for family, marks in sorted(per_family.items()))
 
 
 @rule("HTML-COMPAT-SCORE", WARNING, "caniemail: features that Gmail, Outlook (Windows) or Apple Mail (iOS) lack break the email for many readers.")
@@ -122,11 +141,8 @@ def compatibility(ctx: Context):
         if "stylesheet" in (link.get("rel") or ""):
             yield Problem(f"an external stylesheet {link.get('href', '')!r} is linked", "put styles in the templates", ERROR)
     for slug, count in sorted(detected_features(ctx).items()):
-        table = support(slug)
-        key_gaps = [client_name(f, p) for (f, p), v in sorted(table.items()) if v == "n" and any(
-            f == family and (platform is None or p == platform) for family, platform in KEY_CLIENTS)]
+        key_gaps, others = _gaps(slug)
         if key_gaps:
-            others = sum(1 for v in table.values() if v == "n") - len(key_gaps)
             title = _features()[slug]["title"]
             yield Problem(f"{title} ({slug}, used {count}×) is unsupported in {', '.join(key_gaps)}"
                           + (f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""),

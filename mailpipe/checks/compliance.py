@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, quote, rule
+from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, quote, rule, search_anchored
 from mailpipe.vocabulary import MERGE_TAG, MERGE_TAGS
 
 ADDRESS_HTML = ("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESSLINE|*")
 PLACEHOLDERS = re.compile(r"\{\{|\}\}|\[\[|\]\]|\bTODO\b|\blorem ipsum\b|\bTBD\b", re.IGNORECASE)
+PLACEHOLDER_ANCHORS = ("{{", "}}", "[[", "]]", "todo", "lorem ipsum", "tbd")
 
 
 def _outside_comments(html: str) -> str:
@@ -114,7 +115,8 @@ def merge_tags(ctx: Context):
         bare = text.replace("*|IF:FNAME|**|FNAME|*", "")
         if "*|FNAME|*" in bare:
             yield Problem(f"*|FNAME|* without a fallback in the {where}", "write *|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*")
-        placeholder = PLACEHOLDERS.search(_outside_comments(text))
+        placeholder = search_anchored(PLACEHOLDERS, text, PLACEHOLDER_ANCHORS, ctx.lowered.get(where))
+        placeholder = placeholder and PLACEHOLDERS.search(_outside_comments(text))
         if placeholder:
             yield Problem(f"a leftover placeholder {quote(placeholder.group(0))} in the {where}", "finish the copy")
 

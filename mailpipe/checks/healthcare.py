@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule
+from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule, search_anchored
 from mailpipe.load.content import SpecialFront
 from mailpipe.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
@@ -17,6 +17,8 @@ TESTIMONIAL = re.compile(r"\b(success stor(y|ies)|testimonials?|before[- ]and[- 
 VAGUE_PRICE = re.compile(r"\b(as low as|starting (at|from)|and up|lowest prices?|from just)\b", re.IGNORECASE)
 PHI_PHRASES = re.compile(r"\b(your (diagnosis|condition|last (treatment|injection|visit)|appointment on|migraine consult|results|"
                          r"treatment plan|prescription)|since your (botox|treatment|injection))\b", re.IGNORECASE)
+PHI_ANCHORS = ("your diagnosis", "your condition", "your last ", "your appointment on", "your migraine consult", "your results",
+               "your treatment plan", "your prescription", "since your ")  # every PHI_PHRASES match holds one
 # Each element of the approved chronic-migraine consumer ISI, and a phrase that shows the block covers it.
 ISI_TOPICS = {"spread of toxin effects": "spread of toxin", "swallowing, speaking or breathing problems": "swallowing",
               "that the effects can be severe and result in loss of life": "loss of life",
@@ -92,7 +94,7 @@ def no_phi(ctx: Context):
         for tag in MERGE_TAG.findall(text):
             if tag not in MERGE_TAGS:
                 yield Problem(f"the merge tag *|{tag}|* in the {where} could carry health information", "use only name, email and footer tags")
-        match = PHI_PHRASES.search(text)
+        match = search_anchored(PHI_PHRASES, text, PHI_ANCHORS, ctx.lowered.get(where))
         if match:
             yield Problem(f"{quote(match.group(0))} in the {where} speaks of the reader's own health", "keep the copy general to the whole list")
 

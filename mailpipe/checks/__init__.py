@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable, TypeVar, cast
 
 import lxml.html
 import tinycss2
@@ -206,7 +206,7 @@ class Context:
         """One result per email of a computation that several rules (and the client scores) share."""
         if compute not in self._memo:
             self._memo[compute] = compute(self)
-        return self._memo[compute]
+        return cast(_T, self._memo[compute])
 
 
 def search_anchored(pattern: re.Pattern[str], text: str, anchors: tuple[str, ...], lowered: str | None = None) -> re.Match[str] | None:

@@ -187,6 +187,8 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a
 @pytest.mark.parametrize("front, expected", [
     (BOMB, "is not valid YAML: anchors (&name) and aliases (*name) are not supported"),
     ("a: &a [*a]\n", "anchors (&name) and aliases (*name) are not supported"),
+    ("a: &a x\nb: y\n", "anchors (&name) and aliases (*name) are not supported"),  # an anchor never aliased, too
+    ("a: " + "[" * 21 + "]" * 21 + "\n", "nested more than 20 levels deep"),  # ours, one past the limit
     ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 20 levels deep"),
     ("id: what-causes-migraine\nid: other\n", "id: appears twice (also at line 2); keep one"),
 ])

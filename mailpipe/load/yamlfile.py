@@ -27,30 +27,31 @@ MAX_DEPTH = 20  # nesting a marketer's file never needs; deeper is refused befor
 MAX_BYTES = 1_000_000  # a content, campaign or config file (or CSV) larger than this is refused
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so pydantic (not PyYAML) judges them and says so, and refuses what
-    marketers never need but attackers use: anchors and aliases (billion-laughs bombs, self-references) and deep nesting."""
-
-    _depth = 0  # how deep the node being composed is
-
-    def compose_node(self, parent, index):  # noqa: ANN001 (PyYAML's API)
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(None, None, "anchors (&name) and aliases (*name) are not supported; write the value out",
-                                              event.start_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Loader(yaml.CSafeLoader):
+    """libyaml's C loader (PyYAML's own is pure Python, many times slower), leaving dates as text so pydantic (not
+    PyYAML) judges them and says so."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _refuse_what_marketers_never_need(text: str) -> None:
+    """Anchors and aliases (billion-laughs bombs, self-references) and deep nesting are refused from libyaml's event
+    stream before anything is composed: its composer recurses in C, and a node reached twice would be walked twice."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors (&name) and aliases (*name) are not supported; write the value out",
+                                              event.start_mark)
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,15 +89,32 @@ def read_text(file: Path) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _pure_python_error(text: str) -> yaml.YAMLError | None:
+    """PyYAML's own parser's error for text libyaml refused: it says what it found where libyaml only says what it
+    expected ("expected ',' or ']', but got ':'"). Only bad files pay for the second, slower parse."""
+    try:
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.YAMLError as err:
+        return err
+    return None
+
+
 def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
     """Parse YAML text that starts at `first_line` of `file`."""
     try:
-        loader = _Loader(text)
         try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+            _refuse_what_marketers_never_need(text)
+            loader = _Loader(text)
+            try:
+                node = loader.get_single_node()
+                data = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
+        except yaml.YAMLError as err:
+            if "maximum nesting depth" in str(err):  # (the pure-Python scanner would take seconds over such nesting)
+                raise
+            raise _pure_python_error(text) or err from None
     except yaml.reader.ReaderError as err:  # a control character
         line = first_line + text[:err.position].count("\n")
         raise InputError([Problem(file, line, "", f"contains the control character U+{err.character:04X}, which YAML does not allow; "
@@ -110,6 +128,8 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
             started = context.replace("while parsing a flow sequence", "the list").replace("while parsing a flow mapping", "the {…} mapping")
             started = started.replace("while scanning a quoted scalar", "the quoted text").replace("while parsing a block mapping", "the block")
             what += f" (in {started.removeprefix('while parsing ').removeprefix('while scanning ')} that starts at line {first_line + context_mark.line})"
+        if "maximum nesting depth" in what:  # libyaml's own limit, met before the event stream reaches ours
+            what = f"nested more than {MAX_DEPTH} levels deep"
         if "mapping values are not allowed" in what:
             what += " (text that contains ': ' must be put in quotes)"
         raise InputError([Problem(file, line, "", f"is not valid YAML: {what}")]) from None

@@ -373,3 +373,12 @@ def test_an_unwritable_build_or_state_folder_is_one_clear_line(project, run_cli,
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     (project / "var").write_text("not a folder")
     assert_clean_failure(run_cli(project, "push"), "cannot use", "var/sandbox.sqlite3")
+
+
+def test_nesting_at_the_limit_is_read(project, run_cli):
+    """Twenty levels (the mapping and 19 lists) are YAML mailpipe reads; the field is then judged, not the nesting."""
+    path = project / ARTICLE
+    text = path.read_text()
+    path.write_text("---\n" + "extra: " + "[" * 19 + "]" * 19 + "\n" + text.split("---\n", 2)[1] + "---\n" + text.split("---\n", 2)[2])
+    result = run_cli(project, "build")
+    assert result.exit_code == 1 and "nested more than" not in result.stderr and "extra" in result.stderr, result.stderr

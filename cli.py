@@ -59,10 +59,15 @@ def main(ctx: click.Context, root: Path) -> None:
     ctx.obj = Project(root)
 
 
+# Up to this many emails, build and check print a row (or a table) per email; above it, a summary, unless --verbose.
+SUMMARY_ABOVE = 20
+
+
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: build/].")
+@click.option("--verbose", "-v", is_flag=True, help=f"A row per email even for more than {SUMMARY_ABOVE} emails.")
 @click.pass_obj
-def build(project: Project, out_dir: Path | None) -> None:
+def build(project: Project, out_dir: Path | None, verbose: bool) -> None:
     """Render every email to NAME.html, NAME.txt and manifest.json."""
     from mailpipe.checks import ERROR, run_checks
     from mailpipe.render.build import write_build
@@ -70,22 +75,32 @@ def build(project: Project, out_dir: Path | None) -> None:
     rendered = render_project(project)
     result = write_build(rendered.emails, out_dir or project.build_dir)
     findings = {e.id: run_checks(e, rendered.site) for e in rendered.emails}
-    table = _table(f"{len(rendered.emails)} emails in {result.out_dir}")
-    table.add_column("email", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=60)
-    table.add_column("HTML", justify="right", no_wrap=True)
-    table.add_column("text", justify="right", no_wrap=True)
-    table.add_column("files")
-    table.add_column("errors", justify="right")
-    table.add_column("warnings", justify="right")
-    for email in rendered.emails:
-        errors = sum(1 for f in findings[email.id] if f.severity == ERROR)
-        table.add_row(email.id, email.kind, email.subject, f"{email.html_bytes / 1024:.1f} KB",
-                      f"{email.text_bytes / 1024:.1f} KB", "written" if result.changed(email) else "unchanged",
-                      f"[red]{errors}[/]" if errors else "0", str(len(findings[email.id]) - errors))
+    errors = {e.id: sum(1 for f in findings[e.id] if f.severity == ERROR) for e in rendered.emails}
     console = _console()
-    console.print(table)
+    if len(rendered.emails) > SUMMARY_ABOVE and not verbose:
+        written = sum(1 for e in rendered.emails if result.changed(e))
+        failing = [e.id for e in rendered.emails if errors[e.id]]
+        warned = sum(1 for e in rendered.emails if findings[e.id] and not errors[e.id])
+        console.print(f"{len(rendered.emails)} emails in {result.out_dir}: {written} written, {len(rendered.emails) - written} unchanged; "
+                      f"{len(failing)} with errors, {warned} with warnings only (`mailpipe check` says which; --verbose for every email)",
+                      markup=False)
+        if failing:
+            console.print(f"with errors: {', '.join(failing)}", markup=False)
+    else:
+        table = _table(f"{len(rendered.emails)} emails in {result.out_dir}")
+        table.add_column("email", no_wrap=True)
+        table.add_column("kind")
+        table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=60)
+        table.add_column("HTML", justify="right", no_wrap=True)
+        table.add_column("text", justify="right", no_wrap=True)
+        table.add_column("files")
+        table.add_column("errors", justify="right")
+        table.add_column("warnings", justify="right")
+        for email in rendered.emails:
+            table.add_row(email.id, email.kind, email.subject, f"{email.html_bytes / 1024:.1f} KB",
+                          f"{email.text_bytes / 1024:.1f} KB", "written" if result.changed(email) else "unchanged",
+                          f"[red]{errors[email.id]}[/]" if errors[email.id] else "0", str(len(findings[email.id]) - errors[email.id]))
+        console.print(table)
     if result.removed:
         console.print(f"removed stale files: {', '.join(sorted(result.removed))}")
 
@@ -219,8 +234,9 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
 @click.option("--json", "as_json", is_flag=True, help="A stable machine-readable report.")
 @click.option("--online", is_flag=True, help="Also request every link and image once.")
 @click.option("--list-rules", is_flag=True, help="List every rule with its id, severity and why.")
+@click.option("--verbose", "-v", is_flag=True, help=f"Every finding of every email even for more than {SUMMARY_ABOVE} emails.")
 @click.pass_obj
-def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool) -> None:
+def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool, verbose: bool) -> None:
     """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
     import json
 
@@ -245,6 +261,8 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
     errors = sum(r.errors for r in reports)
     if as_json:
         click.echo(json.dumps(report_json(reports), indent=2, sort_keys=True))
+    elif len(reports) > SUMMARY_ABOVE and not verbose:
+        _print_check_summary(reports)
     else:
         console = _console()
         for report in reports:
@@ -255,9 +273,33 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
                 colour = "red" if finding.severity == ERROR else "yellow"
                 table.add_row(f"[{colour}]{finding.severity}[/]", finding.rule, finding.message, finding.fix)
             console.print(table)
-        console.print(f"{len(reports)} emails checked: {errors} errors, {sum(r.warnings for r in reports)} warnings")
+    if not as_json:
+        _console().print(f"{len(reports)} emails checked: {errors} errors, {sum(r.warnings for r in reports)} warnings")
     if errors:
         sys.exit(1)
+
+
+def _print_check_summary(reports) -> None:
+    """A large project's check: each rule that fired, in how many emails, and the emails with errors (they block push)."""
+    from mailpipe.checks import ERROR
+
+    per_rule: dict[tuple[str, str], set[str]] = {}
+    for report in reports:
+        for finding in report.findings:
+            per_rule.setdefault((finding.severity, finding.rule), set()).add(report.id)
+    console = _console()
+    table = _table(f"{len(reports)} emails: {sum(1 for r in reports if r.findings)} with findings")
+    for column in ("severity", "rule", "emails", "findings"):
+        table.add_column(column, no_wrap=True, justify="right" if column in ("emails", "findings") else "left")
+    for (severity, rule_id), ids in sorted(per_rule.items(), key=lambda item: (item[0][0] != ERROR, item[0][1])):
+        count = sum(1 for r in reports for f in r.findings if f.rule == rule_id and f.severity == severity)
+        colour = "red" if severity == ERROR else "yellow"
+        table.add_row(f"[{colour}]{severity}[/]", rule_id, str(len(ids)), str(count))
+    console.print(table)
+    for report in (r for r in reports if r.errors):
+        rules = sorted({f.rule for f in report.findings if f.severity == ERROR})
+        console.print(f"{report.id}: {report.errors} error{'s' if report.errors != 1 else ''} ({', '.join(rules)})", markup=False)
+    console.print("`mailpipe check EMAIL…` or --verbose shows every finding with its fix", markup=False)
 
 
 @main.command("lint-mjml")

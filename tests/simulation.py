@@ -50,6 +50,18 @@ def add_specials(root: Path, months: list[str]) -> None:
         (root / f"content/specials/{month}.md").write_text(text)
 
 
+def add_articles(root: Path, count: int) -> None:
+    """Grow a project to `count` articles: copies of the shipped ones under new ids, each with a paragraph of its own
+    (a project with years of issues, for the scale benchmark and the large-project output)."""
+    shipped = sorted((root / "content/articles").glob("*.md"))
+    for number in range(len(shipped), count):
+        source = shipped[number % len(shipped)].read_text()
+        original = source.split("\nid: ", 1)[1].split("\n", 1)[0]
+        text = source.replace(f"\nid: {original}\n", f"\nid: {original}-{number:04d}\n", 1)
+        text += f"\n\nIssue {number}: a note on keeping a headache diary, week {number % 52 + 1} of the year.\n"
+        (root / f"content/articles/{number + 1:04d}-{original}.md").write_text(text)
+
+
 def make_leads(start: dt.date, days: int, per_week: float, rng: random.Random) -> list[Lead]:
     """Leads at a steady rate on random local times, some at 23:59, some around the daylight-saving change."""
     leads = []

@@ -86,3 +86,27 @@ def test_make_run_works_as_a_real_process():
     for row in leads + patients:
         assert row["email"] in done.stdout, row["email"]
     assert done.stdout.count("newsletter-2024-05") >= len(patients) and done.stdout.count("what-causes-migraine") >= len(leads)
+
+
+def test_a_large_project_gets_a_summary_and_verbose_gets_every_email(project, run_cli):
+    """Up to 20 emails, a row per email; from 21, build and check summarise (the emails with errors by name) unless -v."""
+    from simulation import add_articles
+
+    add_articles(project, 16)  # 16 articles, 2 specials, 2 newsletters: 20 emails
+    small = run_cli(project, "build")
+    assert small.exit_code == 0 and small.stdout.count("written │") == 20, small.stdout
+    add_articles(project, 17)  # 21
+    [extra] = (project / "content/articles").glob("0017-*.md")
+    failing = extra.read_text().split("\nid: ", 1)[1].split("\n", 1)[0]
+    extra.write_text(extra.read_text() + "\nBotox cures migraine.\n")
+    large = run_cli(project, "build")
+    assert large.exit_code == 0 and "│" not in large.stdout, large.stdout
+    assert "21 emails in" in large.stdout and "1 with errors" in large.stdout and f"with errors: {failing}\n" in large.stdout
+    assert run_cli(project, "build", "--verbose").stdout.count("unchanged │") == 21
+    checked = run_cli(project, "check")
+    assert checked.exit_code == 1
+    assert f"{failing}: " in checked.stdout and "CLAIM-NO-CURE" in checked.stdout
+    assert "21 emails checked:" in checked.stdout.splitlines()[-1]
+    assert ": 0 errors," not in checked.stdout  # no table per email
+    verbose = run_cli(project, "check", "-v")
+    assert verbose.stdout.count(": 0 errors,") == 20 and f"{failing}: 0 errors" not in verbose.stdout

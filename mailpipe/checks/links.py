@@ -6,8 +6,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-import requests
-
 from mailpipe.checks import ERROR, WARNING, Context, Problem, quote, rule
 
 SHORTENERS = {"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "cutt.ly", "rebrand.ly", "tiny.cc", "shorturl.at"}
@@ -75,6 +73,8 @@ def links_answer(ctx: Context):
 
 
 def _fetch_problem(url: str) -> str | None:
+    import requests  # only `check --online` asks the web: every other run starts without it
+
     try:
         answer = requests.head(url, allow_redirects=True, timeout=ONLINE_TIMEOUT)
         if answer.status_code in (405, 501):

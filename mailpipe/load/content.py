@@ -129,19 +129,66 @@ class ContentSet:
         return next((a for a in self.articles if a.id == article_id), None)
 
 
-def load_content(content_dir: Path) -> ContentSet:
+@dataclass(frozen=True)
+class _Parsed:
+    stamp: tuple[int, int]  # the file's modification time (ns) and size when it was read
+    item: ContentItem | None
+    doc: YamlDocument | None
+    problems: tuple[Problem, ...]
+
+
+class ContentCache:
+    """Content files as last parsed, reused while a file's modification time and size stay the same: the preview
+    re-reads the file that was saved, not the whole folder. `forget` drops files a watcher saw change (a save within
+    the file system's clock granularity, at the same size, would otherwise look unchanged)."""
+
+    def __init__(self) -> None:
+        self._files: dict[Path, _Parsed] = {}
+
+    def forget(self, paths: set[Path]) -> None:
+        for path in paths:
+            self._files.pop(path, None)
+            self._files.pop(path.resolve(), None)
+
+    def load(self, file: Path, front_type: type, item_type: type) -> _Parsed:
+        try:
+            status = file.stat()
+            stamp = (status.st_mtime_ns, status.st_size)
+        except OSError:
+            stamp = (-1, -1)
+        known = self._files.get(file)
+        if known is not None and known.stamp == stamp and stamp != (-1, -1):
+            return known
+        problems: list[Problem] = []
+        docs: dict[Path, YamlDocument] = {}
+        item = _load_item(file, front_type, item_type, problems, docs)
+        parsed = _Parsed(stamp, item, docs.get(file), tuple(problems))
+        self._files[file] = parsed
+        return parsed
+
+
+def load_content(content_dir: Path, cache: ContentCache | None = None) -> ContentSet:
     """Load every article and special under `content_dir`; raise InputError listing all problems."""
     problems: list[Problem] = []
     docs: dict[Path, YamlDocument] = {}
     articles: list[Article] = []
     specials: list[Special] = []
+    files = cache if cache is not None else ContentCache()
+
+    def read(file: Path, front_type: type, item_type: type) -> ContentItem | None:
+        parsed = files.load(file, front_type, item_type)
+        problems.extend(parsed.problems)
+        if parsed.doc is not None:
+            docs[file] = parsed.doc
+        return parsed.item
+
     for file in _regular_files(content_dir / ARTICLES_DIR):
-        item = _load_item(file, ArticleFront, Article, problems, docs)
-        if item:
+        item = read(file, ArticleFront, Article)
+        if isinstance(item, Article):
             articles.append(item)
     for file in _regular_files(content_dir / SPECIALS_DIR):
-        item = _load_item(file, SpecialFront, Special, problems, docs)
-        if item:
+        item = read(file, SpecialFront, Special)
+        if isinstance(item, Special):
             problems += _special_problems(item, docs[file])
             specials.append(item)
     seen: dict[str, Path] = {}

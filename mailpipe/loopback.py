@@ -8,6 +8,7 @@ connection is closed after IDLE_TIMEOUT seconds so that a few stalled clients ca
 from __future__ import annotations
 
 import errno
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,12 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 class LoopbackHandler(BaseHTTPRequestHandler):
     server: "LoopbackServer"
     timeout = IDLE_TIMEOUT  # a socket timeout on every read and write of the connection
+
+    def setup(self) -> None:
+        """No Nagle delay: a handler writes its headers and then its body, and on a kept-alive connection the body
+        would wait for the client's delayed ACK (tens of milliseconds per response)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def foreign(self) -> str | None:
         """Why this request must be refused, or None: a Host that is not this server (DNS rebinding), or a browser

@@ -1,13 +1,17 @@
 """The live preview's model: the project's emails, kept rendered and checked as files change.
 
-A change re-renders only what it affects: a content file its own emails, a template or the config
-everything, a campaign file only the grouping. A broken file does not kill anything: its error
-(file, line, message) is kept for the pages to show, and the next good save clears it.
+A change re-reads only what it touched (a content file is parsed again only when it changed) and re-renders only
+what it affects: a content file its own emails, a template or the config everything, a campaign file only the
+grouping. The pages are served at once: an email is rendered when it is first asked for, and a background
+thread renders and checks the rest for the index. A broken file does not kill anything: its error (file, line,
+message) is kept for the pages to show, and the next good save clears it.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +19,9 @@ from mailpipe.checks import Context, Finding, run_checks
 from mailpipe.errors import InputError, MailpipeError
 from mailpipe.load.campaigns import Campaign, Drip, Monthly, load_campaigns
 from mailpipe.load.config import CONFIG_FILE, SiteConfig, load_config
-from mailpipe.load.content import ContentSet, load_content
+from mailpipe.load.content import ContentCache, load_content
 from mailpipe.project import Project
-from mailpipe.render import RenderedEmail, Renderer, email_sources
+from mailpipe.render import EmailSource, RenderedEmail, Renderer, email_sources
 from mailpipe.report import Report
 from mailpipe.review import APPROVALS_FILE, Change, Reviews, ReviewState, recipient_view, word_diff
 
@@ -28,33 +32,52 @@ class Group:
     entries: list[tuple[str, str]]  # (label, email id)
 
 
+# A reload that leaves at most this many emails to render (about a second's work) renders them before the pages
+# reload; more (the start, or a template changed, in a large project) are left to the background thread and to the
+# pages that ask for them.
+RENDER_AT_ONCE = 50
+PUBLISH_EVERY = 0.5  # seconds between the background thread's snapshots while it works through a large project
+
+
 @dataclass
 class Snapshot:
-    """What the pages show: a version that changes on every reload, the emails, and any error."""
+    """What the pages show: a version that changes on every reload, every email the content makes (`sources`), those
+    rendered and checked so far, and any error."""
 
     version: int = 0
     site: SiteConfig | None = None
+    sources: dict[str, EmailSource] = field(default_factory=dict)
     emails: dict[str, RenderedEmail] = field(default_factory=dict)
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sign_offs: dict[str, ReviewState] = field(default_factory=dict)
 
+    @property
+    def pending(self) -> int:
+        """Emails not rendered and checked yet."""
+        return len(self.sources) - len(self.emails)
+
 
 class PreviewModel:
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, background: bool = True):
         self.project = project
         self.snapshot = Snapshot()
         self._lock = threading.Lock()
         self._reloading = threading.Lock()  # the watcher and a page request (new sign-offs) may both reload
+        self._rendering = threading.Lock()  # one render at a time: the reload, a page, the background thread
         self._changed = threading.Condition(self._lock)
         self._site: SiteConfig | None = None
-        self._content: ContentSet | None = None
+        self._files = ContentCache()
         self._renderer: Renderer | None = None
         self._campaigns: list[Campaign] = []
+        self._generation = 0  # moves on every reload: a render begun before it is thrown away
         approvals = project.reviews_dir / APPROVALS_FILE
         self._approvals_stamp = approvals.stat().st_mtime_ns if approvals.exists() else None
+        self._work = threading.Event()
         self.reload(None)
+        if background:
+            threading.Thread(target=self._render_the_rest, daemon=True, name="preview-render").start()
 
     def current(self) -> Snapshot:
         """The snapshot, first taking in sign-offs given since (`mailpipe review` in another terminal may have made
@@ -65,6 +88,14 @@ class PreviewModel:
             self._approvals_stamp = stamp
             self.reload({approvals})
         return self.snapshot
+
+    def email(self, email_id: str) -> RenderedEmail | None:
+        """An email of the current content, rendered and checked now if it was not yet; None if there is no such email."""
+        snapshot = self.snapshot
+        if email_id in snapshot.emails or email_id not in snapshot.sources:
+            return snapshot.emails.get(email_id)
+        self._render_into_snapshot([email_id])
+        return self.snapshot.emails.get(email_id)
 
     def report(self) -> tuple[Report, str]:
         """The results report, read now from the account (or the embedded sandbox) with GETs only; and which one."""
@@ -86,9 +117,10 @@ class PreviewModel:
             return self.snapshot.version
 
     def reload(self, changed: set[Path] | None) -> None:
-        """Re-render what `changed` affects (None: everything) and publish a new snapshot."""
+        """Re-read and re-render what `changed` affects (None: everything) and publish a new snapshot."""
         with self._reloading:
             self._reload(changed)
+        self._work.set()
 
     def _reload(self, changed: set[Path] | None) -> None:
         root = self.project.root.resolve()
@@ -98,9 +130,9 @@ class PreviewModel:
         campaigns_changed = everything or content_changed or any(_under(p, root / "campaigns") for p in paths)
         reviews_changed = everything or any(_under(p, root / "reviews") for p in paths)
         errors: list[str] = []
-        emails = dict(self.snapshot.emails)
-        findings = dict(self.snapshot.findings)
-        sign_offs = dict(self.snapshot.sign_offs)
+        previous = self.snapshot
+        sources, emails, findings = dict(previous.sources), dict(previous.emails), dict(previous.findings)
+        sign_offs = dict(previous.sign_offs)
         try:
             if everything:
                 self._site = load_config(self.project.root)
@@ -108,32 +140,87 @@ class PreviewModel:
             site, renderer = self._site, self._renderer
             assert site is not None and renderer is not None  # made above whenever they were missing
             if content_changed:
-                self._content = load_content(self.project.content_dir)
-                sources = email_sources(self._content)
-                wanted = {s.id for s in sources}
-                emails = {k: v for k, v in emails.items() if k in wanted}
-                for source in sources:
-                    old = emails.get(source.id)
-                    if everything or old is None or any(p.resolve() in paths for p in source.sources) or old.source != source:
-                        emails[source.id] = renderer.render(source)
-                        findings[source.id] = run_checks(emails[source.id], site)
-                        sign_offs.pop(source.id, None)
-                emails = {s.id: emails[s.id] for s in sources}
+                self._files.forget(paths)
+                sources = {s.id: s for s in email_sources(load_content(self.project.content_dir, self._files))}
+                stale = {i for i, s in sources.items() if everything or i not in emails or emails[i].source != s
+                         or any(p.resolve() in paths for p in s.sources)}
+                for email_id in set(emails) - set(sources) | stale:
+                    emails.pop(email_id, None)
+                    findings.pop(email_id, None)
+                    sign_offs.pop(email_id, None)
+                if len(stale) <= RENDER_AT_ONCE:
+                    with self._rendering:
+                        for email_id in sorted(stale):
+                            emails[email_id] = renderer.render(sources[email_id])
+                            findings[email_id] = run_checks(emails[email_id], site)
             reviews = Reviews(self.project.reviews_dir)
             sign_offs = {k: sign_offs[k] if k in sign_offs and not reviews_changed else reviews.state(e, site) for k, e in emails.items()}
             if campaigns_changed:
-                self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(emails))
+                self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(sources))
         except InputError as err:
             errors = [str(p) for p in err.problems]
         except MailpipeError as err:
             errors = [str(err)]
         with self._changed:
-            previous = self.snapshot
-            self.snapshot = Snapshot(previous.version + 1, self._site or previous.site, emails if not errors else previous.emails,
-                                     findings if not errors else previous.findings,
-                                     _groups(self._campaigns, emails if not errors else previous.emails), errors,
-                                     sign_offs if not errors else previous.sign_offs)
+            self._generation += 1
+            if errors:
+                sources, emails, findings, sign_offs = previous.sources, previous.emails, previous.findings, previous.sign_offs
+            self.snapshot = Snapshot(previous.version + 1, self._site or previous.site, sources, emails, findings,
+                                     _groups(self._campaigns, sources), errors, sign_offs)
             self._changed.notify_all()
+
+    def _render_into_snapshot(self, email_ids: list[str]) -> bool:
+        """Render and check these emails of the current snapshot and publish them (the version stays: nothing the
+        reader wrote changed). False when a reload came in between, and the work was thrown away."""
+        with self._rendering:
+            with self._lock:
+                generation, snapshot, site, renderer = self._generation, self.snapshot, self._site, self._renderer
+            if site is None or renderer is None:
+                return False
+            made: dict[str, tuple[RenderedEmail, list[Finding], ReviewState]] = {}
+            reviews = Reviews(self.project.reviews_dir)
+            for email_id in email_ids:
+                if email_id in snapshot.sources and email_id not in snapshot.emails:
+                    try:
+                        email = renderer.render(snapshot.sources[email_id])
+                    except MailpipeError as err:
+                        with self._changed:
+                            if generation == self._generation:
+                                self.snapshot = dataclasses.replace(self.snapshot, errors=[*self.snapshot.errors, str(err)])
+                        return False
+                    made[email_id] = (email, run_checks(email, site), reviews.state(email, site))
+            with self._changed:
+                if generation != self._generation:
+                    return False
+                current = self.snapshot
+                self.snapshot = dataclasses.replace(
+                    current, emails={**current.emails, **{k: v[0] for k, v in made.items()}},
+                    findings={**current.findings, **{k: v[1] for k, v in made.items()}},
+                    sign_offs={**current.sign_offs, **{k: v[2] for k, v in made.items()}})
+            return True
+
+    def _render_the_rest(self) -> None:
+        """Render and check, in the index's order, every email no page has asked for yet; publish a snapshot every
+        PUBLISH_EVERY seconds, and a new version once all are done (an open index then shows every email's checks)."""
+        while True:
+            self._work.wait()
+            self._work.clear()
+            while True:
+                snapshot = self.snapshot
+                order = [email_id for group in snapshot.groups for _, email_id in group.entries]
+                todo = [i for i in dict.fromkeys(order + sorted(snapshot.sources)) if i not in snapshot.emails]
+                if not todo or snapshot.errors:
+                    break
+                batch, started = [], time.monotonic()
+                while todo and time.monotonic() - started < PUBLISH_EVERY:
+                    batch.append(todo.pop(0))
+                    if not self._render_into_snapshot(batch[-1:]):
+                        break
+                if not todo and self.snapshot.pending == 0:
+                    with self._changed:
+                        if self.snapshot.version == snapshot.version:
+                            self.snapshot = dataclasses.replace(self.snapshot, version=self.snapshot.version + 1)
+                            self._changed.notify_all()
 
 
 def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[str, list[Change]] | None:
@@ -153,7 +240,7 @@ def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _groups(campaigns: list[Campaign], emails: dict[str, RenderedEmail]) -> list[Group]:
+def _groups(campaigns: list[Campaign], emails: dict[str, EmailSource]) -> list[Group]:
     """Drip steps in order with their delays, monthly emails by month, then anything no campaign sends."""
     groups, used = [], set()
     for campaign in campaigns:

@@ -23,13 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
-from conftest import copy_project  # noqa: E402
 from preview_reload import save_to_frame  # noqa: E402  (bench/preview_reload.py)
-from simulation import add_articles  # noqa: E402
 
+from conftest import copy_project  # noqa: E402
 from mailpipe.preview import PreviewModel  # noqa: E402
 from mailpipe.preview.server import RunningPreview  # noqa: E402
 from mailpipe.project import Project  # noqa: E402
+from simulation import add_articles  # noqa: E402
 
 MAILPIPE = str(Path(sys.executable).parent / "mailpipe")
 SPECIALS_EMAILS = 4  # the two months of specials and their newsletters

@@ -130,12 +130,23 @@ class Context:
 
     def _styled(self, overrides: dict[etree._Element, dict[str, str]]) -> list[tuple[etree._Element, Style]]:
         out: list[tuple[etree._Element, Style]] = []
-        stack = [(self.body, Style())]
+        stack = [(self.body, _PLAIN)]
+        known = _STYLES
+        if len(known) > 100_000:  # odd content with endless distinct styles: start again rather than grow
+            known.clear()
+            _KEEP.clear()
         while stack:
             element, inherited = stack.pop()
-            if not isinstance(element.tag, str):
+            tag = element.tag
+            if not isinstance(tag, str):
                 continue
-            style = _apply(inherited, element, overrides.get(element))
+            own = overrides.get(element)
+            # Styles are interned: an element's style is known by its parent's (by identity) and its own attributes
+            key = (id(inherited), tag, element.get("style"), element.get("bgcolor"), tuple(own.items()) if own else None)
+            style = known.get(key)
+            if style is None:
+                style = known[key] = _style_of(inherited, tag, key[2], key[3], key[4])
+                _KEEP.append(inherited)  # the ids in the keys stay those of live objects
             out.append((element, style))
             stack.extend((child, style) for child in reversed(element))
         return out
@@ -270,12 +281,10 @@ def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Elemen
     return overrides
 
 
-def _apply(inherited: Style, element: etree._Element, overrides: dict[str, str] | None = None) -> Style:
-    return _style_of(inherited, element.tag, element.get("style"), element.get("bgcolor"),
-                     tuple(overrides.items()) if overrides else None)
+_STYLES: dict[tuple, Style] = {}  # (id of the inherited style, tag, style, bgcolor, dark declarations) -> style
+_KEEP: list[Style] = []  # every style whose id is in a key, so that no id is reused while its key is there
 
 
-@lru_cache(maxsize=8192)
 def _style_of(inherited: Style, tag: str, style: str | None, bgcolor: str | None, dark: tuple[tuple[str, str], ...] | None) -> Style:
     """An element's style from what it inherits and its own attributes: a layout repeats the same few combinations."""
     overrides = dict(dark) if dark else None

@@ -71,6 +71,21 @@ def _gaps(slug: str) -> tuple[tuple[str, ...], int]:
     return key_gaps, sum(1 for v in table.values() if v == "n") - len(key_gaps)
 
 
+_TAG_FEATURE = {tag: slug for slug, tags in HTML_FEATURES.items() for tag in tags.split("|")}
+
+
+@lru_cache(maxsize=4096)
+def _style_features(style: str) -> tuple[str, ...]:
+    """The caniemail slugs an inline style uses (an email repeats the same few styles)."""
+    slugs = []
+    for name, value in declarations(style).items():
+        if name == "display" and value.split()[0] in ("flex", "grid", "none"):
+            slugs.append(f"css-display-{value.split()[0]}")
+        elif not name.startswith(("mso-", "-")):
+            slugs.append(f"css-{name}")
+    return tuple(slugs)
+
+
 def detected_features(ctx: Context) -> dict[str, int]:
     """caniemail feature slug -> how many times the email uses it (once per email: the rule and the scores share it)."""
     return ctx.memo(_detect_features)
@@ -84,24 +99,25 @@ def _detect_features(ctx: Context) -> dict[str, int]:
         if slug in known:
             found[slug] = found.get(slug, 0) + count
 
-    for slug, tags in HTML_FEATURES.items():
-        count = sum(1 for _ in ctx.tree.iter(*tags.split("|")))
-        if count:
-            add(slug, count)
+    elements: dict[str, int] = {}
+    for element in ctx.tree.iter():  # one walk: each element's tag, and its inline style's properties
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in _TAG_FEATURE:
+            elements[_TAG_FEATURE[tag]] = elements.get(_TAG_FEATURE[tag], 0) + 1
+        style = element.get("style")
+        if style:
+            for slug in _style_features(style):
+                add(slug)
+    for slug in HTML_FEATURES:
+        if slug in elements:
+            add(slug, elements[slug])
     anchors = sum(1 for _, href, _ in ctx.links if href.startswith("#"))
     if anchors:
         add("html-anchor-links", anchors)
     if ctx.tree.find(".//style") is not None:
         add("html-style")
-    for element in ctx.tree.iter():
-        style = element.get("style") if isinstance(element.tag, str) else None
-        if not style:
-            continue
-        for name, value in declarations(style).items():
-            if name == "display" and value.split()[0] in ("flex", "grid", "none"):
-                add(f"css-display-{value.split()[0]}")
-            elif not name.startswith(("mso-", "-")):
-                add(f"css-{name}")
     for image in ctx.images:
         for slug, pattern in IMAGE_FEATURES.items():
             if re.search(pattern, image.get("src", ""), re.IGNORECASE):

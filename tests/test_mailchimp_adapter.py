@@ -190,3 +190,47 @@ def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cl
     assert len(seen) > 20
     assert TEST_KEY not in everything and TEST_KEY.split("-")[0] not in everything
     assert "secret-key-without-data-centre" not in everything
+
+
+# -- reads that do not grow with the account ----------------------------------------------------------
+def _member(adapter, email: str, *tags: str) -> None:
+    adapter.upsert_member("clinic", email, {"status_if_new": "subscribed"})
+    if tags:
+        adapter.set_tags("clinic", email, active=tags)
+
+
+def test_a_tag_is_found_by_one_search_however_many_tags_there_are(adapter):
+    _member(adapter, "many@example.com", *[f"mp-a{n}" for n in range(60)], "mp-a")
+    calls = adapter.calls
+    assert adapter.tag_ids("clinic", ["mp-a", "mp-missing"]) == {"mp-a": adapter.tags("clinic")["mp-a"]}
+    assert adapter.calls - calls == 2 + 1  # one search per name (and the full listing the comparison read)
+
+
+def test_changed_members_come_with_every_tag_even_past_fifty(adapter, sandbox):
+    _member(adapter, "many@example.com", *[f"t{n:02d}" for n in range(55)])
+    _member(adapter, "few@example.com", "mp-a")
+    sandbox.store.set_clock(SANDBOX_START + dt.timedelta(days=2))
+    _member(adapter, "later@example.com", "mp-b")
+    since = SANDBOX_START - dt.timedelta(seconds=1)
+    calls = adapter.calls
+    members = {m.email: m for m in adapter.changed_members("clinic", since)}
+    assert adapter.calls - calls == 1 + 1  # the page, and the tags of the one member the page shows only 50 of
+    assert len(members["many@example.com"].tags) == 55 and members["few@example.com"].tags == ("mp-a",)
+    recent = [m.email for m in adapter.changed_members("clinic", SANDBOX_START + dt.timedelta(days=1))]
+    assert recent == ["later@example.com"]
+
+
+def test_a_few_addresses_are_read_one_by_one_and_many_with_the_whole_audience(adapter, sandbox):
+    rows = [("clinic", f"{n:032x}", f"old{n}@example.com", "subscribed", "{}", "2025-01-01T00:00:00+00:00", "2025-01-01T00:00:00+00:00",
+             "2025-01-01T00:00:00+00:00", f"u{n}") for n in range(3_000)]
+    with sandbox.store.transaction() as db:
+        db.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    _member(adapter, "Known@Example.com", "mp-a")
+    calls = adapter.calls
+    found = adapter.members_named("clinic", ["known@example.com", "new@example.com", "KNOWN@example.com"])
+    assert set(found) == {"known@example.com"} and found["known@example.com"].tags == ("mp-a",)
+    assert adapter.calls - calls == 1 + 2  # the audience's size, then each distinct address (3,001 members: 4 pages)
+    calls = adapter.calls
+    many = adapter.members_named("clinic", [f"x{n}@example.com" for n in range(5)])
+    assert many == {} and adapter.calls - calls == 1 + 4  # five addresses cost more than the four pages of everyone
+    assert adapter.members_named("clinic", []) == {}

@@ -325,3 +325,67 @@ def test_every_answer_matches_mailchimps_spec(client, sandbox, mailchimp_spec):
     client.campaigns.schedule(campaign["id"], {"schedule_time": at(1)})
     problem(lambda: client.campaigns.get("missing"))
     assert validate_against_spec(mailchimp_spec, sandbox.exchanges) >= 10
+
+
+# -- listings paged in SQL ----------------------------------------------------------------------------
+def _fill(sandbox, count: int, changed: str = "2026-01-01T00:00:00+00:00") -> None:
+    """`count` members written straight into the sandbox's file (an audience the API would take minutes to make)."""
+    rows = [(LIST, md5(f"m{n:05d}@example.com"), f"m{n:05d}@example.com", "subscribed", "{}", f"2025-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}+00:00",
+             "2025-01-01T00:00:00+00:00", changed, f"u{n}") for n in range(count)]
+    with sandbox.store.transaction() as db:
+        db.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", rows)
+
+
+def test_a_large_audience_is_read_page_by_page_each_member_once(client, sandbox):
+    _fill(sandbox, 2_345)
+    add(client, "tagged@example.com")
+    client.lists.update_list_member_tags(LIST, md5("tagged@example.com"), {"tags": [{"name": "mp-a", "status": "active"}]})
+    seen, offset = [], 0
+    while True:
+        page = client.lists.get_list_members_info(LIST, count=1000, offset=offset)
+        seen += page["members"]
+        offset += 1000
+        if offset >= page["total_items"]:
+            break
+    assert page["total_items"] == 2_346 and len(seen) == 2_346 and len({m["email_address"] for m in seen}) == 2_346
+    assert [m["tags"] for m in seen if m["email_address"] == "tagged@example.com"][0][0]["name"] == "mp-a"
+    assert all(m["tags"] == [] and m["tags_count"] == 0 for m in seen if m["email_address"] != "tagged@example.com")
+    assert client.lists.get_list_members_info(LIST, count=1000, offset=2_346)["members"] == []
+
+
+def test_the_member_list_filters_on_last_changed_both_sides(client, sandbox):
+    _fill(sandbox, 5, changed="2026-11-20T10:00:00+00:00")
+    add(client, "new@example.com")  # changed at the sandbox's clock
+    now = sandbox.store.now()
+    changed = client.lists.get_list_members_info(LIST, since_last_changed="2026-11-20T10:00:00+00:00")
+    assert [m["email_address"] for m in changed["members"]] == ["new@example.com"]  # after, not at
+    just_before = client.lists.get_list_members_info(LIST, since_last_changed="2026-11-20T09:59:59+00:00")
+    assert just_before["total_items"] == 6
+    older = client.lists.get_list_members_info(LIST, before_last_changed=now.isoformat())
+    assert older["total_items"] == 5
+
+
+def test_tag_search_finds_tags_by_the_start_of_their_name(client):
+    add(client, "t@example.com")
+    client.lists.update_list_member_tags(LIST, md5("t@example.com"), {"tags": [{"name": n, "status": "active"} for n in ("mp-a", "mp-ab", "xmp-a")]})
+    client.lists.create_segment(LIST, {"name": "mp-saved", "options": {"match": "all", "conditions": [
+        {"condition_type": "Date", "field": "timestamp_opt", "op": "greater", "value": "date", "extra": "2026-11-01"}]}})
+    assert [t["name"] for t in client.lists.tag_search(LIST, name="mp-a")["tags"]] == ["mp-a", "mp-ab"]
+    assert client.lists.tag_search(LIST, name="nothing")["tags"] == []
+    assert len(client.lists.tag_search(LIST)["tags"]) == 3  # every tag, never a saved segment
+
+
+def test_a_tags_members_are_paged_in_sql_with_their_status(client, sandbox):
+    _fill(sandbox, 1_500)
+    tag = client.lists.create_segment(LIST, {"name": "big", "static_segment": []})
+    with sandbox.store.transaction() as db:
+        db.executemany("INSERT INTO segment_members VALUES (?,?,?)", [(tag["id"], md5(f"m{n:05d}@example.com"), "2026-01-01T00:00:00+00:00")
+                                                                    for n in range(0, 1_500, 2)])
+        db.execute("UPDATE members SET status='unsubscribed' WHERE email='m00000@example.com'")
+    first = client.lists.get_segment_members_list(LIST, str(tag["id"]), count=500, offset=0)
+    last = client.lists.get_segment_members_list(LIST, str(tag["id"]), count=500, offset=500)
+    assert first["total_items"] == 749 and len(first["members"]) == 500 and len(last["members"]) == 249
+    every = client.lists.get_segment_members_list(LIST, str(tag["id"]), count=1000, include_unsubscribed="true")
+    assert every["total_items"] == 750
+    listed = client.lists.list_segments(LIST, type="static")["segments"]
+    assert [(s["name"], s["member_count"]) for s in listed] == [("big", 750)]

@@ -391,14 +391,15 @@ class Mailchimp:
     def members_named(self, list_id: str, emails: Sequence[str]) -> dict[str, RemoteMember]:
         """These addresses' members (lower-cased address -> member), read one by one when that takes fewer calls than
         the whole audience: a day's few leads cost a few calls however large the audience."""
-        if not emails:
+        wanted = set(dict.fromkeys(e.lower() for e in emails))
+        if not wanted:
             return {}
         answer = self._call("lists.get_list_members_info", self._client.lists.get_list_members_info, list_id,
                             count=1, fields=["total_items"]) or {}
-        if len(emails) > int(answer.get("total_items") or 0) // PAGE + 1:
-            return {m.email.lower(): m for m in self.all_members(list_id)}
+        if len(wanted) > int(answer.get("total_items") or 0) // PAGE + 1:
+            return {m.email.lower(): m for m in self.all_members(list_id) if m.email.lower() in wanted}
         found = {}
-        for email in dict.fromkeys(e.lower() for e in emails):
+        for email in sorted(wanted):
             member = self.member(list_id, email)
             if member is not None:
                 found[email] = member

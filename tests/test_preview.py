@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import urllib.request
 
 import pytest
@@ -107,3 +108,62 @@ def test_staff_browse_switch_views_and_see_edits_and_errors_live(preview, browse
     page.wait_for_selector("#errors", state="detached", timeout=5000)
     assert page.locator("#inbox .subject").inner_text() == "Migraine, explained in five minutes"
     page.close()
+
+
+def test_a_large_project_is_served_at_once_and_rendered_on_demand_and_in_the_background(project):
+    """More emails than a reload renders at once (50): the index lists them all before any is checked, an email asked
+    for is rendered there and then, and the background thread checks the rest, then tells open pages once."""
+    from mailpipe.preview import RENDER_AT_ONCE
+    from simulation import add_articles
+
+    add_articles(project, RENDER_AT_ONCE)  # 50 articles, 2 specials, 2 newsletters: 54 emails
+    model = PreviewModel(Project(project), background=False)
+    assert len(model.snapshot.sources) == 54 and model.snapshot.pending == 54
+    with RunningPreview(model) as running:
+        status, index = get(running.url)
+        assert status == 200 and index.count("checking…") == 54 and "what-causes-migraine-0049" in index
+        status, page = get(running.url + "email/what-causes-migraine-0049")
+        assert status == 200 and 'id="frame-desktop"' in page and model.snapshot.pending == 53
+        status, html = get(running.url + "render/four-stages-of-migraine.html")
+        assert status == 200 and "<html" in html and model.snapshot.pending == 52
+        assert get(running.url + "email/no-such-email")[0] == 404
+    version = model.snapshot.version
+    background = PreviewModel(Project(project))
+    for _ in range(600):
+        if background.snapshot.pending == 0 and background.snapshot.version > version:
+            break
+        threading.Event().wait(0.05)
+    assert background.snapshot.pending == 0 and len(background.snapshot.findings) == 54
+
+
+@pytest.mark.parametrize("articles, pending", [(7, 0), (46, 0), (47, 51)])
+def test_up_to_fifty_emails_are_rendered_before_the_first_page(project, articles, pending):
+    from simulation import add_articles
+
+    add_articles(project, articles)  # and 4 emails of specials
+    model = PreviewModel(Project(project), background=False)
+    assert len(model.snapshot.sources) == articles + 4 and model.snapshot.pending == pending
+
+
+def test_a_save_re_reads_that_file_only(project):
+    """The preview's content cache: an unchanged file is not parsed again; a saved one is, and so is one the watcher
+    reports even when its time and size look unchanged (a save within the clock's granularity)."""
+    import os
+
+    from mailpipe.load.content import ContentCache, load_content
+
+    cache = ContentCache()
+    first = load_content(project / "content", cache)
+    again = load_content(project / "content", cache)
+    assert all(a is b for a, b in zip(first.articles, again.articles))
+    path = project / ARTICLE
+    path.write_text(path.read_text().replace("What is really behind a migraine?", "What is truly behind a migraine?!"))
+    saved = load_content(project / "content", cache)
+    assert saved.articles[0] is not first.articles[0] and "truly" in saved.articles[0].front.subject
+    assert all(a is b for a, b in zip(first.articles[1:], saved.articles[1:]))
+    before = path.stat()
+    path.write_text(path.read_text().replace("truly", "TRULY"))  # the same size and, put back, the same time
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert "truly" in load_content(project / "content", cache).articles[0].front.subject  # looks unchanged
+    cache.forget({path})
+    assert "TRULY" in load_content(project / "content", cache).articles[0].front.subject

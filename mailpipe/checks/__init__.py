@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable, TypeVar, cast
 
-import lxml.html
 import tinycss2
 from cssselect import ExpressionError, SelectorError
 from lxml import etree
@@ -101,9 +100,9 @@ class Context:
         self.html = email.html
         self.text = email.text
         try:
-            self.tree = lxml.html.document_fromstring(_CONTROL.sub("", self.html) or "<html></html>")
+            self.tree = _parse_html(_CONTROL.sub("", self.html) or "<html></html>")
         except (etree.ParserError, ValueError):
-            self.tree = lxml.html.document_fromstring("<html><body></body></html>")
+            self.tree = _parse_html("<html><body></body></html>")
             self.unparsable = True
         else:
             self.unparsable = False
@@ -198,7 +197,7 @@ class Context:
 
     @cached_property
     def links(self) -> list[tuple[etree._Element, str, str]]:
-        return [(a, a.get("href", ""), " ".join(a.text_content().split())) for a in self.body.iter("a")]
+        return [(a, a.get("href", ""), " ".join("".join(a.itertext()).split())) for a in self.body.iter("a")]
 
     @cached_property
     def images(self) -> list[etree._Element]:
@@ -228,6 +227,16 @@ def search_anchored(pattern: re.Pattern[str], text: str, anchors: tuple[str, ...
     if not any(anchor in low for anchor in anchors):
         return None
     return pattern.search(text)
+
+
+_HTML_PARSER = etree.HTMLParser()  # lxml.html's own parser, without its element classes: no Python call per element
+
+
+def _parse_html(html: str) -> etree._Element:
+    tree = etree.fromstring(html, _HTML_PARSER)
+    if tree is None:
+        raise etree.ParserError("Document is empty")
+    return tree
 
 
 @lru_cache(maxsize=4096)

@@ -31,7 +31,7 @@ def unsubscribe_tag(ctx: Context):
 def unsubscribe_visible(ctx: Context):
     for element, style in ctx.styled:
         if element.tag == "a" and element.get("href") == "*|UNSUB|*":
-            label = " ".join(element.text_content().split())
+            label = " ".join("".join(element.itertext()).split())
             position = ctx.html.find('href="*|UNSUB|*"')
             if not re.search(r"unsubscribe|opt out", label, re.IGNORECASE):
                 yield Problem(f"the unsubscribe link reads {quote(label)}", "say 'Unsubscribe' in the link text")

@@ -23,29 +23,35 @@ START = dt.date(2026, 3, 2)
 
 
 def _pad(store, count: int, list_id: str, lead_tag_id: int, patient_tag_id: int) -> None:
-    """Members of earlier years, last changed long ago: patients, and leads who finished the drip (a full MPLOG)."""
+    """Members of earlier years, last changed long ago: leads who finished the drip (a full MPLOG), subscribers with
+    no tag, and patients."""
     old = "2024-01-15T12:00:00+00:00"
     rows, tags = [], []
     for n in range(count):
         email, lead = f"past{n:05d}@example.com", n % 5 == 0
         log = "|e1@20240110|e1.1.20240110|e1.2.20240117|e1.3.20240124|e1.4.20240131|" if lead else ""
         rows.append((list_id, subscriber_hash(email), email, "subscribed", json.dumps({LOG_FIELD: log}), old, old, old, f"p{n}"))
-        tags.append((lead_tag_id if lead else patient_tag_id, subscriber_hash(email), old))
+        if n % 5 != 1:
+            tags.append((lead_tag_id if lead else patient_tag_id, subscriber_hash(email), old))
     with store.transaction() as db:
         db.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", rows)
         db.executemany("INSERT INTO segment_members VALUES (?,?,?)", tags)
 
 
-def _two_weeks(tmp_path: Path, padding: int) -> list[tuple[int, list[tuple[str, str]]]]:
-    """A daily push for 14 days with two new leads a day, on an audience `padding` members larger: (calls, outcomes) per day."""
-    root = copy_project(tmp_path / f"project-{padding}")
+def _two_weeks(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None = None,
+               unsubscribe: dict[int, str] | None = None) -> list[tuple[int, list[tuple[str, str]], set[str]]]:
+    """A daily push for 14 days with two new leads a day, on an audience `padding` members larger: per day the calls,
+    the outcomes and who that day's new campaigns go to. `tag_by_hand`: day -> a member given the lead tag by hand;
+    `unsubscribe`: day -> a lead who unsubscribes before that day's push."""
+    run = f"{padding}-{len(tag_by_hand or {})}-{len(unsubscribe or {})}"
+    root = copy_project(tmp_path / f"project-{run}")
     rendered = render_project(Project(root))
     site = rendered.site
     campaigns = load_campaigns(root / "campaigns", site, {e.id for e in rendered.emails})
     drips = [c for c in campaigns if isinstance(c, Drip)]
     refused = refusals(rendered.emails, site, allow_examples=True)
     days = []
-    with RunningSandbox(tmp_path / f"sandbox-{padding}.sqlite3") as sandbox:
+    with RunningSandbox(tmp_path / f"sandbox-{run}.sqlite3") as sandbox:
         store = sandbox.store
         store.set_clock(local_to_utc(START, "05:00", TZ))
         provision(store, site)
@@ -55,20 +61,72 @@ def _two_weeks(tmp_path: Path, padding: int) -> list[tuple[int, list[tuple[str, 
         import_leads(mailchimp, site.audiences["new-consult"], [Lead(0, "first@example.com", "L", "", None)], store.now(), drips)
         tag_ids = mailchimp.tag_ids(list_id, ["mp-a", "mp-b"])
         _pad(store, padding, list_id, tag_ids["mp-a"], tag_ids["mp-b"])
-        state = State(tmp_path / f"state-{padding}.sqlite3", sandbox.url)
+        state = State(tmp_path / f"state-{run}.sqlite3", sandbox.url)
         for offset in range(14):
             now = local_to_utc(START + dt.timedelta(days=offset), "06:00", TZ)
             store.advance(now)
             leads = [Lead(0, f"day{offset}-{n}@example.com", "L", "", now - dt.timedelta(hours=3)) for n in range(2)]
             import_leads(mailchimp, site.audiences["new-consult"], leads, now, drips)
+            if offset in (unsubscribe or {}):
+                store.upsert_member(list_id, subscriber_hash((unsubscribe or {})[offset]),
+                                    {"email_address": (unsubscribe or {})[offset], "status": "unsubscribed"})
+            if offset in (tag_by_hand or {}):
+                store.set_member_tags(list_id, subscriber_hash((tag_by_hand or {})[offset]), {"tags": [{"name": "mp-a", "status": "active"}]})
             result = push(mailchimp, state, site, campaigns, rendered.emails, rendered.content, refused, now)
-            days.append((result.api_calls, sorted((o.action, o.detail) for o in result.outcomes)))
+            recipients = {r for o in result.outcomes if o.action == "created" and o.plan for r in o.plan.recipients}
+            days.append((result.api_calls, sorted((o.action, o.detail) for o in result.outcomes), recipients))
         state.close()
     return days
 
 
 def test_push_makes_the_same_calls_to_the_same_effect_whatever_the_audience_size(tmp_path):
+    """The larger audience's first run reads its lead tag once (the roster of a tag push has never seen); from then on
+    both make the same calls, every day, to the same effect."""
     small, large = _two_weeks(tmp_path, 0), _two_weeks(tmp_path, 3_000)
-    assert [calls for calls, _ in small] == [calls for calls, _ in large]
-    assert [outcomes for _, outcomes in small] == [outcomes for _, outcomes in large]
-    assert sum(1 for _, outcomes in small for action, _ in outcomes if action == "created") >= 14  # the drip ran
+    assert large[0][0] == small[0][0] + 1  # one page of the tag's 600 old leads
+    assert [calls for calls, _, _ in small[1:]] == [calls for calls, _, _ in large[1:]]
+    assert [outcomes for _, outcomes, _ in small] == [outcomes for _, outcomes, _ in large]
+    assert sum(1 for _, outcomes, _ in small for action, _ in outcomes if action == "created") >= 14  # the drip ran
+
+
+def test_a_contact_tagged_by_hand_enters_the_drip_though_their_record_did_not_change(tmp_path):
+    """Tagging in Mailchimp's UI changes no member record, so it is found by the tag's size: that day, and only that
+    day, push reads the whole tag."""
+    plain = _two_weeks(tmp_path, 3_000)
+    days = _two_weeks(tmp_path, 3_000, tag_by_hand={5: "past00001@example.com"})  # an old subscriber with no tag
+    assert days[5][0] == plain[5][0] + 3  # a page of the tag, when they were tagged, their MPLOG
+    assert "past00001@example.com" in days[6][2] and not any("past00001@example.com" in d[2] for d in plain)  # step 1, a day on
+    assert [d[0] for d in days[:5]] == [d[0] for d in plain[:5]]
+
+
+def test_a_lead_who_unsubscribes_leaves_the_roster_without_a_reading_of_the_whole_tag(tmp_path):
+    plain = _two_weeks(tmp_path, 3_000)
+    days = _two_weeks(tmp_path, 3_000, unsubscribe={7: "day2-0@example.com"})
+    assert [d[0] for d in days[:7]] == [d[0] for d in plain[:7]]
+    assert days[7][0] <= plain[7][0]  # their record changed: read as changed, dropped from the roster, no extra page
+    assert not any("day2-0@example.com" in d[2] for d in days[7:])
+
+
+def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path):
+    root = copy_project(tmp_path / "project")
+    rendered = render_project(Project(root))
+    site = rendered.site
+    campaigns = load_campaigns(root / "campaigns", site, {e.id for e in rendered.emails})
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        sandbox.store.set_clock(local_to_utc(START, "05:00", TZ))
+        provision(sandbox.store, site)
+        mailchimp = Mailchimp(Connection(TEST_KEY, sandbox.url))
+        import_leads(mailchimp, site.audiences["existing-patient"], [Lead(0, "patient@example.com", "P", "", None)], sandbox.store.now())
+        import_leads(mailchimp, site.audiences["new-consult"], [Lead(0, "lead@example.com", "L", "", None)], sandbox.store.now(),
+                     [c for c in campaigns if isinstance(c, Drip)])
+        tag_ids = mailchimp.tag_ids("aivi-main", ["mp-a", "mp-b"])
+        _pad(sandbox.store, 50, "aivi-main", tag_ids["mp-a"], tag_ids["mp-b"])
+        State(tmp_path / "state.sqlite3", sandbox.url).close()
+        before = (tmp_path / "state.sqlite3").read_bytes()
+        dry = State(tmp_path / "state.sqlite3", sandbox.url, read_only=True)
+        now = local_to_utc(START, "06:00", TZ)
+        result = push(mailchimp, dry, site, campaigns, rendered.emails, rendered.content, refusals(rendered.emails, site, True), now, dry_run=True)
+        dry.close()
+        assert any(p.email == "lead@example.com" for p in result.decision.progress)  # read, as a real run would
+        assert (tmp_path / "state.sqlite3").read_bytes() == before
+        assert State(tmp_path / "state.sqlite3", sandbox.url).roster("aivi-main", "mp-a") == set()

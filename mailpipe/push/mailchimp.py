@@ -380,6 +380,22 @@ class Mailchimp:
                 tags = self.member_tag_names(list_id, member["email_address"])
             yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
 
+    def tag_size(self, list_id: str, tag_id: int) -> int:
+        """How many members (subscribed or pending) carry a tag: one call, however many they are."""
+        answer = self._call("lists.get_segment_members_list", self._client.lists.get_segment_members_list, list_id, str(tag_id),
+                            count=1, fields=["total_items"]) or {}
+        return int(answer.get("total_items") or 0)
+
+    def tagged_members(self, list_id: str, tag_id: int) -> Iterator[RemoteMember]:
+        """Members (subscribed or pending) with one tag, read from the tag itself, each with their tags."""
+        fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "members.tags_count", "total_items"]
+        for member in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list, "members",
+                                  list_id=list_id, segment_id=str(tag_id), fields=fields):
+            tags = tuple(t.get("name", "") for t in member.get("tags") or [])
+            if int(member.get("tags_count") or 0) > len(tags):
+                tags = self.member_tag_names(list_id, member["email_address"])
+            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
+
     def all_members(self, list_id: str) -> Iterator[RemoteMember]:
         """Every member whatever their status, with their tags (the member list shows up to 50 per member)."""
         fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "total_items"]

@@ -5,7 +5,7 @@ import datetime as dt
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.push.decide import Found, TaggedLead, World
-from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign
+from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.state import State
 from mailpipe.record import LOG_FIELD, CampaignKey, LeadLog, key_of
 from mailpipe.render import content_digest
@@ -23,7 +23,8 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
                now: dt.datetime) -> World:
     """Reads that do not grow with history or with the audience: the tags push uses, by name; the campaigns made
     within the look-back; and only the members whose record changed within it. A lead who can still be due always is
-    one: they joined or were imported then, and every start and step push gives them is a write of their MPLOG."""
+    one: they joined or were imported then, and every start and step push gives them is a write of their MPLOG; a
+    contact tagged by hand without any other change is found by the tag's roster (`_tagged_by_hand`)."""
     pushed = state.pushed()
     list_ids = sorted({audiences[c.audience][0] for c in campaigns})
     folders = mc.folders()
@@ -46,8 +47,7 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
     drips = [c for c in campaigns if isinstance(c, Drip)]
-    changed = {list_id: [m for m in mc.changed_members(list_id, since) if m.status == "subscribed"]
-               for list_id in sorted({audiences[d.audience][0] for d in drips})}
+    changed = {list_id: list(mc.changed_members(list_id, since)) for list_id in sorted({audiences[d.audience][0] for d in drips})}
     leads: dict[str, list[TaggedLead]] = {}
     for drip in drips:
         list_id, tag = audiences[drip.audience]
@@ -55,17 +55,40 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
             leads[drip.code] = []
             continue
         mirror = state.lead_logs(list_id)
+        members = [m for m in changed[list_id] if m.status == "subscribed" and (tag is None or tag in m.tags)]
+        if tag is not None:
+            members += _tagged_by_hand(mc, state, list_id, tag, tag_ids[list_id][tag], changed[list_id], drip.code, mirror)
         exits = set(drip.exit_tags)
         drip_leads = []
-        for member in changed[list_id]:
-            if tag and tag not in member.tags:
-                continue
+        for member in members:
             written = str(member.merge_fields.get(LOG_FIELD) or "")
             log = LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
             entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
             drip_leads.append(TaggedLead(member.email, log, written, entered, not exits.isdisjoint(member.tags)))
         leads[drip.code] = drip_leads
     return World(now, found, pushed, leads, tag_ids, log_field, folders)
+
+
+def _tagged_by_hand(mc: Mailchimp, state: State, list_id: str, tag: str, tag_id: int, changed: list[RemoteMember],
+                    code: str, mirror: dict[str, str]) -> list[RemoteMember]:
+    """Members who got the drip's tag without their record changing (tagged by hand in Mailchimp's UI), and who have
+    not entered the drip: found by keeping a roster of the tag. The roster follows the changed members; when the
+    tag's size (one call) says someone was tagged or untagged besides, the whole tag is read once and the roster
+    starts again from it. A dry run reads the same and records nothing."""
+    roster = state.roster(list_id, tag)
+    tagged = {m.email.lower() for m in changed if tag in m.tags and m.status in ("subscribed", "pending")}
+    others = {m.email.lower() for m in changed} - tagged
+    roster = (roster - others) | tagged
+    if mc.tag_size(list_id, tag_id) == len(roster):
+        if not state.read_only:
+            state.record_roster(list_id, tag, tagged, others)
+        return []
+    swept = list(mc.tagged_members(list_id, tag_id))
+    if not state.read_only:
+        state.record_roster(list_id, tag, {m.email.lower() for m in swept}, set(), replace=True)
+    seen = {m.email.lower() for m in changed}
+    return [m for m in swept if m.status == "subscribed" and m.email.lower() not in seen
+            and code not in LeadLog.parse(str(m.merge_fields.get(LOG_FIELD) or "")).union(LeadLog.parse(mirror.get(m.email.lower(), ""))).starts]
 
 
 def _keep(current: Found | None, remote: RemoteCampaign) -> bool:

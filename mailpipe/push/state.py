@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS pushed (
     scheduled INTEGER NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lead_logs (list_id TEXT NOT NULL, email TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (list_id, email));
+CREATE TABLE IF NOT EXISTS tag_rosters (list_id TEXT NOT NULL, tag TEXT NOT NULL, email TEXT NOT NULL,
+    PRIMARY KEY (list_id, tag, email));
 """
 
 
@@ -136,6 +138,19 @@ class State:
 
     def lead_logs(self, list_id: str) -> dict[str, str]:
         return {r["email"]: r["value"] for r in self._db.execute("SELECT email, value FROM lead_logs WHERE list_id=?", (list_id,))}
+
+    def roster(self, list_id: str, tag: str) -> set[str]:
+        """The members (lower-cased addresses) push last knew to carry a drip's tag."""
+        return {r["email"] for r in self._db.execute("SELECT email FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))}
+
+    def record_roster(self, list_id: str, tag: str, added: set[str], removed: set[str], replace: bool = False) -> None:
+        """Apply what a run learnt (or, after reading the whole tag, `replace` the roster with `added`)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            if replace:
+                self._db.execute("DELETE FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))
+            self._db.executemany("DELETE FROM tag_rosters WHERE list_id=? AND tag=? AND email=?", [(list_id, tag, e) for e in removed])
+            self._db.executemany("INSERT OR IGNORE INTO tag_rosters VALUES (?,?,?)", [(list_id, tag, e) for e in added])
 
     def record_lead_logs(self, list_id: str, values: dict[str, str]) -> None:
         """Written before the members are, so a crash in between is finished from here."""

@@ -27,6 +27,7 @@ bench: $(STAMP) node-mjml chromium
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/preview_reload.py
 	$(BIN)/python bench/mjml_check.py
+	$(BIN)/python bench/scale.py
 
 # constraints.txt pins every package `make` installs (the versions the tests last passed with);
 # `make constraints` refreshes it after a change to pyproject.toml's dependencies.
@@ -34,6 +35,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@# pip compiles the packages it installs but not an editable one: mailpipe's own bytecode, so a cold start need not
+	@# compile it (Python still recompiles, in memory, any file changed since)
+	$(BIN)/python -m compileall -q mailpipe cli.py
 	touch $@
 
 constraints:

@@ -170,6 +170,9 @@ def _next_day(root: Path, year_db: Path, year_state: Path, work: Path, size: int
             calls.append(mailchimp.calls - before)
             assert not any(o.action == "failed" for o in result.outcomes), result.outcomes
         state.close()
+        started = time.perf_counter()
+        read = sum(1 for _ in Mailchimp(Connection("bench-us1", url)).all_members("aivi-main"))
+        print(f"    (the whole audience read through the API, {read:,} members in pages of 1,000: {time.perf_counter() - started:.1f} s)")
         return (calls[0], calls[1]), cpu, members, peak
     finally:
         server.terminate()

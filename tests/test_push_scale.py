@@ -22,6 +22,7 @@ from mailpipe.vocabulary import subscriber_hash
 
 TZ = "America/Los_Angeles"
 START = dt.date(2026, 3, 2)
+DAYS = 8  # long enough for steps 1 to 3 of the drip
 
 
 def _pad(store, count: int, list_id: str, lead_tag_id: int, patient_tag_id: int) -> None:
@@ -40,9 +41,9 @@ def _pad(store, count: int, list_id: str, lead_tag_id: int, patient_tag_id: int)
         db.executemany("INSERT INTO segment_members VALUES (?,?,?)", tags)
 
 
-def _two_weeks(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None = None,
+def _daily_pushes(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None = None,
                unsubscribe: dict[int, str] | None = None) -> list[tuple[int, list[tuple[str, str]], set[str]]]:
-    """A daily push for 14 days with two new leads a day, on an audience `padding` members larger: per day the calls,
+    """A daily push for DAYS days with two new leads a day, on an audience `padding` members larger: per day the calls,
     the outcomes and who that day's new campaigns go to. `tag_by_hand`: day -> a member given the lead tag by hand;
     `unsubscribe`: day -> a lead who unsubscribes before that day's push."""
     run = f"{padding}-{len(tag_by_hand or {})}-{len(unsubscribe or {})}"
@@ -64,7 +65,7 @@ def _two_weeks(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None 
         tag_ids = mailchimp.tag_ids(list_id, ["mp-a", "mp-b"])
         _pad(store, padding, list_id, tag_ids["mp-a"], tag_ids["mp-b"])
         state = State(tmp_path / f"state-{run}.sqlite3", sandbox.url)
-        for offset in range(14):
+        for offset in range(DAYS):
             now = local_to_utc(START + dt.timedelta(days=offset), "06:00", TZ)
             store.advance(now)
             leads = [Lead(0, f"day{offset}-{n}@example.com", "L", "", now - dt.timedelta(hours=3)) for n in range(2)]
@@ -83,34 +84,34 @@ def _two_weeks(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None 
 
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory):
-    """Two weeks on an audience of 3,000 more members, nobody touching anything: what the other runs differ from."""
-    return _two_weeks(tmp_path_factory.mktemp("plain"), 3_000)
+    """DAYS days on an audience of 3,000 more members, nobody touching anything: what the other runs differ from."""
+    return _daily_pushes(tmp_path_factory.mktemp("plain"), 3_000)
 
 
 def test_push_makes_the_same_calls_to_the_same_effect_whatever_the_audience_size(tmp_path, plain):
     """The larger audience's first run reads its lead tag once (the roster of a tag push has never seen); from then on
     both make the same calls, every day, to the same effect."""
-    small, large = _two_weeks(tmp_path, 0), plain
+    small, large = _daily_pushes(tmp_path, 0), plain
     assert large[0][0] == small[0][0] + 1  # one page of the tag's 600 old leads
     assert [calls for calls, _, _ in small[1:]] == [calls for calls, _, _ in large[1:]]
     assert [outcomes for _, outcomes, _ in small] == [outcomes for _, outcomes, _ in large]
-    assert sum(1 for _, outcomes, _ in small for action, _ in outcomes if action == "created") >= 14  # the drip ran
+    assert sum(1 for _, outcomes, _ in small for action, _ in outcomes if action == "created") >= DAYS  # the drip ran
 
 
 def test_a_contact_tagged_by_hand_enters_the_drip_though_their_record_did_not_change(tmp_path, plain):
     """Tagging in Mailchimp's UI changes no member record, so it is found by the tag's size: that day, and only that
     day, push reads the whole tag."""
-    days = _two_weeks(tmp_path, 3_000, tag_by_hand={5: "past00001@example.com"})  # an old subscriber with no tag
+    days = _daily_pushes(tmp_path, 3_000, tag_by_hand={5: "past00001@example.com"})  # an old subscriber with no tag
     assert days[5][0] == plain[5][0] + 3  # a page of the tag, when they were tagged, their MPLOG
     assert "past00001@example.com" in days[6][2] and not any("past00001@example.com" in d[2] for d in plain)  # step 1, a day on
     assert [d[0] for d in days[:5]] == [d[0] for d in plain[:5]]
 
 
 def test_a_lead_who_unsubscribes_leaves_the_roster_without_a_reading_of_the_whole_tag(tmp_path, plain):
-    days = _two_weeks(tmp_path, 3_000, unsubscribe={7: "day2-0@example.com"})
-    assert [d[0] for d in days[:7]] == [d[0] for d in plain[:7]]
-    assert days[7][0] <= plain[7][0]  # their record changed: read as changed, dropped from the roster, no extra page
-    assert not any("day2-0@example.com" in d[2] for d in days[7:])
+    days = _daily_pushes(tmp_path, 3_000, unsubscribe={6: "day2-0@example.com"})
+    assert [d[0] for d in days[:6]] == [d[0] for d in plain[:6]]
+    assert days[6][0] <= plain[6][0]  # their record changed: read as changed, dropped from the roster, no extra page
+    assert not any("day2-0@example.com" in d[2] for d in days[6:]) and any("day2-0@example.com" in d[2] for d in plain[6:])
 
 
 def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path):

@@ -375,10 +375,7 @@ class Mailchimp:
         fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "members.tags_count", "total_items"]
         for member in self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
                                   list_id=list_id, since_last_changed=since.isoformat(), fields=fields):
-            tags = tuple(t.get("name", "") for t in member.get("tags") or [])
-            if int(member.get("tags_count") or 0) > len(tags):
-                tags = self.member_tag_names(list_id, member["email_address"])
-            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
+            yield self._member_with_every_tag(list_id, member)
 
     def tag_size(self, list_id: str, tag_id: int) -> int:
         """How many members (subscribed or pending) carry a tag: one call, however many they are."""
@@ -391,10 +388,7 @@ class Mailchimp:
         fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "members.tags_count", "total_items"]
         for member in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list, "members",
                                   list_id=list_id, segment_id=str(tag_id), fields=fields):
-            tags = tuple(t.get("name", "") for t in member.get("tags") or [])
-            if int(member.get("tags_count") or 0) > len(tags):
-                tags = self.member_tag_names(list_id, member["email_address"])
-            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
+            yield self._member_with_every_tag(list_id, member)
 
     def all_members(self, list_id: str) -> Iterator[RemoteMember]:
         """Every member whatever their status, with their tags (the member list shows up to 50 per member)."""
@@ -430,15 +424,16 @@ class Mailchimp:
             if err.status == 404:
                 return None
             raise
-        tags = tuple(t.get("name", "") for t in answer.get("tags") or [])
-        if int(answer.get("tags_count") or 0) > len(tags):
-            tags = self.member_tag_names(list_id, email)
-        return RemoteMember(answer["email_address"], answer.get("status", ""), answer.get("merge_fields") or {}, tags)
+        return self._member_with_every_tag(list_id, answer)
 
-    def member_tag_names(self, list_id: str, email: str) -> tuple[str, ...]:
-        answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email),
-                            count=PAGE) or {}
-        return tuple(str(t.get("name", "")) for t in answer.get("tags") or [])
+    def _member_with_every_tag(self, list_id: str, member: dict) -> RemoteMember:
+        """A member as a listing gave it, with all their tags: a listing shows at most 50, so past that they are read."""
+        tags = tuple(t.get("name", "") for t in member.get("tags") or [])
+        if int(member.get("tags_count") or 0) > len(tags):
+            answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id,
+                                subscriber_hash(member["email_address"]), count=PAGE) or {}
+            tags = tuple(str(t.get("name", "")) for t in answer.get("tags") or [])
+        return RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
 
     def tag_added(self, list_id: str, email: str, tag: str) -> datetime | None:
         """When a member got a tag (the member list shows no dates)."""

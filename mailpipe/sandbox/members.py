@@ -113,23 +113,24 @@ class Members(Lists):
                 "list_id": row["list_id"]}
 
     def _member_tags(self, list_id: str, member_hash: str) -> list[sqlite3.Row]:
-        return self._db.execute("SELECT s.id, s.name, m.added_at FROM segments s JOIN segment_members m ON m.segment_id = s.id "
-                                "WHERE s.list_id=? AND s.type='static' AND m.hash=? ORDER BY m.added_at DESC, s.name",
-                                (list_id, member_hash)).fetchall()
+        return self._tags_of(list_id, [member_hash]).get(member_hash, [])
+
+    def _tags_of(self, list_id: str, hashes: list[str]) -> dict[str, list[sqlite3.Row]]:
+        """Each member's tags (id, name, added_at), newest first, in one query per 500 members (SQLite's parameter limit)."""
+        tags: dict[str, list[sqlite3.Row]] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            for tag in self._db.execute(
+                    "SELECT m.hash, s.id, s.name, m.added_at FROM segment_members m JOIN segments s ON s.id = m.segment_id "
+                    f"WHERE s.list_id=? AND s.type='static' AND m.hash IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY m.added_at DESC, s.name", (list_id, *chunk)):
+                tags.setdefault(tag["hash"], []).append(tag)
+        return tags
 
     def _members_json(self, rows: list[sqlite3.Row]) -> list[dict]:
         """A page of members with their tags, read in one query for the page (not one per member)."""
-        tags: dict[tuple[str, str], list[sqlite3.Row]] = {}
-        for list_id in {r["list_id"] for r in rows}:
-            hashes = [r["hash"] for r in rows if r["list_id"] == list_id]
-            for start in range(0, len(hashes), 500):  # SQLite's bound-parameter limit
-                chunk = hashes[start:start + 500]
-                for tag in self._db.execute(
-                        "SELECT m.hash, s.id, s.name, m.added_at FROM segment_members m JOIN segments s ON s.id = m.segment_id "
-                        f"WHERE s.list_id=? AND s.type='static' AND m.hash IN ({','.join('?' * len(chunk))}) "
-                        "ORDER BY m.added_at DESC, s.name", (list_id, *chunk)):
-                    tags.setdefault((list_id, tag["hash"]), []).append(tag)
-        return [self._member_json(r, tags.get((r["list_id"], r["hash"]), [])) for r in rows]
+        tags = {list_id: self._tags_of(list_id, [r["hash"] for r in rows if r["list_id"] == list_id]) for list_id in {r["list_id"] for r in rows}}
+        return [self._member_json(r, tags[r["list_id"]].get(r["hash"], [])) for r in rows]
 
     def list_members(self, list_id: str, query: dict) -> dict:
         """One page, filtered, counted and cut in SQL on indexed columns: linear in the page, not the audience."""

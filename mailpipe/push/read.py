@@ -61,8 +61,7 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
         exits = set(drip.exit_tags)
         drip_leads = []
         for member in members:
-            written = str(member.merge_fields.get(LOG_FIELD) or "")
-            log = LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
+            written, log = _lead_log(member, mirror)
             entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
             drip_leads.append(TaggedLead(member.email, log, written, entered, not exits.isdisjoint(member.tags)))
         leads[drip.code] = drip_leads
@@ -87,8 +86,13 @@ def _tagged_by_hand(mc: Mailchimp, state: State, list_id: str, tag: str, tag_id:
     if not state.read_only:
         state.record_roster(list_id, tag, {m.email.lower() for m in swept}, set(), replace=True)
     seen = {m.email.lower() for m in changed}
-    return [m for m in swept if m.status == "subscribed" and m.email.lower() not in seen
-            and code not in LeadLog.parse(str(m.merge_fields.get(LOG_FIELD) or "")).union(LeadLog.parse(mirror.get(m.email.lower(), ""))).starts]
+    return [m for m in swept if m.status == "subscribed" and m.email.lower() not in seen and code not in _lead_log(m, mirror)[1].starts]
+
+
+def _lead_log(member: RemoteMember, mirror: dict[str, str]) -> tuple[str, LeadLog]:
+    """What the member's MPLOG holds now, and their record: that and the local copy together."""
+    written = str(member.merge_fields.get(LOG_FIELD) or "")
+    return written, LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
 
 
 def _keep(current: Found | None, remote: RemoteCampaign) -> bool:

@@ -130,28 +130,19 @@ class Context:
     def _styled(self, overrides: dict[etree._Element, dict[str, str]]) -> list[tuple[etree._Element, Style]]:
         out: list[tuple[etree._Element, Style]] = []
         stack = [(self.body, _PLAIN)]
-        known = _STYLES
-        if len(known) > 100_000:  # odd content with endless distinct styles: start again rather than grow
-            known.clear()
-            _KEEP.clear()
         while stack:
             element, inherited = stack.pop()
             tag = element.tag
             if not isinstance(tag, str):
                 continue
             own = overrides.get(element)
-            # Styles are interned: an element's style is known by its parent's (by identity) and its own attributes
-            key = (id(inherited), tag, element.get("style"), element.get("bgcolor"), tuple(own.items()) if own else None)
-            style = known.get(key)
-            if style is None:
-                style = known[key] = _style_of(inherited, tag, key[2], key[3], key[4])
-                _KEEP.append(inherited)  # the ids in the keys stay those of live objects
+            style = _style_of(inherited, tag, element.get("style"), element.get("bgcolor"), tuple(own.items()) if own else None)
             out.append((element, style))
             stack.extend((child, style) for child in reversed(element))
         return out
 
     @cached_property
-    def _style_of(self) -> dict[etree._Element, Style]:
+    def _style_by_element(self) -> dict[etree._Element, Style]:
         return dict(self.styled)  # lxml elements hash by identity; `styled` keeps them alive
 
     @cached_property
@@ -168,7 +159,7 @@ class Context:
     @cached_property
     def _reading_texts(self) -> tuple[str, str]:
         """The visible text, and the part of it outside the SHARED_BLOCKS, from one walk of the body."""
-        styles = self._style_of
+        styles = self._style_by_element
         every: list[str] = []
         own: list[str] = []
         stack: list[tuple[etree._Element | str, bool]] = [(self.body, False)]  # (element or text, inside a shared block)
@@ -290,10 +281,7 @@ def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Elemen
     return overrides
 
 
-_STYLES: dict[tuple, Style] = {}  # (id of the inherited style, tag, style, bgcolor, dark declarations) -> style
-_KEEP: list[Style] = []  # every style whose id is in a key, so that no id is reused while its key is there
-
-
+@lru_cache(maxsize=8192)
 def _style_of(inherited: Style, tag: str, style: str | None, bgcolor: str | None, dark: tuple[tuple[str, str], ...] | None) -> Style:
     """An element's style from what it inherits and its own attributes: a layout repeats the same few combinations."""
     overrides = dict(dark) if dark else None

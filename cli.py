@@ -283,18 +283,20 @@ def _print_check_summary(reports) -> None:
     """A large project's check: each rule that fired, in how many emails, and the emails with errors (they block push)."""
     from mailpipe.checks import ERROR
 
-    per_rule: dict[tuple[str, str], set[str]] = {}
+    emails: dict[tuple[str, str], set[str]] = {}  # (severity, rule) -> the emails it fired in
+    findings: dict[tuple[str, str], int] = {}  # (severity, rule) -> how many times
     for report in reports:
         for finding in report.findings:
-            per_rule.setdefault((finding.severity, finding.rule), set()).add(report.id)
+            key = (finding.severity, finding.rule)
+            emails.setdefault(key, set()).add(report.id)
+            findings[key] = findings.get(key, 0) + 1
     console = _console()
     table = _table(f"{len(reports)} emails: {sum(1 for r in reports if r.findings)} with findings")
     for column in ("severity", "rule", "emails", "findings"):
         table.add_column(column, no_wrap=True, justify="right" if column in ("emails", "findings") else "left")
-    for (severity, rule_id), ids in sorted(per_rule.items(), key=lambda item: (item[0][0] != ERROR, item[0][1])):
-        count = sum(1 for r in reports for f in r.findings if f.rule == rule_id and f.severity == severity)
+    for (severity, rule_id) in sorted(emails, key=lambda key: (key[0] != ERROR, key[1])):
         colour = "red" if severity == ERROR else "yellow"
-        table.add_row(f"[{colour}]{severity}[/]", rule_id, str(len(ids)), str(count))
+        table.add_row(f"[{colour}]{severity}[/]", rule_id, str(len(emails[severity, rule_id])), str(findings[severity, rule_id]))
     console.print(table)
     for report in (r for r in reports if r.errors):
         rules = sorted({f.rule for f in report.findings if f.severity == ERROR})

@@ -102,3 +102,30 @@ def test_html_inside_mj_text_and_attribute_defaults_are_not_mistaken_for_mjml():
               '<mj-text padding="0"/></mj-attributes></mj-head><mj-body><mj-section><mj-column>'
               '<mj-text><p>Hi<br /><mj-fake>raw</mj-fake></p></mj-text></mj-column></mj-section></mj-body></mjml>')
     assert check_source(source) == []
+
+
+@pytest.mark.parametrize("tag", ['<mj-divider padding="0" />', "<mj-divider/>", '<mj-divider css-class="a/b" border-width="1px"/>',
+                                 "<mj-spacer height='8px' />"])
+def test_a_self_closing_tag_with_attributes_is_a_tag_on_every_python(tag):
+    """Python 3.11.0-3.11.4 (Debian 12 ships 3.11.2) evaluate possessive quantifiers wrongly: a tag pattern written with
+    `*+` did not match `<mj-divider padding="0" />`, so it was read as text inside <mj-column>."""
+    mjml = f"<mjml><mj-body><mj-section><mj-column>{tag}<mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>"
+    assert check_source(mjml) == []
+
+
+def test_no_regular_expression_in_mailpipe_needs_a_feature_new_in_python_3_11():
+    """Possessive quantifiers and atomic groups came in 3.11 and were wrong in its early releases: none is used."""
+    import re
+    from pathlib import Path
+
+    escapes_and_classes = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]])*\]")  # literal inside a pattern: read as one character
+    newer = re.compile(r"[*+?}]\+|\(\?>")
+    assert newer.search(escapes_and_classes.sub("x", "<(?:[^>]|a)*+>")) and newer.search("(?>a)")
+    assert not newer.search(escapes_and_classes.sub("x", r"[*+-]\++[]+]"))
+    found = []
+    for path in sorted((Path(__file__).parent.parent / "mailpipe").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for literal in re.findall(r"""r(?:"{3}.*?"{3}|"[^"]*"|'[^']*')""", line):
+                if newer.search(escapes_and_classes.sub("x", literal)):
+                    found.append(f"{path.name}:{number}: {literal[:60]}")
+    assert found == []

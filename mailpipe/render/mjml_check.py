@@ -38,10 +38,10 @@ _TOKEN = re.compile(r"""<(?:
     !--(?P<comment>.*?)(?:-->|\Z)
   | !\[CDATA\[.*?(?:\]\]>|\Z)
   | [!?][^>]*>
-  | (?P<close>/)?(?P<name>[A-Za-z][^\s/>]*)(?P<attributes>(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*+)(?P<self>/)?\s*>
+  | (?P<close>/)?(?P<name>[A-Za-z][^\s/>]*)(?P<attributes>(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*)(?P<self>/)?\s*>
 )""", re.DOTALL | re.VERBOSE)
 # While inside an ending tag's HTML content only comments and ending tags count (mjml-parser-xml's inEndingTag).
-_ENDING_SCAN = re.compile(r"""<(?:!--.*?(?:-->|\Z)|(?P<close>/)?(?P<name>%s)(?=[\s/>])(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*+(?P<self>/)?\s*>)"""
+_ENDING_SCAN = re.compile(r"""<(?:!--.*?(?:-->|\Z)|(?P<close>/)?(?P<name>%s)(?=[\s/>])(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*(?P<self>/)?\s*>)"""
                           % "|".join(sorted(_ENDING_TAGS, key=len, reverse=True)), re.DOTALL | re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 

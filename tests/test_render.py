@@ -114,6 +114,17 @@ def test_a_missing_template_variable_names_the_template_and_line(project):
         render_project(Project(project))
 
 
+def test_a_template_edited_between_two_renders_in_one_process_is_rendered_as_edited(project):
+    """Compiled templates are kept per process (the preview renders again on every save): an edit, even one that keeps
+    the file's size, is seen by the next render."""
+    template = project / "templates/partials/cta.mjml.j2"
+    before = render_project(Project(project)).emails[0]
+    edit(template, "{{ cta.label }}</a>", "{{ cta.label | upper }}</a>")
+    after = render_project(Project(project)).emails[0]
+    assert before.source.item.front.cta.label in before.html
+    assert before.source.item.front.cta.label.upper() in after.html and before.html != after.html
+
+
 def test_a_template_syntax_error_names_the_template_and_line(project, run_cli):
     edit(project / "templates/article.mjml.j2", "{% endif %}", "{% endfi %}")
     result = run_cli(project, "build")

@@ -112,9 +112,9 @@ def _campaigns(project: Project, rendered):
     return load_campaigns(project.campaigns_dir, rendered.site, {e.id for e in rendered.emails})
 
 
-def _local_date(value: str | None, default: dt.date) -> dt.date:
+def _local_date(value: str | None) -> dt.date | None:
     if value is None:
-        return default
+        return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -130,13 +130,14 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
     import json
 
-    from mailpipe.plan import local_date
+    from mailpipe import clock
     from mailpipe.plan import plan as make_plan
     from mailpipe.review import Reviews, review_states
 
     rendered = render_project(project)
-    today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
-    sends = make_plan(_campaigns(project, rendered), rendered.content, {e.id for e in rendered.emails}, _local_date(start, today), days)
+    campaigns = _campaigns(project, rendered)
+    first = _local_date(start) or clock.local_today(rendered.site.timezone)
+    sends = make_plan(campaigns, rendered.content, {e.id for e in rendered.emails}, first, days)
     sign_offs = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
     gaps = [s for s in sends if s.problem]
     if as_json:
@@ -386,8 +387,8 @@ def review_status(project: Project, as_json: bool) -> None:
 @click.pass_obj
 def review_approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> None:
     """Approve emails as they are now (refused for an email with check errors)."""
+    from mailpipe import clock
     from mailpipe.checks import ERROR, run_checks
-    from mailpipe.plan import local_date
     from mailpipe.review import Reviews
 
     rendered = render_project(project)
@@ -398,7 +399,7 @@ def review_approve(project: Project, email_ids: tuple[str, ...], role: str, revi
         raise MailpipeError("not approved, check errors first: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in failing.items())
                             + " (see `mailpipe check`)")
     reviews = Reviews(project.reviews_dir)
-    today = local_date(dt.datetime.now(dt.timezone.utc), rendered.site.timezone)
+    today = clock.local_today(rendered.site.timezone)
     for email in emails:
         approval = reviews.approve(email, rendered.site, role, reviewer, today)
         if approval is None:
@@ -600,13 +601,13 @@ def new_special(project: Project, month: str) -> None:
 @click.pass_obj
 def doctor(project: Project, today: str | None) -> None:
     """The go-live checklist: each line ✓ or ✗ with how to fix it (exit 1 on any ✗)."""
+    from mailpipe import clock
     from mailpipe.doctor import account_checks, project_checks
-    from mailpipe.plan import local_date
     from mailpipe.push.target import connect
 
     rendered = render_project(project)
     site = rendered.site
-    start = _local_date(today, local_date(dt.datetime.now(dt.timezone.utc), site.timezone))
+    start = _local_date(today) or clock.local_today(site.timezone)
     checks = project_checks(project.root, site, rendered.content, _campaigns(project, rendered), rendered.emails, start)
     with connect(project.root, site, read_only=True) as target:
         click.echo(f"doctor: {target.description}")
@@ -689,7 +690,7 @@ def report(project: Project, only_drip: str | None, month: str | None, start: st
 
     rendered = render_project(project)
     site = rendered.site
-    first, last = (_local_date(start, dt.date.min) if start else None), (_local_date(end, dt.date.max) if end else None)
+    first, last = _local_date(start), _local_date(end)
     if month:
         try:
             year, number = map(int, month.split("-"))
@@ -779,11 +780,12 @@ def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault
     from mailpipe.sandbox.store import Store
 
     faults = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
+    site = load_config(project.root)
     store = Store(_sandbox_db(project, db))
+    server = SandboxServer(store, port, faults)  # the port first: a port in use changes nothing
     if clock:
         store.set_clock(_utc_time(clock))
-    provision(store, load_config(project.root))
-    server = SandboxServer(store, port, faults)
+    provision(store, site)
     click.echo(f"sandbox listening on {server.url} (set MAILCHIMP_SERVER_URL to it); Ctrl-C stops it")
     try:
         server.serve_forever()
@@ -825,7 +827,7 @@ def deliveries(project: Project, email: str | None, db: Path | None, as_json: bo
 
     from mailpipe.sandbox.store import Store
 
-    store = Store(_sandbox_db(project, db))
+    store = Store.read_only_copy(_sandbox_db(project, db))
     rows = store.deliveries(email)
     store.close()
     if as_json:

@@ -1,20 +1,31 @@
 """The local SQLite files (push state, the sandbox): opened with one clear line for every OS problem, and a file that
-is not a readable database set aside and made anew rather than ending every run in a traceback."""
+is not a readable database set aside and made anew rather than ending every run in a traceback.
+
+A command that must write nothing (a dry run, a report, doctor) reads a copy in memory instead: SQLite creates files
+even to read a database read-only (a WAL database's -shm and -wal), so such a command never opens the file itself.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable
 
 from mailpipe.errors import MailpipeError
 
 _CORRUPT = ("file is not a database", "database disk image is malformed", "malformed database schema")
+_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def is_corrupt(err: sqlite3.DatabaseError) -> bool:
     return any(text in str(err) for text in _CORRUPT)
+
+
+def _aside_name(path: Path) -> str:
+    return f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d-%H%M%S}"  # when it happened, for people: not a decision
 
 
 def open_or_rebuild(path: Path, prepare: Callable[[Path], sqlite3.Connection], what: str) -> sqlite3.Connection:
@@ -26,12 +37,74 @@ def open_or_rebuild(path: Path, prepare: Callable[[Path], sqlite3.Connection], w
         except sqlite3.DatabaseError as err:
             if not is_corrupt(err):
                 raise
-            aside = path.with_name(f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d-%H%M%S}")
+            aside = path.with_name(_aside_name(path))
             path.rename(aside)
-            for extra in ("-wal", "-shm", "-journal"):
+            for extra in _COMPANIONS:
                 path.with_name(path.name + extra).unlink(missing_ok=True)
             print(f"warning: {path} was not a readable database ({err}); set aside as {aside.name}, and {what} is rebuilt",
                   file=sys.stderr)
             return prepare(path)
     except (sqlite3.Error, OSError) as err:
         raise MailpipeError(f"cannot use {path}: {err}") from None
+
+
+def memory_copy(path: Path, schema: str, what: str) -> sqlite3.Connection:
+    """The database at `path` as it is now, copied into memory with `schema` applied: the file is neither created,
+    changed, renamed nor locked. A missing file reads as empty; so does a corrupt one, with a warning that says what a
+    command that writes would do with it (`what`: what is then rebuilt)."""
+    memory = _empty_memory()
+    try:
+        if path.exists():
+            _copy_into(path, memory)
+        memory.executescript(schema)  # a copy of a corrupt file fails here at the latest
+    except sqlite3.DatabaseError as err:
+        if not is_corrupt(err):
+            raise MailpipeError(f"cannot read {path}: {err}") from None
+        print(f"warning: {path} is not a readable database ({err}); read as empty and left where it is "
+              f"(a command that writes sets it aside as {_aside_name(path)} and {what} is rebuilt)", file=sys.stderr)
+        memory.close()
+        memory = _empty_memory()
+        memory.executescript(schema)
+    except OSError as err:
+        raise MailpipeError(f"cannot read {path}: {err}") from None
+    return memory
+
+
+def _empty_memory() -> sqlite3.Connection:
+    memory = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    memory.row_factory = sqlite3.Row
+    return memory
+
+
+def _copy_into(path: Path, memory: sqlite3.Connection, attempts: int = 3) -> None:
+    """Copy the file and its write-ahead log (what another process committed lately) to a private folder, and from
+    there into memory; a copy taken while another process wrote is taken again."""
+    wal = path.with_name(path.name + "-wal")
+    for attempt in range(attempts):
+        before = _signature(path, wal)
+        with tempfile.TemporaryDirectory(prefix="mailpipe-read-") as folder:
+            copy = Path(folder) / path.name
+            shutil.copyfile(path, copy)
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            if _signature(path, wal) != before and attempt + 1 < attempts:
+                continue
+            source = sqlite3.connect(copy)
+            try:
+                source.backup(memory)
+            finally:
+                source.close()
+            return
+
+
+def _signature(*paths: Path) -> list[tuple[int, int] | None]:
+    """Size and modification time of each file: a copy is whole when they did not change while it was taken."""
+    found: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            found.append(None)
+            continue
+        found.append((status.st_size, status.st_mtime_ns))
+    return found

@@ -1,6 +1,7 @@
 """Shared fixtures: a throw-away copy of the project, and the CLI driven through click's CliRunner."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,35 @@ def copy_project(root: Path) -> Path:
     return root
 
 
+class WallClockRead(AssertionError):
+    """A test let mailpipe read the real date: it would pass on some days and fail on others."""
+
+
+@pytest.fixture(autouse=True)
+def no_wall_clock(monkeypatch):
+    """No test may depend on the day it runs: mailpipe's one reading of the wall clock fails the test unless the test
+    set the time itself (`--now`, `--today`, a sandbox clock, or the `wall_clock` fixture)."""
+    from mailpipe import clock
+
+    def refuse():
+        raise WallClockRead("this test made mailpipe read the real time; give it --now/--today/--from, a sandbox clock, "
+                            "or use the wall_clock fixture")
+
+    monkeypatch.setattr(clock, "utc_now", refuse)
+
+
+@pytest.fixture
+def wall_clock(monkeypatch):
+    """`wall_clock(moment)`: the real time, as mailpipe reads it, is `moment` from here on (an aware datetime)."""
+    from mailpipe import clock
+
+    def set_to(moment):
+        assert moment.tzinfo is not None
+        monkeypatch.setattr(clock, "utc_now", lambda: moment.astimezone(dt.timezone.utc))
+
+    return set_to
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the real project that a test may break."""
@@ -39,6 +69,15 @@ def run_cli():
         return CliRunner().invoke(cli.main, ["--project", str(root), *args], catch_exceptions=False)
 
     return invoke
+
+
+def set_embedded_sandbox_clock(root: Path, moment: dt.datetime, path: str = "var/sandbox.sqlite3") -> None:
+    """Start the embedded sandbox of the project at `root` (its file at `path`) with its clock at `moment`."""
+    from mailpipe.sandbox.store import Store
+
+    store = Store(root / path)
+    store.set_clock(moment)
+    store.close()
 
 
 def assert_clean_failure(result, *expected: str) -> None:
@@ -77,7 +116,6 @@ def browser():
 
 # -- the sandbox, the official client and the adapter ------------------------------------------
 import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
 
 SHARED_SPEC = REPO.parent / "shared" / "mailchimp" / "mailchimp-marketing-campaigns.openapi3.json"
@@ -96,9 +134,10 @@ def mailchimp_spec():
     """The shared, trimmed Mailchimp OpenAPI spec (read from ../shared, never copied), or None."""
     if not SHARED_SPEC.exists():
         return None
-    from openapi_core import OpenAPI
+    from openapi_core import Config, OpenAPI
 
-    return OpenAPI.from_file_path(str(SHARED_SPEC))
+    # the spec itself is not validated again each run (3-4 s): it is Mailchimp's, read as shipped
+    return OpenAPI.from_file_path(str(SHARED_SPEC), config=Config(spec_validator_cls=None))
 
 
 class Exchanges(list):
@@ -108,6 +147,13 @@ class Exchanges(list):
         self.append((request, status, answer))
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """A test that takes the browser fixture is a browser test, marked or not (the fast tier leaves it out)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_report_header(config) -> str:
     """Said once, at the top of every run: whether answers are checked against Mailchimp's spec."""
     if SHARED_SPEC.exists():
@@ -115,32 +161,51 @@ def pytest_report_header(config) -> str:
     return f"Mailchimp spec: MISSING at {SHARED_SPEC}: requests and answers are NOT validated against Mailchimp's spec"
 
 
+_VERDICTS: dict[str, bool] = {}  # a request, or an answer to one, judged once per session: the same has the same verdict
+
+
 def validate_against_spec(spec, exchanges: Exchanges) -> int:
     """Validate each recorded request and answer with openapi-core; returns how many were validated in full
     (paths the trimmed spec leaves out, and bodies whose schemas it dropped, are not counted)."""
+    checked = 0
+    for request, status, answer in exchanges:
+        asked = [request["method"], request["path"], request["query"], request["headers"].get("Authorization", ""),
+                 (request["body"] or b"").decode("utf-8", "replace")]
+        valid = status >= 400 or _judged(spec, ["request", asked], request, status, answer)
+        checked += valid and _judged(spec, ["response", asked[:2], status, answer], request, status, answer)
+    return checked
+
+
+def _judged(spec, what: list, request: dict, status: int, answer: object) -> bool:
+    key = json.dumps(what, sort_keys=True, default=str)
+    if key not in _VERDICTS:
+        _VERDICTS[key] = _validate(spec, what[0], request, status, answer)
+    return _VERDICTS[key]
+
+
+def _validate(spec, part: str, request: dict, status: int, answer: object) -> bool:
+    """True when the spec validated the request (or the answer) in full; AssertionError where it breaks the spec."""
     from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
     from openapi_core.testing import MockRequest, MockResponse
 
-    checked = 0
-    for request, status, answer in exchanges:
-        mock = MockRequest("https://server.api.mailchimp.com", request["method"].lower(), request["path"],
-                           headers={"Authorization": request["headers"].get("Authorization", "")},
-                           args=request["query"], content_type="application/json", data=request["body"] or None)
-        body = b"" if answer is None else json.dumps(answer).encode()
-        # Mailchimp answers errors as application/problem+json; the spec files them under application/json.
-        response = MockResponse(body, status_code=status, content_type="application/json")
-        try:
-            if status < 400:
-                spec.validate_request(mock)
+    mock = MockRequest("https://server.api.mailchimp.com", request["method"].lower(), request["path"],
+                       headers={"Authorization": request["headers"].get("Authorization", "")},
+                       args=request["query"], content_type="application/json", data=request["body"] or None)
+    body = b"" if answer is None else json.dumps(answer).encode()
+    # Mailchimp answers errors as application/problem+json; the spec files them under application/json.
+    response = MockResponse(body, status_code=status, content_type="application/json")
+    try:
+        if part == "request":
+            spec.validate_request(mock)
+        else:
             spec.validate_response(mock, response)
-        except (PathNotFound, OperationNotFound):
-            continue
-        except Exception as err:  # the trimmed spec's segment conditions point at schemas it dropped
-            if "could not be resolved" not in repr(err.__cause__ or err):
-                raise AssertionError(f"{request['method']} {request['path']} -> {status}: {err.__cause__ or err}") from err
-            continue
-        checked += 1
-    return checked
+    except (PathNotFound, OperationNotFound):
+        return False
+    except Exception as err:  # the trimmed spec's segment conditions point at schemas it dropped
+        if "could not be resolved" not in repr(err.__cause__ or err):
+            raise AssertionError(f"{request['method']} {request['path']} -> {status}: {err.__cause__ or err}") from err
+        return False
+    return True
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import Exchanges, edit, validate_against_spec
+from conftest import Exchanges, edit, set_embedded_sandbox_clock, validate_against_spec
 from mailpipe.load.campaigns import load_campaigns
 from mailpipe.plan import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
 from mailpipe.project import Project, render_project
@@ -380,6 +380,7 @@ def test_body_less_posts_send_no_body(world, project):
 # -- leads import and test emails through the CLI (embedded sandbox) ----------------------------
 def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nok@example.com,Ok,2024-05-01T09:00,yes\nbad-email,Bad,,yes\n"
                    "no@example.com,No,,no\nlate@example.com,Late,someday,yes\n")
@@ -403,6 +404,7 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
 
 def test_send_test_sends_a_mailchimp_test_email(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
     result = run_cli(project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com", "--to", "dr@aiviaesthetics.com")
     assert result.exit_code == 0, result.output
     store = Store(project / "var/sandbox.sqlite3")
@@ -412,12 +414,11 @@ def test_send_test_sends_a_mailchimp_test_email(project, run_cli, monkeypatch):
     assert unknown.exit_code == 1 and "no email has id 'no-such-email'" in unknown.stderr
 
 
-def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, monkeypatch):
+def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, monkeypatch, wall_clock):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    wall_clock(MORNING)  # the day the reviewer approves
     add_specials(project, [])
-    store = Store(project / "var/sandbox.sqlite3")
-    store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
-    store.close()
+    set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
     assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
@@ -434,9 +435,7 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
 def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "A guaranteed cure. Thank you for")
-    store = Store(project / "var/sandbox.sqlite3")
-    store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
-    store.close()
+    set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
     run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
@@ -465,6 +464,7 @@ def test_an_empty_or_malformed_key_is_an_error_never_the_sandbox(project, run_cl
 
 def test_push_import_and_send_test_say_first_which_account_they_talk_to(project, run_cli, monkeypatch, tmp_path):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
     for args in (("push", "--dry-run"), ("leads", "import", str(csv), "--audience", "new-consult"),
@@ -472,11 +472,12 @@ def test_push_import_and_send_test_say_first_which_account_they_talk_to(project,
         first = run_cli(project, *args).stdout.splitlines()[0]
         assert "the embedded sandbox" in first and "nothing reaches anyone" in first, (args, first)
     with RunningSandbox(tmp_path / "served.sqlite3") as served:
+        served.store.set_clock(MORNING)
         provision(served.store, render_project(Project(project)).site)
         host = served.url.replace("http://", "http://marketer:s3cret@")
         monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef-us7")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", host)
-        result = run_cli(project, "push", "--dry-run")
+        result = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
     assert result.stdout.splitlines()[0] == f"dry run against a Mailchimp-compatible server on this machine at {served.url} (MAILCHIMP_API_KEY)"
     assert "s3cret" not in result.stdout + result.stderr and "0123456789abcdef" not in result.stdout + result.stderr
 
@@ -512,6 +513,7 @@ def test_offers_that_have_ended_are_not_sent_late(world, project):
 
 def test_a_test_email_uses_the_audience_that_receives_the_email(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
     edit(project / "mailpipe.yaml", "  existing-patient:\n    list_id: aivi-main", "  existing-patient:\n    list_id: aivi-patients")
     for email_id in ("newsletter-2024-05", "what-causes-migraine"):
         assert run_cli(project, "send-test", email_id, "--to", "qa@aiviaesthetics.com").exit_code == 0
@@ -534,6 +536,7 @@ def test_the_next_step_waits_until_the_previous_one_has_gone_out(world):
 def test_the_sandbox_commands_use_the_sandbox_path_of_the_config(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     edit(project / "mailpipe.yaml", "sandbox_path: var/sandbox.sqlite3", "sandbox_path: var/elsewhere.sqlite3")
+    set_embedded_sandbox_clock(project, MORNING, "var/elsewhere.sqlite3")
     assert run_cli(project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com").exit_code == 0
     advanced = run_cli(project, "sandbox", "advance", "--to", "2030-01-01T00:00:00Z")
     assert advanced.exit_code == 0 and (project / "var/elsewhere.sqlite3").exists()

@@ -1,15 +1,18 @@
 """`mailpipe doctor`: every ✗ produced by a sandbox or config set up to fail it, and all ✓ on a correct setup."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from conftest import edit
+from conftest import edit, set_embedded_sandbox_clock
 from mailpipe.project import Project, render_project
 from mailpipe.push.target import provision, sandbox_list_body
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.vocabulary import subscriber_hash
 
 TODAY = "2024-04-20"  # the next 60 days hold the May and June newsletters
+NOW = dt.datetime(2024, 4, 20, 16, tzinfo=dt.timezone.utc)  # that day, 09:00 in Agoura Hills
 
 
 def make_ready(project):
@@ -29,6 +32,7 @@ def account(project, tmp_path, monkeypatch):
     make_ready(project)
     site = render_project(Project(project)).site
     with RunningSandbox(tmp_path / "account.sqlite3") as sandbox:
+        sandbox.store.set_clock(NOW)
         provision(sandbox.store, site)
         for list_id, tag, email in (("aivi-main", "mp-a", "lead@example.com"), ("aivi-main", "mp-b", "patient@example.com")):
             sandbox.store.upsert_member(list_id, subscriber_hash(email),
@@ -98,6 +102,7 @@ def test_a_missing_month_in_the_next_60_days_is_a_cross(project, run_cli, accoun
 
 def test_the_shipped_project_is_not_ready_and_push_to_a_real_account_refuses_confirm_values(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, NOW)
     result = doctor(run_cli, project)
     assert result.exit_code == 1 and "still marked CONFIRM" in result.stdout
     monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef0123456789abcdef-us7")

@@ -2,6 +2,7 @@
 half-written. (Bad content, config and campaign fields in general are in test_content_errors.py.)"""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -310,18 +311,54 @@ def test_a_full_disk_leaves_the_previous_build_whole_and_no_temporary_file(proje
     assert {p.name: p.read_bytes() for p in (project / "build").iterdir()} == before
 
 
-def test_a_corrupt_state_or_sandbox_database_is_set_aside_and_rebuilt_with_a_warning(project, run_cli, monkeypatch):
+def project_files(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_corrupt_state_or_sandbox_database_is_left_by_a_dry_run_and_set_aside_by_a_push(project, run_cli, monkeypatch, wall_clock):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.timezone.utc))  # the new sandbox's clock follows the real one
     (project / "var").mkdir(exist_ok=True)
     (project / "var/sandbox.sqlite3").write_bytes(b"this is not a database" * 100)
     (project / "var/state-sandbox.sqlite3").write_bytes(b"\x00garbage" * 100)
-    dry = run_cli(project, "push", "--dry-run")  # a dry run changes no file: it reads the state as empty
-    assert dry.exit_code == 0 and "is not a readable database" in dry.stderr and "Traceback" not in dry.output
-    result = run_cli(project, "push")
+    before = project_files(project)
+    dry = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
+    assert dry.exit_code == 0 and "Traceback" not in dry.output, dry.output
+    for name in ("sandbox.sqlite3", "state-sandbox.sqlite3"):  # each said, with what a push would do to it
+        assert f"var/{name} is not a readable database" in dry.stderr and f"sets it aside as {name}.corrupt-" in dry.stderr
+    assert project_files(project) == before  # left where it is, as it is, and nothing beside it
+    result = run_cli(project, "push", "--now", "2024-05-01T13:00:00Z")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and "was not a readable database" in result.stderr
-    assert list((project / "var").glob("sandbox.sqlite3.corrupt-*"))
+    assert list((project / "var").glob("sandbox.sqlite3.corrupt-*")) and list((project / "var").glob("state-sandbox.sqlite3.corrupt-*"))
     sqlite3.connect(project / "var/sandbox.sqlite3").execute("select 1")
+
+
+READ_ONLY_COMMANDS = [("push", "--dry-run", "--now", "2024-05-01T13:00:00Z"), ("doctor", "--today", "2024-05-01"), ("report",),
+                      ("audiences",), ("sandbox", "deliveries")]
+
+
+@pytest.mark.parametrize("setup", ["fresh", "corrupt", "pushed"])
+def test_commands_that_only_read_leave_every_file_of_the_project_as_it_was(project, run_cli, monkeypatch, wall_clock, setup):
+    """A dry run, doctor, report, audiences and the sandbox's deliveries create, change and rename nothing: not on a
+    fresh checkout, not beside corrupt files, not in a project that has pushed (a WAL database read read-only gets -shm
+    and -wal files from SQLite itself)."""
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.timezone.utc))  # a fresh sandbox's clock follows the real one
+    if setup == "corrupt":
+        (project / "var").mkdir()
+        for name in ("sandbox.sqlite3", "state-sandbox.sqlite3"):
+            (project / "var" / name).write_bytes(b"\x00garbage" * 100)
+    elif setup == "pushed":
+        csv = project / "leads.csv"
+        csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
+        assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
+        assert run_cli(project, "push", "--now", "2024-05-01T13:00:00Z").exit_code == 0
+    before = project_files(project)
+    for args in READ_ONLY_COMMANDS:
+        result = run_cli(project, *args)
+        assert "Traceback" not in result.output, (args, result.output)
+        assert project_files(project) == before, args
 
 
 def test_half_open_connections_to_the_preview_are_closed_after_the_idle_timeout(project, monkeypatch):
@@ -344,6 +381,7 @@ def test_half_open_connections_to_the_preview_are_closed_after_the_idle_timeout(
 
 def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_cli, monkeypatch, tmp_path):
     with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+        sandbox.store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.timezone.utc))
         port = sandbox.server.server_address[1]
         monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", f"http://staging-user:s3cr3t-pass@127.0.0.1:{port}")

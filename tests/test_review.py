@@ -1,6 +1,7 @@
 """Medical/legal sign-off: approvals pin what a recipient sees, survive template whitespace, and are one line each."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.request
 
@@ -17,6 +18,12 @@ FIRST, BOTOX, SPECIAL = "what-causes-migraine", "how-botox-helps-prevent-migrain
 REVIEWER = "Dana Lee, MD"
 
 
+@pytest.fixture(autouse=True)
+def review_day(wall_clock):
+    """Sign-offs are given on Monday 2024-04-22 (at 23:30 UTC, already the 22nd in Agoura Hills, not the 23rd)."""
+    wall_clock(dt.datetime(2024, 4, 22, 23, 30, tzinfo=dt.timezone.utc))
+
+
 def states(project):
     rendered = render_project(Project(project))
     return review_states(rendered.emails, rendered.site, Reviews(project / "reviews"))
@@ -31,6 +38,7 @@ def test_approve_records_one_line_and_the_approved_view_and_re_approval_changes_
     approvals = project / "reviews" / "approvals.tsv"
     lines = [line for line in approvals.read_text().splitlines() if not line.startswith("#")]
     assert len(lines) == 1 and lines[0].startswith(f"{FIRST}\tmedical\t") and lines[0].endswith(f"\t{REVIEWER}")
+    assert lines[0].split("\t")[3] == "2024-04-22"  # the reviewer's local date
     print_ = lines[0].split("\t")[2]
     assert (project / "reviews" / "approved" / FIRST / f"{print_}.txt").read_text().startswith("Subject: What is really behind a migraine?")
     assert states(project)[FIRST].approved

@@ -11,7 +11,6 @@ import datetime as dt
 import fcntl
 import os
 import sqlite3
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Iterator
 
 from mailpipe.errors import MailpipeError
 from mailpipe.record import CampaignKey, key_of_title
-from mailpipe.sqlitefile import is_corrupt, open_or_rebuild
+from mailpipe.sqlitefile import memory_copy, open_or_rebuild
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,44 +51,34 @@ class State:
     def __init__(self, path: Path, endpoint: str, forget_other: bool = False, read_only: bool = False):
         """State of pushes to `endpoint`; a state of another endpoint is refused, or forgotten with
         `forget_other` (for a sandbox that was reset: Mailchimp, not this cache, is the truth).
-        `read_only` (a dry run) creates nothing and writes nothing."""
+        `read_only` (a dry run) reads a copy in memory: the file is never created, changed or set aside."""
         self.path, self.read_only = path, read_only
         if read_only:
-            try:
-                self._db = self._connect(f"file:{path}?mode=ro" if path.exists() else "file::memory:", create=not path.exists())
-            except sqlite3.DatabaseError as err:  # a dry run changes no file: a corrupt state is read as empty
-                if not is_corrupt(err):
-                    raise MailpipeError(f"cannot read {path}: {err}") from None
-                print(f"warning: {path} is not a readable database ({err}); this dry run reads it as empty, "
-                      "and the next push sets it aside and rebuilds it", file=sys.stderr)
-                self._db = self._connect("file::memory:", create=True)
-            self._check_endpoint(endpoint, forget_other=False, record=False)
-            return
+            self._db = memory_copy(path, SCHEMA, "the push state (Mailchimp holds the truth)")
+        else:
+            def prepare(file: Path) -> sqlite3.Connection:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                return self._connect(str(file))
 
-        def prepare(file: Path) -> sqlite3.Connection:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            return self._connect(str(file), create=True)
-
-        self._db = open_or_rebuild(path, prepare, "the push state (Mailchimp holds the truth)")
-        self._check_endpoint(endpoint, forget_other, record=True)
+            self._db = open_or_rebuild(path, prepare, "the push state (Mailchimp holds the truth)")
+        self._check_endpoint(endpoint, forget_other)
 
     @staticmethod
-    def _connect(uri: str, create: bool) -> sqlite3.Connection:
-        db = sqlite3.connect(uri, uri=uri.startswith("file:"), isolation_level=None, timeout=30)
+    def _connect(file: str) -> sqlite3.Connection:
+        db = sqlite3.connect(file, isolation_level=None, timeout=30)
         db.row_factory = sqlite3.Row
-        if create:
-            db.executescript(SCHEMA)
+        db.executescript(SCHEMA)
         db.execute("SELECT count(*) FROM meta").fetchone()  # a file that is not a database fails here, not mid-push
         return db
 
-    def _check_endpoint(self, endpoint: str, forget_other: bool, record: bool) -> None:
+    def _check_endpoint(self, endpoint: str, forget_other: bool) -> None:
         recorded = self._db.execute("SELECT value FROM meta WHERE key='endpoint'").fetchone()
         if recorded is not None and recorded["value"] != endpoint and forget_other:
             self._db.executescript("DELETE FROM pushed; DELETE FROM lead_logs; DELETE FROM meta;")
             recorded = None
-        if recorded is None and record:
+        if recorded is None:
             self._db.execute("INSERT INTO meta VALUES ('endpoint', ?)", (endpoint,))
-        elif recorded is not None and recorded["value"] != endpoint:
+        elif recorded["value"] != endpoint:
             raise MailpipeError(f"the state file {self.path} records pushes to {recorded['value']}, not {endpoint}; "
                                 "use the state file of that account (mailchimp.state_path in mailpipe.yaml)")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from mailpipe import clock
 from mailpipe.load.config import SiteConfig
 from mailpipe.push.mailchimp import Connection, Mailchimp
 from mailpipe.push.state import State
@@ -40,7 +41,7 @@ class Target:
         """The sandbox's clock when talking to the embedded sandbox, else the real time."""
         if self.sandbox_store is not None:
             return self.sandbox_store.now()
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return clock.utc_now()
 
 
 def sandbox_list_body(site: SiteConfig) -> dict:
@@ -64,7 +65,8 @@ def provision(store: "Store", site: SiteConfig) -> None:
 def connect(root: Path, site: SiteConfig, environ: Mapping[str, str] | None = None, sandbox_db: Path | None = None,
             read_only: bool = False) -> Iterator[Target]:
     """Yield the target for this run; the embedded sandbox (if used) stops when the block ends. The sandbox is
-    used only when MAILCHIMP_API_KEY is not set at all. `read_only`: the client refuses to send anything but GETs."""
+    used only when MAILCHIMP_API_KEY is not set at all. `read_only`: the client refuses to send anything but GETs, and
+    the embedded sandbox is a copy in memory (its file is neither created nor changed)."""
     environ = os.environ if environ is None else environ
     connection = Connection.from_environment(environ)
     state_path = root / site.mailchimp.state_path
@@ -75,9 +77,10 @@ def connect(root: Path, site: SiteConfig, environ: Mapping[str, str] | None = No
                      description=f"{kind} at {connection.where} (MAILCHIMP_API_KEY)")
         return
     from mailpipe.sandbox.server import RunningSandbox
+    from mailpipe.sandbox.store import Store
 
     sandbox_path = sandbox_db or root / site.mailchimp.sandbox_path
-    with RunningSandbox(sandbox_path) as sandbox:
+    with RunningSandbox(Store.read_only_copy(sandbox_path) if read_only else sandbox_path) as sandbox:
         provision(sandbox.store, site)
         sandbox_state = state_path.with_name(f"{state_path.stem}-sandbox{state_path.suffix}")
         yield Target(Mailchimp(Connection(SANDBOX_KEY, sandbox.url), read_only=read_only), f"sandbox {sandbox.store.instance}", True,

@@ -8,10 +8,11 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Self
 
+from mailpipe import clock
 from mailpipe.sandbox.errors import invalid
-from mailpipe.sqlitefile import open_or_rebuild
+from mailpipe.sqlitefile import memory_copy, open_or_rebuild
 from mailpipe.vocabulary import parse_time as iso_time
 
 UTC = dt.timezone.utc
@@ -25,6 +26,7 @@ MAX_MEMBER_TAGS = 50  # the member list shows at most 50 tags per member
 MAX_TEXT_MERGE = 255  # a text merge field holds at most 255 characters
 DEFAULT_MERGE_FIELDS = (("FNAME", "First Name"), ("LNAME", "Last Name"))
 
+_REBUILT = "the sandbox starts empty (a new account)"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lists (id TEXT PRIMARY KEY, name TEXT NOT NULL, contact TEXT NOT NULL,
@@ -81,8 +83,18 @@ class StoreBase:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
             return db
 
-        self._db = open_or_rebuild(path, prepare, "the sandbox starts empty (a new account)")
+        self._db = open_or_rebuild(path, prepare, _REBUILT)
         self._lock = threading.RLock()
+
+    @classmethod
+    def read_only_copy(cls, path: Path) -> Self:
+        """The sandbox at `path` as it is now, in memory, for a command that must write nothing (a dry run, doctor, a
+        report): what it writes (the audiences every run makes sure of) goes nowhere, and the file is left as it is."""
+        store = cls.__new__(cls)
+        store._db = memory_copy(path, SCHEMA, _REBUILT)
+        store._db.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
+        store._lock = threading.RLock()
+        return store
 
     @property
     def instance(self) -> str:
@@ -112,7 +124,7 @@ class StoreBase:
     # -- the clock ---------------------------------------------------------------------------
     def now(self) -> dt.datetime:
         row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
-        return dt.datetime.fromisoformat(row["value"]) if row else dt.datetime.now(UTC).replace(microsecond=0)
+        return dt.datetime.fromisoformat(row["value"]) if row else clock.utc_now()  # a clock never set follows the real one
 
     def set_clock(self, moment: dt.datetime) -> None:
         with self.transaction() as db:

@@ -317,9 +317,10 @@ class SandboxServer(LoopbackServer):
 class RunningSandbox:
     """A sandbox serving from a background thread: `with RunningSandbox(path) as sandbox: sandbox.url`."""
 
-    def __init__(self, db_path: Path, port: int = 0, faults: FaultPlan | None = None,
+    def __init__(self, db: Path | Store, port: int = 0, faults: FaultPlan | None = None,
                  recorder: Callable[[dict, int, object], None] | None = None):
-        self.store = Store(db_path)
+        """`db`: the sandbox's file, or a store opened already (such as a read-only copy)."""
+        self.store = db if isinstance(db, Store) else Store(db)
         self.server = SandboxServer(self.store, port, faults, recorder)
         self._thread = threading.Thread(target=self.server.serve_forever, name="mailpipe-sandbox", daemon=True)
 

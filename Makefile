@@ -1,14 +1,20 @@
-# The two commands of the README's quick start. Each sets itself up on a fresh machine
-# (Python 3.11+ and make): a .venv is created or refreshed when pyproject.toml changes.
+# The commands of the README's quick start. Each sets itself up on a fresh machine (Python 3.11+ and make): a .venv is
+# made, or made again when pyproject.toml or constraints.txt change or PYTHON names another interpreter.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The interpreter asked for, as `VERSION PATH` (empty when PYTHON does not run): the venv records the one it was made with.
+PYTHON_FOUND := $(shell $(PYTHON) -c 'import sys; print(sys.version.split()[0], sys.executable)' 2>/dev/null)
 # The official MJML is only a reference oracle for tests and benchmarks, never a runtime dependency.
 MJML_NPM := mjml@5.4.1
 NODE_MJML := .node/node_modules/mjml/package.json
+# Debian packages the tests run (each package's name is its command's).
+DEBIAN_TOOLS := chromium spamassassin
+# The fast tier: every test that needs no browser, node, SpamAssassin, other process, and is not slow on its own.
+FAST := not browser and not node and not spamassassin and not subprocess and not slow
 
-.PHONY: run test bench chromium spamassassin node-mjml mjml-corpus clean constraints
+.PHONY: run check test bench debian-tools node-mjml mjml-corpus clean constraints
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
@@ -16,12 +22,19 @@ run: $(STAMP)
 	@tail -n 1 build/check-report.txt
 	$(BIN)/mailpipe demo
 
-test: $(STAMP) chromium spamassassin node-mjml mjml-corpus
+# While you work: lint, types and the fast tier, in parallel (about a minute on two cores).
+check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q -n auto -m "$(FAST)"
 
-bench: $(STAMP) node-mjml chromium
+# Before you push, and in CI: everything, browser, official MJML and SpamAssassin included.
+test: $(STAMP) debian-tools node-mjml mjml-corpus
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n auto
+
+bench: $(STAMP) node-mjml debian-tools
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/plan_push.py
 	$(BIN)/python bench/check.py
@@ -29,15 +42,25 @@ bench: $(STAMP) node-mjml chromium
 	$(BIN)/python bench/mjml_check.py
 	$(BIN)/python bench/scale.py
 
+# A venv made with another interpreter than PYTHON's is made again.
+ifneq ($(shell cat $(VENV)/.python 2>/dev/null),$(PYTHON_FOUND))
+.PHONY: $(STAMP)
+endif
+
 # constraints.txt pins every package `make` installs (the versions the tests last passed with);
 # `make constraints` refreshes it after a change to pyproject.toml's dependencies.
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "mailpipe needs Python 3.11 or newer"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@[ -n "$(PYTHON_FOUND)" ] || { echo "mailpipe needs Python 3.11 or newer: $(PYTHON) does not run (make ... PYTHON=/path/to/python3)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "mailpipe needs Python 3.11 or newer; $(PYTHON) is Python $(PYTHON_FOUND) (make ... PYTHON=/path/to/python3.11)"; exit 1; }
+	@echo "Python $(PYTHON_FOUND)"
+	@if [ "$$(cat $(VENV)/.python 2>/dev/null)" = "$(PYTHON_FOUND)" ]; then $(PYTHON) -m venv $(VENV); \
+	 else echo "making $(VENV) with it"; $(PYTHON) -m venv --clear $(VENV); fi
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@# pip compiles the packages it installs but not an editable one: mailpipe's own bytecode, so a cold start need not
 	@# compile it (Python still recompiles, in memory, any file changed since)
 	$(BIN)/python -m compileall -q mailpipe cli.py
+	@echo "$(PYTHON_FOUND)" > $(VENV)/.python
 	touch $@
 
 constraints:
@@ -46,17 +69,9 @@ constraints:
 	.venv-fresh/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^mailpipe' > constraints.txt
 	rm -rf .venv-fresh
 
-# Debian's Chromium for the browser tests (installed when missing; needs root or sudo).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-
-# Debian's SpamAssassin: the tests score every email as a recipient's server would (installed when missing).
-spamassassin:
-	@command -v spamassassin >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq spamassassin >/dev/null; }
+# Debian's Chromium and SpamAssassin, installed when missing (needs root or sudo; waits for another apt).
+debian-tools:
+	@scripts/install-debian-tools.sh $(DEBIAN_TOOLS)
 
 # npm mjml into a git-ignored folder; skipped where node/npm are absent (those tests then skip).
 node-mjml:

@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import REPO, edit
 
 
@@ -68,6 +70,7 @@ def test_build_out_writes_where_asked(project, run_cli, tmp_path):
     assert (tmp_path / "elsewhere/manifest.json").exists() and not (project / "build").exists()
 
 
+@pytest.mark.subprocess
 def test_make_run_works_as_a_real_process():
     """The README's main command, run the way a marketer runs it."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAILCHIMP_API_KEY", "MAILCHIMP_SERVER_URL")}

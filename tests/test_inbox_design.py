@@ -221,6 +221,7 @@ def test_a_phone_number_that_cannot_become_a_tel_link_is_refused(project, run_cl
 
 
 @pytest.mark.browser
+@pytest.mark.node
 @pytest.mark.skipif(not official_mjml.available(), reason="npm mjml is not installed (make node-mjml)")
 @pytest.mark.parametrize("width", WIDTHS)
 def test_mrml_draws_every_email_exactly_as_official_mjml(browser, rendered, width):
@@ -256,6 +257,7 @@ def spam_score(email, site) -> tuple[float, str]:
     return float(score.group(1)), ", ".join(f"{name} {points}" for points, name in hits if float(points) != 0)
 
 
+@pytest.mark.spamassassin
 @pytest.mark.skipif(SPAMASSASSIN is None, reason="spamassassin is not installed (make test installs Debian's spamassassin)")
 def test_spamassassin_scores_every_email_below_one(rendered, capsys):
     with ThreadPoolExecutor(max_workers=4) as pool:

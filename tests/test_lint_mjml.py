@@ -19,6 +19,7 @@ from mailpipe.render.mjml_check import check_file, check_source, mark_origins, v
 
 CORPUS = Path(__file__).resolve().parent.parent / ".corpus" / "mjml"
 needs_official = pytest.mark.skipif(not official_mjml.available(), reason="npm mjml is not installed (make node-mjml)")
+needs_official = pytest.mark.node(needs_official)
 needs_corpus = pytest.mark.skipif(not any(CORPUS.rglob("*.mjml")), reason="no MJML corpus (python3 scripts/fetch-mjml-corpus.py)")
 
 

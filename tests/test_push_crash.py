@@ -68,6 +68,8 @@ def _writes_of_a_clean_run(prepared, tmp_path) -> list[str]:
     return writes
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_push_killed_after_each_write_converges_without_duplicates(prepared, tmp_path):
     root, rendered, campaigns, template = prepared
     writes = _writes_of_a_clean_run(prepared, tmp_path)

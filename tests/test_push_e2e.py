@@ -18,6 +18,7 @@ def sim_project(project):
     return project
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_sixty_days_with_a_marketer_in_mailchimp(sim_project, seed):
     sim = Simulation(sim_project, START, DAYS, seed=seed)
@@ -29,6 +30,7 @@ def test_sixty_days_with_a_marketer_in_mailchimp(sim_project, seed):
     assert sim.kills >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [30, 31])
 def test_sixty_days_with_thirty_percent_injected_faults(sim_project, seed):
     sim = Simulation(sim_project, START, DAYS, seed=seed, fault_rate=0.3)
@@ -37,6 +39,7 @@ def test_sixty_days_with_thirty_percent_injected_faults(sim_project, seed):
     assert counts["delivered"] > 100
 
 
+@pytest.mark.slow
 def test_sixty_quiet_days_deliver_every_step_on_time_across_daylight_saving(sim_project):
     """No marketer, no faults, no skipped days: every step arrives on its day at 09:30 local, PDT or PST."""
     sim = Simulation(sim_project, START, DAYS, seed=5, marketer_rate=0, skip_rate=0, kill_rate=0)

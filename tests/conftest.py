@@ -147,6 +147,21 @@ class Exchanges(list):
         self.append((request, status, answer))
 
 
+@pytest.fixture
+def figure(record_property):
+    """`figure(text)`: a measured figure, said at the end of the run (pytest-xdist shows nothing a worker prints)."""
+    return lambda text: record_property("figure", text)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    said = [value for report in terminalreporter.stats.get("passed", [])
+            for name, value in getattr(report, "user_properties", ()) if name == "figure"]
+    if said:
+        terminalreporter.section("figures")
+        for line in said:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(items) -> None:
     """A test that takes the browser fixture is a browser test, marked or not (the fast tier leaves it out)."""
     for item in items:

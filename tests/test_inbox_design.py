@@ -133,7 +133,7 @@ def test_without_head_styles_the_brand_is_still_there(browser, rendered, width):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_safety_information_reads_as_part_of_the_email_with_the_weight_of_the_benefit_copy(browser, rendered, width, capsys):
+def test_the_safety_information_reads_as_part_of_the_email_with_the_weight_of_the_benefit_copy(browser, rendered, width, figure):
     email = email_named(rendered, "how-botox-helps-prevent-migraine")
     page = open_email(browser, as_received(email, rendered.site), width)
     copy = "h1 ~ p"
@@ -147,8 +147,7 @@ def test_the_safety_information_reads_as_part_of_the_email_with_the_weight_of_th
         return out; }""")
     assert set(borders) == {"0px"}, "no box around the safety information"
     height = page.locator(".isi").bounding_box()["height"]
-    with capsys.disabled():
-        print(f"\nsafety information at {width}px: {height:.0f}px tall, text {style_of(page, '.isi p', 'font-size')[0]} like the copy")
+    figure(f"safety information at {width}px: {height:.0f}px tall, text {style_of(page, '.isi p', 'font-size')[0]} like the copy")
     shoot(page, f"inbox-safety-information-{width}.png")
     page.context.close()
 
@@ -259,9 +258,8 @@ def spam_score(email, site) -> tuple[float, str]:
 
 @pytest.mark.spamassassin
 @pytest.mark.skipif(SPAMASSASSIN is None, reason="spamassassin is not installed (make test installs Debian's spamassassin)")
-def test_spamassassin_scores_every_email_below_one(rendered, capsys):
+def test_spamassassin_scores_every_email_below_one(rendered, figure):
     with ThreadPoolExecutor(max_workers=4) as pool:
         scores = dict(zip([e.id for e in rendered.emails], pool.map(lambda e: spam_score(e, rendered.site), rendered.emails)))
-    with capsys.disabled():
-        print("\nSpamAssassin:", ", ".join(f"{email_id} {score:.1f}" for email_id, (score, _) in scores.items()))
+    figure("SpamAssassin: " + ", ".join(f"{email_id} {score:.1f}" for email_id, (score, _) in scores.items()))
     assert {email_id: hits for email_id, (score, hits) in scores.items() if score >= 1.0} == {}

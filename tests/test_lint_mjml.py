@@ -89,7 +89,7 @@ def test_no_false_rejection_of_real_templates_official_mjml_accepts(verdicts):
 
 @needs_official
 @needs_corpus
-def test_official_errors_are_found_on_their_line(verdicts, capsys):
+def test_official_errors_are_found_on_their_line(verdicts, figure):
     results, count, _ = verdicts
     expected = found = 0
     missed = []
@@ -104,9 +104,8 @@ def test_official_errors_are_found_on_their_line(verdicts, capsys):
                 found += 1
             else:
                 missed.append((file.name, error))
-    with capsys.disabled():
-        print(f"\nlint-mjml vs official mjml 5.4.1 strict: {len(results)} files ({count} corpus, {len(results) - count} mutants); "
-              f"official errors (line, tag) found on the same line: {found}/{expected} = {found / expected:.1%}")
+    figure(f"lint-mjml vs official mjml 5.4.1 strict: {len(results)} files ({count} corpus, {len(results) - count} mutants); "
+           f"official errors (line, tag) found on the same line: {found}/{expected} = {found / expected:.1%}")
     assert len(results) - count >= 120
     assert found / expected >= 0.95, missed
 

@@ -14,7 +14,10 @@ DEBIAN_TOOLS := chromium spamassassin
 # The fast tier: every test that needs no browser, node, SpamAssassin, other process, and is not slow on its own.
 FAST := not browser and not node and not spamassassin and not subprocess and not slow
 
-.PHONY: run check test bench debian-tools node-mjml mjml-corpus clean constraints
+# Three other days for `make test-days` (UTC): a first Tuesday, a month's last evening, the clinic's autumn DST change.
+OTHER_DAYS := "2027-02-02 14:00:00" "2027-05-31 23:50:00" "2027-11-07 09:30:00"
+
+.PHONY: run check test test-days bench debian-tools node-mjml mjml-corpus clean constraints
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
@@ -33,6 +36,14 @@ test: $(STAMP) debian-tools node-mjml mjml-corpus
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n auto
+
+# The whole suite on each of OTHER_DAYS: Debian's faketime gives every Python process of the run that date (Chromium and
+# node keep the real one); tests/faketime/sitecustomize.py works around that libfaketime's sleep.
+test-days: $(STAMP) debian-tools node-mjml mjml-corpus
+	@scripts/install-debian-tools.sh faketime
+	@for day in $(OTHER_DAYS); do echo "== the whole suite at $$day UTC"; \
+	  TZ=UTC PYTHONPATH=$(CURDIR)/tests/faketime FAKETIME_ONLY_CMDS=python,python3 \
+	    faketime --exclude-monotonic "$$day" $(BIN)/python -m pytest -q -n auto || exit 1; done
 
 bench: $(STAMP) node-mjml debian-tools
 	$(BIN)/python bench/render.py

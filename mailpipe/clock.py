@@ -16,6 +16,11 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+def local_date(moment: dt.datetime, timezone: str) -> dt.date:
+    """The date it is in `timezone` at `moment`."""
+    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
 def local_today(timezone: str) -> dt.date:
     """Today's date in the clinic's time zone."""
-    return utc_now().astimezone(zoneinfo.ZoneInfo(timezone)).date()
+    return local_date(utc_now(), timezone)

@@ -9,6 +9,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from mailpipe.clock import local_date
 from mailpipe.errors import Problem
 from mailpipe.load.campaigns import WEEKDAYS, Campaign, Drip, Monthly
 from mailpipe.load.content import ContentSet
@@ -36,9 +37,6 @@ def schedule_time(wanted: dt.datetime, now: dt.datetime) -> dt.datetime:
     """When to schedule: the wanted quarter hour, or, when that is too close or past, the earliest one Mailchimp accepts."""
     return max(next_quarter_hour(wanted), next_quarter_hour(now + SCHEDULE_MARGIN))
 
-
-def local_date(moment: dt.datetime, timezone: str) -> dt.date:
-    return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
 def nth_weekday(year: int, month: int, weekday: str, nth: int) -> dt.date:

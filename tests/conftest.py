@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -100,6 +101,9 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+# Chromium shows the emails; it is not what a run on another day tests (`make test-days` fakes the date of mailpipe's
+# Python processes with libfaketime), and it crashes with libfaketime loaded: it is started without LD_PRELOAD.
+CHROMIUM_ENV = {name: value for name, value in os.environ.items() if name != "LD_PRELOAD"}
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +113,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (`make test` installs Debian's chromium): browser tests skipped")
     with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=CHROMIUM_ENV, headless=True)
         yield launched
         launched.close()
 

@@ -14,7 +14,7 @@ import tomllib
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, assert_clean_failure, edit
+from conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV, REPO, assert_clean_failure, edit
 from mailpipe.load.content import load_content
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.server import RunningPreview
@@ -78,7 +78,7 @@ def test_a_script_link_never_reaches_a_built_email_and_a_script_in_an_email_cann
 
 def test_a_foreign_host_is_refused_by_the_preview_and_the_sandbox_in_chromium(project, browser, tmp_path):
     """DNS rebinding, as Chromium would do it: rebind.test resolves to 127.0.0.1."""
-    rebinding = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+    rebinding = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, env=CHROMIUM_ENV,
                                             args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"])
     try:
         with RunningPreview(PreviewModel(Project(project))) as preview, RunningSandbox(tmp_path / "s.sqlite3") as sandbox:

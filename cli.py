@@ -1,4 +1,5 @@
 """mailpipe's command line: a thin click layer over the `mailpipe` package."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,7 @@ class _FailsCleanly(click.Group):
             sys.exit(1)
 
 
-def _console(stderr: bool = False) -> "Console":
+def _console(stderr: bool = False) -> Console:
     """Rich output at the terminal's width, or a wide fixed width when piped (logs, cron mail)."""
     from rich.console import Console
 
@@ -44,15 +45,22 @@ def _console(stderr: bool = False) -> "Console":
     return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
-def _table(title: str, **options) -> "Table":
+def _table(title: str, **options) -> Table:
     import rich.table
 
     return rich.table.Table(title=title, **options)
 
 
 @click.group(cls=_FailsCleanly)
-@click.option("--project", "-C", "root", default=".", show_default=True,
-              type=click.Path(file_okay=False, exists=True, path_type=Path), help="The mailpipe project folder.")
+@click.option(
+    "--project",
+    "-C",
+    "root",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The mailpipe project folder.",
+)
 @click.pass_context
 def main(ctx: click.Context, root: Path) -> None:
     """Render, check, plan and push AIVI Aesthetics' emails."""
@@ -64,7 +72,9 @@ SUMMARY_ABOVE = 20
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: build/].")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: build/]."
+)
 @click.option("--verbose", "-v", is_flag=True, help=f"A row per email even for more than {SUMMARY_ABOVE} emails.")
 @click.pass_obj
 def build(project: Project, out_dir: Path | None, verbose: bool) -> None:
@@ -81,9 +91,13 @@ def build(project: Project, out_dir: Path | None, verbose: bool) -> None:
         written = sum(1 for e in rendered.emails if result.changed(e))
         failing = [e.id for e in rendered.emails if errors[e.id]]
         warned = sum(1 for e in rendered.emails if findings[e.id] and not errors[e.id])
-        console.print(f"{len(rendered.emails)} emails in {result.out_dir}: {written} written, {len(rendered.emails) - written} unchanged; "
-                      f"{len(failing)} with errors, {warned} with warnings only (`mailpipe check` says which; --verbose for every email)",
-                      markup=False)
+        console.print(
+            f"{len(rendered.emails)} emails in {result.out_dir}: {written} written, "
+            f"{len(rendered.emails) - written} unchanged; "
+            f"{len(failing)} with errors, {warned} with warnings only (`mailpipe check` says which; --verbose for "
+            "every email)",
+            markup=False,
+        )
         if failing:
             console.print(f"with errors: {', '.join(failing)}", markup=False)
     else:
@@ -97,9 +111,16 @@ def build(project: Project, out_dir: Path | None, verbose: bool) -> None:
         table.add_column("errors", justify="right")
         table.add_column("warnings", justify="right")
         for email in rendered.emails:
-            table.add_row(email.id, email.kind, email.subject, f"{email.html_bytes / 1024:.1f} KB",
-                          f"{email.text_bytes / 1024:.1f} KB", "written" if result.changed(email) else "unchanged",
-                          f"[red]{errors[email.id]}[/]" if errors[email.id] else "0", str(len(findings[email.id]) - errors[email.id]))
+            table.add_row(
+                email.id,
+                email.kind,
+                email.subject,
+                f"{email.html_bytes / 1024:.1f} KB",
+                f"{email.text_bytes / 1024:.1f} KB",
+                "written" if result.changed(email) else "unchanged",
+                f"[red]{errors[email.id]}[/]" if errors[email.id] else "0",
+                str(len(findings[email.id]) - errors[email.id]),
+            )
         console.print(table)
     if result.removed:
         console.print(f"removed stale files: {', '.join(sorted(result.removed))}")
@@ -141,8 +162,15 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     sign_offs = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
     gaps = [s for s in sends if s.problem]
     if as_json:
-        click.echo(json.dumps([{**s.as_json(), "review": sign_offs[s.email_id].summary if s.email_id in sign_offs else None} for s in sends],
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {**s.as_json(), "review": sign_offs[s.email_id].summary if s.email_id in sign_offs else None}
+                    for s in sends
+                ],
+                indent=2,
+            )
+        )
     else:
         _print_plan(sends, sign_offs)
     if gaps:
@@ -158,11 +186,23 @@ def _print_plan(sends, sign_offs) -> None:
     for send in sends:
         state = sign_offs.get(send.email_id)
         if send.problem:
-            table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience,
-                          f"[red]{send.email_id}[/]", f"[red]{send.problem}[/]", "")
+            table.add_row(
+                f"{send.local_time:%a %Y-%m-%d %H:%M %Z}",
+                f"{send.utc_time:%Y-%m-%d %H:%M}",
+                send.audience,
+                f"[red]{send.email_id}[/]",
+                f"[red]{send.problem}[/]",
+                "",
+            )
             continue
-        table.add_row(f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience, send.email_id, send.segment,
-                      f"[green]{state.summary}[/]" if state and state.approved else f"[red]{state.summary if state else ''}[/]")
+        table.add_row(
+            f"{send.local_time:%a %Y-%m-%d %H:%M %Z}",
+            f"{send.utc_time:%Y-%m-%d %H:%M}",
+            send.audience,
+            send.email_id,
+            send.segment,
+            f"[green]{state.summary}[/]" if state and state.approved else f"[red]{state.summary if state else ''}[/]",
+        )
     _console().print(table)
 
 
@@ -179,17 +219,29 @@ def _print_outcomes(result, title: str, site, verbose: bool) -> None:
         people = ""
         if plan is not None:
             people = str(len(plan.recipients)) if plan.recipients else f"tag {plan.tag}" if plan.tag else "everyone"
-        detail = outcome.detail + (f"\n{', '.join(plan.recipients)}" if verbose and plan is not None and plan.recipients else "")
+        detail = outcome.detail + (
+            f"\n{', '.join(plan.recipients)}" if verbose and plan is not None and plan.recipients else ""
+        )
         action = f"[red]{outcome.action}[/]" if outcome.attention else outcome.action
-        table.add_row(outcome.key.title if outcome.key else "", action,
-                      f"{plan.send_at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}" if plan else "", f"{plan.send_at:%Y-%m-%d %H:%M}" if plan else "",
-                      plan.email.subject if plan else "", people, detail)
+        table.add_row(
+            outcome.key.title if outcome.key else "",
+            action,
+            f"{plan.send_at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}" if plan else "",
+            f"{plan.send_at:%Y-%m-%d %H:%M}" if plan else "",
+            plan.email.subject if plan else "",
+            people,
+            detail,
+        )
     _console().print(table)
 
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Say what would change; send Mailchimp nothing but GETs, write nothing.")
-@click.option("--now", "now_text", help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].")
+@click.option(
+    "--now",
+    "now_text",
+    help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Also list who each campaign goes to.")
 @click.pass_obj
 def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -> None:
@@ -209,22 +261,48 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
 
             marked = confirm_placeholders(project.root)
             if marked:
-                raise MailpipeError(f"not pushing to a real account while mailpipe.yaml has values marked CONFIRM ({'; '.join(marked)}); "
-                                    "check them, delete the CONFIRM comments, and run `mailpipe doctor`")
+                raise MailpipeError(
+                    "not pushing to a real account while mailpipe.yaml has values marked CONFIRM "
+                    f"({'; '.join(marked)}); "
+                    "check them, delete the CONFIRM comments, and run `mailpipe doctor`"
+                )
         # a real account gets only signed-off emails; a test target warns (below), so drafts can be tried end to end
-        refused = refusals(rendered.emails, rendered.site, allow_examples=target.is_test, sign_offs=None if target.is_test else sign_offs)
+        refused = refusals(
+            rendered.emails,
+            rendered.site,
+            allow_examples=target.is_test,
+            sign_offs=None if target.is_test else sign_offs,
+        )
         state = target.open_state(read_only=dry_run)
         try:
             now = _utc_time(now_text) if now_text else target.now()
-            result = run_push(target.mailchimp, state, rendered.site, campaigns, rendered.emails, rendered.content, refused, now, dry_run)
+            result = run_push(
+                target.mailchimp,
+                state,
+                rendered.site,
+                campaigns,
+                rendered.emails,
+                rendered.content,
+                refused,
+                now,
+                dry_run,
+            )
         finally:
             state.close()
-    _print_outcomes(result, f"{'dry run' if dry_run else 'push'} at {now:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
-                            f"{result.api_calls} API calls", rendered.site, verbose)
+    _print_outcomes(
+        result,
+        f"{'dry run' if dry_run else 'push'} at {now:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
+        f"{result.api_calls} API calls",
+        rendered.site,
+        verbose,
+    )
     unsigned = sorted(e for e in result.due_emails if not sign_offs[e].approved)
     for email_id in unsigned:
-        click.echo(f"warning: {email_id} went to a test target unsigned ({sign_offs[email_id].summary}); "
-                   "a real account refuses it", err=True)
+        click.echo(
+            f"warning: {email_id} went to a test target unsigned ({sign_offs[email_id].summary}); "
+            "a real account refuses it",
+            err=True,
+        )
     if result.needs_attention:
         click.echo("some campaigns need attention (in red above); the others went ahead", err=True)
         sys.exit(1)
@@ -235,9 +313,13 @@ def push(project: Project, dry_run: bool, now_text: str | None, verbose: bool) -
 @click.option("--json", "as_json", is_flag=True, help="A stable machine-readable report.")
 @click.option("--online", is_flag=True, help="Also request every link and image once.")
 @click.option("--list-rules", is_flag=True, help="List every rule with its id, severity and why.")
-@click.option("--verbose", "-v", is_flag=True, help=f"Every finding of every email even for more than {SUMMARY_ABOVE} emails.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help=f"Every finding of every email even for more than {SUMMARY_ABOVE} emails."
+)
 @click.pass_obj
-def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool, verbose: bool) -> None:
+def check(
+    project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool, verbose: bool
+) -> None:
     """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
     import json
 
@@ -281,7 +363,8 @@ def check(project: Project, content_ids: tuple[str, ...], as_json: bool, online:
 
 
 def _print_check_summary(reports) -> None:
-    """A large project's check: each rule that fired, in how many emails, and the emails with errors (they block push)."""
+    """A large project's check: each rule that fired, in how many emails, and the emails with errors (they block
+    push)."""
     from mailpipe.checks import ERROR
 
     emails: dict[tuple[str, str], set[str]] = {}  # (severity, rule) -> the emails it fired in
@@ -295,13 +378,17 @@ def _print_check_summary(reports) -> None:
     table = _table(f"{len(reports)} emails: {sum(1 for r in reports if r.findings)} with findings")
     for column in ("severity", "rule", "emails", "findings"):
         table.add_column(column, no_wrap=True, justify="right" if column in ("emails", "findings") else "left")
-    for (severity, rule_id) in sorted(emails, key=lambda key: (key[0] != ERROR, key[1])):
+    for severity, rule_id in sorted(emails, key=lambda key: (key[0] != ERROR, key[1])):
         colour = "red" if severity == ERROR else "yellow"
-        table.add_row(f"[{colour}]{severity}[/]", rule_id, str(len(emails[severity, rule_id])), str(findings[severity, rule_id]))
+        table.add_row(
+            f"[{colour}]{severity}[/]", rule_id, str(len(emails[severity, rule_id])), str(findings[severity, rule_id])
+        )
     console.print(table)
     for report in (r for r in reports if r.errors):
         rules = sorted({f.rule for f in report.findings if f.severity == ERROR})
-        console.print(f"{report.id}: {report.errors} error{'s' if report.errors != 1 else ''} ({', '.join(rules)})", markup=False)
+        console.print(
+            f"{report.id}: {report.errors} error{'s' if report.errors != 1 else ''} ({', '.join(rules)})", markup=False
+        )
     console.print("`mailpipe check EMAIL…` or --verbose shows every finding with its fix", markup=False)
 
 
@@ -323,13 +410,23 @@ def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
             results.setdefault(name, {}).update(dict.fromkeys(problems))
     count = sum(len(found) for found in results.values())
     if as_json:
-        click.echo(json.dumps({"files": [{"path": name, "problems": [p.as_json() for p in found]}
-                                         for name, found in results.items()]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "files": [
+                        {"path": name, "problems": [p.as_json() for p in found]} for name, found in results.items()
+                    ]
+                },
+                indent=2,
+            )
+        )
     else:
         for name, found in results.items():
             for problem in found:
                 click.echo(f"{name}:{problem.line}: {problem.kind}: {problem.message}")
-        click.echo(f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {count} problem{'s' if count != 1 else ''}")
+        click.echo(
+            f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {count} problem{'s' if count != 1 else ''}"
+        )
     if count:
         sys.exit(1)
 
@@ -343,7 +440,9 @@ def review() -> None:
 def _email(rendered, email_id: str):
     email = next((e for e in rendered.emails if e.id == email_id), None)
     if email is None:
-        raise MailpipeError(f"no email has id {email_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}")
+        raise MailpipeError(
+            f"no email has id {email_id!r}; expected one of: {', '.join(e.id for e in rendered.emails)}"
+        )
     return email
 
 
@@ -360,24 +459,48 @@ def review_status(project: Project, as_json: bool) -> None:
     states = review_states(rendered.emails, rendered.site, Reviews(project.reviews_dir))
     pending = [str(p.relative_to(project.root)) for p in templates_needing_approved_text(project.templates_dir)]
     if as_json:
-        click.echo(json.dumps({"emails": [{"email": s.email, "approved": s.approved, "roles": [
-            {"role": r.role, "state": r.state, "reviewer": r.approval.reviewer if r.approval else None,
-             "date": r.approval.date.isoformat() if r.approval else None} for r in s.roles]} for s in states.values()],
-            "needs_approved_text": pending}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "emails": [
+                        {
+                            "email": s.email,
+                            "approved": s.approved,
+                            "roles": [
+                                {
+                                    "role": r.role,
+                                    "state": r.state,
+                                    "reviewer": r.approval.reviewer if r.approval else None,
+                                    "date": r.approval.date.isoformat() if r.approval else None,
+                                }
+                                for r in s.roles
+                            ],
+                        }
+                        for s in states.values()
+                    ],
+                    "needs_approved_text": pending,
+                },
+                indent=2,
+            )
+        )
         return
     table = _table(f"sign-offs: {sum(s.approved for s in states.values())} of {len(states)} emails approved")
     for column in ("email", "kind", "medical", "legal"):
         table.add_column(column, no_wrap=True)
     marks = {"approved": "[green]✓ {who}[/]", "changed": "[red]✗ changed since {who}[/]", "missing": "[red]✗ needed[/]"}
     for email in rendered.emails:
-        cells = {r.role: marks[r.state].format(who=f"{r.approval.reviewer}, {r.approval.date}" if r.approval else "")
-                 for r in states[email.id].roles}
+        cells = {
+            r.role: marks[r.state].format(who=f"{r.approval.reviewer}, {r.approval.date}" if r.approval else "")
+            for r in states[email.id].roles
+        }
         table.add_row(email.id, email.kind, cells.get("medical", "–"), cells.get("legal", "–"))
     console = _console()
     console.print(table)
     for path in pending:
-        console.print(f"[red]✗[/] {path}: the project's own wording; replace it with the manufacturer's current approved text, "
-                      "then delete its mailpipe:needs-approved-text line")
+        console.print(
+            f"[red]✗[/] {path}: the project's own wording; replace it with the manufacturer's current approved text, "
+            "then delete its mailpipe:needs-approved-text line"
+        )
 
 
 @review.command("approve")
@@ -396,17 +519,26 @@ def review_approve(project: Project, email_ids: tuple[str, ...], role: str, revi
     failing = {e.id: sorted({f.rule for f in run_checks(e, rendered.site) if f.severity == ERROR}) for e in emails}
     failing = {k: v for k, v in failing.items() if v}
     if failing:
-        raise MailpipeError("not approved, check errors first: " + "; ".join(f"{k} ({', '.join(v)})" for k, v in failing.items())
-                            + " (see `mailpipe check`)")
+        raise MailpipeError(
+            "not approved, check errors first: "
+            + "; ".join(f"{k} ({', '.join(v)})" for k, v in failing.items())
+            + " (see `mailpipe check`)"
+        )
     reviews = Reviews(project.reviews_dir)
     today = clock.local_today(rendered.site.timezone)
     for email in emails:
         approval = reviews.approve(email, rendered.site, role, reviewer, today)
         if approval is None:
             existing = reviews.approvals[(email.id, role)]
-            click.echo(f"{email.id}: this version already has its {role} approval ({existing.reviewer}, {existing.date}); nothing changed")
+            click.echo(
+                f"{email.id}: this version already has its {role} approval ({existing.reviewer}, {existing.date}); "
+                "nothing changed"
+            )
         else:
-            click.echo(f"{email.id}: {role} approval by {approval.reviewer} on {approval.date} (fingerprint {approval.fingerprint})")
+            click.echo(
+                f"{email.id}: {role} approval by {approval.reviewer} on {approval.date} (fingerprint "
+                f"{approval.fingerprint})"
+            )
 
 
 @review.command("revoke")
@@ -423,7 +555,9 @@ def review_revoke(project: Project, email_id: str, role: str) -> None:
 
 @review.command("diff")
 @click.argument("email_id")
-@click.option("--role", type=click.Choice(["medical", "legal"]), help="Compare with this role's approval [default: the latest].")
+@click.option(
+    "--role", type=click.Choice(["medical", "legal"]), help="Compare with this role's approval [default: the latest]."
+)
 @click.pass_obj
 def review_diff(project: Project, email_id: str, role: str | None) -> None:
     """What a recipient sees now against what was approved, word by word ([-removed-] {+added+})."""
@@ -438,13 +572,22 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
         raise MailpipeError(f"{email_id} has no {role + ' ' if role else ''}approval to compare with")
     approved = reviews.approved_view(approval)
     if approved is None:
-        raise MailpipeError(f"the view approved by {approval.reviewer} is missing from {project.reviews_dir}/approved; restore it from git")
+        raise MailpipeError(
+            f"the view approved by {approval.reviewer} is missing from {project.reviews_dir}/approved; restore it "
+            "from git"
+        )
     now = recipient_view(Context(email, rendered.site))
     console = _console()
     if approved == now:
-        console.print(f"{email_id}: unchanged since the {approval.role} approval by {approval.reviewer} on {approval.date}", markup=False)
+        console.print(
+            f"{email_id}: unchanged since the {approval.role} approval by {approval.reviewer} on {approval.date}",
+            markup=False,
+        )
         return
-    console.print(f"{email_id}: changes since the {approval.role} approval by {approval.reviewer} on {approval.date}", markup=False)
+    console.print(
+        f"{email_id}: changes since the {approval.role} approval by {approval.reviewer} on {approval.date}",
+        markup=False,
+    )
     styles = {"same": "{}", "removed": "[red strike][-{}-][/]", "added": "[green]{{+{}+}}[/]"}
     console.print(" ".join(styles[c.kind].format(escape_markup(c.words)) for c in word_diff(approved, now)))
 
@@ -477,7 +620,11 @@ def leads() -> None:
 @leads.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--audience", required=True, help="A logical audience from mailpipe.yaml, e.g. new-consult.")
-@click.option("--start-now", is_flag=True, help="Start the audience's drips today for people not yet in them, whatever their joined date.")
+@click.option(
+    "--start-now",
+    is_flag=True,
+    help="Start the audience's drips today for people not yet in them, whatever their joined date.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Every row's outcome as JSON.")
 @click.pass_obj
 def leads_import(project: Project, file: Path, audience: str, start_now: bool, as_json: bool) -> None:
@@ -504,25 +651,48 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool, a
         click.echo(f"import into {target.description}", err=as_json)
         with Progress(console=_console(stderr=True), transient=True, disable=len(people) < 1000) as bar:
             task = bar.add_task(f"importing {len(people)} people", total=None)
-            outcomes = import_leads(target.mailchimp, site.audiences[audience], people, target.now(), drips, start_now,
-                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
-    rows = sorted([(o.line, o.email, o.outcome, o.detail) for o in outcomes] +
-                  [(p.line, "", "skipped", f"{p.field}: {p.message}") for p in problems])
+            outcomes = import_leads(
+                target.mailchimp,
+                site.audiences[audience],
+                people,
+                target.now(),
+                drips,
+                start_now,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    rows = sorted(
+        [(o.line, o.email, o.outcome, o.detail) for o in outcomes]
+        + [(p.line, "", "skipped", f"{p.field}: {p.message}") for p in problems]
+    )
     if as_json:
-        click.echo(json.dumps([{"line": line, "email": email, "outcome": outcome, "detail": detail} for line, email, outcome, detail in rows],
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {"line": line, "email": email, "outcome": outcome, "detail": detail}
+                    for line, email, outcome, detail in rows
+                ],
+                indent=2,
+            )
+        )
     else:
-        counts = {kind: sum(1 for row in rows if row[2] == kind) for kind in ("added", "updated", "unchanged", "skipped", "failed")}
+        counts = {
+            kind: sum(1 for row in rows if row[2] == kind)
+            for kind in ("added", "updated", "unchanged", "skipped", "failed")
+        }
         table = _table(f"{file.name} into {audience}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
         for column in ("line", "email", "outcome", "detail"):
             table.add_column(column, no_wrap=column != "detail")
         shown = rows if len(rows) <= 50 else [r for r in rows if r[2] in ("skipped", "failed")]
         for line, email, outcome, detail in shown:
-            colour = "red" if outcome in ("skipped", "failed") else "green" if outcome in ("added", "updated") else "default"
+            colour = (
+                "red" if outcome in ("skipped", "failed") else "green" if outcome in ("added", "updated") else "default"
+            )
             table.add_row(f"{file.name}:{line}", email, f"[{colour}]{outcome}[/]", detail)
         _console().print(table)
         if len(shown) < len(rows):
-            click.echo(f"({len(rows) - len(shown)} added, updated or unchanged rows not listed; --json lists every row)")
+            click.echo(
+                f"({len(rows) - len(shown)} added, updated or unchanged rows not listed; --json lists every row)"
+            )
     if any(row[2] in ("skipped", "failed") for row in rows):
         sys.exit(1)
 
@@ -544,20 +714,27 @@ def demo(project: Project) -> None:
     if any(s.problem for s in sends):
         raise MailpipeError("the demo weeks cannot be sent: " + "; ".join(s.problem for s in sends if s.problem))
     monthly = [s for s in sends if s.campaign in {c.name for c in campaigns if not isinstance(c, Drip)}]
-    click.echo(f"plan: {len(sends)} drip send slots and {len(monthly)} monthly sends over {site.demo.days} days from {site.demo.start}")
+    click.echo(
+        f"plan: {len(sends)} drip send slots and {len(monthly)} monthly sends over {site.demo.days} days from "
+        f"{site.demo.start}"
+    )
     console = _console()
 
     def report(day: dt.date, outcomes) -> None:
         for outcome in outcomes:
             if outcome.key is not None and outcome.action not in ("created",):
-                console.print(f"{day}  {outcome.action:<11} {outcome.key.title}  {outcome.detail}", markup=False, highlight=False)
+                console.print(
+                    f"{day}  {outcome.action:<11} {outcome.key.title}  {outcome.detail}", markup=False, highlight=False
+                )
 
     result = run_demo(project, rendered, campaigns, report)
     for row in result.skipped_rows:
         console.print(f"skipped: {row}", markup=False)
     people = result.received_by_person()
-    table = _table(f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
-                        f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)")
+    table = _table(
+        f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
+        f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)"
+    )
     table.add_column("member", no_wrap=True)
     table.add_column("emails received (UTC day, email)")
     for email in sorted(people):
@@ -565,6 +742,7 @@ def demo(project: Project) -> None:
     console.print(table)
     if result.report is not None:
         _print_report(result.report)
+
 
 # -- authoring --------------------------------------------------------------------------------------
 @main.group()
@@ -590,9 +768,14 @@ def new_special(project: Project, month: str) -> None:
         raise
     emails = [e for e in rendered.emails if e.source.item.source == target]
     errors = sum(1 for r in check_emails(emails, rendered.site) for f in r.findings if f.severity == ERROR)
-    click.echo(f"wrote {target.relative_to(project.root)} from {source.name}: dates and validity moved to {month}, offers kept.")
-    click.echo(f"Edit every TODO (the introduction and each offer) and the subject if needed; `mailpipe check` shows {errors} "
-               "error(s) until then.")
+    click.echo(
+        f"wrote {target.relative_to(project.root)} from {source.name}: dates and validity moved to {month}, offers "
+        "kept."
+    )
+    click.echo(
+        f"Edit every TODO (the introduction and each offer) and the subject if needed; `mailpipe check` shows {errors} "
+        "error(s) until then."
+    )
 
 
 # -- going live -------------------------------------------------------------------------------------
@@ -618,7 +801,10 @@ def doctor(project: Project, today: str | None) -> None:
         if not check.ok:
             console.print(f"    fix: {escape_markup(check.fix)}", soft_wrap=True)
     failed = sum(not c.ok for c in checks)
-    console.print(f"{len(checks) - failed} of {len(checks)} ready" + (f"; {failed} to fix before going live" if failed else ": ready to go live"))
+    console.print(
+        f"{len(checks) - failed} of {len(checks)} ready"
+        + (f"; {failed} to fix before going live" if failed else ": ready to go live")
+    )
     if failed:
         sys.exit(1)
 
@@ -637,8 +823,13 @@ def audiences(project: Project) -> None:
         for column in ("id", "name", "members", "tags", "contact address"):
             table.add_column(column)
         for audience in target.mailchimp.audiences():
-            table.add_row(audience.id, audience.name, str(audience.member_count), ", ".join(sorted(target.mailchimp.tags(audience.id))),
-                          ", ".join(audience.address))
+            table.add_row(
+                audience.id,
+                audience.name,
+                str(audience.member_count),
+                ", ".join(sorted(target.mailchimp.tags(audience.id))),
+                ", ".join(audience.address),
+            )
     _console().print(table)
 
 
@@ -655,20 +846,48 @@ def _print_report(report) -> None:
     console = _console()
     for section in report.sections:
         table = _table(f"{section.name} ({section.kind})", title_justify="left")
-        for column in ("", "email", "campaigns", "sent", "delivered", "bounced", "clicked", "click %", "opened", "open %",
-                       "unsub.", "unsub. %"):
+        for column in (
+            "",
+            "email",
+            "campaigns",
+            "sent",
+            "delivered",
+            "bounced",
+            "clicked",
+            "click %",
+            "opened",
+            "open %",
+            "unsub.",
+            "unsub. %",
+        ):
             table.add_column(column, justify="left" if column in ("", "email") else "right", no_wrap=True)
         for row in section.rows:
             values = row.as_json()
-            table.add_row(row.label, row.email, str(row.campaigns), str(row.recipients), str(row.delivered), str(row.bounces),
-                          str(row.unique_clicks), f"{values['click_rate']:.1%}", str(row.unique_opens), f"{values['open_rate']:.1%}",
-                          str(row.unsubscribes), f"{values['unsubscribe_rate']:.1%}")
+            table.add_row(
+                row.label,
+                row.email,
+                str(row.campaigns),
+                str(row.recipients),
+                str(row.delivered),
+                str(row.bounces),
+                str(row.unique_clicks),
+                f"{values['click_rate']:.1%}",
+                str(row.unique_opens),
+                f"{values['open_rate']:.1%}",
+                str(row.unsubscribes),
+                f"{values['unsubscribe_rate']:.1%}",
+            )
         console.print(table)
         if section.funnel:
             funnel = section.funnel
-            steps = " → ".join(f"step {n}: {count}" for n, count in enumerate(funnel.reached, 1))  # leads each step was sent to
-            console.print(f"  funnel: {funnel.entered} leads entered → {steps}; left by unsubscribing: {funnel.unsubscribed}, "
-                          f"by an exit tag: {funnel.exited}", markup=False)
+            steps = " → ".join(
+                f"step {n}: {count}" for n, count in enumerate(funnel.reached, 1)
+            )  # leads each step was sent to
+            console.print(
+                f"  funnel: {funnel.entered} leads entered → {steps}; left by unsubscribing: {funnel.unsubscribed}, "
+                f"by an exit tag: {funnel.exited}",
+                markup=False,
+            )
     console.print(PRIVACY_NOTE, markup=False)
 
 
@@ -680,8 +899,17 @@ def _print_report(report) -> None:
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="As CSV (one line per drip step and month).")
 @click.pass_obj
-def report(project: Project, only_drip: str | None, month: str | None, start: str | None, end: str | None, as_json: bool, as_csv: bool) -> None:
-    """Results per drip step (all its campaigns added up) and per monthly email, and the drip's funnel, from Mailchimp's reports."""
+def report(
+    project: Project,
+    only_drip: str | None,
+    month: str | None,
+    start: str | None,
+    end: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Results per drip step (all its campaigns added up) and per monthly email, and the drip's funnel, from Mailchimp's
+    reports."""
     import calendar
     import json
 
@@ -699,12 +927,22 @@ def report(project: Project, only_drip: str | None, month: str | None, start: st
             raise click.BadParameter(f"{month!r} is not a month like 2024-05", param_hint="--month") from None
     campaigns = _campaigns(project, rendered)
     if only_drip and only_drip not in {c.name for c in campaigns} | {c.code for c in campaigns}:
-        raise MailpipeError(f"no campaign is named {only_drip!r}; expected one of: {', '.join(sorted(c.name for c in campaigns))}")
+        raise MailpipeError(
+            f"no campaign is named {only_drip!r}; expected one of: {', '.join(sorted(c.name for c in campaigns))}"
+        )
     with connect(project.root, site, read_only=True) as target:
         if not (as_json or as_csv):
             click.echo(f"report from {target.description}")
         results = read_results(target.mailchimp, {a.list_id for a in site.audiences.values()})
-    made = build_report(results, campaigns, {name: a.list_id for name, a in site.audiences.items()}, site.timezone, first, last, only_drip)
+    made = build_report(
+        results,
+        campaigns,
+        {name: a.list_id for name, a in site.audiences.items()},
+        site.timezone,
+        first,
+        last,
+        only_drip,
+    )
     if as_json:
         click.echo(json.dumps(made.as_json(), indent=2, sort_keys=True))
     elif as_csv:
@@ -714,11 +952,18 @@ def report(project: Project, only_drip: str | None, month: str | None, start: st
 
 
 @main.command()
-@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free one).")
+@click.option(
+    "--port",
+    default=8800,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free one).",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @click.pass_obj
 def preview(project: Project, port: int, no_browser: bool) -> None:
     """Preview every email in a browser, live while you edit (127.0.0.1 only)."""
+    import contextlib
     import threading
     import webbrowser
 
@@ -729,10 +974,9 @@ def preview(project: Project, port: int, no_browser: bool) -> None:
         click.echo(f"preview at {running.url} (Ctrl-C stops it)")
         if not no_browser:
             webbrowser.open(running.url)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+
 
 # -- the sandbox ---------------------------------------------------------------------------------
 DEFAULT_SANDBOX = Path("var") / "sandbox.sqlite3"
@@ -765,11 +1009,26 @@ def _sandbox_db(project: Project, db: Path | None) -> Path:
 
 
 @sandbox.command()
-@click.option("--port", default=8799, show_default=True, type=click.IntRange(0, 65535), help="Loopback port to listen on (0: any free one).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
-@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Share of requests answered with an injected fault (0..1).")
-@click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed that makes injected faults reproducible.")
+@click.option(
+    "--port",
+    default=8799,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Loopback port to listen on (0: any free one).",
+)
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}]."
+)
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of requests answered with an injected fault (0..1).",
+)
+@click.option(
+    "--fault-seed", default=0, show_default=True, type=int, help="Seed that makes injected faults reproducible."
+)
 @click.option("--clock", "clock", help="Start a new sandbox's clock at this time (UTC unless an offset is given).")
 @click.pass_obj
 def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int, clock: str | None) -> None:
@@ -797,7 +1056,9 @@ def serve(project: Project, port: int, db: Path | None, fault_rate: float, fault
 
 @sandbox.command()
 @click.option("--to", "to", required=True, help="Date and time to move the clock to (UTC unless an offset is given).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}]."
+)
 @click.pass_obj
 def advance(project: Project, to: str, db: Path | None) -> None:
     """Move the sandbox clock forward, sending every scheduled campaign whose time has come."""
@@ -813,12 +1074,14 @@ def advance(project: Project, to: str, db: Path | None) -> None:
         store.close()
     for send in sent:
         click.echo(f"{send['send_time']}  sent campaign {send['campaign_id']} to {send['emails_sent']} members")
-    click.echo(f"clock at {_utc_time(to).astimezone(dt.timezone.utc).isoformat()}; {len(sent)} campaign(s) sent")
+    click.echo(f"clock at {_utc_time(to).astimezone(dt.UTC).isoformat()}; {len(sent)} campaign(s) sent")
 
 
 @sandbox.command()
 @click.option("--email", help="Only this member's deliveries.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}].")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help=f"SQLite file [default: {DEFAULT_SANDBOX}]."
+)
 @click.option("--json", "as_json", is_flag=True, help="As JSON, for scripts that count duplicates.")
 @click.pass_obj
 def deliveries(project: Project, email: str | None, db: Path | None, as_json: bool) -> None:

@@ -3,6 +3,7 @@ and the client scores, from one parse (goal: under 20 ms per email, so the previ
 
     .venv/bin/python bench/check.py [--runs N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,15 @@ def main() -> None:
             [report] = check_emails([email], rendered.site)
             times.append((time.perf_counter() - start) * 1000)
         medians.append(statistics.median(times))
-        print(f"{email.id:36} {medians[-1]:7.2f} ms  ({len(report.findings)} findings, {len(report.client_scores)} client scores)")
-    print(f"median per email over {len(rendered.emails)} emails, {args.runs} runs each: {statistics.median(medians):.2f} ms "
-          f"(slowest {max(medians):.2f} ms)")
+        print(
+            f"{email.id:36} {medians[-1]:7.2f} ms  ({len(report.findings)} findings, {len(report.client_scores)} "
+            "client scores)"
+        )
+    print(
+        f"median per email over {len(rendered.emails)} emails, {args.runs} runs each: "
+        f"{statistics.median(medians):.2f} ms "
+        f"(slowest {max(medians):.2f} ms)"
+    )
 
 
 if __name__ == "__main__":

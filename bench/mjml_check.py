@@ -5,6 +5,7 @@
 
     .venv/bin/python bench/mjml_check.py [--runs N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,16 @@ def main() -> None:
         renderer.render(source)
     render.check_source = original  # type: ignore[assignment]
     quick = [median_ms(lambda m=m: check_source(m), args.runs) for m in marked]
-    print(f"{len(marked)} shipped emails: the renderer's MJML check, median {statistics.median(quick):.3f} ms per email")
+    print(
+        f"{len(marked)} shipped emails: the renderer's MJML check, median {statistics.median(quick):.3f} ms per email"
+    )
     files = sorted((REPO / ".corpus" / "mjml").rglob("*.mjml"))
     if files:
         per_file = [median_ms(lambda f=f: check_file(f), max(args.runs // 10, 5)) for f in files]
-        print(f"{len(files)} corpus files, lint-mjml median ms per file {statistics.median(per_file):.3f} (max {max(per_file):.3f})")
+        print(
+            f"{len(files)} corpus files, lint-mjml median ms per file {statistics.median(per_file):.3f} (max "
+            f"{max(per_file):.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ API calls, its CPU time (this process only: the server's work is not counted) an
 
     .venv/bin/python bench/plan_push.py [DAYS]    (default 365)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -87,8 +88,10 @@ def main() -> None:
                 day = START + dt.timedelta(days=offset)
                 now = local_to_utc(day, "06:00", TZ)
                 sandbox.store.advance(now)
-                arrivals = [Lead(0, f"lead{number + n:05d}@example.com", "L", "", now - dt.timedelta(hours=rng.uniform(0, 24)))
-                            for n in range(_poisson(rng, LEADS_PER_WEEK / 7))]
+                arrivals = [
+                    Lead(0, f"lead{number + n:05d}@example.com", "L", "", now - dt.timedelta(hours=rng.uniform(0, 24)))
+                    for n in range(_poisson(rng, LEADS_PER_WEEK / 7))
+                ]
                 number += len(arrivals)
                 import_leads(mailchimp, site.audiences["new-consult"], arrivals, now, drips)
                 began = time.perf_counter()
@@ -112,28 +115,67 @@ def main() -> None:
         tail = calls[-30:]
         print(f"{DAYS} days at {LEADS_PER_WEEK} leads a week ({number} leads, 200 patients, one push a day):")
         print(f"  campaigns created: {made} ({made / DAYS * 30.4:.0f} a month), {len(deliveries)} deliveries")
-        print(f"  tags and segments in the audience at the end: {len(segments)} ({', '.join(sorted(s['name'] for s in segments))}); "
-              f"merge fields: {', '.join(f['tag'] for f in fields)}")
-        print(f"  API calls per daily run: median {statistics.median(calls):.0f}, max {max(calls)}; "
-              f"in the last 30 days median {statistics.median(tail):.0f}, max {max(tail)}")
-        print(f"  seconds per daily run against the in-process sandbox (secondary): median {statistics.median(seconds):.2f}, "
-              f"max {max(seconds):.2f}")
+        print(
+            f"  tags and segments in the audience at the end: {len(segments)} "
+            f"({', '.join(sorted(s['name'] for s in segments))}); "
+            f"merge fields: {', '.join(f['tag'] for f in fields)}"
+        )
+        print(
+            f"  API calls per daily run: median {statistics.median(calls):.0f}, max {max(calls)}; "
+            f"in the last 30 days median {statistics.median(tail):.0f}, max {max(tail)}"
+        )
+        print(
+            "  seconds per daily run against the in-process sandbox (secondary): median "
+            f"{statistics.median(seconds):.2f}, "
+            f"max {max(seconds):.2f}"
+        )
         rows = sum(len(section.rows) for section in made_report.sections)
-        print(f"  `mailpipe report` over the whole run: {len(results.reports)} campaign reports into {rows} rows, "
-              f"{report_calls} API calls, {report_seconds:.1f} s")
-        print(f"the next morning's push, the year's account grown to {' and '.join(f'{n:,}' for n in SIZES)} members "
-              "(sandbox in its own process):")
+        print(
+            f"  `mailpipe report` over the whole run: {len(results.reports)} campaign reports into {rows} rows, "
+            f"{report_calls} API calls, {report_seconds:.1f} s"
+        )
+        print(
+            f"the next morning's push, the year's account grown to {' and '.join(f'{n:,}' for n in SIZES)} members "
+            "(sandbox in its own process):"
+        )
         day = START + dt.timedelta(days=DAYS)
         for size in SIZES:
-            measured = [_next_day(root, year_db, year_state, Path(folder) / f"{size}-{run}", size, day, rendered, campaigns, refused,
-                                  memory=run == 1) for run in (0, 1)]
+            measured = [
+                _next_day(
+                    root,
+                    year_db,
+                    year_state,
+                    Path(folder) / f"{size}-{run}",
+                    size,
+                    day,
+                    rendered,
+                    campaigns,
+                    refused,
+                    memory=run == 1,
+                )
+                for run in (0, 1)
+            ]
             (first_calls, calls_made), cpu, members = measured[0][:3]
-            print(f"  {members:,} members: {calls_made} API calls, push CPU {cpu:.2f} s, peak push memory {measured[1][3] / 2**20:.1f} MB "
-                  f"(the morning before, the first run after the fill: {first_calls} calls, reading the lead tag's new roster once)")
+            print(
+                f"  {members:,} members: {calls_made} API calls, push CPU {cpu:.2f} s, peak push memory "
+                f"{measured[1][3] / 2**20:.1f} MB "
+                f"(the morning before, the first run after the fill: {first_calls} calls, reading the lead tag's "
+                "new roster once)"
+            )
 
 
-def _next_day(root: Path, year_db: Path, year_state: Path, work: Path, size: int, day: dt.date, rendered, campaigns, refused,
-              memory: bool) -> tuple[tuple[int, int], float, int, int]:
+def _next_day(
+    root: Path,
+    year_db: Path,
+    year_state: Path,
+    work: Path,
+    size: int,
+    day: dt.date,
+    rendered,
+    campaigns,
+    refused,
+    memory: bool,
+) -> tuple[tuple[int, int], float, int, int]:
     """Two mornings' pushes on a copy of the year's account filled to `size` members; the second is measured:
     ((API calls of the first, of the second), CPU seconds, members, peak bytes)."""
     work.mkdir(parents=True)
@@ -142,9 +184,26 @@ def _next_day(root: Path, year_db: Path, year_state: Path, work: Path, size: int
     shutil.copy(year_state, work / "state.sqlite3")
     members = _fill(db, size, day)
     mailpipe = str(Path(sys.executable).parent / "mailpipe")
-    subprocess.run([mailpipe, "-C", str(root), "sandbox", "advance", "--db", str(db), "--to", local_to_utc(day, "06:00", TZ).isoformat()],
-                   check=True, capture_output=True)
-    server = subprocess.Popen([mailpipe, "-C", str(root), "sandbox", "serve", "--port", "0", "--db", str(db)], stdout=subprocess.PIPE, text=True)
+    subprocess.run(
+        [
+            mailpipe,
+            "-C",
+            str(root),
+            "sandbox",
+            "advance",
+            "--db",
+            str(db),
+            "--to",
+            local_to_utc(day, "06:00", TZ).isoformat(),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [mailpipe, "-C", str(root), "sandbox", "serve", "--port", "0", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = (server.stdout.readline() if server.stdout else "").split(" on ", 1)[1].split(" ", 1)[0]
         mailchimp = Mailchimp(Connection("bench-us1", url))
@@ -154,9 +213,15 @@ def _next_day(root: Path, year_db: Path, year_state: Path, work: Path, size: int
         for morning in (day, day + dt.timedelta(days=1)):
             now = local_to_utc(morning, "06:00", TZ)
             if morning != day:
-                subprocess.run([mailpipe, "-C", str(root), "sandbox", "advance", "--db", str(db), "--to", now.isoformat()],
-                               check=True, capture_output=True)
-            arrivals = [Lead(0, f"morning{morning:%m%d}-{n}@example.com", "L", "", now - dt.timedelta(hours=n + 1)) for n in range(6)]
+                subprocess.run(
+                    [mailpipe, "-C", str(root), "sandbox", "advance", "--db", str(db), "--to", now.isoformat()],
+                    check=True,
+                    capture_output=True,
+                )
+            arrivals = [
+                Lead(0, f"morning{morning:%m%d}-{n}@example.com", "L", "", now - dt.timedelta(hours=n + 1))
+                for n in range(6)
+            ]
             import_leads(mailchimp, site.audiences["new-consult"], arrivals, now, drips)
             before = mailchimp.calls
             measured = morning != day
@@ -172,7 +237,10 @@ def _next_day(root: Path, year_db: Path, year_state: Path, work: Path, size: int
         state.close()
         started = time.perf_counter()
         read = sum(1 for _ in Mailchimp(Connection("bench-us1", url)).all_members("aivi-main"))
-        print(f"    (the whole audience read through the API, {read:,} members in pages of 1,000: {time.perf_counter() - started:.1f} s)")
+        print(
+            f"    (the whole audience read through the API, {read:,} members in pages of 1,000: "
+            f"{time.perf_counter() - started:.1f} s)"
+        )
         return (calls[0], calls[1]), cpu, members, peak
     finally:
         server.terminate()
@@ -185,16 +253,33 @@ def _fill(db: Path, size: int, day: dt.date) -> int:
     connection = sqlite3.connect(db)
     with connection:
         existing = connection.execute("SELECT COUNT(*) FROM members WHERE list_id='aivi-main'").fetchone()[0]
-        tags = dict(connection.execute("SELECT name, id FROM segments WHERE list_id='aivi-main' AND type='static'").fetchall())
-        old = (dt.datetime.combine(day, dt.time(12), dt.timezone.utc) - dt.timedelta(days=400)).isoformat()
+        tags = dict(
+            connection.execute("SELECT name, id FROM segments WHERE list_id='aivi-main' AND type='static'").fetchall()
+        )
+        old = (dt.datetime.combine(day, dt.time(12), dt.UTC) - dt.timedelta(days=400)).isoformat()
         rows, memberships = [], []
         for n in range(size - existing):
             email = f"past{n:06d}@example.com"
             member_hash, lead = subscriber_hash(email), n % 10 == 0
             started = day - dt.timedelta(days=400 + n % 300)
-            log = f"|e1@{started:%Y%m%d}|" + "|".join(f"e1.{s}.{started + dt.timedelta(days=7 * s):%Y%m%d}" for s in range(1, 5)) + "|"
-            rows.append(("aivi-main", member_hash, email, "subscribed", json.dumps({"FNAME": "P", "LNAME": "", LOG_FIELD: log if lead else ""}),
-                         old, old, old, uuid.uuid4().hex[:10]))
+            log = (
+                f"|e1@{started:%Y%m%d}|"
+                + "|".join(f"e1.{s}.{started + dt.timedelta(days=7 * s):%Y%m%d}" for s in range(1, 5))
+                + "|"
+            )
+            rows.append(
+                (
+                    "aivi-main",
+                    member_hash,
+                    email,
+                    "subscribed",
+                    json.dumps({"FNAME": "P", "LNAME": "", LOG_FIELD: log if lead else ""}),
+                    old,
+                    old,
+                    old,
+                    uuid.uuid4().hex[:10],
+                )
+            )
             memberships.append((tags["mp-a" if lead else "mp-b"], member_hash, old))
         connection.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", rows)
         connection.executemany("INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", memberships)

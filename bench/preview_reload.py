@@ -6,6 +6,7 @@ re-rendered with it (the email's <title> is its subject), not merely the inbox l
 
     .venv/bin/python bench/preview_reload.py [--rounds N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,11 @@ def save_to_frame(preview: RunningPreview, root: Path, rounds: int) -> list[floa
             subject = f"Migraine, round {n}"
             start = time.perf_counter()
             article.write_text(original.replace(SUBJECT, f"subject: {subject}"))
-            page.wait_for_function(f"document.querySelector('#frame-desktop')?.contentDocument?.title === {subject!r}",
-                                   polling="raf", timeout=10_000)
+            page.wait_for_function(
+                f"document.querySelector('#frame-desktop')?.contentDocument?.title === {subject!r}",
+                polling="raf",
+                timeout=10_000,
+            )
             times.append((time.perf_counter() - start) * 1000)
         browser.close()
     article.write_text(original)
@@ -58,8 +62,10 @@ def main() -> None:
         root = copy_project(Path(folder) / "project")
         with RunningPreview(PreviewModel(Project(root))) as preview:
             times = save_to_frame(preview, root, args.rounds)
-    print(f"save -> page shows it, {args.rounds} rounds: median {statistics.median(times):.0f} ms, "
-          f"min {min(times):.0f} ms, max {max(times):.0f} ms")
+    print(
+        f"save -> page shows it, {args.rounds} rounds: median {statistics.median(times):.0f} ms, "
+        f"min {min(times):.0f} ms, max {max(times):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 
     .venv/bin/python bench/render.py [--runs N]     (make bench installs the npm mjml first)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,9 @@ def main() -> None:
 
     ours = [median_ms(lambda s=source: renderer.render(s), args.runs) for source in sources]
     checked = [median_ms(lambda s=source: check_emails([renderer.render(s)], site), args.runs) for source in sources]
-    in_process = official_mjml.compile_all([e.mjml for e in emails], validation_level="soft", iterations=args.runs)["median_ms"]
+    in_process = official_mjml.compile_all([e.mjml for e in emails], validation_level="soft", iterations=args.runs)[
+        "median_ms"
+    ]
     with tempfile.TemporaryDirectory() as folder:
         sources_dir, out_dir = Path(folder) / "mjml", Path(folder) / "html"
         sources_dir.mkdir()
@@ -58,22 +61,43 @@ def main() -> None:
             Path(files[-1]).write_text(email.mjml, encoding="utf-8")
         mjml = str(official_mjml.NODE_MODULES / ".bin" / "mjml")
         mailpipe = str(Path(sys.executable).parent / "mailpipe")
-        cold_mjml = median_ms(lambda: subprocess.run([mjml, *files, "-o", str(out_dir)], check=True, capture_output=True), args.cli_runs)
-        cold_mailpipe = median_ms(lambda: subprocess.run([mailpipe, "--project", str(REPO), "build", "--out", str(Path(folder) / "build")],
-                                                         check=True, capture_output=True), args.cli_runs)
-        start_mjml = median_ms(lambda: subprocess.run([mjml, "--version"], check=True, capture_output=True), args.cli_runs)
-        start_mailpipe = median_ms(lambda: subprocess.run([mailpipe, "--help"], check=True, capture_output=True), args.cli_runs)
+        cold_mjml = median_ms(
+            lambda: subprocess.run([mjml, *files, "-o", str(out_dir)], check=True, capture_output=True), args.cli_runs
+        )
+        cold_mailpipe = median_ms(
+            lambda: subprocess.run(
+                [mailpipe, "--project", str(REPO), "build", "--out", str(Path(folder) / "build")],
+                check=True,
+                capture_output=True,
+            ),
+            args.cli_runs,
+        )
+        start_mjml = median_ms(
+            lambda: subprocess.run([mjml, "--version"], check=True, capture_output=True), args.cli_runs
+        )
+        start_mailpipe = median_ms(
+            lambda: subprocess.run([mailpipe, "--help"], check=True, capture_output=True), args.cli_runs
+        )
 
     print(f"{len(emails)} emails; warm: {args.runs} runs each, median ms per email")
     print(f"{'email':36} {'mailpipe render':>15} {'render + checks':>15} {'mjml in node':>13}")
-    for email, a, c, b in zip(emails, ours, checked, in_process):
+    for email, a, c, b in zip(emails, ours, checked, in_process, strict=True):
         print(f"{email.id:36} {a:15.3f} {c:15.3f} {b:13.3f}")
-    ours_median, checked_median, node_median = statistics.median(ours), statistics.median(checked), statistics.median(in_process)
+    ours_median, checked_median, node_median = (
+        statistics.median(ours),
+        statistics.median(checked),
+        statistics.median(in_process),
+    )
     print(f"{'median over emails':36} {ours_median:15.3f} {checked_median:15.3f} {node_median:13.3f}")
-    print(f"warm, in process: official mjml2html / mailpipe render = {node_median / ours_median:.2f}x; "
-          f"official mjml2html / mailpipe render + checks = {node_median / checked_median:.2f}x")
-    print(f"cold, one process for all {len(emails)} emails ({args.cli_runs} runs, median): mailpipe build {cold_mailpipe:.0f} ms, "
-          f"mjml CLI {cold_mjml:.0f} ms; mjml / mailpipe = {cold_mjml / cold_mailpipe:.2f}x")
+    print(
+        f"warm, in process: official mjml2html / mailpipe render = {node_median / ours_median:.2f}x; "
+        f"official mjml2html / mailpipe render + checks = {node_median / checked_median:.2f}x"
+    )
+    print(
+        f"cold, one process for all {len(emails)} emails ({args.cli_runs} runs, median): mailpipe build "
+        f"{cold_mailpipe:.0f} ms, "
+        f"mjml CLI {cold_mjml:.0f} ms; mjml / mailpipe = {cold_mjml / cold_mailpipe:.2f}x"
+    )
     print(f"start-up alone: mailpipe --help {start_mailpipe:.0f} ms, mjml --version {start_mjml:.0f} ms")
 
 

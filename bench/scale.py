@@ -9,6 +9,7 @@ Per-email times are compared with the smallest project's: a ratio near 1 is line
 
     .venv/bin/python bench/scale.py [SIZES...]    (default 10 100 1000)
 """
+
 from __future__ import annotations
 
 import os
@@ -70,21 +71,33 @@ def main() -> None:
             build, build_mb = timed_process(MAILPIPE, "-C", str(root), "build")
             check, check_mb = timed_process(MAILPIPE, "-C", str(root), "check")
             first_page, all_checked, frames = preview_figures(root, rounds=10)
-            rows.append((size, emails, build, build_mb, check, check_mb, first_page, all_checked, statistics.median(frames)))
-    print(f"{'articles':>8} {'emails':>6} | {'build s':>7} {'ms/email':>8} {'added':>6} {'MB':>5} | {'check s':>7} {'ms/email':>8} "
-          f"{'added':>6} {'MB':>5} | {'preview: first page s':>21} {'all checked s':>13} {'save->frame ms':>14}")
+            rows.append(
+                (size, emails, build, build_mb, check, check_mb, first_page, all_checked, statistics.median(frames))
+            )
+    print(
+        f"{'articles':>8} {'emails':>6} | {'build s':>7} {'ms/email':>8} {'added':>6} {'MB':>5} | {'check s':>7} "
+        f"{'ms/email':>8} "
+        f"{'added':>6} {'MB':>5} | {'preview: first page s':>21} {'all checked s':>13} {'save->frame ms':>14}"
+    )
     previous = None
     for size, emails, build, build_mb, check, check_mb, first_page, all_checked, frame in rows:
         added_build = added_check = float("nan")
         if previous:  # ms per email added since the smaller project: constant when the cost is linear
             added_build = (build - previous[2]) / (emails - previous[1]) * 1000
             added_check = (check - previous[4]) / (emails - previous[1]) * 1000
-        print(f"{size:8} {emails:6} | {build:7.2f} {build / emails * 1000:8.1f} {added_build:6.1f} {build_mb:5.0f} | "
-              f"{check:7.2f} {check / emails * 1000:8.1f} {added_check:6.1f} {check_mb:5.0f} | "
-              f"{first_page:21.2f} {all_checked:13.1f} {frame:14.0f}")
+        print(
+            f"{size:8} {emails:6} | {build:7.2f} {build / emails * 1000:8.1f} {added_build:6.1f} {build_mb:5.0f} | "
+            f"{check:7.2f} {check / emails * 1000:8.1f} {added_check:6.1f} {check_mb:5.0f} | "
+            f"{first_page:21.2f} {all_checked:13.1f} {frame:14.0f}"
+        )
         previous = (size, emails, build, build_mb, check)
-    print("build renders, writes and checks every email in one process (its summary counts the findings); check renders and "
-          "checks again. added: ms per email added since the smaller project (constant when linear); MB: peak resident memory")
+    print(
+        "build renders, writes and checks every email in one process (its summary counts the findings); check "
+        "renders and "
+        "checks again. added: ms per email added since the smaller project (constant when linear); MB: peak "
+        "resident memory"
+    )
+
 
 if __name__ == "__main__":
     main()

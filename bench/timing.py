@@ -1,4 +1,5 @@
 """What the benchmarks share: the median of repeated runs of a function."""
+
 from __future__ import annotations
 
 import statistics

@@ -4,6 +4,7 @@ The new file keeps the latest month's offers as a starting point, with every dat
 moved to the new month, features the first article no special has featured yet, and puts a TODO on each part a
 marketer must rewrite, so `check` fails until they have.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -52,7 +53,9 @@ def new_special(content_dir: Path, month: str) -> tuple[Path, Path]:
     text = re.sub(rf"\b{old_name}\b", name, text)
     content = load_content(content_dir)
     featured = {sp.front.featured_article for sp in content.specials}
-    fresh = next((a.id for a in content.articles if a.id not in featured), None)  # the next article patients have not been sent
+    fresh = next(
+        (a.id for a in content.articles if a.id not in featured), None
+    )  # the next article patients have not been sent
     if fresh:
         text = re.sub(r"^featured_article: .*$", f"featured_article: {fresh}", text, flags=re.MULTILINE)
     front, _, body = text.partition("\n---\n")

@@ -5,6 +5,7 @@ Tests replace `utc_now` (tests/conftest.py refuses it unless a test sets a time)
 it runs. Times kept only for people to read (when a file was set aside, when a lock was taken) are not decisions and
 do not come from here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ import zoneinfo
 
 def utc_now() -> dt.datetime:
     """Now, in UTC, to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def local_date(moment: dt.datetime, timezone: str) -> dt.date:

@@ -4,12 +4,13 @@ It starts the sandbox clock at `demo.start`, and each simulated day imports the 
 have joined by then, runs the same push a cron job would, and moves the clock on, so the sandbox
 sends what is due. The result is the same on any day the demo runs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.plan import local_to_utc
@@ -68,8 +69,12 @@ def email_of(title: str, campaigns: list[Campaign]) -> str:
     return title
 
 
-def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign],
-             on_day: Callable[[dt.date, list[Outcome]], None] | None = None) -> DemoResult:
+def run_demo(
+    project: Project,
+    rendered: Rendered,
+    campaigns: list[Campaign],
+    on_day: Callable[[dt.date, list[Outcome]], None] | None = None,
+) -> DemoResult:
     site, demo = rendered.site, rendered.site.demo
     assert demo is not None
     folder = project.root / DEMO_DIR
@@ -79,8 +84,11 @@ def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign],
     leads, lead_problems = read_leads(project.root / demo.leads_csv, site.timezone)
     patients, patient_problems = read_leads(project.root / demo.patients_csv, site.timezone)
     start = local_to_utc(demo.start, demo.run_time, site.timezone)
-    result = DemoResult(start, local_to_utc(demo.start + dt.timedelta(days=demo.days), demo.run_time, site.timezone),
-                        skipped_rows=[str(p) for p in lead_problems + patient_problems])
+    result = DemoResult(
+        start,
+        local_to_utc(demo.start + dt.timedelta(days=demo.days), demo.run_time, site.timezone),
+        skipped_rows=[str(p) for p in lead_problems + patient_problems],
+    )
     refused = refusals(rendered.emails, site, allow_examples=True)
     with RunningSandbox(folder / "sandbox.sqlite3") as sandbox:
         sandbox.store.set_clock(start)
@@ -103,10 +111,18 @@ def run_demo(project: Project, rendered: Rendered, campaigns: list[Campaign],
             if on_day:
                 on_day(day, outcomes)
         sandbox.store.advance(result.end)
-        result.deliveries = [Delivery(dt.datetime.fromisoformat(d["delivered_at"]), d["email"], d["title"], email_of(d["title"], campaigns))
-                             for d in sandbox.store.deliveries()]
+        result.deliveries = [
+            Delivery(
+                dt.datetime.fromisoformat(d["delivered_at"]), d["email"], d["title"], email_of(d["title"], campaigns)
+            )
+            for d in sandbox.store.deliveries()
+        ]
         result.api_calls = mailchimp.calls
-        result.report = build_report(read_results(mailchimp, {a.list_id for a in site.audiences.values()}), campaigns,
-                                     {name: a.list_id for name, a in site.audiences.items()}, site.timezone)
+        result.report = build_report(
+            read_results(mailchimp, {a.list_id for a in site.audiences.values()}),
+            campaigns,
+            {name: a.list_id for name, a in site.audiences.items()},
+            site.timezone,
+        )
         state.close()
     return result

@@ -3,6 +3,7 @@
 `project_checks` reads only the project (config, the plan of the next days, the rendered emails); `account_checks`
 reads the Mailchimp account (GETs only). Both return plain `Check`s; the CLI prints them and exits 1 on any failure.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,39 +32,86 @@ class Check:
 def confirm_placeholders(root: Path) -> list[str]:
     """The lines of mailpipe.yaml still marked CONFIRM (values nobody has checked yet)."""
     lines = (root / CONFIG_FILE).read_text(encoding="utf-8").splitlines()
-    return [f"{CONFIG_FILE}:{n}: {line.split('#')[0].strip()}" for n, line in enumerate(lines, 1)
-            if "CONFIRM" in line and not line.lstrip().startswith("#")]
+    return [
+        f"{CONFIG_FILE}:{n}: {line.split('#')[0].strip()}"
+        for n, line in enumerate(lines, 1)
+        if "CONFIRM" in line and not line.lstrip().startswith("#")
+    ]
 
 
-def project_checks(root: Path, site: SiteConfig, content: ContentSet, campaigns: list[Campaign], emails: list[RenderedEmail],
-                   today: dt.date) -> list[Check]:
+def project_checks(
+    root: Path,
+    site: SiteConfig,
+    content: ContentSet,
+    campaigns: list[Campaign],
+    emails: list[RenderedEmail],
+    today: dt.date,
+) -> list[Check]:
     from mailpipe.checks import ERROR, run_checks
     from mailpipe.plan import plan
 
     checks = []
     marked = confirm_placeholders(root)
-    checks.append(Check(not marked, "no value in mailpipe.yaml is still marked CONFIRM" if not marked else
-                        f"{len(marked)} value(s) still marked CONFIRM: {'; '.join(marked)}",
-                        "check each value against the clinic's records, then delete its CONFIRM comment"))
+    checks.append(
+        Check(
+            not marked,
+            "no value in mailpipe.yaml is still marked CONFIRM"
+            if not marked
+            else f"{len(marked)} value(s) still marked CONFIRM: {'; '.join(marked)}",
+            "check each value against the clinic's records, then delete its CONFIRM comment",
+        )
+    )
     phone = site.clinic.phone
-    checks.append(Check(not FICTIONAL_PHONE.search(phone), f"the clinic's phone {phone}" + (" is a fictional 555-01xx number"
-                        if FICTIONAL_PHONE.search(phone) else " is not a fictional number"), "put the front desk's real number in clinic.phone"))
+    checks.append(
+        Check(
+            not FICTIONAL_PHONE.search(phone),
+            f"the clinic's phone {phone}"
+            + (" is a fictional 555-01xx number" if FICTIONAL_PHONE.search(phone) else " is not a fictional number"),
+            "put the front desk's real number in clinic.phone",
+        )
+    )
     address = site.clinic.postal_address
-    checks.append(Check(bool(STREET.search(address)), f"the postal address {address!r}" + (" has a street or PO box" if STREET.search(address)
-                        else " has no street or PO box (CAN-SPAM needs a valid postal address)"),
-                        "write the full address in clinic.postal_address, as the audience has it in Mailchimp"))
+    checks.append(
+        Check(
+            bool(STREET.search(address)),
+            f"the postal address {address!r}"
+            + (
+                " has a street or PO box"
+                if STREET.search(address)
+                else " has no street or PO box (CAN-SPAM needs a valid postal address)"
+            ),
+            "write the full address in clinic.postal_address, as the audience has it in Mailchimp",
+        )
+    )
     sends = plan(campaigns, content, {e.id for e in emails}, today, HORIZON_DAYS)
     gaps = sorted({s.problem for s in sends if s.problem})
-    checks.append(Check(not gaps, f"every send of the next {HORIZON_DAYS} days has its email" if not gaps else "; ".join(gaps),
-                        "write the missing month (`mailpipe new special YYYY-MM`)"))
+    checks.append(
+        Check(
+            not gaps,
+            f"every send of the next {HORIZON_DAYS} days has its email" if not gaps else "; ".join(gaps),
+            "write the missing month (`mailpipe new special YYYY-MM`)",
+        )
+    )
     due = {s.email_id for s in sends if not s.problem}
     by_id = {e.id: e for e in emails}
     examples = sorted(e for e in due if e in by_id and by_id[e].example)
-    checks.append(Check(not examples, "no example content is due" if not examples else f"example content is due: {', '.join(examples)}",
-                        "write the real offers and remove `example: true`"))
+    checks.append(
+        Check(
+            not examples,
+            "no example content is due" if not examples else f"example content is due: {', '.join(examples)}",
+            "write the real offers and remove `example: true`",
+        )
+    )
     failing = sorted(e for e in due if e in by_id and any(f.severity == ERROR for f in run_checks(by_id[e], site)))
-    checks.append(Check(not failing, f"the {len(due)} email(s) due in the next {HORIZON_DAYS} days pass `check`" if not failing else
-                        f"due emails fail `check`: {', '.join(failing)}", "see `mailpipe check ID`"))
+    checks.append(
+        Check(
+            not failing,
+            f"the {len(due)} email(s) due in the next {HORIZON_DAYS} days pass `check`"
+            if not failing
+            else f"due emails fail `check`: {', '.join(failing)}",
+            "see `mailpipe check ID`",
+        )
+    )
     return checks
 
 
@@ -72,35 +120,81 @@ def account_checks(mc: Mailchimp, site: SiteConfig) -> list[Check]:
         mc.ping()
         account = mc.account()
     except Exception as err:  # noqa: BLE001 (any failure here is the answer to "does the key work?")
-        return [Check(False, f"the key does not work: {err}", "copy a current API key (Account → Extras → API keys) into MAILCHIMP_API_KEY")]
+        return [
+            Check(
+                False,
+                f"the key does not work: {err}",
+                "copy a current API key (Account → Extras → API keys) into MAILCHIMP_API_KEY",
+            )
+        ]
     checks = [Check(True, f"the key works: account {account.name!r} on the {account.plan} plan")]
-    checks.append(Check(account.plan != "forever_free", "the plan can schedule campaigns" if account.plan != "forever_free" else
-                        "the Free plan cannot schedule campaigns", "upgrade to Essentials or higher"))
+    checks.append(
+        Check(
+            account.plan != "forever_free",
+            "the plan can schedule campaigns"
+            if account.plan != "forever_free"
+            else "the Free plan cannot schedule campaigns",
+            "upgrade to Essentials or higher",
+        )
+    )
     audiences = {a.id: a for a in mc.audiences()}
     available = ", ".join(f"{a.id} ({a.name}, {a.member_count} members)" for a in audiences.values()) or "none"
     for name, wanted in site.audiences.items():
         audience = audiences.get(wanted.list_id)
         if audience is None:
-            checks.append(Check(False, f"{name}: no audience has the id {wanted.list_id!r}; the account has: {available}",
-                                "put the id in audiences.{name}.list_id (Audience → Settings → Audience name and defaults → Audience ID)"))
+            checks.append(
+                Check(
+                    False,
+                    f"{name}: no audience has the id {wanted.list_id!r}; the account has: {available}",
+                    "put the id in audiences.{name}.list_id (Audience → Settings → Audience name and defaults → "
+                    "Audience ID)",
+                )
+            )
             continue
         tags = mc.tags(audience.id)
-        checks.append(Check(True, f"{name}: audience {audience.id} ({audience.name}), {audience.member_count} members, tags: "
-                                  f"{', '.join(sorted(tags)) or 'none'}"))
+        checks.append(
+            Check(
+                True,
+                f"{name}: audience {audience.id} ({audience.name}), {audience.member_count} members, tags: "
+                f"{', '.join(sorted(tags)) or 'none'}",
+            )
+        )
         if wanted.tag:
-            checks.append(Check(wanted.tag in tags, f"{name}: members carry the tag {wanted.tag}" if wanted.tag in tags else
-                                f"{name}: nobody in {audience.id} has the tag {wanted.tag} yet",
-                                f"import the people: mailpipe leads import FILE.csv --audience {name}"))
-    addresses = {" ".join(a.address) for a in audiences.values() if a.id in {w.list_id for w in site.audiences.values()}}
+            checks.append(
+                Check(
+                    wanted.tag in tags,
+                    f"{name}: members carry the tag {wanted.tag}"
+                    if wanted.tag in tags
+                    else f"{name}: nobody in {audience.id} has the tag {wanted.tag} yet",
+                    f"import the people: mailpipe leads import FILE.csv --audience {name}",
+                )
+            )
+    addresses = {
+        " ".join(a.address) for a in audiences.values() if a.id in {w.list_id for w in site.audiences.values()}
+    }
     for address in sorted(addresses):
         parts = [p for p in address.split(" ") if p]
         matches = all(p.lower().strip(",") in site.clinic.postal_address.lower() for p in parts)
-        checks.append(Check(matches, f"the audience's contact address {address!r} (what every footer prints) matches mailpipe.yaml"
-                            if matches else f"the audience's contact address {address!r} (what every footer prints) differs from "
-                            f"mailpipe.yaml's {site.clinic.postal_address!r}", "make the two the same (Audience → Settings → Required email footer content)"))
+        checks.append(
+            Check(
+                matches,
+                f"the audience's contact address {address!r} (what every footer prints) matches mailpipe.yaml"
+                if matches
+                else f"the audience's contact address {address!r} (what every footer prints) differs from "
+                f"mailpipe.yaml's {site.clinic.postal_address!r}",
+                "make the two the same (Audience → Settings → Required email footer content)",
+            )
+        )
     domain = site.sender.reply_to.rpartition("@")[2].lower()
     verified = mc.verified_domains()
-    checks.append(Check(verified.get(domain, False), f"the sending domain {domain} is verified and authenticated" if verified.get(domain)
-                        else f"the sending domain {domain} is {'not yet verified and authenticated' if domain in verified else 'not added'}",
-                        "Website → Domains: add, verify and authenticate it (else Mailchimp blocks every campaign)"))
+    checks.append(
+        Check(
+            verified.get(domain, False),
+            f"the sending domain {domain} is verified and authenticated"
+            if verified.get(domain)
+            else f"the sending domain {domain} is "
+            f"{'not yet verified and authenticated' if domain in verified else 'not added'}",
+            "Website → Domains: add, verify and authenticate it (else Mailchimp blocks every campaign)",
+        )
+    )
     return checks

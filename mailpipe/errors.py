@@ -1,4 +1,5 @@
 """Typed errors the library raises; only cli.py turns them into messages and exit codes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,12 +5,14 @@ Binding to loopback keeps other machines out, not the browser on this one: a pag
 (127.0.0.1, localhost or [::1], with this port), a browser's cross-site request is refused, and an idle or half-open
 connection is closed after IDLE_TIMEOUT seconds so that a few stalled clients cannot hold every thread.
 """
+
 from __future__ import annotations
 
 import errno
 import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from mailpipe.errors import MailpipeError
 
@@ -19,7 +21,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):
-    server: "LoopbackServer"
+    server: LoopbackServer
     timeout = IDLE_TIMEOUT  # a socket timeout on every read and write of the connection
 
     def setup(self) -> None:
@@ -65,7 +67,7 @@ class LoopbackServer(ThreadingHTTPServer):
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (killed, timed out, a closed page) is normal; anything else is still shown."""
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)

@@ -3,6 +3,7 @@
 Time is always a parameter here: nothing reads the clock, so the plan and the drip guarantees
 are tested by moving `now`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ from mailpipe.load.campaigns import WEEKDAYS, Campaign, Drip, Monthly
 from mailpipe.load.content import ContentSet
 from mailpipe.record import DripKey, MonthlyKey
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 QUARTER = dt.timedelta(minutes=15)
 SCHEDULE_MARGIN = dt.timedelta(minutes=15)  # Mailchimp wants a schedule time comfortably in the future
 
@@ -34,9 +35,9 @@ def next_quarter_hour(moment: dt.datetime) -> dt.datetime:
 
 
 def schedule_time(wanted: dt.datetime, now: dt.datetime) -> dt.datetime:
-    """When to schedule: the wanted quarter hour, or, when that is too close or past, the earliest one Mailchimp accepts."""
+    """When to schedule: the wanted quarter hour, or, when that is too close or past, the earliest one Mailchimp
+    accepts."""
     return max(next_quarter_hour(wanted), next_quarter_hour(now + SCHEDULE_MARGIN))
-
 
 
 def nth_weekday(year: int, month: int, weekday: str, nth: int) -> dt.date:
@@ -67,14 +68,22 @@ class PlannedSend:
     problem: str = ""  # this send cannot happen as things are: what to do, and by when
 
     def as_json(self) -> dict:
-        return {"key": self.key, "campaign": self.campaign, "audience": self.audience, "segment": self.segment,
-                "email": self.email_id, "local_time": self.local_time.isoformat(), "utc_time": self.utc_time.isoformat()} | \
-            ({"problem": self.problem} if self.problem else {})
+        return {
+            "key": self.key,
+            "campaign": self.campaign,
+            "audience": self.audience,
+            "segment": self.segment,
+            "email": self.email_id,
+            "local_time": self.local_time.isoformat(),
+            "utc_time": self.utc_time.isoformat(),
+        } | ({"problem": self.problem} if self.problem else {})
 
 
 def monthly_send(monthly: Monthly, month: str) -> dt.datetime:
     year, number = map(int, month.split("-"))
-    return local_to_utc(nth_weekday(year, number, monthly.rule.weekday, monthly.rule.nth), monthly.rule.time, monthly.timezone)
+    return local_to_utc(
+        nth_weekday(year, number, monthly.rule.weekday, monthly.rule.nth), monthly.rule.time, monthly.timezone
+    )
 
 
 def monthly_problems(monthly: Monthly, month: str, content: ContentSet, email_ids: set[str]) -> list[Problem]:
@@ -82,15 +91,32 @@ def monthly_problems(monthly: Monthly, month: str, content: ContentSet, email_id
     send_day = local_date(monthly_send(monthly, month), monthly.timezone)
     special = next((s for s in content.specials if s.front.month == month), None)
     if special is None or monthly.content_id(month) not in email_ids:
-        return [Problem(monthly.source, 1, "content", f"no {monthly.content} for {month}: write content/specials/{month}.md "
-                        f"(`mailpipe new special {month}` starts it) by {send_day - dt.timedelta(days=7)}, a week before it is due on {send_day}")]
+        return [
+            Problem(
+                monthly.source,
+                1,
+                "content",
+                f"no {monthly.content} for {month}: write content/specials/{month}.md "
+                f"(`mailpipe new special {month}` starts it) by {send_day - dt.timedelta(days=7)}, a week before "
+                f"it is due on {send_day}",
+            )
+        ]
     if special.front.valid_until < send_day:
-        return [Problem(special.source, 1, "valid_until", f"the {month} special ends {special.front.valid_until}, before it is "
-                        f"sent on {send_day} ({monthly.name})")]
+        return [
+            Problem(
+                special.source,
+                1,
+                "valid_until",
+                f"the {month} special ends {special.front.valid_until}, before it is "
+                f"sent on {send_day} ({monthly.name})",
+            )
+        ]
     return []
 
 
-def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], start: dt.date, days: int) -> list[PlannedSend]:
+def plan(
+    campaigns: list[Campaign], content: ContentSet, email_ids: set[str], start: dt.date, days: int
+) -> list[PlannedSend]:
     """The calendar of sends for `days` days from `start` (local dates), in time order. A monthly send that cannot
     happen (no special for its month, or one that has ended) is a row with its `problem`, so the rest still shows."""
     end = start + dt.timedelta(days=days - 1)
@@ -103,16 +129,35 @@ def plan(campaigns: list[Campaign], content: ContentSet, email_ids: set[str], st
                 utc = local_to_utc(day, campaign.send_time, campaign.timezone)
                 for number, step in enumerate(campaign.steps, start=1):
                     joined = day - dt.timedelta(days=step.delay_days)
-                    sends.append(PlannedSend(DripKey(campaign.code, number, day).title, campaign.name, campaign.audience,
-                                             f"leads who entered the drip on {joined} ({campaign.timezone}), or earlier and are behind",
-                                             step.content, utc.astimezone(zone), utc))
+                    sends.append(
+                        PlannedSend(
+                            DripKey(campaign.code, number, day).title,
+                            campaign.name,
+                            campaign.audience,
+                            f"leads who entered the drip on {joined} ({campaign.timezone}), or earlier and are behind",
+                            step.content,
+                            utc.astimezone(zone),
+                            utc,
+                        )
+                    )
         else:
             for month in months_between(start, end):
                 utc = monthly_send(campaign, month)
                 if not start <= local_date(utc, campaign.timezone) <= end:
                     continue
-                problem = "; ".join(f"{p.file.name}: {p.message}" for p in monthly_problems(campaign, month, content, email_ids))
-                sends.append(PlannedSend(MonthlyKey(campaign.code, month).title, campaign.name, campaign.audience,
-                                         "every subscribed member of the audience", campaign.content_id(month), utc.astimezone(zone), utc,
-                                         problem))
+                problem = "; ".join(
+                    f"{p.file.name}: {p.message}" for p in monthly_problems(campaign, month, content, email_ids)
+                )
+                sends.append(
+                    PlannedSend(
+                        MonthlyKey(campaign.code, month).title,
+                        campaign.name,
+                        campaign.audience,
+                        "every subscribed member of the audience",
+                        campaign.content_id(month),
+                        utc.astimezone(zone),
+                        utc,
+                        problem,
+                    )
+                )
     return sorted(sends, key=lambda s: (s.utc_time, s.key))

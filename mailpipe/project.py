@@ -1,4 +1,5 @@
 """A mailpipe project folder and the first stages run over it: config, content, render."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

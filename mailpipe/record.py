@@ -8,12 +8,13 @@ Two opaque records, read on every run:
   so a campaign renamed or moved to another folder is still recognised.
 Codes (`e1`, `m1`) come from the campaign files; neither record names a condition or a treatment.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 LOG_FIELD = "MPLOG"  # merge tag of the per-lead record (Mailchimp allows 10 characters)
 LOG_FIELD_NAME = "mailpipe log"
@@ -43,8 +44,12 @@ class DripKey:
         return f"mp-{self.code}-s{self.step:02d}-{self.day.isoformat()}"
 
     def segment_opts(self) -> dict:
-        return {"match": "all", "conditions": [
-            {"condition_type": "TextMerge", "field": LOG_FIELD, "op": "contains", "value": f"|{self.entry}|"}]}
+        return {
+            "match": "all",
+            "conditions": [
+                {"condition_type": "TextMerge", "field": LOG_FIELD, "op": "contains", "value": f"|{self.entry}|"}
+            ],
+        }
 
 
 @dataclass(frozen=True, order=True)
@@ -63,9 +68,13 @@ class MonthlyKey:
         return f"mailpipe:{self.code}.{self.month}"
 
     def segment_opts(self, tag_id: int | None) -> dict:
-        conditions: list[dict[str, object]] = [{"condition_type": "EmailAddress", "field": "EMAIL", "op": "notcontain", "value": self.mark}]
+        conditions: list[dict[str, object]] = [
+            {"condition_type": "EmailAddress", "field": "EMAIL", "op": "notcontain", "value": self.mark}
+        ]
         if tag_id is not None:
-            conditions.insert(0, {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is", "value": tag_id})
+            conditions.insert(
+                0, {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is", "value": tag_id}
+            )
         return {"match": "all", "conditions": conditions}
 
 
@@ -94,7 +103,7 @@ class LeadLog:
     assigned: frozenset[DripKey] = frozenset()
 
     @classmethod
-    def parse(cls, value: str) -> "LeadLog":
+    def parse(cls, value: str) -> LeadLog:
         """Entries mailpipe did not write (a marketer's edit) are ignored, never guessed at."""
         starts: dict[str, dt.date] = {}
         assigned = set()
@@ -117,31 +126,34 @@ class LeadLog:
         entries += [key.entry for key in sorted(self.assigned)]
         return "|" + "|".join(entries) + "|" if entries else ""
 
-    def union(self, other: "LeadLog") -> "LeadLog":
+    def union(self, other: LeadLog) -> LeadLog:
         """Both records together: the earlier start of each drip, every assignment either holds."""
         starts = dict(self.starts)
         for code, day in other.starts.items():
             starts[code] = min(day, starts.get(code, day))
         return LeadLog(starts, self.assigned | other.assigned)
 
-    def with_start(self, code: str, day: dt.date) -> "LeadLog":
+    def with_start(self, code: str, day: dt.date) -> LeadLog:
         return LeadLog({**self.starts, code: day}, self.assigned)
 
-    def with_assigned(self, key: DripKey) -> "LeadLog":
+    def with_assigned(self, key: DripKey) -> LeadLog:
         return LeadLog(self.starts, self.assigned | {key})
 
-    def without(self, keys: set[DripKey]) -> "LeadLog":
+    def without(self, keys: set[DripKey]) -> LeadLog:
         return LeadLog(self.starts, self.assigned - keys)
 
     def steps(self, code: str, step: int) -> list[DripKey]:
         return sorted(k for k in self.assigned if k.code == code and k.step == step)
 
 
-_TITLE = re.compile(r"^mp-(?P<code>[a-z][a-z0-9]{0,7})-(?:s(?P<step>\d{2})-(?P<day>\d{4}-\d{2}-\d{2})|(?P<month>\d{4}-\d{2}))$")
+_TITLE = re.compile(
+    r"^mp-(?P<code>[a-z][a-z0-9]{0,7})-(?:s(?P<step>\d{2})-(?P<day>\d{4}-\d{2}-\d{2})|(?P<month>\d{4}-\d{2}))$"
+)
 
 
 def key_of_title(title: str) -> CampaignKey | None:
-    """The key a title mailpipe gave stands for (titles name keys in the local state; Mailchimp's copy may be renamed)."""
+    """The key a title mailpipe gave stands for (titles name keys in the local state; Mailchimp's copy may be
+    renamed)."""
     match = _TITLE.match(title)
     if not match:
         return None

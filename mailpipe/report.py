@@ -8,6 +8,7 @@ every email it downloads, so open rates run high.
 
 `read_results` reads Mailchimp (GETs only); `build_report` is pure.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,10 @@ from mailpipe.load.campaigns import Campaign, Drip, Monthly
 from mailpipe.push.mailchimp import CampaignReport, Mailchimp, RemoteMember
 from mailpipe.record import LOG_FIELD, DripKey, LeadLog, MonthlyKey, key_of_title
 
-PRIVACY_NOTE = ("Clicks first: Apple Mail Privacy Protection opens every email it downloads, so open rates run high; "
-                "unique clicks are the reliable signal.")
+PRIVACY_NOTE = (
+    "Clicks first: Apple Mail Privacy Protection opens every email it downloads, so open rates run high; "
+    "unique clicks are the reliable signal."
+)
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,32 @@ class Row:
         return round(count / self.delivered, 4) if self.delivered else 0.0
 
     def as_json(self) -> dict:
-        return {"label": self.label, "email": self.email, "campaigns": self.campaigns, "recipients": self.recipients,
-                "delivered": self.delivered, "bounces": self.bounces, "unique_clicks": self.unique_clicks,
-                "click_rate": self.rate(self.unique_clicks), "unique_opens": self.unique_opens, "open_rate": self.rate(self.unique_opens),
-                "unsubscribes": self.unsubscribes, "unsubscribe_rate": self.rate(self.unsubscribes)}
+        return {
+            "label": self.label,
+            "email": self.email,
+            "campaigns": self.campaigns,
+            "recipients": self.recipients,
+            "delivered": self.delivered,
+            "bounces": self.bounces,
+            "unique_clicks": self.unique_clicks,
+            "click_rate": self.rate(self.unique_clicks),
+            "unique_opens": self.unique_opens,
+            "open_rate": self.rate(self.unique_opens),
+            "unsubscribes": self.unsubscribes,
+            "unsubscribe_rate": self.rate(self.unsubscribes),
+        }
 
-    def plus(self, report: CampaignReport) -> "Row":
-        return Row(self.label, self.email, self.campaigns + 1, self.recipients + report.emails_sent, self.bounces + report.bounces,
-                   self.unique_opens + report.unique_opens, self.unique_clicks + report.unique_clicks,
-                   self.unsubscribes + report.unsubscribed)
+    def plus(self, report: CampaignReport) -> Row:
+        return Row(
+            self.label,
+            self.email,
+            self.campaigns + 1,
+            self.recipients + report.emails_sent,
+            self.bounces + report.bounces,
+            self.unique_opens + report.unique_opens,
+            self.unique_clicks + report.unique_clicks,
+            self.unsubscribes + report.unsubscribed,
+        )
 
 
 @dataclass(frozen=True)
@@ -90,17 +110,39 @@ class Report:
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
     def as_json(self) -> dict:
-        return {"from": self.start.isoformat() if self.start else None, "to": self.end.isoformat() if self.end else None,
-                "note": PRIVACY_NOTE,
-                "sections": [{"name": s.name, "code": s.code, "kind": s.kind, "rows": [r.as_json() for r in s.rows],
-                              "funnel": asdict(s.funnel) | {"reached": list(s.funnel.reached)} if s.funnel else None}
-                             for s in self.sections]}
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "note": PRIVACY_NOTE,
+            "sections": [
+                {
+                    "name": s.name,
+                    "code": s.code,
+                    "kind": s.kind,
+                    "rows": [r.as_json() for r in s.rows],
+                    "funnel": asdict(s.funnel) | {"reached": list(s.funnel.reached)} if s.funnel else None,
+                }
+                for s in self.sections
+            ],
+        }
 
     def as_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        columns = ["label", "email", "campaigns", "recipients", "delivered", "bounces", "unique_clicks", "click_rate", "unique_opens",
-                   "open_rate", "unsubscribes", "unsubscribe_rate"]
+        columns = [
+            "label",
+            "email",
+            "campaigns",
+            "recipients",
+            "delivered",
+            "bounces",
+            "unique_clicks",
+            "click_rate",
+            "unique_opens",
+            "open_rate",
+            "unsubscribes",
+            "unsubscribe_rate",
+        ]
         writer.writerow(["campaign", *columns])
         for section in self.sections:
             for row in section.rows:
@@ -115,9 +157,17 @@ def read_results(mc: Mailchimp, list_ids: set[str]) -> Results:
     return Results(reports, {list_id: tuple(mc.all_members(list_id)) for list_id in sorted(list_ids)})
 
 
-def build_report(results: Results, campaigns: list[Campaign], list_of: dict[str, str], timezone: str,
-                 start: dt.date | None = None, end: dt.date | None = None, only: str | None = None) -> Report:
-    """The report over campaigns sent from `start` to `end` (local dates, inclusive); `only`: one campaign's name or code."""
+def build_report(
+    results: Results,
+    campaigns: list[Campaign],
+    list_of: dict[str, str],
+    timezone: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    only: str | None = None,
+) -> Report:
+    """The report over campaigns sent from `start` to `end` (local dates, inclusive); `only`: one campaign's name or
+    code."""
     zone = zoneinfo.ZoneInfo(timezone)
 
     def sent_on(report: CampaignReport) -> dt.date | None:
@@ -126,7 +176,11 @@ def build_report(results: Results, campaigns: list[Campaign], list_of: dict[str,
         except ValueError:
             return None
 
-    chosen = [r for r in results.reports if (day := sent_on(r)) is not None and (start is None or day >= start) and (end is None or day <= end)]
+    chosen = [
+        r
+        for r in results.reports
+        if (day := sent_on(r)) is not None and (start is None or day >= start) and (end is None or day <= end)
+    ]
     sections = []
     for campaign in campaigns:
         if only and only not in (campaign.name, campaign.code):
@@ -137,14 +191,23 @@ def build_report(results: Results, campaigns: list[Campaign], list_of: dict[str,
                 key = key_of_title(report.title)
                 if isinstance(key, DripKey) and key.code == campaign.code and 1 <= key.step <= len(rows):
                     rows[key.step - 1] = rows[key.step - 1].plus(report)
-            sections.append(Section(campaign.name, campaign.code, "drip", tuple(rows),
-                                    _funnel(campaign, rows, results.members.get(list_of.get(campaign.audience, ""), ()))))
+            sections.append(
+                Section(
+                    campaign.name,
+                    campaign.code,
+                    "drip",
+                    tuple(rows),
+                    _funnel(campaign, rows, results.members.get(list_of.get(campaign.audience, ""), ())),
+                )
+            )
         elif isinstance(campaign, Monthly):
             months: dict[str, Row] = {}
             for report in chosen:
                 key = key_of_title(report.title)
                 if isinstance(key, MonthlyKey) and key.code == campaign.code:
-                    months[key.month] = months.get(key.month, Row(key.month, campaign.content_id(key.month))).plus(report)
+                    months[key.month] = months.get(key.month, Row(key.month, campaign.content_id(key.month))).plus(
+                        report
+                    )
             sections.append(Section(campaign.name, campaign.code, "monthly", tuple(months[m] for m in sorted(months))))
     return Report(start, end, tuple(sections))
 
@@ -152,5 +215,9 @@ def build_report(results: Results, campaigns: list[Campaign], list_of: dict[str,
 def _funnel(drip: Drip, rows: list[Row], members: tuple[RemoteMember, ...]) -> Funnel:
     """Leads are the members whose record says they entered this drip; a step reached them when it was sent to them."""
     entered = [m for m in members if drip.code in LeadLog.parse(str(m.merge_fields.get(LOG_FIELD) or "")).starts]
-    return Funnel(len(entered), tuple(r.recipients for r in rows), sum(1 for m in entered if m.status == "unsubscribed"),
-                  sum(1 for m in entered if m.status != "unsubscribed" and set(m.tags) & set(drip.exit_tags)))
+    return Funnel(
+        len(entered),
+        tuple(r.recipients for r in rows),
+        sum(1 for m in entered if m.status == "unsubscribed"),
+        sum(1 for m in entered if m.status != "unsubscribed" and set(m.tags) & set(drip.exit_tags)),
+    )

@@ -6,6 +6,7 @@ Decisions live in `reviews/approvals.tsv`, one sorted line per (email, role), so
 the view each approval saw is kept beside it (`reviews/approved/<email>/<fingerprint>.txt`) so `review diff` can
 show, word by word, what changed since.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,9 +14,9 @@ import difflib
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from mailpipe.checks import Context
 from mailpipe.errors import MailpipeError
@@ -24,11 +25,17 @@ from mailpipe.render import RenderedEmail
 
 ROLES = ("medical", "legal")
 APPROVALS_FILE = "approvals.tsv"
-HEADER = ("# mailpipe review sign-offs: one line per approval, written by `mailpipe review approve/revoke` (do not edit by hand).\n"
-          "# email\trole\tfingerprint\tdate\treviewer\n")
+HEADER = (
+    "# mailpipe review sign-offs: one line per approval, written by `mailpipe review approve/revoke` (do not edit "
+    "by hand).\n"
+    "# email\trole\tfingerprint\tdate\treviewer\n"
+)
 NEEDS_APPROVED_TEXT = "mailpipe:needs-approved-text"  # a template marked so holds wording a reviewer must replace
-TREATMENT = re.compile(r"\b(botox|onabotulinumtoxin\w*|botulinum|injections?|medications?|medicines?|prescriptions?|treatments?|"
-                       r"peels?|facials?|microneedling|laser|fillers?)\b", re.IGNORECASE)
+TREATMENT = re.compile(
+    r"\b(botox|onabotulinumtoxin\w*|botulinum|injections?|medications?|medicines?|prescriptions?|treatments?|"
+    r"peels?|facials?|microneedling|laser|fillers?)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+")
 
 
@@ -92,11 +99,16 @@ class ReviewState:
         if not self.roles:
             return "no sign-off needed"
         if self.approved:
-            return "approved (" + "; ".join(f"{r.role}: {r.approval.reviewer}, {r.approval.date}" for r in self.roles if r.approval) + ")"
+            return (
+                "approved ("
+                + "; ".join(f"{r.role}: {r.approval.reviewer}, {r.approval.date}" for r in self.roles if r.approval)
+                + ")"
+            )
         changed = [r.role for r in self.roles if r.state == "changed"]
         missing = [r.role for r in self.roles if r.state == "missing"]
-        parts = ([f"changed since its {' and '.join(changed)} approval"] if changed else []) + \
-                ([f"needs {' and '.join(missing)} sign-off"] if missing else [])
+        parts = ([f"changed since its {' and '.join(changed)} approval"] if changed else []) + (
+            [f"needs {' and '.join(missing)} sign-off"] if missing else []
+        )
         return "; ".join(parts)
 
 
@@ -119,8 +131,10 @@ class Reviews:
                 email, role, print_, day, reviewer = fields
                 approval = Approval(email, role, print_, dt.date.fromisoformat(day), reviewer)
             except ValueError:
-                raise MailpipeError(f"{self.file}:{number}: expected email, role, fingerprint, date and reviewer separated by tabs; "
-                                    "restore the file from git") from None
+                raise MailpipeError(
+                    f"{self.file}:{number}: expected email, role, fingerprint, date and reviewer separated by tabs; "
+                    "restore the file from git"
+                ) from None
             if role not in ROLES:
                 raise MailpipeError(f"{self.file}:{number}: role: expected one of {', '.join(ROLES)}, got {role!r}")
             self.approvals[(email, role)] = approval
@@ -144,7 +158,9 @@ class Reviews:
         path = self._view_path(approval.email, approval.fingerprint)
         return path.read_text(encoding="utf-8") if path.exists() else None
 
-    def approve(self, email: RenderedEmail, site: SiteConfig, role: str, reviewer: str, day: dt.date) -> Approval | None:
+    def approve(
+        self, email: RenderedEmail, site: SiteConfig, role: str, reviewer: str, day: dt.date
+    ) -> Approval | None:
         """Record an approval of the email as it is now; None when this exact version is already approved for `role`."""
         reviewer = " ".join(reviewer.split())
         if not reviewer or len(reviewer) > 120:
@@ -152,8 +168,10 @@ class Reviews:
         context = Context(email, site)
         needed = required_roles(context)
         if role not in needed:
-            raise MailpipeError(f"{email.id} does not need a {role} sign-off (it needs: {', '.join(needed) or 'none'}; "
-                                "see review: in mailpipe.yaml)")
+            raise MailpipeError(
+                f"{email.id} does not need a {role} sign-off (it needs: {', '.join(needed) or 'none'}; "
+                "see review: in mailpipe.yaml)"
+            )
         view = recipient_view(context)
         approval = Approval(email.id, role, fingerprint(view), day, reviewer)
         existing = self.approvals.get((email.id, role))
@@ -198,8 +216,11 @@ def review_states(emails: Iterable[RenderedEmail], site: SiteConfig, reviews: Re
 
 def unapproved(states: dict[str, ReviewState]) -> dict[str, str]:
     """Emails that may not go to a real account yet, with why (push's refusal)."""
-    return {email_id: f"{email_id} is not signed off: {state.summary} (see `mailpipe review status`)"
-            for email_id, state in states.items() if not state.approved}
+    return {
+        email_id: f"{email_id} is not signed off: {state.summary} (see `mailpipe review status`)"
+        for email_id, state in states.items()
+        if not state.approved
+    }
 
 
 @dataclass(frozen=True)
@@ -234,4 +255,6 @@ def word_diff(old: str, new: str, context: int = 6) -> list[Change]:
 
 def templates_needing_approved_text(templates_dir: Path) -> list[Path]:
     """Templates that hold project wording a reviewer must replace with approved text (the ISI partial, until then)."""
-    return sorted(p for p in templates_dir.rglob("*.j2") if p.is_file() and NEEDS_APPROVED_TEXT in p.read_text(encoding="utf-8"))
+    return sorted(
+        p for p in templates_dir.rglob("*.j2") if p.is_file() and NEEDS_APPROVED_TEXT in p.read_text(encoding="utf-8")
+    )

@@ -4,6 +4,7 @@ is not a readable database set aside and made anew rather than ending every run 
 A command that must write nothing (a dry run, a report, doctor) reads a copy in memory instead: SQLite creates files
 even to read a database read-only (a WAL database's -shm and -wal), so such a command never opens the file itself.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,8 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from mailpipe.errors import MailpipeError
 
@@ -41,8 +42,11 @@ def open_or_rebuild(path: Path, prepare: Callable[[Path], sqlite3.Connection], w
             path.rename(aside)
             for extra in _COMPANIONS:
                 path.with_name(path.name + extra).unlink(missing_ok=True)
-            print(f"warning: {path} was not a readable database ({err}); set aside as {aside.name}, and {what} is rebuilt",
-                  file=sys.stderr)
+            print(
+                f"warning: {path} was not a readable database ({err}); set aside as {aside.name}, "
+                f"and {what} is rebuilt",
+                file=sys.stderr,
+            )
             return prepare(path)
     except (sqlite3.Error, OSError) as err:
         raise MailpipeError(f"cannot use {path}: {err}") from None
@@ -60,8 +64,11 @@ def memory_copy(path: Path, schema: str, what: str) -> sqlite3.Connection:
     except sqlite3.DatabaseError as err:
         if not is_corrupt(err):
             raise MailpipeError(f"cannot read {path}: {err}") from None
-        print(f"warning: {path} is not a readable database ({err}); read as empty and left where it is "
-              f"(a command that writes sets it aside as {_aside_name(path)} and {what} is rebuilt)", file=sys.stderr)
+        print(
+            f"warning: {path} is not a readable database ({err}); read as empty and left where it is "
+            f"(a command that writes sets it aside as {_aside_name(path)} and {what} is rebuilt)",
+            file=sys.stderr,
+        )
         memory.close()
         memory = _empty_memory()
         memory.executescript(schema)

@@ -1,5 +1,6 @@
 """Patterns and definitions several stages share, in one place: what an email address, a Mailchimp merge tag,
 a Botox mention and an ISO time are, and Mailchimp's member id. (The sandbox uses them too: the same rules.)"""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,16 +9,34 @@ import re
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 MERGE_TAG = re.compile(r"\*\|([^|*]*)\|\*")  # *|FNAME|*, with the tag's name as group 1
-MERGE_TAGS = frozenset({"FNAME", "LNAME", "EMAIL", "UNSUB", "UPDATE_PROFILE", "LIST:ADDRESSLINE", "HTML:LIST_ADDRESS_HTML",
-                        "LIST:DESCRIPTION", "LIST:COMPANY", "CURRENT_YEAR", "REWARDS", "ARCHIVE", "MC_PREVIEW_TEXT", "IF:FNAME",
-                        "ELSE:", "END:IF"})  # the ones mailpipe's emails may use: none carries health information
+MERGE_TAGS = frozenset(
+    {
+        "FNAME",
+        "LNAME",
+        "EMAIL",
+        "UNSUB",
+        "UPDATE_PROFILE",
+        "LIST:ADDRESSLINE",
+        "HTML:LIST_ADDRESS_HTML",
+        "LIST:DESCRIPTION",
+        "LIST:COMPANY",
+        "CURRENT_YEAR",
+        "REWARDS",
+        "ARCHIVE",
+        "MC_PREVIEW_TEXT",
+        "IF:FNAME",
+        "ELSE:",
+        "END:IF",
+    }
+)  # the ones mailpipe's emails may use: none carries health information
 BOTOX_MENTION = re.compile(r"botox|onabotulinumtoxin", re.IGNORECASE)
 
 
 def parse_time(value: str) -> dt.datetime:
-    """An ISO 8601 date and time ('Z' allowed); one without an offset is UTC, as Mailchimp takes it. ValueError if not one."""
+    """An ISO 8601 date and time ('Z' allowed); one without an offset is UTC, as Mailchimp takes it. ValueError if not
+    one."""
     moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def subscriber_hash(email: str) -> str:

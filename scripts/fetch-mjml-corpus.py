@@ -10,6 +10,7 @@ only its .mjml files and licence are kept, under .corpus/mjml/<package>/ (git-ig
 
     python3 scripts/fetch-mjml-corpus.py        (make test runs it; a second run does nothing)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +24,16 @@ CORPUS = Path(__file__).resolve().parent.parent / ".corpus" / "mjml"
 PACKAGES = {
     "mjml-python-0.12.0": (
         "https://files.pythonhosted.org/packages/0d/e3/ab5a6fedd48eb2122030e9b4eb6fa560696eba6ec7a652dc92bdca22459d/mjml-0.12.0.tar.gz",
-        "614397e624b115d78f9064d0f8aabceda3b522785eca8c2818ee03ffa8fdbf37"),
+        "614397e624b115d78f9064d0f8aabceda3b522785eca8c2818ee03ffa8fdbf37",
+    ),
     "mjml-starter-kit-1.0.3": (
         "https://registry.npmjs.org/mjml-starter-kit/-/mjml-starter-kit-1.0.3.tgz",
-        "613269ad2292e0171e61197edc53d423cca79e12424aac4f3398de9edb9a5e44"),
+        "613269ad2292e0171e61197edc53d423cca79e12424aac4f3398de9edb9a5e44",
+    ),
     "mjml-utils-2.2.1": (
         "https://registry.npmjs.org/mjml-utils/-/mjml-utils-2.2.1.tgz",
-        "83673fc5a8b2c2f9c5c773adde8f8864cb991ac8bb05031fc044ff4270850875"),
+        "83673fc5a8b2c2f9c5c773adde8f8864cb991ac8bb05031fc044ff4270850875",
+    ),
 }
 
 

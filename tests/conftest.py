@@ -1,4 +1,5 @@
 """Shared fixtures: a throw-away copy of the project, and the CLI driven through click's CliRunner."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,10 @@ def no_wall_clock(monkeypatch):
     from mailpipe import clock
 
     def refuse():
-        raise WallClockRead("this test made mailpipe read the real time; give it --now/--today/--from, a sandbox clock, "
-                            "or use the wall_clock fixture")
+        raise WallClockRead(
+            "this test made mailpipe read the real time; give it --now/--today/--from, a sandbox clock, "
+            "or use the wall_clock fixture"
+        )
 
     monkeypatch.setattr(clock, "utc_now", refuse)
 
@@ -51,7 +54,7 @@ def wall_clock(monkeypatch):
 
     def set_to(moment):
         assert moment.tzinfo is not None
-        monkeypatch.setattr(clock, "utc_now", lambda: moment.astimezone(dt.timezone.utc))
+        monkeypatch.setattr(clock, "utc_now", lambda: moment.astimezone(dt.UTC))
 
     return set_to
 
@@ -98,8 +101,13 @@ def edit(path: Path, old: str, new: str) -> None:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 # Chromium shows the emails; it is not what a run on another day tests (`make test-days` fakes the date of mailpipe's
 # Python processes with libfaketime), and it crashes with libfaketime loaded: it is started without LD_PRELOAD.
@@ -113,7 +121,9 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (`make test` installs Debian's chromium): browser tests skipped")
     with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=CHROMIUM_ENV, headless=True)
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=CHROMIUM_ENV, headless=True
+        )
         yield launched
         launched.close()
 
@@ -123,13 +133,25 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 
 SHARED_SPEC = REPO.parent / "shared" / "mailchimp" / "mailchimp-marketing-campaigns.openapi3.json"
-SANDBOX_START = dt.datetime(2026, 12, 1, 16, 0, tzinfo=dt.timezone.utc)
+SANDBOX_START = dt.datetime(2026, 12, 1, 16, 0, tzinfo=dt.UTC)
 TEST_KEY = "0123456789abcdef0123456789abcdef-us7"
 CLINIC_LIST = {
-    "name": "AIVI Aesthetics", "permission_reminder": "You asked AIVI Aesthetics to keep in touch.",
-    "contact": {"company": "AIVI Aesthetics", "address1": "1 Example Way", "city": "Agoura Hills", "state": "CA",
-                "zip": "91301", "country": "US"},
-    "campaign_defaults": {"from_name": "AIVI Aesthetics", "from_email": "hello@aiviaesthetics.com", "subject": "", "language": "en"},
+    "name": "AIVI Aesthetics",
+    "permission_reminder": "You asked AIVI Aesthetics to keep in touch.",
+    "contact": {
+        "company": "AIVI Aesthetics",
+        "address1": "1 Example Way",
+        "city": "Agoura Hills",
+        "state": "CA",
+        "zip": "91301",
+        "country": "US",
+    },
+    "campaign_defaults": {
+        "from_name": "AIVI Aesthetics",
+        "from_email": "hello@aiviaesthetics.com",
+        "subject": "",
+        "language": "en",
+    },
 }
 
 
@@ -158,8 +180,12 @@ def figure(record_property):
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    said = [value for report in terminalreporter.stats.get("passed", [])
-            for name, value in getattr(report, "user_properties", ()) if name == "figure"]
+    said = [
+        value
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in getattr(report, "user_properties", ())
+        if name == "figure"
+    ]
     if said:
         terminalreporter.section("figures")
         for line in said:
@@ -180,7 +206,9 @@ def pytest_report_header(config) -> str:
     return f"Mailchimp spec: MISSING at {SHARED_SPEC}: requests and answers are NOT validated against Mailchimp's spec"
 
 
-_VERDICTS: dict[str, bool] = {}  # a request, or an answer to one, judged once per session: the same has the same verdict
+_VERDICTS: dict[
+    str, bool
+] = {}  # a request, or an answer to one, judged once per session: the same has the same verdict
 
 
 def validate_against_spec(spec, exchanges: Exchanges) -> int:
@@ -188,8 +216,13 @@ def validate_against_spec(spec, exchanges: Exchanges) -> int:
     (paths the trimmed spec leaves out, and bodies whose schemas it dropped, are not counted)."""
     checked = 0
     for request, status, answer in exchanges:
-        asked = [request["method"], request["path"], request["query"], request["headers"].get("Authorization", ""),
-                 (request["body"] or b"").decode("utf-8", "replace")]
+        asked = [
+            request["method"],
+            request["path"],
+            request["query"],
+            request["headers"].get("Authorization", ""),
+            (request["body"] or b"").decode("utf-8", "replace"),
+        ]
         valid = status >= 400 or _judged(spec, ["request", asked], request, status, answer)
         checked += valid and _judged(spec, ["response", asked[:2], status, answer], request, status, answer)
     return checked
@@ -207,9 +240,15 @@ def _validate(spec, part: str, request: dict, status: int, answer: object) -> bo
     from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
     from openapi_core.testing import MockRequest, MockResponse
 
-    mock = MockRequest("https://server.api.mailchimp.com", request["method"].lower(), request["path"],
-                       headers={"Authorization": request["headers"].get("Authorization", "")},
-                       args=request["query"], content_type="application/json", data=request["body"] or None)
+    mock = MockRequest(
+        "https://server.api.mailchimp.com",
+        request["method"].lower(),
+        request["path"],
+        headers={"Authorization": request["headers"].get("Authorization", "")},
+        args=request["query"],
+        content_type="application/json",
+        data=request["body"] or None,
+    )
     body = b"" if answer is None else json.dumps(answer).encode()
     # Mailchimp answers errors as application/problem+json; the spec files them under application/json.
     response = MockResponse(body, status_code=status, content_type="application/json")
@@ -265,4 +304,6 @@ def client(sandbox):
 def adapter(sandbox):
     from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
 
-    return Mailchimp(Connection(TEST_KEY, sandbox.url, timeout=10), RetryPolicy(attempts=8, base_delay=0.005, max_delay=0.05))
+    return Mailchimp(
+        Connection(TEST_KEY, sandbox.url, timeout=10), RetryPolicy(attempts=8, base_delay=0.005, max_delay=0.05)
+    )

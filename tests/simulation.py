@@ -5,6 +5,7 @@ Seeded: the same seed gives the same run. The marketer's actions are the ones pu
 or on one contact), campaigns renamed, moved, paused, unscheduled, canceled or deleted before sending, the folder
 renamed, the local state lost or restored from an old backup, leads becoming patients (the exit tag).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,9 +35,24 @@ ZONE = zoneinfo.ZoneInfo(TZ)
 KEY = "simulation-key-us9"
 LIST = "aivi-main"
 LEAD_TAG, PATIENT_TAG = "mp-a", "mp-b"
-PATIENTS = [Lead(2 + n, f"patient{n}@example.com", f"P{n}", "", dt.datetime(2023, 6, 1, 12, tzinfo=dt.timezone.utc)) for n in range(4)]
-MARKETER_ACTIONS = ("delete-tag", "untag-one", "rename", "move", "pause", "unschedule", "cancel", "delete", "rename-folder",
-                    "lose-state", "restore-old-state", "becomes-patient", "resume-or-delete")
+PATIENTS = [
+    Lead(2 + n, f"patient{n}@example.com", f"P{n}", "", dt.datetime(2023, 6, 1, 12, tzinfo=dt.UTC)) for n in range(4)
+]
+MARKETER_ACTIONS = (
+    "delete-tag",
+    "untag-one",
+    "rename",
+    "move",
+    "pause",
+    "unschedule",
+    "cancel",
+    "delete",
+    "rename-folder",
+    "lose-state",
+    "restore-old-state",
+    "becomes-patient",
+    "resume-or-delete",
+)
 
 
 def add_specials(root: Path, months: list[str]) -> None:
@@ -45,8 +61,12 @@ def add_specials(root: Path, months: list[str]) -> None:
     for month in months:
         year, number = map(int, month.split("-"))
         last = (dt.date(year + number // 12, number % 12 + 1, 1) - dt.timedelta(days=1)).day
-        text = (template.replace("month: 2024-05", f"month: {month}").replace("valid_from: 2024-05-01", f"valid_from: {month}-01")
-                .replace("valid_until: 2024-05-31", f"valid_until: {month}-{last:02d}").replace("Specials May 2024", f"Specials {month}"))
+        text = (
+            template.replace("month: 2024-05", f"month: {month}")
+            .replace("valid_from: 2024-05-01", f"valid_from: {month}-01")
+            .replace("valid_until: 2024-05-31", f"valid_until: {month}-{last:02d}")
+            .replace("Specials May 2024", f"Specials {month}")
+        )
         (root / f"content/specials/{month}.md").write_text(text)
 
 
@@ -68,7 +88,11 @@ def make_leads(start: dt.date, days: int, per_week: float, rng: random.Random) -
     for n in range(int(days * per_week / 7)):
         day = start + dt.timedelta(days=rng.randrange(0, days))
         hour, minute = (23, 59) if n % 5 == 0 else (rng.randrange(0, 24), rng.randrange(0, 60))
-        leads.append(Lead(n + 2, f"lead{n:03d}@example.com", f"Lead{n}", "", dt.datetime.combine(day, dt.time(hour, minute), ZONE)))
+        leads.append(
+            Lead(
+                n + 2, f"lead{n:03d}@example.com", f"Lead{n}", "", dt.datetime.combine(day, dt.time(hour, minute), ZONE)
+            )
+        )
     return leads
 
 
@@ -127,11 +151,19 @@ class Simulation:
                 for audience, people in (("existing-patient", PATIENTS), ("new-consult", leads)):
                     due = [p for p in people if p.email not in imported and p.joined <= store.now()]
                     by_hand = [p for p in due if p.email in ui_tagged]
-                    self._retry(lambda: import_leads(mc, site.audiences[audience], [p for p in due if p not in by_hand], store.now(),
-                                                     [c for c in campaigns if isinstance(c, Drip) and c.audience == audience]))
+                    self._retry(
+                        lambda audience=audience, due=due, by_hand=by_hand: import_leads(
+                            mc,
+                            site.audiences[audience],
+                            [p for p in due if p not in by_hand],
+                            store.now(),
+                            [c for c in campaigns if isinstance(c, Drip) and c.audience == audience],
+                        )
+                    )
                     for person in by_hand:
-                        self._retry(lambda: mc.upsert_member(LIST, person.email, {"status_if_new": "subscribed"}))
-                        self._retry(lambda: mc.set_tags(LIST, person.email, active=[site.audiences[audience].tag]))
+                        email, tag = person.email, site.audiences[audience].tag
+                        self._retry(lambda email=email: mc.upsert_member(LIST, email, {"status_if_new": "subscribed"}))
+                        self._retry(lambda email=email, tag=tag: mc.set_tags(LIST, email, active=[tag]))
                     imported |= {p.email for p in due}
                     self.tagged_on.update({p.email: day for p in due})
                 if number == self.days // 3:
@@ -144,7 +176,9 @@ class Simulation:
                     hour = rng.choice([6, 7, 8, 9]) if rng.random() < 0.8 else rng.randrange(10, 20)
                     times.append(("marketer", local_to_utc(day, f"{hour:02d}:{rng.choice([10, 25]):02d}", TZ)))
                 if rng.random() < self.dry_run_rate:
-                    times.append(("dry", local_to_utc(day, f"{rng.randrange(5, 22):02d}:{rng.choice([5, 20, 50]):02d}", TZ)))
+                    times.append(
+                        ("dry", local_to_utc(day, f"{rng.randrange(5, 22):02d}:{rng.choice([5, 20, 50]):02d}", TZ))
+                    )
                 for moment in sorted(times, key=lambda t: t[1] if isinstance(t, tuple) else t):
                     if isinstance(moment, tuple):
                         kind, when = moment
@@ -165,9 +199,21 @@ class Simulation:
             deliveries = store.deliveries()
             made = store.list_campaigns({"count": 1000})["campaigns"]
             members = store.list_members(LIST, {"count": 1000})["members"]
-        starts = {m["email_address"]: LeadLog.parse(m["merge_fields"].get(LOG_FIELD, "")).starts.get(self.drip.code) for m in members}
-        return {"leads": leads, "end": end, "deliveries": deliveries, "campaigns": made, "final": final, "drip": self.drip,
-                "starts": starts, "ui_tagged": ui_tagged, "tagged_on": self.tagged_on}
+        starts = {
+            m["email_address"]: LeadLog.parse(m["merge_fields"].get(LOG_FIELD, "")).starts.get(self.drip.code)
+            for m in members
+        }
+        return {
+            "leads": leads,
+            "end": end,
+            "deliveries": deliveries,
+            "campaigns": made,
+            "final": final,
+            "drip": self.drip,
+            "starts": starts,
+            "ui_tagged": ui_tagged,
+            "tagged_on": self.tagged_on,
+        }
 
     # -- the moving parts ----------------------------------------------------------------------
     def _clock(self, moment: dt.datetime) -> None:
@@ -198,7 +244,17 @@ class Simulation:
         reader = Mailchimp(Connection(KEY, url), retry, read_only=True) if dry_run else mc
         self._dry = dry_run
         try:
-            result = push(reader, state, self.site, campaigns, rendered.emails, rendered.content, refused, self.store.now(), dry_run)
+            result = push(
+                reader,
+                state,
+                self.site,
+                campaigns,
+                rendered.emails,
+                rendered.content,
+                refused,
+                self.store.now(),
+                dry_run,
+            )
             self.dry_runs += dry_run
             self.pushes += not dry_run
             return result
@@ -215,7 +271,16 @@ class Simulation:
 
         def child() -> None:
             state = State(state_path, url)
-            push(Mailchimp(Connection(KEY, url), retry), state, self.site, campaigns, rendered.emails, rendered.content, refused, now)
+            push(
+                Mailchimp(Connection(KEY, url), retry),
+                state,
+                self.site,
+                campaigns,
+                rendered.emails,
+                rendered.content,
+                refused,
+                now,
+            )
             os._exit(0)
 
         process = multiprocessing.get_context("fork").Process(target=child)
@@ -236,24 +301,42 @@ class Simulation:
         scheduled = [c for c in ours if c["status"] == "schedule"]
         detail = ""
         if action == "delete-tag":
-            tag = next((s for s in store.list_segments(LIST, {"count": 1000})["segments"] if s["name"] == LEAD_TAG), None)
+            tag = next(
+                (s for s in store.list_segments(LIST, {"count": 1000})["segments"] if s["name"] == LEAD_TAG), None
+            )
             if tag:
-                members = [m["email_address"] for m in store.segment_members(LIST, tag["id"], {"count": 1000})["members"]]
+                members = [
+                    m["email_address"] for m in store.segment_members(LIST, tag["id"], {"count": 1000})["members"]
+                ]
                 store.delete_segment(LIST, tag["id"])
                 self._pending_retag = members  # the marketer notices and tags them again a little later
                 detail = f"{len(members)} leads lost their tag"
         elif action == "untag-one":
-            tagged = [m for m in store.list_members(LIST, {"count": 1000})["members"] if LEAD_TAG in {t["name"] for t in m["tags"]}]
+            tagged = [
+                m
+                for m in store.list_members(LIST, {"count": 1000})["members"]
+                if LEAD_TAG in {t["name"] for t in m["tags"]}
+            ]
             if tagged:
                 member = rng.choice(tagged)
-                store.set_member_tags(LIST, subscriber_hash(member["email_address"]), {"tags": [{"name": LEAD_TAG, "status": "inactive"}]})
+                store.set_member_tags(
+                    LIST, subscriber_hash(member["email_address"]), {"tags": [{"name": LEAD_TAG, "status": "inactive"}]}
+                )
                 detail = member["email_address"]
                 self.exits.setdefault(member["email_address"], now)  # out of the drip while untagged
         elif action == "becomes-patient":
-            tagged = [m for m in store.list_members(LIST, {"count": 1000})["members"] if LEAD_TAG in {t["name"] for t in m["tags"]}]
+            tagged = [
+                m
+                for m in store.list_members(LIST, {"count": 1000})["members"]
+                if LEAD_TAG in {t["name"] for t in m["tags"]}
+            ]
             if tagged:
                 member = rng.choice(tagged)
-                store.set_member_tags(LIST, subscriber_hash(member["email_address"]), {"tags": [{"name": PATIENT_TAG, "status": "active"}]})
+                store.set_member_tags(
+                    LIST,
+                    subscriber_hash(member["email_address"]),
+                    {"tags": [{"name": PATIENT_TAG, "status": "active"}]},
+                )
                 self.exits.setdefault(member["email_address"], now)
                 self.made_patients[member["email_address"]] = now
                 detail = member["email_address"]
@@ -296,18 +379,24 @@ class Simulation:
         if getattr(self, "_pending_retag", None) and action != "delete-tag":
             for email in self._pending_retag:
                 if email not in self.exits:
-                    store.set_member_tags(LIST, subscriber_hash(email), {"tags": [{"name": LEAD_TAG, "status": "active"}]})
+                    store.set_member_tags(
+                        LIST, subscriber_hash(email), {"tags": [{"name": LEAD_TAG, "status": "active"}]}
+                    )
             self._pending_retag = None
 
 
 def _conditions(campaign: dict) -> list[tuple[str, str, str, str]]:
     options = campaign["recipients"].get("segment_opts") or {}
-    return [(c.get("condition_type", ""), c.get("field", ""), c.get("op", ""), str(c.get("value", ""))) for c in options.get("conditions", [])]
+    return [
+        (c.get("condition_type", ""), c.get("field", ""), c.get("op", ""), str(c.get("value", "")))
+        for c in options.get("conditions", [])
+    ]
 
 
 def check_guarantees(sim: Simulation, facts: dict) -> dict:
     """Every lead got every due step at most once, in order, never early, within max_late_days, at most one per local
-    day; a step never delivered was skipped or is held or the lead left; exits stopped the drip; dry runs wrote nothing."""
+    day; a step never delivered was skipped or is held or the lead left; exits stopped the drip; dry runs wrote
+    nothing."""
     drip: Drip = facts["drip"]
     order = [s.content for s in drip.steps]
     late = dt.timedelta(days=drip.max_late_days)
@@ -324,7 +413,9 @@ def check_guarantees(sim: Simulation, facts: dict) -> dict:
         everything = sorted(received.get(lead.email, []), key=lambda r: r[0])
         monthly = [(w, k) for w, k in everything if isinstance(k, MonthlyKey)]
         assert not monthly or lead.email in sim.made_patients, f"{lead.email} got a monthly email as a lead"
-        assert all(w >= sim.made_patients[lead.email] for w, _ in monthly), f"{lead.email} got a monthly email before becoming a patient"
+        assert all(w >= sim.made_patients[lead.email] for w, _ in monthly), (
+            f"{lead.email} got a monthly email before becoming a patient"
+        )
         got = [(w, k) for w, k in everything if isinstance(k, DripKey)]
         steps = [k.step for _, k in got]
         assert len(steps) == len(set(steps)), f"{lead.email} got a step twice: {got}"
@@ -339,14 +430,17 @@ def check_guarantees(sim: Simulation, facts: dict) -> dict:
         if lead.email in facts["ui_tagged"]:  # tagged by hand: the drip starts when the tag was added (or re-added)
             assert joined <= entered, (lead.email, joined, entered)
         else:
-            assert entered == joined, f"{lead.email} entered the drip on {entered}, not on the day they joined ({joined})"
+            assert entered == joined, (
+                f"{lead.email} entered the drip on {entered}, not on the day they joined ({joined})"
+            )
         for when, key in got:
             due = local_to_utc(entered + dt.timedelta(days=drip.steps[key.step - 1].delay_days), drip.send_time, TZ)
             assert when >= due, f"{lead.email} got step {key.step} early: {when} < {due}"
             assert when - due <= late, f"{lead.email} got step {key.step} more than {late} late: {when}"
             if lead.email in sim.exits:
-                assert when.astimezone(ZONE).date() <= sim.exits[lead.email].astimezone(ZONE).date(), \
+                assert when.astimezone(ZONE).date() <= sim.exits[lead.email].astimezone(ZONE).date(), (
                     f"{lead.email} got step {key.step} after leaving the drip"
+                )
         counts["delivered"] += len(got)
         final = progress.get(lead.email, {})
         waiting = next((n for n in sorted(final) if final[n] in ("held", "pending", "assigned")), None)
@@ -354,11 +448,15 @@ def check_guarantees(sim: Simulation, facts: dict) -> dict:
             due = local_to_utc(entered + dt.timedelta(days=drip.steps[number - 1].delay_days), drip.send_time, TZ)
             overdue = due + late < facts["end"] - dt.timedelta(days=1)
             if overdue and number not in steps and final.get(number) != "skipped" and lead.email in progress:
-                assert lead.email in sim.exits or (waiting is not None and waiting <= number), \
-                    f"{lead.email} never got step {number} (due {due}), and push neither skipped it nor says what holds it: {final}"
+                assert lead.email in sim.exits or (waiting is not None and waiting <= number), (
+                    f"{lead.email} never got step {number} (due {due}), and push neither skipped it nor says what "
+                    f"holds it: {final}"
+                )
             status = final.get(number)
             if number in steps:
-                assert status in ("sent", None), f"{lead.email} step {number} was delivered yet is {status} in push's record"
+                assert status in ("sent", None), (
+                    f"{lead.email} step {number} was delivered yet is {status} in push's record"
+                )
             elif status == "skipped":
                 counts["skipped"] += 1
             elif status == "sent":

@@ -1,4 +1,5 @@
 """`cli.py build` writes NAME.html, NAME.txt and a manifest, and rewrites only what changed."""
+
 from __future__ import annotations
 
 import csv
@@ -46,7 +47,11 @@ def test_changing_one_article_rewrites_only_its_files_and_the_manifest(project, 
     run_cli(project, "build")
     before = snapshot(project / "build")
     old_hash = {e["id"]: e["content_hash"] for e in json.loads((project / "build/manifest.json").read_text())["emails"]}
-    edit(project / "content/articles/03-chronic-vs-episodic.md", "Doctors describe migraine", "Doctors usually describe migraine")
+    edit(
+        project / "content/articles/03-chronic-vs-episodic.md",
+        "Doctors describe migraine",
+        "Doctors usually describe migraine",
+    )
     run_cli(project, "build")
     after = snapshot(project / "build")
     changed = {name for name in after if after[name] != before.get(name)}
@@ -88,11 +93,14 @@ def test_make_run_works_as_a_real_process():
     assert deliveries >= 7 * (len(leads) - 1) + 2 * len(patients), done.stdout[-3000:]
     for row in leads + patients:
         assert row["email"] in done.stdout, row["email"]
-    assert done.stdout.count("newsletter-2024-05") >= len(patients) and done.stdout.count("what-causes-migraine") >= len(leads)
+    assert done.stdout.count("newsletter-2024-05") >= len(patients) and done.stdout.count(
+        "what-causes-migraine"
+    ) >= len(leads)
 
 
 def test_a_large_project_gets_a_summary_and_verbose_gets_every_email(project, run_cli):
-    """Up to 20 emails, a row per email; from 21, build and check summarise (the emails with errors by name) unless -v."""
+    """Up to 20 emails, a row per email; from 21, build and check summarise (the emails with errors by name) unless
+    -v."""
     from simulation import add_articles
 
     add_articles(project, 16)  # 16 articles, 2 specials, 2 newsletters: 20 emails
@@ -104,7 +112,11 @@ def test_a_large_project_gets_a_summary_and_verbose_gets_every_email(project, ru
     extra.write_text(extra.read_text() + "\nBotox cures migraine.\n")
     large = run_cli(project, "build")
     assert large.exit_code == 0 and "│" not in large.stdout, large.stdout
-    assert "21 emails in" in large.stdout and "1 with errors" in large.stdout and f"with errors: {failing}\n" in large.stdout
+    assert (
+        "21 emails in" in large.stdout
+        and "1 with errors" in large.stdout
+        and f"with errors: {failing}\n" in large.stdout
+    )
     assert run_cli(project, "build", "--verbose").stdout.count("unchanged │") == 21
     checked = run_cli(project, "check")
     assert checked.exit_code == 1

@@ -1,4 +1,5 @@
 """Campaign files, the offline plan, push's rules, leads import and test emails, through the CLI."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,7 @@ from mailpipe.sandbox.store import Store
 from mailpipe.vocabulary import subscriber_hash
 from simulation import add_specials
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DRIP = "campaigns/migraine-education.yaml"
 
 
@@ -37,7 +38,9 @@ def test_schedule_times_are_utc_quarter_hours_at_least_fifteen_minutes_ahead():
     assert next_quarter_hour(now).isoformat() == "2024-05-01T16:15:00+00:00"
     on_time = dt.datetime(2024, 5, 1, 16, 30, tzinfo=UTC)
     assert schedule_time(on_time, now) == on_time
-    assert schedule_time(on_time, dt.datetime(2024, 5, 1, 16, 20, tzinfo=UTC)).isoformat() == "2024-05-01T16:45:00+00:00"
+    assert (
+        schedule_time(on_time, dt.datetime(2024, 5, 1, 16, 20, tzinfo=UTC)).isoformat() == "2024-05-01T16:45:00+00:00"
+    )
     assert schedule_time(on_time, dt.datetime(2024, 5, 2, 3, 0, tzinfo=UTC)).isoformat() == "2024-05-02T03:15:00+00:00"
 
 
@@ -50,16 +53,27 @@ def test_nth_weekday_of_a_month():
 # -- campaign files ----------------------------------------------------------------------------
 def test_bad_campaign_files_are_reported_with_file_line_and_field(project, run_cli):
     edit(project / DRIP, "audience: new-consult", "audience: new-leads")
-    edit(project / DRIP, "  - content: four-stages-of-migraine\n    delay_days: 4", "  - content: four-stages\n    delay_days: 1")
+    edit(
+        project / DRIP,
+        "  - content: four-stages-of-migraine\n    delay_days: 4",
+        "  - content: four-stages\n    delay_days: 1",
+    )
     edit(project / DRIP, 'send_time: "09:30"', 'send_time: "9.30am"')
     result = run_cli(project, "plan", "--from", "2024-05-01")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
-    assert f"{DRIP}:11: audience: unknown audience 'new-leads'; expected one of: existing-patient, new-consult" in result.stderr
+    assert (
+        f"{DRIP}:11: audience: unknown audience 'new-leads'; expected one of: existing-patient, new-consult"
+        in result.stderr
+    )
     assert f"{DRIP}:12: send_time: '9.30am' does not have the expected form (a time like 09:30)" in result.stderr
 
 
 def test_steps_must_name_real_articles_in_increasing_order(project):
-    edit(project / DRIP, "  - content: four-stages-of-migraine\n    delay_days: 4", "  - content: four-stages\n    delay_days: 1")
+    edit(
+        project / DRIP,
+        "  - content: four-stages-of-migraine\n    delay_days: 4",
+        "  - content: four-stages\n    delay_days: 1",
+    )
     rendered = render_project(Project(project))
     with pytest.raises(Exception) as caught:
         load_campaigns(project / "campaigns", rendered.site, {e.id for e in rendered.emails})
@@ -75,10 +89,18 @@ def test_plan_lists_what_goes_to_whom_when_in_local_and_utc_time(project, run_cl
     sends = json.loads(result.stdout)
     assert len(sends) == 2 * 7 + 1
     monthly = [s for s in sends if s["key"].startswith("mp-m1-")]
-    assert monthly == [{"key": "mp-m1-2024-05", "campaign": "Monthly specials", "audience": "existing-patient",
-                        "segment": "every subscribed member of the audience", "email": "newsletter-2024-05",
-                        "local_time": "2024-05-07T10:00:00-07:00", "utc_time": "2024-05-07T17:00:00+00:00",
-                        "review": "needs medical and legal sign-off"}]
+    assert monthly == [
+        {
+            "key": "mp-m1-2024-05",
+            "campaign": "Monthly specials",
+            "audience": "existing-patient",
+            "segment": "every subscribed member of the audience",
+            "email": "newsletter-2024-05",
+            "local_time": "2024-05-07T10:00:00-07:00",
+            "utc_time": "2024-05-07T17:00:00+00:00",
+            "review": "needs medical and legal sign-off",
+        }
+    ]
     first = sends[0]
     assert first["local_time"] == "2024-05-06T09:30:00-07:00" and first["utc_time"] == "2024-05-06T16:30:00+00:00"
     table = run_cli(project, "plan", "--from", "2024-05-06", "--days", "2")
@@ -110,20 +132,43 @@ def world(project, tmp_path, mailchimp_spec):
     with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=recorded.record) as sandbox:
         sandbox.store.set_clock(dt.datetime(2024, 5, 1, 12, tzinfo=UTC))
         provision(sandbox.store, rendered.site)
-        mailchimp = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01))
-        leads = [Lead(2, "p0@example.com", "P", "", dt.datetime(2024, 4, 30, 11, tzinfo=UTC)),
-                 Lead(3, "p1@example.com", "Q", "", dt.datetime(2024, 4, 30, 11, tzinfo=UTC))]
-        import_leads(mailchimp, rendered.site.audiences["new-consult"], leads, dt.datetime(2024, 5, 1, 12, tzinfo=UTC), drips)
-        import_leads(mailchimp, rendered.site.audiences["existing-patient"], [Lead(4, "p2@example.com", "R", "", None)],
-                     dt.datetime(2024, 5, 1, 12, tzinfo=UTC))
+        mailchimp = Mailchimp(
+            Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01)
+        )
+        leads = [
+            Lead(2, "p0@example.com", "P", "", dt.datetime(2024, 4, 30, 11, tzinfo=UTC)),
+            Lead(3, "p1@example.com", "Q", "", dt.datetime(2024, 4, 30, 11, tzinfo=UTC)),
+        ]
+        import_leads(
+            mailchimp, rendered.site.audiences["new-consult"], leads, dt.datetime(2024, 5, 1, 12, tzinfo=UTC), drips
+        )
+        import_leads(
+            mailchimp,
+            rendered.site.audiences["existing-patient"],
+            [Lead(4, "p2@example.com", "R", "", None)],
+            dt.datetime(2024, 5, 1, 12, tzinfo=UTC),
+        )
 
         def run(now: dt.datetime, emails=None, allow_examples=True, dry_run=False, content=None, sign_offs=None):
             emails = emails or rendered.emails
             state = State(tmp_path / "state.sqlite3", sandbox.url, read_only=dry_run)
-            client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01), read_only=dry_run)
+            client = Mailchimp(
+                Connection("k-us1", sandbox.url),
+                RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01),
+                read_only=dry_run,
+            )
             try:
-                return push(client, state, rendered.site, campaigns, emails, content or rendered.content,
-                            refusals(emails, rendered.site, allow_examples, sign_offs), now, dry_run)
+                return push(
+                    client,
+                    state,
+                    rendered.site,
+                    campaigns,
+                    emails,
+                    content or rendered.content,
+                    refusals(emails, rendered.site, allow_examples, sign_offs),
+                    now,
+                    dry_run,
+                )
             finally:
                 state.close()
 
@@ -147,7 +192,10 @@ def test_push_creates_fills_checks_and_schedules_then_a_rerun_does_nothing(world
     assert actions(first) == [(FIRST, "created"), (FIRST, "scheduled")]
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
     assert campaign["status"] == "schedule" and campaign["send_time"] == "2024-05-01T16:30:00+00:00"
-    assert campaign["settings"]["title"] == FIRST and campaign["settings"]["subject_line"] == "What is really behind a migraine?"
+    assert (
+        campaign["settings"]["title"] == FIRST
+        and campaign["settings"]["subject_line"] == "What is really behind a migraine?"
+    )
     assert campaign["settings"]["preview_text"].startswith("Genes, brain chemistry")
     assert campaign["settings"]["from_name"] == "AIVI Aesthetics" and campaign["recipients"]["recipient_count"] == 2
     assert "*|UNSUB|*" in sandbox.store.get_content(campaign["id"])["plain_text"]
@@ -185,7 +233,9 @@ def test_dry_run_sends_only_gets_in_every_situation(world, tmp_path):
     assert not (tmp_path / "state.sqlite3").exists()
     run(MORNING)
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
-    sandbox.store.unschedule(campaign["id"])  # a draft as a crashed run leaves it, with a lost state and a renamed folder
+    sandbox.store.unschedule(
+        campaign["id"]
+    )  # a draft as a crashed run leaves it, with a lost state and a renamed folder
     (tmp_path / "state.sqlite3").unlink()
     for folder in sandbox.store.folders({})["folders"]:
         sandbox.store.rename_folder(folder["id"], {"name": "renamed"})
@@ -201,7 +251,10 @@ def test_example_content_is_refused_by_a_real_account_and_accepted_by_the_sandbo
     sandbox, run, _ = world
     monday = dt.datetime(2024, 5, 6, 13, tzinfo=UTC)
     refused = run(monday, allow_examples=False)
-    assert any(o.action == "refused" and "example content" in o.detail for o in refused.outcomes) and refused.needs_attention
+    assert (
+        any(o.action == "refused" and "example content" in o.detail for o in refused.outcomes)
+        and refused.needs_attention
+    )
     assert not any(c["settings"]["title"].startswith("mp-m1") for c in sandbox.store.list_campaigns({})["campaigns"])
     accepted = run(monday, allow_examples=True)
     assert ("mp-m1-2024-05", "scheduled") in actions(accepted)
@@ -212,10 +265,16 @@ def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the
     reviews = Reviews(project / "reviews")
     first = next(e for e in rendered.emails if e.id == "what-causes-migraine")
     unsigned = run(MORNING, sign_offs=review_states(rendered.emails, rendered.site, reviews))
-    assert any(o.action == "refused" and "not signed off: needs medical sign-off" in o.detail for o in unsigned.outcomes)
+    assert any(
+        o.action == "refused" and "not signed off: needs medical sign-off" in o.detail for o in unsigned.outcomes
+    )
     assert (FIRST, "scheduled") not in actions(unsigned) and not sandbox.store.list_campaigns({})["campaigns"]
     reviews.approve(first, rendered.site, "medical", "Dana Lee, MD", dt.date(2024, 4, 29))
-    edit(project / "content/articles/01-what-causes-migraine.md", "A migraine is more than", "A migraine is much more than")
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "A migraine is more than",
+        "A migraine is much more than",
+    )
     changed = render_project(Project(project)).emails
     refused = run(MORNING, emails=changed, sign_offs=review_states(changed, rendered.site, reviews))
     assert any(o.action == "refused" and "changed since its medical approval" in o.detail for o in refused.outcomes)
@@ -261,7 +320,10 @@ def test_at_most_one_step_per_lead_per_local_day_however_many_runs(world):
     assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["mp-e1-s01-2024-05-07"]
     run(dt.datetime(2024, 5, 8, 13, tzinfo=UTC))
     sandbox.store.advance(dt.datetime(2024, 5, 8, 17, tzinfo=UTC))
-    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["mp-e1-s01-2024-05-07", "mp-e1-s02-2024-05-08"]
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == [
+        "mp-e1-s01-2024-05-07",
+        "mp-e1-s02-2024-05-08",
+    ]
 
 
 def test_a_step_is_never_sent_later_than_max_late_days_but_skipped(world):
@@ -271,7 +333,9 @@ def test_a_step_is_never_sent_later_than_max_late_days_but_skipped(world):
     on_edge = run(dt.datetime(2024, 5, 8, 16, tzinfo=UTC))
     assert ("mp-e1-s01-2024-05-08", "scheduled") in actions(on_edge)
     sandbox.store.advance(dt.datetime(2024, 5, 13, 16, tzinfo=UTC))
-    skipping = run(dt.datetime(2024, 5, 13, 16, tzinfo=UTC))  # step 2 is 9 days late now: skipped; step 3 is 5 days late
+    skipping = run(
+        dt.datetime(2024, 5, 13, 16, tzinfo=UTC)
+    )  # step 2 is 9 days late now: skipped; step 3 is 5 days late
     progress = {p.email: p.steps for p in skipping.decision.progress}
     assert progress["p0@example.com"] == {1: "sent", 2: "skipped", 3: "assigned"}
     assert ("mp-e1-s03-2024-05-13", "scheduled") in actions(skipping)
@@ -280,7 +344,9 @@ def test_a_step_is_never_sent_later_than_max_late_days_but_skipped(world):
 def test_exit_tags_stop_the_drip(world):
     sandbox, run, _ = world
     run(MORNING)
-    sandbox.store.set_member_tags("aivi-main", subscriber_hash("p1@example.com"), {"tags": [{"name": "mp-b", "status": "active"}]})
+    sandbox.store.set_member_tags(
+        "aivi-main", subscriber_hash("p1@example.com"), {"tags": [{"name": "mp-b", "status": "active"}]}
+    )
     sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
     run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
     sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
@@ -293,7 +359,9 @@ def test_a_campaign_a_person_paused_unscheduled_or_canceled_is_left_alone_and_ho
     sandbox, run, _ = world
     run(MORNING)
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
-    {"paused": sandbox.store.pause, "save": sandbox.store.unschedule, "canceled": sandbox.store.cancel_send}[status](campaign["id"])
+    {"paused": sandbox.store.pause, "save": sandbox.store.unschedule, "canceled": sandbox.store.cancel_send}[status](
+        campaign["id"]
+    )
     sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
     result = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
     assert actions(result) == [(FIRST, "held")] and result.needs_attention
@@ -326,7 +394,10 @@ def test_renamed_moved_campaigns_and_a_renamed_folder_are_still_recognised(world
     sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
     run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
     sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
-    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["May intro (renamed)", "mp-e1-s02-2024-05-04"]
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == [
+        "May intro (renamed)",
+        "mp-e1-s02-2024-05-04",
+    ]
 
 
 def test_deleted_tags_and_a_lost_state_never_resend(world, tmp_path):
@@ -338,7 +409,9 @@ def test_deleted_tags_and_a_lost_state_never_resend(world, tmp_path):
     (tmp_path / "state.sqlite3").unlink()
     assert actions(run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))) == []  # nobody is in the drip while the tag is gone
     for email in ("p0@example.com", "p1@example.com"):
-        sandbox.store.set_member_tags("aivi-main", subscriber_hash(email), {"tags": [{"name": "mp-a", "status": "active"}]})
+        sandbox.store.set_member_tags(
+            "aivi-main", subscriber_hash(email), {"tags": [{"name": "mp-a", "status": "active"}]}
+        )
     sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
     run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
     sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
@@ -348,8 +421,14 @@ def test_deleted_tags_and_a_lost_state_never_resend(world, tmp_path):
 def test_one_campaigns_problem_stops_only_that_campaign(world, project):
     sandbox, run, rendered = world
     sandbox.store.advance(dt.datetime(2024, 6, 29, 18, tzinfo=UTC))
-    sandbox.store.upsert_member("aivi-main", subscriber_hash("new@example.com"), {"email_address": "new@example.com", "status_if_new": "subscribed"})
-    sandbox.store.set_member_tags("aivi-main", subscriber_hash("new@example.com"), {"tags": [{"name": "mp-a", "status": "active"}]})
+    sandbox.store.upsert_member(
+        "aivi-main",
+        subscriber_hash("new@example.com"),
+        {"email_address": "new@example.com", "status_if_new": "subscribed"},
+    )
+    sandbox.store.set_member_tags(
+        "aivi-main", subscriber_hash("new@example.com"), {"tags": [{"name": "mp-a", "status": "active"}]}
+    )
     tuesday = dt.datetime(2024, 7, 1, 13, tzinfo=UTC)  # the July email (July 2) is due and has no special
     sandbox.store.advance(tuesday)
     result = run(tuesday)
@@ -361,9 +440,8 @@ def test_one_campaigns_problem_stops_only_that_campaign(world, project):
 def test_a_second_push_at_the_same_time_is_refused_with_a_clear_message(world, tmp_path):
     sandbox, run, _ = world
     state = State(tmp_path / "state.sqlite3", sandbox.url)
-    with state.lock():
-        with pytest.raises(PushLocked, match="another push to this account is running"):
-            run(MORNING)
+    with state.lock(), pytest.raises(PushLocked, match="another push to this account is running"):
+        run(MORNING)
     state.close()
     assert actions(run(MORNING))  # free again
 
@@ -382,12 +460,19 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
-    csv.write_text("email,first_name,joined,consent\nok@example.com,Ok,2024-05-01T09:00,yes\nbad-email,Bad,,yes\n"
-                   "no@example.com,No,,no\nlate@example.com,Late,someday,yes\n")
+    csv.write_text(
+        "email,first_name,joined,consent\nok@example.com,Ok,2024-05-01T09:00,yes\nbad-email,Bad,,yes\n"
+        "no@example.com,No,,no\nlate@example.com,Late,someday,yes\n"
+    )
     first = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
     assert first.exit_code == 1 and "1 added, 0 updated, 0 unchanged, 3 skipped, 0 failed" in first.stdout
-    assert "leads.csv:3" in first.stdout and "email: 'bad-email' is not a valid email address; row skipped" in first.stdout
-    assert "consent: no@example.com has not consented" in first.stdout and "joined: 'someday' is not a date and time" in first.stdout
+    assert (
+        "leads.csv:3" in first.stdout and "email: 'bad-email' is not a valid email address; row skipped" in first.stdout
+    )
+    assert (
+        "consent: no@example.com has not consented" in first.stdout
+        and "joined: 'someday' is not a date and time" in first.stdout
+    )
     store = Store(project / "var/sandbox.sqlite3")
     before = store.list_members("aivi-main", {})
     store.close()
@@ -405,7 +490,9 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
 def test_send_test_sends_a_mailchimp_test_email(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     set_embedded_sandbox_clock(project, MORNING)
-    result = run_cli(project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com", "--to", "dr@aiviaesthetics.com")
+    result = run_cli(
+        project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com", "--to", "dr@aiviaesthetics.com"
+    )
     assert result.exit_code == 0, result.output
     store = Store(project / "var/sandbox.sqlite3")
     assert [t["email"] for t in store.test_emails()] == ["dr@aiviaesthetics.com", "qa@aiviaesthetics.com"]
@@ -427,7 +514,12 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     assert result.stdout.startswith("push to the embedded sandbox") and "mp-e1-s01-2024-05-01" in result.stdout
     assert "scheduled" in result.stdout and "API calls" in result.stdout
     assert "warning: what-causes-migraine went to a test target unsigned (needs medical sign-off)" in result.stderr
-    assert run_cli(project, "review", "approve", "what-causes-migraine", "--role", "medical", "--reviewer", "Dana Lee, MD").exit_code == 0
+    assert (
+        run_cli(
+            project, "review", "approve", "what-causes-migraine", "--role", "medical", "--reviewer", "Dana Lee, MD"
+        ).exit_code
+        == 0
+    )
     again = run_cli(project, "push")
     assert again.stdout.count("scheduled") == 0 and "warning" not in again.stderr
 
@@ -448,12 +540,15 @@ def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch)
 
 
 # -- which account: the key decides, and every command says ------------------------------------
-@pytest.mark.parametrize("key, message", [
-    ("", "MAILCHIMP_API_KEY is set but empty"),
-    ("   ", "MAILCHIMP_API_KEY is set but empty"),
-    ("abc123", "must end in the data centre, like -us21"),
-    ("abc 123-us1", "spaces or control characters"),
-])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("", "MAILCHIMP_API_KEY is set but empty"),
+        ("   ", "MAILCHIMP_API_KEY is set but empty"),
+        ("abc123", "must end in the data centre, like -us21"),
+        ("abc 123-us1", "spaces or control characters"),
+    ],
+)
 def test_an_empty_or_malformed_key_is_an_error_never_the_sandbox(project, run_cli, monkeypatch, key, message):
     monkeypatch.setenv("MAILCHIMP_API_KEY", key)
     monkeypatch.delenv("MAILCHIMP_SERVER_URL", raising=False)
@@ -467,8 +562,11 @@ def test_push_import_and_send_test_say_first_which_account_they_talk_to(project,
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-    for args in (("push", "--dry-run"), ("leads", "import", str(csv), "--audience", "new-consult"),
-                 ("send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com")):
+    for args in (
+        ("push", "--dry-run"),
+        ("leads", "import", str(csv), "--audience", "new-consult"),
+        ("send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com"),
+    ):
         first = run_cli(project, *args).stdout.splitlines()[0]
         assert "the embedded sandbox" in first and "nothing reaches anyone" in first, (args, first)
     with RunningSandbox(tmp_path / "served.sqlite3") as served:
@@ -478,23 +576,32 @@ def test_push_import_and_send_test_say_first_which_account_they_talk_to(project,
         monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef-us7")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", host)
         result = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
-    assert result.stdout.splitlines()[0] == f"dry run against a Mailchimp-compatible server on this machine at {served.url} (MAILCHIMP_API_KEY)"
+    assert (
+        result.stdout.splitlines()[0]
+        == f"dry run against a Mailchimp-compatible server on this machine at {served.url} (MAILCHIMP_API_KEY)"
+    )
     assert "s3cret" not in result.stdout + result.stderr and "0123456789abcdef" not in result.stdout + result.stderr
 
 
 def test_a_step_a_quarter_hour_past_max_late_days_is_skipped(world):
     sandbox, run, _ = world
-    past = dt.datetime(2024, 5, 8, 16, 31, tzinfo=UTC)  # May 8, 09:31 local: step 1 would go out at 09:45+, over 7 days late
+    past = dt.datetime(
+        2024, 5, 8, 16, 31, tzinfo=UTC
+    )  # May 8, 09:31 local: step 1 would go out at 09:45+, over 7 days late
     sandbox.store.advance(past)
     result = run(past)
     assert {p.email: p.steps for p in result.decision.progress}["p0@example.com"] == {1: "skipped", 2: "assigned"}
-    assert [o.key.title for o in result.outcomes if o.action == "scheduled" and o.key.title.startswith("mp-e1")] == ["mp-e1-s02-2024-05-08"]
+    assert [o.key.title for o in result.outcomes if o.action == "scheduled" and o.key.title.startswith("mp-e1")] == [
+        "mp-e1-s02-2024-05-08"
+    ]
 
 
 @pytest.mark.parametrize("hours_late, made", [(7 * 24 - 1, True), (7 * 24 + 1, False)])
 def test_a_monthly_email_goes_out_at_most_a_week_late(world, hours_late, made):
     sandbox, run, _ = world
-    now = dt.datetime(2024, 5, 7, 17, tzinfo=UTC) + dt.timedelta(hours=hours_late)  # May's email was due May 7, 10:00 local
+    now = dt.datetime(2024, 5, 7, 17, tzinfo=UTC) + dt.timedelta(
+        hours=hours_late
+    )  # May's email was due May 7, 10:00 local
     sandbox.store.advance(now)
     result = run(now)
     assert (("mp-m1-2024-05", "scheduled") in actions(result)) == made
@@ -514,7 +621,11 @@ def test_offers_that_have_ended_are_not_sent_late(world, project):
 def test_a_test_email_uses_the_audience_that_receives_the_email(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     set_embedded_sandbox_clock(project, MORNING)
-    edit(project / "mailpipe.yaml", "  existing-patient:\n    list_id: aivi-main", "  existing-patient:\n    list_id: aivi-patients")
+    edit(
+        project / "mailpipe.yaml",
+        "  existing-patient:\n    list_id: aivi-main",
+        "  existing-patient:\n    list_id: aivi-patients",
+    )
     for email_id in ("newsletter-2024-05", "what-causes-migraine"):
         assert run_cli(project, "send-test", email_id, "--to", "qa@aiviaesthetics.com").exit_code == 0
     store = Store(project / "var/sandbox.sqlite3")

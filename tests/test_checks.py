@@ -1,4 +1,5 @@
 """Every rule: an email that breaks it, and one that passes. Bad HTML never crashes the checker."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,11 +13,25 @@ from conftest import REPO
 from mailpipe.checks import ERROR, GMAIL_CLIP, RULES, WARNING, Rule, all_rules, run_checks
 from mailpipe.project import Project, render_project
 
-ARTICLE, BOTOX, STORY, SPECIAL = "what-causes-migraine", "how-botox-helps-prevent-migraine", "personalized-migraine-care", "specials-2024-05"
-STAGES, CHRONIC, COURSE, NEWSLETTER, JUNE = "four-stages-of-migraine", "chronic-vs-episodic-migraine", "what-treatment-looks-like", "newsletter-2024-05", \
-    "specials-2024-06"
-MINIMAL = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-           '<meta name="color-scheme" content="light dark"><title>Hi</title></head><body><h1>Hello</h1><p>' + "Plain words. " * 60 + "</p></body></html>")
+ARTICLE, BOTOX, STORY, SPECIAL = (
+    "what-causes-migraine",
+    "how-botox-helps-prevent-migraine",
+    "personalized-migraine-care",
+    "specials-2024-05",
+)
+STAGES, CHRONIC, COURSE, NEWSLETTER, JUNE = (
+    "four-stages-of-migraine",
+    "chronic-vs-episodic-migraine",
+    "what-treatment-looks-like",
+    "newsletter-2024-05",
+    "specials-2024-06",
+)
+MINIMAL = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+    '<meta name="color-scheme" content="light dark"><title>Hi</title></head><body><h1>Hello</h1><p>'
+    + "Plain words. " * 60
+    + "</p></body></html>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +51,7 @@ def html_swap(old, new):
     def mutate(e):
         assert old in e.html, old
         return change(e, html=e.html.replace(old, new))
+
     return mutate
 
 
@@ -45,19 +61,31 @@ def add_to_body(snippet):
 
 def offer_swap(name, **fields):
     """The special with one offer's front matter changed (the rule reads the offers, not only the HTML)."""
+
     def mutate(e):
         front = e.source.item.front
         offers = [dataclasses.replace(o, **fields) if o.name == name else o for o in front.offers]
         assert offers != list(front.offers), name
         item = dataclasses.replace(e.source.item, front=dataclasses.replace(front, offers=offers))
         return change(e, source=dataclasses.replace(e.source, item=item))
+
     return mutate
 
 
 CASES = [
-    ("CAN-SPAM-UNSUB-TAG", ARTICLE, html_swap('href="*|UNSUB|*"', 'href="https://www.aiviaesthetics.com/unsubscribe"'), ERROR),
+    (
+        "CAN-SPAM-UNSUB-TAG",
+        ARTICLE,
+        html_swap('href="*|UNSUB|*"', 'href="https://www.aiviaesthetics.com/unsubscribe"'),
+        ERROR,
+    ),
     ("CAN-SPAM-UNSUB-TAG", ARTICLE, lambda e: change(e, text=e.text.replace("*|UNSUB|*", "")), ERROR),
-    ("CAN-SPAM-UNSUB-TAG", ARTICLE, html_swap("<p style=\"margin:0;\"><a href=\"*|UNSUB|*\"", "<!-- <p style=\"margin:0;\"><a href=\"*|UNSUB|*\""), ERROR),
+    (
+        "CAN-SPAM-UNSUB-TAG",
+        ARTICLE,
+        html_swap('<p style="margin:0;"><a href="*|UNSUB|*"', '<!-- <p style="margin:0;"><a href="*|UNSUB|*"'),
+        ERROR,
+    ),
     ("CAN-SPAM-UNSUB-VISIBLE", ARTICLE, html_swap(">Unsubscribe</a>", ">Manage</a>"), ERROR),
     ("CAN-SPAM-UNSUB-VISIBLE", ARTICLE, html_swap("font-size:13px", "font-size:8px"), ERROR),
     ("CAN-SPAM-ADDRESS", ARTICLE, html_swap("*|HTML:LIST_ADDRESS_HTML|*", ""), ERROR),
@@ -67,8 +95,15 @@ CASES = [
     ("CAN-SPAM-AD-IDENT", ARTICLE, add_to_body("<p>Consults are $99 this week.</p>"), WARNING),
     ("CAN-SPAM-SUBJECT-TRUTHFUL", ARTICLE, lambda e: change(e, subject="RE: your question"), ERROR),
     ("CAN-SPAM-SUBJECT-TRUTHFUL", ARTICLE, lambda e: change(e, subject="Save $500 on migraine care"), ERROR),
-    ("MC-UPDATE-PROFILE", ARTICLE, html_swap('<a href="*|UPDATE_PROFILE|*" style="color:#2b2b2b;text-decoration:underline;">Update your preferences</a>',
-                                             ""), WARNING),
+    (
+        "MC-UPDATE-PROFILE",
+        ARTICLE,
+        html_swap(
+            '<a href="*|UPDATE_PROFILE|*" style="color:#2b2b2b;text-decoration:underline;">Update your preferences</a>',
+            "",
+        ),
+        WARNING,
+    ),
     ("MC-PERMISSION-REMINDER", ARTICLE, html_swap("You are receiving this email because", "We wrote because"), WARNING),
     ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>*|FIRSTNAME|*</p>"), ERROR),
     ("MC-MERGE-SYNTAX", ARTICLE, add_to_body("<p>Hi *|FNAME|*</p>"), ERROR),
@@ -80,7 +115,12 @@ CASES = [
     ("RENDER-GMAIL-CLIP", ARTICLE, add_to_body("<!--" + "x" * 110_000 + "-->"), ERROR),
     ("RENDER-GMAIL-CLIP", ARTICLE, add_to_body("<!--" + "x" * 75_000 + "-->"), WARNING),
     ("SUBJ-LEN", ARTICLE, lambda e: change(e, subject=""), ERROR),
-    ("SUBJ-LEN", ARTICLE, lambda e: change(e, subject="What is really behind a migraine, and why it matters to you and your family"), WARNING),
+    (
+        "SUBJ-LEN",
+        ARTICLE,
+        lambda e: change(e, subject="What is really behind a migraine, and why it matters to you and your family"),
+        WARNING,
+    ),
     ("PREHEADER", ARTICLE, lambda e: change(e, preheader="Short"), WARNING),
     ("PREHEADER", ARTICLE, lambda e: change(e, preheader=e.subject), WARNING),
     ("A11Y-LANG", ARTICLE, html_swap('<html lang="en"', "<html"), ERROR),
@@ -88,11 +128,28 @@ CASES = [
     ("A11Y-TABLE-ROLE", ARTICLE, add_to_body("<table><tr><td>layout</td></tr></table>"), ERROR),
     ("A11Y-HEADINGS", ARTICLE, add_to_body("<h1>Second title</h1>"), WARNING),
     ("A11Y-HEADINGS", ARTICLE, add_to_body("<h4>Deep</h4>"), WARNING),
-    ("IMG-SRC-HTTPS", ARTICLE, html_swap('src="https://www.aiviaesthetics.com/images', 'src="http://www.aiviaesthetics.com/images'), ERROR),
-    ("IMG-SRC-HTTPS", ARTICLE, add_to_body('<img src="https://www.aiviaesthetics.com/a.webp" alt="x" width="10">'), WARNING),
+    (
+        "IMG-SRC-HTTPS",
+        ARTICLE,
+        html_swap('src="https://www.aiviaesthetics.com/images', 'src="http://www.aiviaesthetics.com/images'),
+        ERROR,
+    ),
+    (
+        "IMG-SRC-HTTPS",
+        ARTICLE,
+        add_to_body('<img src="https://www.aiviaesthetics.com/a.webp" alt="x" width="10">'),
+        WARNING,
+    ),
     ("IMG-ALT", ARTICLE, html_swap('alt="AIVI Aesthetics"', ""), ERROR),
     ("IMG-DIMS", ARTICLE, add_to_body('<img src="https://www.aiviaesthetics.com/a.png" alt="x">'), WARNING),
-    ("IMG-TEXT-RATIO", ARTICLE, lambda e: change(e, html=MINIMAL.replace("Plain words. " * 60, '<img src="https://a.b/c.png" alt="" width="600">Hi')), ERROR),
+    (
+        "IMG-TEXT-RATIO",
+        ARTICLE,
+        lambda e: change(
+            e, html=MINIMAL.replace("Plain words. " * 60, '<img src="https://a.b/c.png" alt="" width="600">Hi')
+        ),
+        ERROR,
+    ),
     ("DARK-MODE", ARTICLE, html_swap('name="color-scheme"', 'name="x-scheme"'), WARNING),
     ("A11Y-CONTRAST", ARTICLE, add_to_body('<p style="color:#aaaaaa">Grey words</p>'), ERROR),
     ("A11Y-CONTRAST", ARTICLE, add_to_body('<p style="color:#888888">Grey words</p>'), WARNING),
@@ -108,14 +165,29 @@ CASES = [
     ("A11Y-LINK-TEXT", ARTICLE, add_to_body('<a href="https://www.aiviaesthetics.com/x">click here</a>'), WARNING),
     ("HTML-COMPAT-SCORE", ARTICLE, add_to_body("<script>alert(1)</script>"), ERROR),
     ("HTML-COMPAT-SCORE", ARTICLE, add_to_body('<form action="https://www.aiviaesthetics.com"><input></form>'), ERROR),
-    ("HTML-COMPAT-SCORE", ARTICLE, add_to_body('<link rel="stylesheet" href="https://cdn.aiviaesthetics.com/a.css">'), ERROR),
+    (
+        "HTML-COMPAT-SCORE",
+        ARTICLE,
+        add_to_body('<link rel="stylesheet" href="https://cdn.aiviaesthetics.com/a.css">'),
+        ERROR,
+    ),
     ("BOTOX-NAME", ARTICLE, add_to_body("<p>Ask about Botox.</p>"), ERROR),
     ("BOTOX-INDICATION", BOTOX, add_to_body("<p>It treats migraines in kids.</p>"), ERROR),
     ("BOTOX-ISI", BOTOX, lambda e: change(e, html=e.html.replace("Important Safety Information", "More")), ERROR),
     ("BOTOX-ISI", BOTOX, html_swap("Spread of toxin effects", "Other effects"), ERROR),
-    ("BOTOX-ISI", ARTICLE, add_to_body("<p>Ask us about BOTOX® (onabotulinumtoxinA).</p>"), ERROR),  # named in the body only
+    (
+        "BOTOX-ISI",
+        ARTICLE,
+        add_to_body("<p>Ask us about BOTOX® (onabotulinumtoxinA).</p>"),
+        ERROR,
+    ),  # named in the body only
     ("CLAIM-NO-CURE", ARTICLE, add_to_body("<p>A permanent fix, guaranteed.</p>"), ERROR),
-    ("CLAIM-TESTIMONIAL", STORY, add_to_body("<p>Patients tell us they have more good days. Individual results vary.</p>"), ERROR),
+    (
+        "CLAIM-TESTIMONIAL",
+        STORY,
+        add_to_body("<p>Patients tell us they have more good days. Individual results vary.</p>"),
+        ERROR,
+    ),
     ("CLAIM-TESTIMONIAL", ARTICLE, add_to_body("<p>Many have reported fewer attacks.</p>"), ERROR),
     ("BOTOX-NAME", BOTOX, lambda e: change(e, subject="How BOTOX® helps prevent chronic migraine headaches"), ERROR),
     ("BOTOX-ISI", BOTOX, html_swap("Lambert-Eaton", "other"), ERROR),
@@ -124,34 +196,74 @@ CASES = [
     ("BOTOX-ISI", BOTOX, html_swap("Serious and immediate allergic reactions", "Reactions"), ERROR),
     ("CAN-SPAM-AD-IDENT", BOTOX, html_swap("Advertisement from AIVI Aesthetics.", ""), ERROR),
     ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>Relief from one treatment can last up to 3 months.</p>"), ERROR),
-    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>It may also ease nausea, vomiting, and sensitivity to light.</p>"), ERROR),
+    (
+        "CLAIM-BEYOND-LABEL",
+        BOTOX,
+        add_to_body("<p>It may also ease nausea, vomiting, and sensitivity to light.</p>"),
+        ERROR,
+    ),
     ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>Some also notice better sleep and a brighter mood.</p>"), ERROR),
     ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>BOTOX is generally well tolerated.</p>"), ERROR),
     ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>The treatment is tailored to your individual needs.</p>"), ERROR),
-    ("CLAIM-BEYOND-LABEL", BOTOX, html_swap("is thought to act on nerve endings and to block", "acts on nerve endings and blocks"), ERROR),
+    (
+        "CLAIM-BEYOND-LABEL",
+        BOTOX,
+        html_swap("is thought to act on nerve endings and to block", "acts on nerve endings and blocks"),
+        ERROR,
+    ),
     ("CLAIM-ONSET", COURSE, html_swap("and not everyone", "and most people"), WARNING),
-    ("CLAIM-ONSET", ARTICLE, add_to_body("<p>Some saw fewer headache days as soon as 4 weeks after treatment.</p>"), WARNING),
+    (
+        "CLAIM-ONSET",
+        ARTICLE,
+        add_to_body("<p>Some saw fewer headache days as soon as 4 weeks after treatment.</p>"),
+        WARNING,
+    ),
     ("INDICATION-COMPLETE", BOTOX, html_swap("with headaches lasting 4 hours or more", "with long headaches"), ERROR),
-    ("INDICATION-COMPLETE", COURSE, html_swap("help prevent headaches in adults with\nchronic migraine", "help prevent headaches"), ERROR),
+    (
+        "INDICATION-COMPLETE",
+        COURSE,
+        html_swap("help prevent headaches in adults with\nchronic migraine", "help prevent headaches"),
+        ERROR,
+    ),
     ("INDICATION-COMPLETE", CHRONIC, html_swap("at least 8 of those days", "at least 8 of those episodes"), ERROR),
     ("SAFETY-STROKE-SIGNS", STAGES, html_swap("from a usual aura, call 911", "from a usual aura, rest"), ERROR),
     ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>An aura can bring difficulty speaking.</p>"), ERROR),
     ("PHI-ASSUMED-CONDITION", ARTICLE, add_to_body("<p>Keep a diary of your migraines.</p>"), WARNING),
     ("PHI-ASSUMED-CONDITION", ARTICLE, lambda e: change(e, subject="A plan for your chronic migraine"), WARNING),
     ("PHI-ASSUMED-CONDITION", CHRONIC, add_to_body("<p>Find out which describes you.</p>"), WARNING),
-    ("PROMO-TERMS-UNDERCUT", SPECIAL, html_swap("Cannot be combined with other offers.", "Prices subject to provider assessment."), ERROR),
-    ("PROMO-TERMS-UNDERCUT", SPECIAL, html_swap("Cannot be combined with other offers.", "While appointments last."), ERROR),
+    (
+        "PROMO-TERMS-UNDERCUT",
+        SPECIAL,
+        html_swap("Cannot be combined with other offers.", "Prices subject to provider assessment."),
+        ERROR,
+    ),
+    (
+        "PROMO-TERMS-UNDERCUT",
+        SPECIAL,
+        html_swap("Cannot be combined with other offers.", "While appointments last."),
+        ERROR,
+    ),
     ("PROMO-TERMS-UNDERCUT", SPECIAL, html_swap("; the consultation is free", ""), ERROR),
     ("PROMO-TERMS-UNDERCUT", SPECIAL, offer_swap("Chemical peel series", description="Three light peels."), ERROR),
     ("PROMO-TERMS-UNDERCUT", JUNE, offer_swap("Microneedling", description="Microneedling for fine lines."), ERROR),
     ("PROMO-TERMS-UNDERCUT", SPECIAL, add_to_body("<p>Medical-grade skincare.</p>"), ERROR),
     ("PROMO-TERMS-UNDERCUT", JUNE, add_to_body("<p>Collagen-boosting treatments.</p>"), ERROR),
     ("SEQUENCE-COPY", NEWSLETTER, add_to_body("<p>In our next email we explain one preventive option.</p>"), ERROR),
-    ("SEQUENCE-COPY", SPECIAL, lambda e: change(e, preheader="Over the next few weeks: offers for patients, valid May 1 to May 31."), ERROR),
+    (
+        "SEQUENCE-COPY",
+        SPECIAL,
+        lambda e: change(e, preheader="Over the next few weeks: offers for patients, valid May 1 to May 31."),
+        ERROR,
+    ),
     ("HIPAA-NO-PHI", ARTICLE, add_to_body("<p>*|DIAGNOSIS|*</p>"), ERROR),
     ("HIPAA-NO-PHI", ARTICLE, lambda e: change(e, subject="Since your Botox treatment last month"), ERROR),
     ("PROMO-PRICE-TERMS", SPECIAL, add_to_body("<p>Peels as low as $99.</p>"), ERROR),
-    ("PROMO-PRICE-TERMS", SPECIAL, html_swap("For existing patients. Offers valid", "For existing patients. Deals good"), ERROR),
+    (
+        "PROMO-PRICE-TERMS",
+        SPECIAL,
+        html_swap("For existing patients. Offers valid", "For existing patients. Deals good"),
+        ERROR,
+    ),
     ("PROMO-PROVIDER", SPECIAL, html_swap("licensed providers", "our team"), WARNING),
     ("MEDICAL-DISCLAIMER", ARTICLE, html_swap("call 911", "call us"), WARNING),
     ("SPAM-ALLCAPS-SUBJ", ARTICLE, lambda e: change(e, subject="FREE MIGRAINE CONSULT"), ERROR),
@@ -166,20 +278,59 @@ CASES = [
 # The other side of each reviewer rule: what a careful writer says instead does not fire it.
 NEAR_MISSES = [
     ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>Treatment is given about every 12 weeks.</p>")),
-    ("CLAIM-BEYOND-LABEL", ARTICLE, add_to_body("<p>An attack can bring nausea, vomiting and sensitivity to light.</p>")),
-    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>It is thought to block the release of chemicals involved in pain signals.</p>")),
+    (
+        "CLAIM-BEYOND-LABEL",
+        ARTICLE,
+        add_to_body("<p>An attack can bring nausea, vomiting and sensitivity to light.</p>"),
+    ),
+    (
+        "CLAIM-BEYOND-LABEL",
+        BOTOX,
+        add_to_body("<p>It is thought to block the release of chemicals involved in pain signals.</p>"),
+    ),
     ("CLAIM-BEYOND-LABEL", ARTICLE, add_to_body("<p>Care is tailored to your needs.</p>")),  # no drug named: not a dose
     ("CLAIM-TESTIMONIAL", ARTICLE, add_to_body("<p>People with migraine often keep a diary.</p>")),
-    ("CLAIM-ONSET", ARTICLE, add_to_body("<p>Benefit was measured at 24 weeks, after two treatments; not everyone responds, some as soon as 4 weeks.</p>")),
+    (
+        "CLAIM-ONSET",
+        ARTICLE,
+        add_to_body(
+            "<p>Benefit was measured at 24 weeks, after two treatments; not everyone responds, some as soon as 4 "
+            "weeks.</p>"
+        ),
+    ),
     ("INDICATION-COMPLETE", ARTICLE, add_to_body("<p>Some people have 8 headache days a month.</p>")),
-    ("INDICATION-COMPLETE", SPECIAL, add_to_body("<p>Ask about BOTOX® (onabotulinumtoxinA) for frown lines.</p>")),  # not for migraine
-    ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>Difficulty speaking can be a stroke: if it comes on suddenly, call 911.</p>")),
+    (
+        "INDICATION-COMPLETE",
+        SPECIAL,
+        add_to_body("<p>Ask about BOTOX® (onabotulinumtoxinA) for frown lines.</p>"),
+    ),  # not for migraine
+    (
+        "SAFETY-STROKE-SIGNS",
+        ARTICLE,
+        add_to_body("<p>Difficulty speaking can be a stroke: if it comes on suddenly, call 911.</p>"),
+    ),
     ("SAFETY-STROKE-SIGNS", ARTICLE, add_to_body("<p>Flashes of light are the most common aura.</p>")),
-    ("PHI-ASSUMED-CONDITION", ARTICLE, add_to_body("<p>Ask your doctor; a headache diary helps people with migraine.</p>")),
+    (
+        "PHI-ASSUMED-CONDITION",
+        ARTICLE,
+        add_to_body("<p>Ask your doctor; a headache diary helps people with migraine.</p>"),
+    ),
     ("PROMO-TERMS-UNDERCUT", ARTICLE, add_to_body("<p>Prices subject to change.</p>")),  # not an offer email
-    ("PROMO-TERMS-UNDERCUT", SPECIAL, offer_swap("Signature hydrating facial", unit="per treatment")),  # one session is the treatment
-    ("SEQUENCE-COPY", ARTICLE, add_to_body("<p>In our next email we explain one preventive option.</p>")),  # a drip step may
-    ("CAN-SPAM-AD-IDENT", ARTICLE, add_to_body("<p>Book a consultation with our team.</p>")),  # education, no treatment named
+    (
+        "PROMO-TERMS-UNDERCUT",
+        SPECIAL,
+        offer_swap("Signature hydrating facial", unit="per treatment"),
+    ),  # one session is the treatment
+    (
+        "SEQUENCE-COPY",
+        ARTICLE,
+        add_to_body("<p>In our next email we explain one preventive option.</p>"),
+    ),  # a drip step may
+    (
+        "CAN-SPAM-AD-IDENT",
+        ARTICLE,
+        add_to_body("<p>Book a consultation with our team.</p>"),
+    ),  # education, no treatment named
     ("MERGE-IF-BALANCE", ARTICLE, add_to_body("<p>*|IF:FNAME|*A*|ELSE:|*B*|END:IF|* *|IF:LNAME|*C*|END:IF|*</p>")),
 ]
 
@@ -212,7 +363,11 @@ def test_compatibility_passes_for_plain_html_and_warns_where_key_clients_lack_a_
     assert findings_of(run_checks(plain, rendered.site), "HTML-COMPAT-SCORE") == []
     svg = change(plain, html=MINIMAL.replace("</body>", '<svg width="10" height="10"></svg></body>'))
     warned = findings_of(run_checks(svg, rendered.site), "HTML-COMPAT-SCORE")
-    assert [f.severity for f in warned] == [WARNING] and "html-svg" in warned[0].message and "Outlook (Windows)" in warned[0].message
+    assert (
+        [f.severity for f in warned] == [WARNING]
+        and "html-svg" in warned[0].message
+        and "Outlook (Windows)" in warned[0].message
+    )
 
 
 def test_the_content_written_for_the_clinic_passes_with_no_errors(rendered):
@@ -234,7 +389,10 @@ def test_online_requests_every_link_once_and_reports_broken_ones(rendered):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Links)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    page = change(email(rendered, ARTICLE), html=MINIMAL.replace("</body>", f'<a href="{base}/ok">Good</a><a href="{base}/gone">Gone</a></body>'))
+    page = change(
+        email(rendered, ARTICLE),
+        html=MINIMAL.replace("</body>", f'<a href="{base}/ok">Good</a><a href="{base}/gone">Gone</a></body>'),
+    )
     try:
         offline = findings_of(run_checks(page, rendered.site, online=False), "LINK-ONLINE")
         online = findings_of(run_checks(page, rendered.site, online=True), "LINK-ONLINE")
@@ -244,13 +402,16 @@ def test_online_requests_every_link_once_and_reports_broken_ones(rendered):
     assert [f.message for f in online] == [f"'{base}/gone' answered 404"]
 
 
-@pytest.mark.parametrize("html", [
-    "<html><body><div><p>Unclosed <b>tags <table><tr><td>everywhere",
-    "<!doctype html><html><body>" + "<p>" + "word " * 60_000 + "</p></body></html>",
-    bytes(random.Random(1).randrange(256) for _ in range(5000)).decode("latin-1"),
-    "",
-    "\x00\x01\x02",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body><div><p>Unclosed <b>tags <table><tr><td>everywhere",
+        "<!doctype html><html><body>" + "<p>" + "word " * 60_000 + "</p></body></html>",
+        bytes(random.Random(1).randrange(256) for _ in range(5000)).decode("latin-1"),
+        "",
+        "\x00\x01\x02",
+    ],
+)
 def test_bad_html_never_crashes_the_checker(rendered, html):
     found = run_checks(change(email(rendered, ARTICLE), html=html, text=html), rendered.site)
     assert found and not any("could not run" in f.message for f in found)
@@ -261,8 +422,19 @@ def test_check_cli_exit_codes_json_and_rule_list(project, run_cli):
 
     listed = run_cli(project, "check", "--list-rules")
     assert listed.exit_code == 0 and all(rule_id in listed.stdout for rule_id in RULES)
-    reviewer_classes = ("CLAIM-BEYOND-LABEL", "CLAIM-TESTIMONIAL", "CLAIM-ONSET", "INDICATION-COMPLETE", "SAFETY-STROKE-SIGNS", "BOTOX-ISI",
-                        "BOTOX-NAME", "PHI-ASSUMED-CONDITION", "PROMO-TERMS-UNDERCUT", "SEQUENCE-COPY", "CAN-SPAM-AD-IDENT")
+    reviewer_classes = (
+        "CLAIM-BEYOND-LABEL",
+        "CLAIM-TESTIMONIAL",
+        "CLAIM-ONSET",
+        "INDICATION-COMPLETE",
+        "SAFETY-STROKE-SIGNS",
+        "BOTOX-ISI",
+        "BOTOX-NAME",
+        "PHI-ASSUMED-CONDITION",
+        "PROMO-TERMS-UNDERCUT",
+        "SEQUENCE-COPY",
+        "CAN-SPAM-AD-IDENT",
+    )
     assert all(rule_id in listed.stdout for rule_id in reviewer_classes)
     clean = run_cli(project, "check", "--json")
     assert clean.exit_code == 0
@@ -271,7 +443,10 @@ def test_check_cli_exit_codes_json_and_rule_list(project, run_cli):
     assert report == json.loads(run_cli(project, "check", "--json").stdout), "the report is stable"
     assert {"gmail", "outlook", "apple-mail"} <= set(report["emails"][0]["client_scores"])
     (project / "content/articles/01-what-causes-migraine.md").write_text(
-        (project / "content/articles/01-what-causes-migraine.md").read_text().replace("Thank you for", "A permanent cure! Thank you for"))
+        (project / "content/articles/01-what-causes-migraine.md")
+        .read_text()
+        .replace("Thank you for", "A permanent cure! Thank you for")
+    )
     broken = run_cli(project, "check", "what-causes-migraine")
     assert broken.exit_code == 1 and "CLAIM-NO-CURE" in broken.stdout
     build = run_cli(project, "build")
@@ -289,10 +464,14 @@ def _padded(original, size: int):
     from mailpipe.checks.rendering import TRACKING_ALLOWANCE
 
     base = original.html.replace("</body>", "<!---->" + "</body>")
-    return change(original, html=base.replace("<!---->", "<!--" + "x" * (size - TRACKING_ALLOWANCE - len(base.encode())) + "-->"))
+    return change(
+        original, html=base.replace("<!---->", "<!--" + "x" * (size - TRACKING_ALLOWANCE - len(base.encode())) + "-->")
+    )
 
 
-@pytest.mark.parametrize("size, severity", [(GMAIL_CLIP, WARNING), (GMAIL_CLIP + 1, ERROR), (90 * 1024 - 1, None), (90 * 1024, WARNING)])
+@pytest.mark.parametrize(
+    "size, severity", [(GMAIL_CLIP, WARNING), (GMAIL_CLIP + 1, ERROR), (90 * 1024 - 1, None), (90 * 1024, WARNING)]
+)
 def test_gmail_clip_on_both_sides_of_each_limit(rendered, size, severity):
     padded = _padded(email(rendered, ARTICLE), size)
     found = findings_of(run_checks(padded, rendered.site), "RENDER-GMAIL-CLIP")
@@ -304,7 +483,10 @@ def test_a_rule_that_crashes_is_reported_at_its_own_severity_so_an_error_rule_st
         raise KeyError("surprise")
         yield
 
-    crashing = [Rule("TEST-CRASH", ERROR, "tests", "a rule with a bug", broken), Rule("TEST-CRASH-W", WARNING, "tests", "too", broken)]
+    crashing = [
+        Rule("TEST-CRASH", ERROR, "tests", "a rule with a bug", broken),
+        Rule("TEST-CRASH-W", WARNING, "tests", "too", broken),
+    ]
     found = run_checks(email(rendered, ARTICLE), rendered.site, rules=crashing)
     assert [(f.rule, f.severity) for f in found] == [("TEST-CRASH", ERROR), ("TEST-CRASH-W", WARNING)]
     assert all("could not run" in f.message and "KeyError" in f.message for f in found)

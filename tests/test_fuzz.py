@@ -1,5 +1,6 @@
 """Fuzzing what marketers and spreadsheets hand mailpipe: every input ends in success or a clear error (InputError,
 exit 1 with file:line), never a traceback, a hang or a partial write. Bounded so CI stays fast."""
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,38 @@ from mailpipe.push.leads import FORMULA_STARTS, read_leads
 from mailpipe.vocabulary import EMAIL
 
 YAML_CHARS = string.ascii_letters + string.digits + " :-[]{}&*!|>'\"#%@`,?\n\t\r\ufeff\x00é"
-FIELDS = ["id", "title", "subject", "preheader", "summary", "cta", "label", "url", "hero", "example", "series_next", "offers", "price"]
-values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30) | st.sampled_from(["https://x.com", "2024-05-01"]),
-                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS), inner, max_size=4), max_leaves=12)
+FIELDS = [
+    "id",
+    "title",
+    "subject",
+    "preheader",
+    "summary",
+    "cta",
+    "label",
+    "url",
+    "hero",
+    "example",
+    "series_next",
+    "offers",
+    "price",
+]
+values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=30)
+    | st.sampled_from(["https://x.com", "2024-05-01"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(FIELDS), inner, max_size=4),
+    max_leaves=12,
+)
 front_matter = st.one_of(
     st.text(alphabet=YAML_CHARS, max_size=300),
     st.dictionaries(st.sampled_from(FIELDS), values, max_size=8).map(lambda d: yaml.safe_dump(d, allow_unicode=True)),
 )
-FUZZ = settings(max_examples=250, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=250, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @FUZZ
@@ -33,7 +58,9 @@ def test_any_front_matter_loads_or_is_a_clear_error(tmp_path_factory, front, bod
     content = tmp_path_factory.mktemp("content")
     (content / "articles").mkdir()
     (content / "specials").mkdir()
-    (content / "articles" / "01-x.md").write_text(f"---\n{front}\n---\n{body}", encoding="utf-8", errors="surrogatepass")
+    (content / "articles" / "01-x.md").write_text(
+        f"---\n{front}\n---\n{body}", encoding="utf-8", errors="surrogatepass"
+    )
     try:
         loaded = load_content(content)
     except InputError as err:
@@ -42,9 +69,13 @@ def test_any_front_matter_loads_or_is_a_clear_error(tmp_path_factory, front, bod
         assert len(loaded.articles) == 1
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(front=front_matter)
-def test_build_of_any_front_matter_succeeds_or_fails_cleanly_and_writes_whole_builds_only(tmp_path_factory, run_cli, front):
+def test_build_of_any_front_matter_succeeds_or_fails_cleanly_and_writes_whole_builds_only(
+    tmp_path_factory, run_cli, front
+):
     project = copy_project(tmp_path_factory.mktemp("fuzz") / "project")
     shutil.rmtree(project / "build", ignore_errors=True)
     article = project / "content/articles/01-what-causes-migraine.md"
@@ -59,7 +90,7 @@ def test_build_of_any_front_matter_succeeds_or_fails_cleanly_and_writes_whole_bu
     assert not list((project / "build").glob(".*")) if (project / "build").exists() else True
 
 
-cells = st.text(alphabet=string.printable + "\x00é,\"=+-@", max_size=40)
+cells = st.text(alphabet=string.printable + '\x00é,"=+-@', max_size=40)
 
 
 @FUZZ

@@ -1,5 +1,6 @@
 """Attacks and accidents: each malicious or broken input ends in a clear error or a safe outcome, and nothing is
 half-written. (Bad content, config and campaign fields in general are in test_content_errors.py.)"""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,18 @@ def raw_request(port: int, request: bytes, timeout: float = 5) -> bytes:
 
 
 # -- script in emails and the preview ---------------------------------------------------------------
-@pytest.mark.parametrize("link", ["javascript:alert(1)", "JavaScript:alert(1)", "jav&#x61;script:alert(1)", "java&#09;script:alert(1)",
-                                  "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)", "//evil.example/x"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "jav&#x61;script:alert(1)",
+        "java&#09;script:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+    ],
+)
 def test_a_script_link_in_content_is_refused_with_file_and_line_and_nothing_is_built(project, run_cli, link):
     edit(project / ARTICLE, BODY_LINE, f"A migraine is [more]({link}) than a strong headache.")
     result = run_cli(project, "build")
@@ -46,20 +57,31 @@ def test_a_script_link_in_content_is_refused_with_file_and_line_and_nothing_is_b
     assert not (project / "build").exists()
 
 
-@pytest.mark.parametrize("link", ["https://www.aiviaesthetics.com/x", "mailto:hello@aiviaesthetics.com", "tel:+18185550142", "*|ARCHIVE|*"])
+@pytest.mark.parametrize(
+    "link", ["https://www.aiviaesthetics.com/x", "mailto:hello@aiviaesthetics.com", "tel:+18185550142", "*|ARCHIVE|*"]
+)
 def test_safe_links_in_content_are_kept(project, run_cli, link):
     edit(project / ARTICLE, BODY_LINE, f"A migraine is [more]({link}) than a strong headache.")
     assert run_cli(project, "build").exit_code == 0
 
 
-def test_a_script_link_never_reaches_a_built_email_and_a_script_in_an_email_cannot_run_in_the_preview(project, run_cli, browser):
-    edit(project / ARTICLE, BODY_LINE, "A migraine is [more](javascript:parent.document.title='pwned') than a strong headache.")
+def test_a_script_link_never_reaches_a_built_email_and_a_script_in_an_email_cannot_run_in_the_preview(
+    project, run_cli, browser
+):
+    edit(
+        project / ARTICLE,
+        BODY_LINE,
+        "A migraine is [more](javascript:parent.document.title='pwned') than a strong headache.",
+    )
     assert run_cli(project, "build").exit_code == 1 and not (project / "build").exists()
     edit(project / ARTICLE, "[more](javascript:parent.document.title='pwned')", "more")
     # a template is trusted, but if one ever carried script, the preview still must not run it
-    edit(project / "templates/partials/footer.mjml.j2", ">Unsubscribe</a>",
-         ">Unsubscribe</a> <a id=\"js\" href=\"javascript:parent.document.title='pwned'\">x</a>"
-         "<img src=\"https://invalid.example/x.png\" alt=\"\" onerror=\"parent.document.title='pwned'\" />")
+    edit(
+        project / "templates/partials/footer.mjml.j2",
+        ">Unsubscribe</a>",
+        '>Unsubscribe</a> <a id="js" href="javascript:parent.document.title=\'pwned\'">x</a>'
+        '<img src="https://invalid.example/x.png" alt="" onerror="parent.document.title=\'pwned\'" />',
+    )
     with RunningPreview(PreviewModel(Project(project))) as running:
         page = browser.new_page()
         try:
@@ -78,10 +100,17 @@ def test_a_script_link_never_reaches_a_built_email_and_a_script_in_an_email_cann
 
 def test_a_foreign_host_is_refused_by_the_preview_and_the_sandbox_in_chromium(project, browser, tmp_path):
     """DNS rebinding, as Chromium would do it: rebind.test resolves to 127.0.0.1."""
-    rebinding = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, env=CHROMIUM_ENV,
-                                            args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"])
+    rebinding = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        env=CHROMIUM_ENV,
+        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"],
+    )
     try:
-        with RunningPreview(PreviewModel(Project(project))) as preview, RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
+        with (
+            RunningPreview(PreviewModel(Project(project))) as preview,
+            RunningSandbox(tmp_path / "s.sqlite3") as sandbox,
+        ):
             page = rebinding.new_page()
             preview_port = preview.server.server_address[1]
             sandbox_port = sandbox.server.server_address[1]
@@ -103,16 +132,29 @@ def test_a_foreign_host_is_refused_by_the_preview_and_the_sandbox_in_chromium(pr
 def test_servers_refuse_foreign_hosts_and_cross_site_writes(project, tmp_path):
     with RunningPreview(PreviewModel(Project(project))) as preview, RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
         port = preview.server.server_address[1]
-        assert raw_request(port, f"GET / HTTP/1.1\r\nHost: evil.example:{port}\r\nConnection: close\r\n\r\n".encode()).startswith(b"HTTP/1.1 403")
-        assert raw_request(port, f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()).startswith(b"HTTP/1.1 200")
-        escaped = raw_request(port, "GET / HTTP/1.1\r\nHost: <script>x</script>\r\nConnection: close\r\n\r\n".encode())
+        assert raw_request(
+            port, f"GET / HTTP/1.1\r\nHost: evil.example:{port}\r\nConnection: close\r\n\r\n".encode()
+        ).startswith(b"HTTP/1.1 403")
+        assert raw_request(
+            port, f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+        ).startswith(b"HTTP/1.1 200")
+        escaped = raw_request(port, b"GET / HTTP/1.1\r\nHost: <script>x</script>\r\nConnection: close\r\n\r\n")
         assert escaped.startswith(b"HTTP/1.1 403") and b"<script>" not in escaped
         sport = sandbox.server.server_address[1]
         body = b'{"name": "x"}'
-        for extra in (f"Host: evil.example:{sport}\r\n", f"Host: 127.0.0.1:{sport}\r\nOrigin: https://evil.example\r\n",
-                      f"Host: 127.0.0.1:{sport}\r\nSec-Fetch-Site: cross-site\r\n"):
-            answer = raw_request(sport, (f"POST /3.0/lists HTTP/1.1\r\n{extra}Authorization: Basic eDprLXVzMQ==\r\n"
-                                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body)
+        for extra in (
+            f"Host: evil.example:{sport}\r\n",
+            f"Host: 127.0.0.1:{sport}\r\nOrigin: https://evil.example\r\n",
+            f"Host: 127.0.0.1:{sport}\r\nSec-Fetch-Site: cross-site\r\n",
+        ):
+            answer = raw_request(
+                sport,
+                (
+                    f"POST /3.0/lists HTTP/1.1\r\n{extra}Authorization: Basic eDprLXVzMQ==\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                + body,
+            )
             assert answer.startswith(b"HTTP/1.1 403"), extra
         assert sandbox.store.lists()["total_items"] == 0
 
@@ -125,35 +167,51 @@ def test_sandbox_answers_bad_requests_with_mailchimps_400(tmp_path):
         answer = raw_request(port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: abc\r\n\r\n".encode())
         assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length must be a size" in answer
         body = json.dumps({"name": 5, "contact": "nowhere", "permission_reminder": [], "campaign_defaults": 3}).encode()
-        answer = raw_request(port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        answer = raw_request(
+            port, f"POST /3.0/lists HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+        )
         assert answer.startswith(b"HTTP/1.1 400") and b"Invalid Resource" in answer
-        body = json.dumps({"type": "regular", "settings": "x", "recipients": 5}).encode()  # objects given as other types
-        answer = raw_request(port, f"POST /3.0/campaigns HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        body = json.dumps(
+            {"type": "regular", "settings": "x", "recipients": 5}
+        ).encode()  # objects given as other types
+        answer = raw_request(
+            port, f"POST /3.0/campaigns HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+        )
         assert answer.startswith(b"HTTP/1.1 400") and b"could not be validated" in answer
 
 
 def test_preview_events_with_a_bad_version_is_a_400(project):
     with RunningPreview(PreviewModel(Project(project))) as preview:
         port = preview.server.server_address[1]
-        answer = raw_request(port, f"GET /events?since=abc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        answer = raw_request(
+            port, f"GET /events?since=abc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+        )
         assert answer.startswith(b"HTTP/1.1 400")
 
 
 def test_stalled_connections_do_not_lock_others_out_of_the_sandbox(tmp_path, monkeypatch):
     from mailpipe.loopback import IDLE_TIMEOUT, LoopbackHandler
-    assert LoopbackHandler.timeout == IDLE_TIMEOUT and 0 < IDLE_TIMEOUT <= 30  # the real servers time out (shortened below)
+
+    assert (
+        LoopbackHandler.timeout == IDLE_TIMEOUT and 0 < IDLE_TIMEOUT <= 30
+    )  # the real servers time out (shortened below)
     monkeypatch.setattr("mailpipe.loopback.LoopbackHandler.timeout", 0.5)
     with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
         port = sandbox.server.server_address[1]
         stalled = []
         for _ in range(12):  # headers sent, body promised, never sent: each holds a slot until it times out
             raw = socket.create_connection(("127.0.0.1", port))
-            raw.sendall(f"POST /3.0/lists HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\n"
-                        "Content-Length: 100\r\n\r\n".encode())
+            raw.sendall(
+                f"POST /3.0/lists HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\n"
+                "Content-Length: 100\r\n\r\n".encode()
+            )
             stalled.append(raw)
         time.sleep(1.5)
-        answer = raw_request(port, f"GET /3.0/ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\n"
-                                   "Connection: close\r\n\r\n".encode())
+        answer = raw_request(
+            port,
+            f"GET /3.0/ping HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic eDprLXVzMQ==\r\n"
+            "Connection: close\r\n\r\n".encode(),
+        )
         assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
         for raw in stalled:
             raw.close()
@@ -164,9 +222,18 @@ def test_a_port_in_use_and_out_of_range_options_are_clear_errors(project, run_cl
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert_clean_failure(run_cli(project, "preview", "--port", str(port), "--no-browser"), f"port {port} on 127.0.0.1 is already in use")
-        assert_clean_failure(run_cli(project, "sandbox", "serve", "--port", str(port)), f"port {port} on 127.0.0.1 is already in use")
-    for args in (("sandbox", "serve", "--fault-rate", "2"), ("sandbox", "serve", "--port", "70000"), ("preview", "--port", "70000")):
+        assert_clean_failure(
+            run_cli(project, "preview", "--port", str(port), "--no-browser"),
+            f"port {port} on 127.0.0.1 is already in use",
+        )
+        assert_clean_failure(
+            run_cli(project, "sandbox", "serve", "--port", str(port)), f"port {port} on 127.0.0.1 is already in use"
+        )
+    for args in (
+        ("sandbox", "serve", "--fault-rate", "2"),
+        ("sandbox", "serve", "--port", "70000"),
+        ("preview", "--port", "70000"),
+    ):
         result = run_cli(project, *args)
         assert result.exit_code == 2 and "Traceback" not in result.output and "Invalid value" in result.stderr, args
 
@@ -181,18 +248,25 @@ def test_a_fifo_named_like_an_article_is_skipped(project):
 
 
 # -- files: YAML bombs, line ends, types, corrupt or unwritable state -------------------------------
-BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n" \
-       "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, "
+    "*b, *b, *b]\n"
+    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, "
+    "*e, *e, *e, *e, *e]\n"
+)
 
 
-@pytest.mark.parametrize("front, expected", [
-    (BOMB, "is not valid YAML: anchors (&name) and aliases (*name) are not supported"),
-    ("a: &a [*a]\n", "anchors (&name) and aliases (*name) are not supported"),
-    ("a: &a x\nb: y\n", "anchors (&name) and aliases (*name) are not supported"),  # an anchor never aliased, too
-    ("a: " + "[" * 21 + "]" * 21 + "\n", "nested more than 20 levels deep"),  # ours, one past the limit
-    ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 20 levels deep"),
-    ("id: what-causes-migraine\nid: other\n", "id: appears twice (also at line 2); keep one"),
-])
+@pytest.mark.parametrize(
+    "front, expected",
+    [
+        (BOMB, "is not valid YAML: anchors (&name) and aliases (*name) are not supported"),
+        ("a: &a [*a]\n", "anchors (&name) and aliases (*name) are not supported"),
+        ("a: &a x\nb: y\n", "anchors (&name) and aliases (*name) are not supported"),  # an anchor never aliased, too
+        ("a: " + "[" * 21 + "]" * 21 + "\n", "nested more than 20 levels deep"),  # ours, one past the limit
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 20 levels deep"),
+        ("id: what-causes-migraine\nid: other\n", "id: appears twice (also at line 2); keep one"),
+    ],
+)
 def test_yaml_bombs_and_duplicate_keys_are_refused_quickly(project, run_cli, front, expected):
     path = project / ARTICLE
     text = path.read_text()
@@ -213,17 +287,40 @@ def test_windows_line_ends_and_a_byte_order_mark_are_read_as_plain_text(project,
     assert [lead.email for lead in leads] == ["lea@example.com"] and problems == []
 
 
-@pytest.mark.parametrize("path, old, new, expected", [
-    ("campaigns/migraine-education.yaml", "delay_days: 1\n", "delay_days: true\n", "steps[1].delay_days: expected a whole number, got True"),
-    ("campaigns/migraine-education.yaml", "delay_days: 1\n", "delay_days: 1.5\n", "steps[1].delay_days: expected a whole number, got 1.5"),
-    ("campaigns/monthly-specials.yaml", "nth: 1", "nth: yes", "schedule.nth: expected a whole number, got True"),
-    ("content/specials/2024-05.md", "price: 149.00", "price: 1.0e+400", "offers[1].price"),
-    ("content/specials/2024-05.md", "price: 149.00", "price: .inf", "offers[1].price"),
-    ("content/specials/2024-05.md", "price: 149.00", "price: .nan", "offers[1].price: expected a number like 149.00, got nan"),
-    ("content/specials/2024-05.md", "price: 149.00", "price: 1e400", "offers[1].price"),
-    ("content/specials/2024-05.md", "price: 149.00", "price: true", "offers[1].price: expected a price like 149.00, got True"),
-    ("content/specials/2024-05.md", "price: 149.00", "price: 100000.01", "offers[1].price"),
-])
+@pytest.mark.parametrize(
+    "path, old, new, expected",
+    [
+        (
+            "campaigns/migraine-education.yaml",
+            "delay_days: 1\n",
+            "delay_days: true\n",
+            "steps[1].delay_days: expected a whole number, got True",
+        ),
+        (
+            "campaigns/migraine-education.yaml",
+            "delay_days: 1\n",
+            "delay_days: 1.5\n",
+            "steps[1].delay_days: expected a whole number, got 1.5",
+        ),
+        ("campaigns/monthly-specials.yaml", "nth: 1", "nth: yes", "schedule.nth: expected a whole number, got True"),
+        ("content/specials/2024-05.md", "price: 149.00", "price: 1.0e+400", "offers[1].price"),
+        ("content/specials/2024-05.md", "price: 149.00", "price: .inf", "offers[1].price"),
+        (
+            "content/specials/2024-05.md",
+            "price: 149.00",
+            "price: .nan",
+            "offers[1].price: expected a number like 149.00, got nan",
+        ),
+        ("content/specials/2024-05.md", "price: 149.00", "price: 1e400", "offers[1].price"),
+        (
+            "content/specials/2024-05.md",
+            "price: 149.00",
+            "price: true",
+            "offers[1].price: expected a price like 149.00, got True",
+        ),
+        ("content/specials/2024-05.md", "price: 149.00", "price: 100000.01", "offers[1].price"),
+    ],
+)
 def test_numbers_that_would_coerce_silently_are_errors(project, run_cli, path, old, new, expected):
     edit(project / path, old, new)
     assert_clean_failure(run_cli(project, "build" if path.startswith("content") else "plan"), expected)
@@ -247,23 +344,37 @@ def test_a_huge_field_or_file_is_refused(project, run_cli):
 def test_a_copied_campaign_file_with_a_new_code_is_an_error_naming_both(project, run_cli):
     source = project / "campaigns/migraine-education.yaml"
     (project / "campaigns/migraine-education copy.yaml").write_text(source.read_text().replace("code: e1", "code: e2"))
-    assert_clean_failure(run_cli(project, "plan"), "migraine-education.yaml", "migraine-education copy.yaml", "everyone would get it twice")
+    assert_clean_failure(
+        run_cli(project, "plan"),
+        "migraine-education.yaml",
+        "migraine-education copy.yaml",
+        "everyone would get it twice",
+    )
 
 
-@pytest.mark.parametrize("csv_text, expected", [
-    ("email,first_name,consent\nlea@example.com," + "x" * 140_000 + ",yes\n", "cannot be read as CSV here"),
-])
+@pytest.mark.parametrize(
+    "csv_text, expected",
+    [
+        ("email,first_name,consent\nlea@example.com," + "x" * 140_000 + ",yes\n", "cannot be read as CSV here"),
+    ],
+)
 def test_a_csv_field_over_the_limit_is_a_clear_error(project, run_cli, csv_text, expected, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     csv = project / "big.csv"
     csv.write_text(csv_text)
-    assert_clean_failure(run_cli(project, "leads", "import", str(csv), "--audience", "new-consult"), "big.csv:2: cannot be read as CSV here")
+    assert_clean_failure(
+        run_cli(project, "leads", "import", str(csv), "--audience", "new-consult"),
+        "big.csv:2: cannot be read as CSV here",
+    )
 
 
 def test_csv_nul_bytes_are_dropped_and_formulas_refused(project):
     csv = project / "leads.csv"
-    csv.write_bytes(b"email,first_name,last_name,consent\nle\x00a@example.com,L\x00ea,Ray,yes\nbob@example.com,=cmd|' /C calc'!A0,Ray,yes\n"
-                    b"cy@example.com,Cy,@SUM(1+1),yes\ndee@example.com,Dee,-,yes\n")
+    csv.write_bytes(
+        b"email,first_name,last_name,consent\nle\x00a@example.com,L\x00ea,Ray,yes\n"
+        b"bob@example.com,=cmd|' /C calc'!A0,Ray,yes\n"
+        b"cy@example.com,Cy,@SUM(1+1),yes\ndee@example.com,Dee,-,yes\n"
+    )
     leads, problems = read_leads(csv, "America/Los_Angeles")
     assert [(lead.email, lead.first_name) for lead in leads] == [("lea@example.com", "Lea")]
     assert [(p.line, p.field) for p in problems] == [(3, "first_name"), (4, "last_name"), (5, "last_name")]
@@ -279,7 +390,9 @@ def test_build_files_follow_the_umask_and_a_full_or_read_only_folder_is_one_clea
     built = sorted((project / "build").iterdir())
     assert built and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in built)
     manifest = json.loads((project / "build/manifest.json").read_text())
-    assert {p.name for p in built} == {"manifest.json"} | {e[part] for e in manifest["emails"] for part in ("html", "text")}
+    assert {p.name for p in built} == {"manifest.json"} | {
+        e[part] for e in manifest["emails"] for part in ("html", "text")
+    }
     edit(project / ARTICLE, BODY_LINE, "A migraine is much more than a strong headache.")
     before = {p.name: p.read_bytes() for p in built}
     (project / "build").chmod(0o555)
@@ -295,8 +408,13 @@ def test_a_full_disk_leaves_the_previous_build_whole_and_no_temporary_file(proje
     assert run_cli(project, "build").exit_code == 0
     before = {p.name: p.read_bytes() for p in (project / "build").iterdir()}
     edit(project / ARTICLE, BODY_LINE, "A migraine is much more than a strong headache.")
-    edit(project / "content/articles/02-four-stages-of-migraine.md", "A migraine often unfolds", "A migraine usually unfolds")
+    edit(
+        project / "content/articles/02-four-stages-of-migraine.md",
+        "A migraine often unfolds",
+        "A migraine usually unfolds",
+    )
     import mailpipe.render.build as build_module
+
     real_write = build_module._write_temporary
     written = []
 
@@ -315,9 +433,11 @@ def project_files(root) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_a_corrupt_state_or_sandbox_database_is_left_by_a_dry_run_and_set_aside_by_a_push(project, run_cli, monkeypatch, wall_clock):
+def test_a_corrupt_state_or_sandbox_database_is_left_by_a_dry_run_and_set_aside_by_a_push(
+    project, run_cli, monkeypatch, wall_clock
+):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
-    wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.timezone.utc))  # the new sandbox's clock follows the real one
+    wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.UTC))  # the new sandbox's clock follows the real one
     (project / "var").mkdir(exist_ok=True)
     (project / "var/sandbox.sqlite3").write_bytes(b"this is not a database" * 100)
     (project / "var/state-sandbox.sqlite3").write_bytes(b"\x00garbage" * 100)
@@ -325,26 +445,37 @@ def test_a_corrupt_state_or_sandbox_database_is_left_by_a_dry_run_and_set_aside_
     dry = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
     assert dry.exit_code == 0 and "Traceback" not in dry.output, dry.output
     for name in ("sandbox.sqlite3", "state-sandbox.sqlite3"):  # each said, with what a push would do to it
-        assert f"var/{name} is not a readable database" in dry.stderr and f"sets it aside as {name}.corrupt-" in dry.stderr
+        assert (
+            f"var/{name} is not a readable database" in dry.stderr and f"sets it aside as {name}.corrupt-" in dry.stderr
+        )
     assert project_files(project) == before  # left where it is, as it is, and nothing beside it
     result = run_cli(project, "push", "--now", "2024-05-01T13:00:00Z")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and "was not a readable database" in result.stderr
-    assert list((project / "var").glob("sandbox.sqlite3.corrupt-*")) and list((project / "var").glob("state-sandbox.sqlite3.corrupt-*"))
+    assert list((project / "var").glob("sandbox.sqlite3.corrupt-*")) and list(
+        (project / "var").glob("state-sandbox.sqlite3.corrupt-*")
+    )
     sqlite3.connect(project / "var/sandbox.sqlite3").execute("select 1")
 
 
-READ_ONLY_COMMANDS = [("push", "--dry-run", "--now", "2024-05-01T13:00:00Z"), ("doctor", "--today", "2024-05-01"), ("report",),
-                      ("audiences",), ("sandbox", "deliveries")]
+READ_ONLY_COMMANDS = [
+    ("push", "--dry-run", "--now", "2024-05-01T13:00:00Z"),
+    ("doctor", "--today", "2024-05-01"),
+    ("report",),
+    ("audiences",),
+    ("sandbox", "deliveries"),
+]
 
 
 @pytest.mark.parametrize("setup", ["fresh", "corrupt", "pushed"])
-def test_commands_that_only_read_leave_every_file_of_the_project_as_it_was(project, run_cli, monkeypatch, wall_clock, setup):
+def test_commands_that_only_read_leave_every_file_of_the_project_as_it_was(
+    project, run_cli, monkeypatch, wall_clock, setup
+):
     """A dry run, doctor, report, audiences and the sandbox's deliveries create, change and rename nothing: not on a
     fresh checkout, not beside corrupt files, not in a project that has pushed (a WAL database read read-only gets -shm
     and -wal files from SQLite itself)."""
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
-    wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.timezone.utc))  # a fresh sandbox's clock follows the real one
+    wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.UTC))  # a fresh sandbox's clock follows the real one
     if setup == "corrupt":
         (project / "var").mkdir()
         for name in ("sandbox.sqlite3", "state-sandbox.sqlite3"):
@@ -381,7 +512,7 @@ def test_half_open_connections_to_the_preview_are_closed_after_the_idle_timeout(
 
 def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_cli, monkeypatch, tmp_path):
     with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
-        sandbox.store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.timezone.utc))
+        sandbox.store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.UTC))
         port = sandbox.server.server_address[1]
         monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", f"http://staging-user:s3cr3t-pass@127.0.0.1:{port}")
@@ -396,9 +527,16 @@ def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_
 
 def test_every_installed_dependency_is_pinned_and_nothing_unused_is_declared():
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    pinned = {line.split("==")[0].lower().replace("_", "-") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line}
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (REPO / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    }
     wanted = [*declared["dependencies"], *declared["optional-dependencies"]["test"]]
-    names = {requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower().replace("_", "-") for requirement in wanted}
+    names = {
+        requirement.split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip().lower().replace("_", "-")
+        for requirement in wanted
+    }
     assert names <= pinned, names - pinned
     assert "tenacity" not in names
 
@@ -417,6 +555,15 @@ def test_nesting_at_the_limit_is_read(project, run_cli):
     """Twenty levels (the mapping and 19 lists) are YAML mailpipe reads; the field is then judged, not the nesting."""
     path = project / ARTICLE
     text = path.read_text()
-    path.write_text("---\n" + "extra: " + "[" * 19 + "]" * 19 + "\n" + text.split("---\n", 2)[1] + "---\n" + text.split("---\n", 2)[2])
+    path.write_text(
+        "---\n"
+        + "extra: "
+        + "[" * 19
+        + "]" * 19
+        + "\n"
+        + text.split("---\n", 2)[1]
+        + "---\n"
+        + text.split("---\n", 2)[2]
+    )
     result = run_cli(project, "build")
     assert result.exit_code == 1 and "nested more than" not in result.stderr and "extra" in result.stderr, result.stderr

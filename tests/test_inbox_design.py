@@ -4,6 +4,7 @@ non-Google accounts); and SpamAssassin's verdict on each as a recipient's server
 
 Screenshots of each view go to tests/artifacts/ (inbox-<view>-<width>.png).
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,7 +28,9 @@ from mailpipe.project import Project, render_project
 ARTIFACTS = REPO / "tests" / "artifacts"
 WIDTHS = [375, 600]
 # A 1x1 PNG: with images on, every image request gets it (there is no internet here).
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==")
+PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+)
 SPAMASSASSIN = shutil.which("spamassassin")
 
 
@@ -62,7 +65,9 @@ def open_email(browser, html: str, width: int, *, dark: bool = False, images: bo
 
 
 def style_of(page, selector: str, *properties: str) -> tuple:
-    return tuple(page.locator(selector).first.evaluate(f"e => getComputedStyle(e).getPropertyValue('{p}')") for p in properties)
+    return tuple(
+        page.locator(selector).first.evaluate(f"e => getComputedStyle(e).getPropertyValue('{p}')") for p in properties
+    )
 
 
 def shoot(page, name: str) -> None:
@@ -82,8 +87,12 @@ def test_with_images_off_the_header_still_reads_as_the_clinic(browser, rendered,
         page = open_email(browser, as_received(email, site), width, images=False)
         logo = page.locator(".mp-logo img")
         assert logo.evaluate("i => i.complete && i.naturalWidth") == 0, "the image really is blocked"
-        colour, size, family, weight = style_of(page, ".mp-logo img", "color", "font-size", "font-family", "font-weight")
-        assert (colour, size, weight) == (rgb(site.brand.primary), "26px", "700") and family.startswith("Georgia"), email.id
+        colour, size, family, weight = style_of(
+            page, ".mp-logo img", "color", "font-size", "font-family", "font-weight"
+        )
+        assert (colour, size, weight) == (rgb(site.brand.primary), "26px", "700") and family.startswith("Georgia"), (
+            email.id
+        )
         assert style_of(page, ".mp-logo a", "text-decoration-line") == ("none",)
         assert logo.get_attribute("alt") == site.clinic.name
         if email.id == "newsletter-2024-05":
@@ -104,8 +113,11 @@ def test_dark_mode_uses_the_designed_dark_palette_and_light_mode_the_brand(brows
         assert style_of(page, ".mp-panel", "background-color") == (rgb(dark.panel if is_dark else site.brand.panel),)
         assert style_of(page, ".mp-copy p", "color") == (rgb(dark.text if is_dark else site.brand.text),)
         assert style_of(page, "h1", "color") == (rgb(dark.accent if is_dark else site.brand.primary),)
-        assert style_of(page, "a[href^=\"tel:\"]", "color") == (rgb(dark.accent if is_dark else site.brand.primary),)
-        assert style_of(page, ".mp-button a", "background-color", "color") == (rgb(dark.button if is_dark else site.brand.primary), "rgb(255, 255, 255)")
+        assert style_of(page, 'a[href^="tel:"]', "color") == (rgb(dark.accent if is_dark else site.brand.primary),)
+        assert style_of(page, ".mp-button a", "background-color", "color") == (
+            rgb(dark.button if is_dark else site.brand.primary),
+            "rgb(255, 255, 255)",
+        )
         shoot(page, f"inbox-{'dark' if is_dark else 'light'}-{width}.png")
         page.context.close()
 
@@ -113,7 +125,8 @@ def test_dark_mode_uses_the_designed_dark_palette_and_light_mode_the_brand(brows
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
 def test_without_head_styles_the_brand_is_still_there(browser, rendered, width):
-    """Gmail's apps for non-Google accounts and Gmail's mobile web drop every <style>: what carries the brand is inline."""
+    """Gmail's apps for non-Google accounts and Gmail's mobile web drop every <style>: what carries the brand is
+    inline."""
     site = rendered.site
     for email in rendered.emails:
         page = open_email(browser, as_received(email, site), width, strip_styles=True)
@@ -121,10 +134,16 @@ def test_without_head_styles_the_brand_is_still_there(browser, rendered, width):
         assert style_of(page, "h1", "color", "font-size") == (rgb(site.brand.primary), "26px"), email.id
         assert style_of(page, ".mp-copy p", "color", "font-size") == (rgb(site.brand.text), "16px"), email.id
         assert style_of(page, ".mp-button a", "background-color", "color", "padding-top", "padding-left") == (
-            rgb(site.brand.primary), "rgb(255, 255, 255)", "14px", "28px"), email.id
+            rgb(site.brand.primary),
+            "rgb(255, 255, 255)",
+            "14px",
+            "28px",
+        ), email.id
         links = page.locator(".mp-copy a:not(.mp-button a)")
         colours = {links.nth(i).evaluate("a => getComputedStyle(a).color") for i in range(links.count())}
-        assert colours <= {rgb(site.brand.primary), rgb(site.brand.text)} and rgb(site.brand.primary) in colours, email.id
+        assert colours <= {rgb(site.brand.primary), rgb(site.brand.text)} and rgb(site.brand.primary) in colours, (
+            email.id
+        )
         if email.kind == "newsletter":
             assert style_of(page, "h2", "color", "font-size") == (rgb(site.brand.primary), "20px")
             shoot(page, f"inbox-no-head-styles-{width}.png")
@@ -133,21 +152,31 @@ def test_without_head_styles_the_brand_is_still_there(browser, rendered, width):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_safety_information_reads_as_part_of_the_email_with_the_weight_of_the_benefit_copy(browser, rendered, width, figure):
+def test_the_safety_information_reads_as_part_of_the_email_with_the_weight_of_the_benefit_copy(
+    browser, rendered, width, figure
+):
     email = email_named(rendered, "how-botox-helps-prevent-migraine")
     page = open_email(browser, as_received(email, rendered.site), width)
     copy = "h1 ~ p"
-    assert style_of(page, ".isi p", "font-size", "line-height", "color") == style_of(page, copy, "font-size", "line-height", "color")
-    left = page.evaluate(f"[document.querySelector('.isi p'), document.querySelector('{copy}')].map(p => p.getBoundingClientRect().left)")
+    assert style_of(page, ".isi p", "font-size", "line-height", "color") == style_of(
+        page, copy, "font-size", "line-height", "color"
+    )
+    left = page.evaluate(
+        f"[document.querySelector('.isi p'), document.querySelector('{copy}')].map(p => p.getBoundingClientRect().left)"
+    )
     assert left[0] == left[1], "the safety text lines up with the copy above it"
     borders = page.evaluate("""() => {
         const out = []; let e = document.querySelector('.isi');
         while (e && !e.classList.contains('mp-panel')) { const s = getComputedStyle(e);
-            out.push(s.borderLeftWidth, s.borderRightWidth, s.borderTopWidth, s.borderBottomWidth); e = e.parentElement; }
+            out.push(s.borderLeftWidth, s.borderRightWidth, s.borderTopWidth, s.borderBottomWidth);
+            e = e.parentElement; }
         return out; }""")
     assert set(borders) == {"0px"}, "no box around the safety information"
     height = page.locator(".isi").bounding_box()["height"]
-    figure(f"safety information at {width}px: {height:.0f}px tall, text {style_of(page, '.isi p', 'font-size')[0]} like the copy")
+    figure(
+        f"safety information at {width}px: {height:.0f}px tall, text {style_of(page, '.isi p', 'font-size')[0]} "
+        "like the copy"
+    )
     shoot(page, f"inbox-safety-information-{width}.png")
     page.context.close()
 
@@ -162,7 +191,9 @@ def test_the_whole_button_is_the_link_in_browsers_and_in_outlooks_vml(browser, r
         box = button.bounding_box()
         assert box["height"] >= 44
         corners = [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)]
-        hits = [page.evaluate(f"document.elementFromPoint({x}, {y}).closest('.mp-button a') !== null") for x, y in corners]
+        hits = [
+            page.evaluate(f"document.elementFromPoint({x}, {y}).closest('.mp-button a') !== null") for x, y in corners
+        ]
         assert hits == [True, True], f"{email.id}: the button's corners are part of the link"
         page.context.close()
         vml = re.search(r'<!--\[if mso\]><v:roundrect [^>]*href="([^"]+)"[^>]*fillcolor="([^"]+)"', email.html)
@@ -176,11 +207,15 @@ def button_href(email) -> str:
 def test_the_footer_names_the_clinic_once_where_the_address_tag_prints_it(rendered):
     """Mailchimp's address tag prints the audience's company name and address; the template adds no second name line."""
     for email in rendered.emails:
-        footer = email.html[email.html.index('class="footer'):]
+        footer = email.html[email.html.index('class="footer') :]
         address = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", footer, re.DOTALL) if "LIST_ADDRESS_HTML" in p)
         assert address.strip() == "*|HTML:LIST_ADDRESS_HTML|*", email.id
         received = as_received(email, rendered.site)
-        line = next(p for p in re.findall(r"<p[^>]*>(.*?)</p>", received[received.index('class="footer'):], re.DOTALL) if "Agoura Hills" in p)
+        line = next(
+            p
+            for p in re.findall(r"<p[^>]*>(.*?)</p>", received[received.index('class="footer') :], re.DOTALL)
+            if "Agoura Hills" in p
+        )
         assert line.count(rendered.site.clinic.name) == 1, email.id
 
 
@@ -189,7 +224,7 @@ def test_the_inbox_snippet_is_the_preheader_once_then_nothing_of_the_body(render
         received = as_received(email, rendered.site)
         assert received.count(html.escape(email.preheader)) == 1, email.id
         text = lxml.html.document_fromstring(received).find("body").text_content()
-        after = text[text.index(email.preheader) + len(email.preheader):]
+        after = text[text.index(email.preheader) + len(email.preheader) :]
         padding = len(after) - len(after.lstrip(" \n\t\u034f\u200c\xa0"))
         assert padding >= 200, f"{email.id}: only {padding} invisible characters keep the body out of the snippet"
 
@@ -197,12 +232,16 @@ def test_the_inbox_snippet_is_the_preheader_once_then_nothing_of_the_body(render
 def test_the_dark_palette_is_checked_for_contrast(project):
     edit(project / "mailpipe.yaml", 'text: "#e9e4ee"', 'text: "#4a4452"')
     rendered = render_project(Project(project))
-    findings = [f for r in check_emails(rendered.emails, rendered.site, False) for f in r.findings if f.rule == "A11Y-CONTRAST"]
+    findings = [
+        f for r in check_emails(rendered.emails, rendered.site, False) for f in r.findings if f.rule == "A11Y-CONTRAST"
+    ]
     assert findings and all(f.message.startswith("in dark mode, ") and "is #4a4452 on #" in f.message for f in findings)
     assert any("#4a4452 on #241f29" in f.message for f in findings)  # the copy on the dark panel
     assert {f.severity for f in findings} == {"error"}
     shipped = render_project(Project(REPO))
-    assert not [f for r in check_emails(shipped.emails, shipped.site, False) for f in r.findings if f.rule == "A11Y-CONTRAST"]
+    assert not [
+        f for r in check_emails(shipped.emails, shipped.site, False) for f in r.findings if f.rule == "A11Y-CONTRAST"
+    ]
 
 
 @pytest.mark.parametrize("written", ["+1 818 555 0142", "1-818-555-0142", "818.555.0142"])
@@ -215,7 +254,11 @@ def test_the_phone_link_is_e164_however_the_number_is_written(project, written):
 def test_a_phone_number_that_cannot_become_a_tel_link_is_refused(project, run_cli):
     edit(project / "mailpipe.yaml", 'phone: "(818) 555-0142"', 'phone: "555-0142"')
     result = run_cli(project, "build")
-    assert result.exit_code == 1 and "phone" in result.stderr and "expected a US number like (818) 555-0142" in result.stderr
+    assert (
+        result.exit_code == 1
+        and "phone" in result.stderr
+        and "expected a US number like (818) 555-0142" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -226,7 +269,7 @@ def test_a_phone_number_that_cannot_become_a_tel_link_is_refused(project, run_cl
 def test_mrml_draws_every_email_exactly_as_official_mjml(browser, rendered, width):
     official = official_mjml.compile_all([e.mjml for e in rendered.emails], validation_level="strict")["results"]
     different = []
-    for email, result in zip(rendered.emails, official):
+    for email, result in zip(rendered.emails, official, strict=True):
         assert result["errors"] == [], email.id
         shots = []
         for drawn in (email.html, result["html"]):
@@ -248,8 +291,13 @@ def spam_score(email, site) -> tuple[float, str]:
     message["Message-ID"] = f"<{email.id}.1714300000@aiviaesthetics.com>"
     message.set_content(fill(email.text, site, as_html=False, preview_text=email.preheader))
     message.add_alternative(as_received(email, site), subtype="html")
-    report = subprocess.run([SPAMASSASSIN, "--test-mode", "--local", "--cf=dns_available no"], input=message.as_bytes(),
-                            capture_output=True, check=False, timeout=120).stdout.decode("utf-8", "replace")
+    report = subprocess.run(
+        [SPAMASSASSIN, "--test-mode", "--local", "--cf=dns_available no"],
+        input=message.as_bytes(),
+        capture_output=True,
+        check=False,
+        timeout=120,
+    ).stdout.decode("utf-8", "replace")
     score = re.search(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", report, re.MULTILINE)
     assert score, report[-2000:]
     hits = re.findall(r"^\s*(-?\d+\.\d+)\s+([A-Z0-9_]+)\s", report.split("Content analysis details:")[-1], re.MULTILINE)
@@ -257,9 +305,17 @@ def spam_score(email, site) -> tuple[float, str]:
 
 
 @pytest.mark.spamassassin
-@pytest.mark.skipif(SPAMASSASSIN is None, reason="spamassassin is not installed (make test installs Debian's spamassassin)")
+@pytest.mark.skipif(
+    SPAMASSASSIN is None, reason="spamassassin is not installed (make test installs Debian's spamassassin)"
+)
 def test_spamassassin_scores_every_email_below_one(rendered, figure):
     with ThreadPoolExecutor(max_workers=4) as pool:
-        scores = dict(zip([e.id for e in rendered.emails], pool.map(lambda e: spam_score(e, rendered.site), rendered.emails)))
+        scores = dict(
+            zip(
+                [e.id for e in rendered.emails],
+                pool.map(lambda e: spam_score(e, rendered.site), rendered.emails),
+                strict=True,
+            )
+        )
     figure("SpamAssassin: " + ", ".join(f"{email_id} {score:.1f}" for email_id, (score, _) in scores.items()))
     assert {email_id: hits for email_id, (score, hits) in scores.items() if score >= 1.0} == {}

@@ -1,4 +1,5 @@
 """`leads import` keeps what Mailchimp has, gives every row an outcome, and lets no bad row stop the rest."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from mailpipe.sandbox.errors import ApiError
 from mailpipe.sandbox.store import Store
 from mailpipe.vocabulary import subscriber_hash
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -40,16 +41,26 @@ def outcomes(result) -> dict[str, tuple[str, str]]:
 def test_existing_members_keep_their_names_and_join_date(sandbox_project, run_cli):
     project = sandbox_project
     first = project / "first.csv"
-    first.write_text("email,first_name,last_name,joined,consent\nana@example.com,Ana,Ruiz,2024-04-20T09:00,yes\nben@example.com,,,"
-                     "2024-04-21T09:00,yes\n")
+    first.write_text(
+        "email,first_name,last_name,joined,consent\nana@example.com,Ana,Ruiz,2024-04-20T09:00,yes\nben@example.com,,,"
+        "2024-04-21T09:00,yes\n"
+    )
     assert run_cli(project, "leads", "import", str(first), "--audience", "new-consult").exit_code == 0
     again = project / "again.csv"  # names blank or different, a later join, and no join at all
-    again.write_text("email,first_name,last_name,joined,consent\nana@example.com,,,2024-04-29T09:00,yes\nben@example.com,Benjamin,Ode,,yes\n")
+    again.write_text(
+        "email,first_name,last_name,joined,consent\nana@example.com,,,2024-04-29T09:00,yes\nben@example.com,Benjamin,Ode,,yes\n"
+    )
     result = run_cli(project, "leads", "import", str(again), "--audience", "new-consult", "--json")
     assert result.exit_code == 0, result.output
-    assert outcomes(result) == {"ana@example.com": ("unchanged", ""), "ben@example.com": ("updated", "first name, last name")}
+    assert outcomes(result) == {
+        "ana@example.com": ("unchanged", ""),
+        "ben@example.com": ("updated", "first name, last name"),
+    }
     found = members(project)
-    assert found["ana@example.com"]["merge_fields"]["FNAME"] == "Ana" and found["ana@example.com"]["merge_fields"]["LNAME"] == "Ruiz"
+    assert (
+        found["ana@example.com"]["merge_fields"]["FNAME"] == "Ana"
+        and found["ana@example.com"]["merge_fields"]["LNAME"] == "Ruiz"
+    )
     assert found["ana@example.com"]["merge_fields"]["MPLOG"] == "|e1@20240420|"  # the earlier join stays
     assert found["ben@example.com"]["merge_fields"]["FNAME"] == "Benjamin"  # an empty name is filled
     assert found["ben@example.com"]["merge_fields"]["MPLOG"] == "|e1@20240421|"
@@ -98,7 +109,10 @@ def test_an_unsubscribed_member_is_never_re_subscribed(sandbox_project, run_cli)
     store.patch_member("aivi-main", subscriber_hash("gone@example.com"), {"status": "unsubscribed"})
     store.close()
     result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
-    assert outcomes(result)["gone@example.com"] == ("unchanged", "unsubscribed in Mailchimp: left as it is, never re-subscribed")
+    assert outcomes(result)["gone@example.com"] == (
+        "unchanged",
+        "unsubscribed in Mailchimp: left as it is, never re-subscribed",
+    )
     assert members(project)["gone@example.com"]["status"] == "unsubscribed"
 
 
@@ -107,8 +121,15 @@ def test_batches_hold_at_most_500_members(sandbox_project):
     store = Store(sandbox_project / "var/sandbox.sqlite3")
     provision(store, render_project(Project(sandbox_project)).site)
     with pytest.raises(ApiError):
-        store.batch_subscribe("aivi-main", {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"}
-                                                        for i in range(501)]})
-    assert store.batch_subscribe("aivi-main", {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"}
-                                                           for i in range(500)]})["total_created"] == 500
+        store.batch_subscribe(
+            "aivi-main",
+            {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"} for i in range(501)]},
+        )
+    assert (
+        store.batch_subscribe(
+            "aivi-main",
+            {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"} for i in range(500)]},
+        )["total_created"]
+        == 500
+    )
     store.close()

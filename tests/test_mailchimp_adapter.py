@@ -1,4 +1,5 @@
 """The adapter makes the official client safe: retries, one-line errors, idempotent creates, no key leaks."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,25 @@ FAST = RetryPolicy(attempts=12, base_delay=0.002, max_delay=0.02)
 
 
 def campaign_body(title: str) -> dict:
-    return {"type": "regular", "recipients": {"list_id": "clinic"},
-            "settings": {"subject_line": "S", "title": title, "from_name": "AIVI Aesthetics", "reply_to": "hello@aiviaesthetics.com"}}
+    return {
+        "type": "regular",
+        "recipients": {"list_id": "clinic"},
+        "settings": {
+            "subject_line": "S",
+            "title": title,
+            "from_name": "AIVI Aesthetics",
+            "reply_to": "hello@aiviaesthetics.com",
+        },
+    }
 
 
 def test_connection_comes_from_the_environment():
     assert Connection.from_environment({}) is None
     real = Connection.from_environment({"MAILCHIMP_API_KEY": "abc-us21"})
     assert real.base_url == "https://us21.api.mailchimp.com/3.0"
-    local = Connection.from_environment({"MAILCHIMP_API_KEY": "abc-us21", "MAILCHIMP_SERVER_URL": "http://127.0.0.1:8799/3.0/"})
+    local = Connection.from_environment(
+        {"MAILCHIMP_API_KEY": "abc-us21", "MAILCHIMP_SERVER_URL": "http://127.0.0.1:8799/3.0/"}
+    )
     assert local.base_url == "http://127.0.0.1:8799/3.0"
     assert "abc-us21" not in repr(local)
     with pytest.raises(MailpipeError, match="must end in the data centre") as caught:
@@ -44,7 +55,10 @@ def test_a_failure_is_one_clear_line_with_mailchimps_title_and_detail(adapter):
 
 
 def test_a_refused_connection_is_retried_then_reported_without_the_key():
-    dead = Mailchimp(Connection(TEST_KEY, "http://127.0.0.1:9/3.0", timeout=2), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002))
+    dead = Mailchimp(
+        Connection(TEST_KEY, "http://127.0.0.1:9/3.0", timeout=2),
+        RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002),
+    )
     with pytest.raises(MailchimpError) as caught:
         dead.ping()
     assert dead.calls == 3
@@ -53,8 +67,14 @@ def test_a_refused_connection_is_retried_then_reported_without_the_key():
 
 def test_429_waits_at_least_as_long_as_retry_after(tmp_path):
     waits = []
-    with RunningSandbox(tmp_path / "s.sqlite3", faults=FaultPlan(rate=1.0, kinds=("429",), seed=1, retry_after=3)) as sandbox:
-        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01), sleep=waits.append)
+    with RunningSandbox(
+        tmp_path / "s.sqlite3", faults=FaultPlan(rate=1.0, kinds=("429",), seed=1, retry_after=3)
+    ) as sandbox:
+        adapter = Mailchimp(
+            Connection(TEST_KEY, sandbox.url),
+            RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01),
+            sleep=waits.append,
+        )
         with pytest.raises(MailchimpError, match="429 Too Many Requests"):
             adapter.ping()
     assert waits == [3.0, 3.0]
@@ -64,7 +84,7 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     policy = RetryPolicy(attempts=10, base_delay=1.0, max_delay=8.0)
     for attempt in range(1, 8):
         delays = [policy.delay(attempt, None) for _ in range(200)]
-        assert 0 <= min(delays) and max(delays) <= min(8.0, 2 ** (attempt - 1))
+        assert min(delays) >= 0 and max(delays) <= min(8.0, 2 ** (attempt - 1))
         assert len({round(d, 6) for d in delays}) > 150  # jittered, not a fixed sleep
 
 
@@ -79,7 +99,9 @@ def test_never_more_connections_than_the_cap(sandbox):
         return original()
 
     sandbox.store.lists = watched_lists
-    threads = [threading.Thread(target=lambda: adapter._call("lists", adapter._client.lists.get_all_lists)) for _ in range(12)]
+    threads = [
+        threading.Thread(target=lambda: adapter._call("lists", adapter._client.lists.get_all_lists)) for _ in range(12)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -123,7 +145,9 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
         keys = [DripKey("e1", 1, dt.date(2026, 12, 1) + dt.timedelta(days=k)) for k in range(16)]
         for n in range(40):
             email = f"lead{n}@example.com"
-            adapter.upsert_member("clinic", email, {"status_if_new": "subscribed", "timestamp_opt": "2026-11-20T10:00:00+00:00"})
+            adapter.upsert_member(
+                "clinic", email, {"status_if_new": "subscribed", "timestamp_opt": "2026-11-20T10:00:00+00:00"}
+            )
             adapter.set_tags("clinic", email, active=["new-consult"])
             log = LeadLog(assigned=frozenset(key for k, key in enumerate(keys) if k <= n < k + 4))
             adapter.update_member_fields("clinic", email, {LOG_FIELD: log.render()})
@@ -147,7 +171,9 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
 
         campaigns = store.list_campaigns({"count": 1000})["campaigns"]
         titles = [c["settings"]["title"] for c in campaigns]
-        assert sorted(titles) == sorted(f"drip/new-consult/step-{k}" for k in range(16)), "no campaign may be created twice"
+        assert sorted(titles) == sorted(f"drip/new-consult/step-{k}" for k in range(16)), (
+            "no campaign may be created twice"
+        )
         assert [s["name"] for s in store.list_segments("clinic", {"count": 1000})["segments"]].count("new-consult") == 1
         statics = [s["name"] for s in store.list_segments("clinic", {"type": "static", "count": 1000})["segments"]]
         assert statics == ["new-consult"]
@@ -164,9 +190,15 @@ def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cl
     """Grep everything a failing run prints, logs or raises for the key."""
     seen = []
     with clinic_sandbox(tmp_path / "s.sqlite3", faults=FaultPlan(rate=0.5, seed=9, retry_after=0)) as sandbox:
-        adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002))
-        for call in (lambda: adapter.upsert_member("clinic", "bad", {"status_if_new": "subscribed"}),
-                     lambda: adapter.get_campaign("nope"), adapter.ping, lambda: adapter.create_campaign(campaign_body("t"))):
+        adapter = Mailchimp(
+            Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002)
+        )
+        for call in (
+            lambda: adapter.upsert_member("clinic", "bad", {"status_if_new": "subscribed"}),
+            lambda: adapter.get_campaign("nope"),
+            adapter.ping,
+            lambda: adapter.create_campaign(campaign_body("t")),
+        ):
             for _ in range(5):
                 try:
                     seen.append(repr(call()))
@@ -183,7 +215,9 @@ def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cl
     with RunningSandbox(tmp_path / "echo.sqlite3", faults=FaultPlan(script=[None, "echo-key"])) as echoing:
         monkeypatch.setenv("MAILCHIMP_API_KEY", TEST_KEY)
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", echoing.url)
-        pushed = run_cli(project, "push", "--now", "2024-05-01T13:00:00Z")  # the server quotes the key back in an error: push must not print it
+        pushed = run_cli(
+            project, "push", "--now", "2024-05-01T13:00:00Z"
+        )  # the server quotes the key back in an error: push must not print it
     assert pushed.exit_code == 1 and "The API key <api key> cannot do this" in pushed.stderr, pushed.output
     seen += [pushed.output]
     captured = capfd.readouterr()
@@ -222,8 +256,20 @@ def test_changed_members_come_with_every_tag_even_past_fifty(adapter, sandbox):
 
 
 def test_a_few_addresses_are_read_one_by_one_and_many_with_the_whole_audience(adapter, sandbox):
-    rows = [("clinic", f"{n:032x}", f"old{n}@example.com", "subscribed", "{}", "2025-01-01T00:00:00+00:00", "2025-01-01T00:00:00+00:00",
-             "2025-01-01T00:00:00+00:00", f"u{n}") for n in range(3_000)]
+    rows = [
+        (
+            "clinic",
+            f"{n:032x}",
+            f"old{n}@example.com",
+            "subscribed",
+            "{}",
+            "2025-01-01T00:00:00+00:00",
+            "2025-01-01T00:00:00+00:00",
+            "2025-01-01T00:00:00+00:00",
+            f"u{n}",
+        )
+        for n in range(3_000)
+    ]
     with sandbox.store.transaction() as db:
         db.executemany("INSERT INTO members VALUES (?,?,?,?,?,?,?,?,?)", rows)
     _member(adapter, "Known@Example.com", "mp-a")

@@ -1,4 +1,5 @@
 """The next month's special in one command, and a plan that shows a missing month instead of failing whole."""
+
 from __future__ import annotations
 
 import json
@@ -14,15 +15,22 @@ def test_new_special_moves_the_dates_keeps_the_offers_and_fails_check_until_edit
     special = next(s for s in load_content(project / "content").specials if s.front.month == "2024-07")
     front = special.front
     assert (str(front.valid_from), str(front.valid_until)) == ("2024-07-01", "2024-07-31")
-    assert front.title == "Specials July 2024" and "July" in front.subject and "valid July 1 to July 31" in front.preheader
+    assert (
+        front.title == "Specials July 2024" and "July" in front.subject and "valid July 1 to July 31" in front.preheader
+    )
     assert "July 1 to July 31, 2024" in front.terms and "June" not in front.terms
-    assert [o.name for o in front.offers] == ["Microneedling", "Laser hair removal, small area"] and front.offers[0].price == 299
+    assert [o.name for o in front.offers] == ["Microneedling", "Laser hair removal, small area"] and front.offers[
+        0
+    ].price == 299
     assert front.featured_article == "what-causes-migraine"  # the first article no special featured yet
     failing = run_cli(project, "check", "specials-2024-07", "--json")
     assert failing.exit_code == 1 and "TODO" in failing.stdout
     path = project / "content/specials/2024-07.md"
-    path.write_text(path.read_text().replace("TODO (confirm this offer, its price and its terms) ", "")
-                    .replace("TODO: write this month's introduction.\n", ""))
+    path.write_text(
+        path.read_text()
+        .replace("TODO (confirm this offer, its price and its terms) ", "")
+        .replace("TODO: write this month's introduction.\n", "")
+    )
     assert run_cli(project, "check", "specials-2024-07", "newsletter-2024-07").exit_code == 0
 
 
@@ -32,8 +40,12 @@ def test_new_special_refuses_an_existing_month_a_bad_month_and_rolls_the_year(pr
     edit(project / "content/specials/2024-06.md", "month: 2024-06", "month: 2024-12")
     (project / "content/specials/2024-06.md").rename(project / "content/specials/2024-12.md")
     text = (project / "content/specials/2024-12.md").read_text()
-    (project / "content/specials/2024-12.md").write_text(text.replace("2024-06-01", "2024-12-01").replace("2024-06-30", "2024-12-31")
-                                                          .replace("June", "December").replace("December 30", "December 31"))
+    (project / "content/specials/2024-12.md").write_text(
+        text.replace("2024-06-01", "2024-12-01")
+        .replace("2024-06-30", "2024-12-31")
+        .replace("June", "December")
+        .replace("December 30", "December 31")
+    )
     assert run_cli(project, "new", "special", "2025-01").exit_code == 0
     january = next(s for s in load_content(project / "content").specials if s.front.month == "2025-01").front
     assert str(january.valid_until) == "2025-01-31" and "January 1 to January 31, 2025" in january.terms
@@ -42,7 +54,9 @@ def test_new_special_refuses_an_existing_month_a_bad_month_and_rolls_the_year(pr
 def test_plan_shows_a_missing_month_as_a_row_and_still_prints_the_calendar(project, run_cli):
     result = run_cli(project, "plan", "--from", "2024-07-01", "--days", "10")
     assert result.exit_code == 1
-    assert "missing: monthly-specials.yaml: no newsletter for 2024-07: write content/specials/2024-07.md" in result.stderr
+    assert (
+        "missing: monthly-specials.yaml: no newsletter for 2024-07: write content/specials/2024-07.md" in result.stderr
+    )
     assert "by 2024-06-25, a week before it is due on 2024-07-02" in result.stderr
     assert "what-causes-migraine" in result.stdout and "newsletter-2024-07" in result.stdout
     sends = json.loads(run_cli(project, "plan", "--from", "2024-07-01", "--days", "10", "--json").stdout)

@@ -1,4 +1,5 @@
 """Our MJML passes the official MJML's strict validation, and MRML's HTML says what the official HTML says."""
+
 from __future__ import annotations
 
 import lxml.html
@@ -33,7 +34,7 @@ def essentials(html: str) -> tuple[list[str], list[str], list[str]]:
 
 def test_official_mjml_in_strict_mode_accepts_every_email(compiled):
     emails, results = compiled
-    for email, result in zip(emails, results):
+    for email, result in zip(emails, results, strict=True):
         assert result["errors"] == [], (email.id, result["errors"])
         assert result["html"], email.id
 
@@ -47,7 +48,7 @@ def test_strict_mode_really_rejects_bad_mjml():
 
 def test_mrml_html_has_the_same_text_links_and_images_as_official_mjml(compiled):
     emails, results = compiled
-    for email, result in zip(emails, results):
+    for email, result in zip(emails, results, strict=True):
         ours, theirs = essentials(email.html), essentials(result["html"])
         assert ours[0] == theirs[0], f"{email.id}: visible text differs"
         assert ours[1] == theirs[1], f"{email.id}: links differ"

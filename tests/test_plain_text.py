@@ -1,5 +1,6 @@
 """The plain text's own layout and wrapping give, byte for byte, what inscriptis and textwrap give (they stay the
 oracles, and inscriptis the fallback): on the shipped emails, on the MJML corpus, and on seeded random input."""
+
 from __future__ import annotations
 
 import copy
@@ -26,7 +27,11 @@ def inscriptis_text(body: etree._Element) -> str:
 def textwrap_fill(line: str) -> str:
     marker = plaintext._LIST_ITEM.match(line)
     indent = " " * len(marker.group(1)) if marker else ""
-    return textwrap.fill(line, WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False) if line else line
+    return (
+        textwrap.fill(line, WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+        if line
+        else line
+    )
 
 
 def test_the_shipped_emails_are_laid_out_as_inscriptis_lays_them_out():
@@ -57,10 +62,58 @@ def test_public_mjml_templates_are_laid_out_as_inscriptis_lays_them_out():
     assert laid_out >= 30, (laid_out, left)
 
 
-TAGS = ["p", "div", "h1", "h2", "h3", "ul", "ol", "li", "strong", "em", "span", "a", "br", "b", "img", "blockquote", "figure",
-        "header", "section", "title", "style", "head", "table", "td", "pre", "q"]
-STYLES = ["display:block", "display:none", "display:inline-block", "color:red", "DISPLAY: Block", "margin-top:2em", "white-space:pre"]
-WORDS = ["Migraine", "  lasts ", "4 hours", "\n", "&amp;", "é", " ", "\xa0", "and", "*|FNAME|*", "x&y", "&lt;b&gt;", "\t"]
+TAGS = [
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "span",
+    "a",
+    "br",
+    "b",
+    "img",
+    "blockquote",
+    "figure",
+    "header",
+    "section",
+    "title",
+    "style",
+    "head",
+    "table",
+    "td",
+    "pre",
+    "q",
+]
+STYLES = [
+    "display:block",
+    "display:none",
+    "display:inline-block",
+    "color:red",
+    "DISPLAY: Block",
+    "margin-top:2em",
+    "white-space:pre",
+]
+WORDS = [
+    "Migraine",
+    "  lasts ",
+    "4 hours",
+    "\n",
+    "&amp;",
+    "é",
+    " ",
+    "\xa0",
+    "and",
+    "*|FNAME|*",
+    "x&y",
+    "&lt;b&gt;",
+    "\t",
+]
 
 
 def _random_tree(rng: random.Random, depth: int) -> etree._Element:
@@ -96,8 +149,24 @@ def test_random_html_is_laid_out_as_inscriptis_lays_it_out_or_left_to_it():
 
 def test_random_lines_wrap_as_textwrap_wraps_them():
     rng = random.Random(2026)
-    pieces = ["a", "word", "migraine", " ", "  ", "   ", "https://www.aiviaesthetics.com/book?utm_source=mailchimp&utm_medium=email",
-              "x" * 77, "y" * 78, "z" * 79, "\xa0", "é", "1.", "*", "-", "\t"]
+    pieces = [
+        "a",
+        "word",
+        "migraine",
+        " ",
+        "  ",
+        "   ",
+        "https://www.aiviaesthetics.com/book?utm_source=mailchimp&utm_medium=email",
+        "x" * 77,
+        "y" * 78,
+        "z" * 79,
+        "\xa0",
+        "é",
+        "1.",
+        "*",
+        "-",
+        "\t",
+    ]
     for _ in range(6000):
         line = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40)))
         if rng.random() < 0.3:
@@ -115,15 +184,21 @@ def test_the_width_is_78_on_both_sides_of_the_limit():
 
 def test_a_table_in_an_article_still_reads_as_text(tmp_path: Path):
     """Content the fast layout leaves alone goes to inscriptis: nothing is lost."""
-    root = parse_for_text("<mjml><mj-body><mj-section><mj-column><mj-text><table><tr><td>Dose</td><td>155 units</td></tr></table>"
-                          "</mj-text></mj-column></mj-section></mj-body></mjml>")
+    root = parse_for_text(
+        "<mjml><mj-body><mj-section><mj-column><mj-text><table><tr><td>Dose</td><td>155 units</td></tr></table>"
+        "</mj-text></mj-column></mj-section></mj-body></mjml>"
+    )
     body = text_tree(root)
     assert _lay_out(copy.deepcopy(body)) is None
     assert "155 units" in plaintext.mjml_to_text(parse_for_text(etree.tostring(root, encoding="unicode")))
 
 
 def test_a_list_in_a_list_is_left_to_inscriptis_which_bullets_each_depth_its_own_way():
-    body = text_tree(parse_for_text("<mjml><mj-body><mj-text><ul><li>Triggers<ul><li>sleep</li><li>stress</li></ul></li></ul>"
-                                    "</mj-text></mj-body></mjml>"))
+    body = text_tree(
+        parse_for_text(
+            "<mjml><mj-body><mj-text><ul><li>Triggers<ul><li>sleep</li><li>stress</li></ul></li></ul>"
+            "</mj-text></mj-body></mjml>"
+        )
+    )
     assert _lay_out(copy.deepcopy(body)) is None
     assert "+ sleep" in plaintext.lay_out(body)

@@ -1,4 +1,5 @@
 """The live preview in real Chromium: index, an email at both widths, plain text, live edits, errors."""
+
 from __future__ import annotations
 
 import socket
@@ -34,8 +35,15 @@ def test_the_server_listens_on_loopback_only_and_serves_nothing_but_its_pages(pr
     running, _ = preview
     host, port = running.server.server_address
     assert host == "127.0.0.1"
-    for path in ("/render/../../mailpipe.yaml", "/render/%2e%2e/%2e%2e/etc/passwd", "/../../etc/passwd", "/content/articles/01-what-causes-migraine.md",
-                 "/email/..%2f..%2fmailpipe.yaml", "/render/no-such-email.html", "/static/../cli.py"):
+    for path in (
+        "/render/../../mailpipe.yaml",
+        "/render/%2e%2e/%2e%2e/etc/passwd",
+        "/../../etc/passwd",
+        "/content/articles/01-what-causes-migraine.md",
+        "/email/..%2f..%2fmailpipe.yaml",
+        "/render/no-such-email.html",
+        "/static/../cli.py",
+    ):
         with socket.create_connection((host, port), timeout=5) as raw:  # sent as-is: no client normalises the path
             raw.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
             answer = b""
@@ -58,7 +66,9 @@ def test_merge_tags_are_filled_with_the_sample_contact_or_shown_raw(preview):
 def test_staff_browse_switch_views_and_see_edits_and_errors_live(preview, browser):
     running, project = preview
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # Playwright polls with eval; CSP is tested on its own
+    page = browser.new_page(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True
+    )  # Playwright polls with eval; CSP is tested on its own
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(running.url) else route.abort())
     page.goto(running.url)
     assert page.locator("h2", has_text="Migraine education series (new-consult)").is_visible()
@@ -94,15 +104,21 @@ def test_staff_browse_switch_views_and_see_edits_and_errors_live(preview, browse
     page.click("#part-html")
     page.wait_for_selector("#frame-mobile")
 
-    edit(project / ARTICLE, "subject: What is really behind a migraine?", "subject: Migraine, explained in five minutes")
-    page.wait_for_function("document.querySelector('#inbox .subject')?.innerText === 'Migraine, explained in five minutes'", timeout=5000)
+    edit(
+        project / ARTICLE, "subject: What is really behind a migraine?", "subject: Migraine, explained in five minutes"
+    )
+    page.wait_for_function(
+        "document.querySelector('#inbox .subject')?.innerText === 'Migraine, explained in five minutes'", timeout=5000
+    )
     assert "tags=raw" in page.url and "view=mobile" in page.url, "the chosen view survives the reload"
 
     edit(project / ARTICLE, "id: what-causes-migraine", "id: what-causes-migraine\nsubject: [broken")
     page.wait_for_selector("#errors", timeout=5000)
     problem = page.locator("#errors").inner_text()
     assert "01-what-causes-migraine.md:4: is not valid YAML" in problem and "starts at line 3" in problem
-    assert page.locator("#inbox .subject").inner_text() == "Migraine, explained in five minutes"  # the last good version
+    assert (
+        page.locator("#inbox .subject").inner_text() == "Migraine, explained in five minutes"
+    )  # the last good version
 
     edit(project / ARTICLE, "id: what-causes-migraine\nsubject: [broken", "id: what-causes-migraine")
     page.wait_for_selector("#errors", state="detached", timeout=5000)
@@ -155,12 +171,12 @@ def test_a_save_re_reads_that_file_only(project):
     cache = ContentCache()
     first = load_content(project / "content", cache)
     again = load_content(project / "content", cache)
-    assert all(a is b for a, b in zip(first.articles, again.articles))
+    assert all(a is b for a, b in zip(first.articles, again.articles, strict=True))
     path = project / ARTICLE
     path.write_text(path.read_text().replace("What is really behind a migraine?", "What is truly behind a migraine?!"))
     saved = load_content(project / "content", cache)
     assert saved.articles[0] is not first.articles[0] and "truly" in saved.articles[0].front.subject
-    assert all(a is b for a, b in zip(first.articles[1:], saved.articles[1:]))
+    assert all(a is b for a, b in zip(first.articles[1:], saved.articles[1:], strict=True))
     before = path.stat()
     path.write_text(path.read_text().replace("truly", "TRULY"))  # the same size and, put back, the same time
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))

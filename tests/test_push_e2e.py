@@ -1,5 +1,6 @@
 """Sixty simulated days with a marketer clicking around in Mailchimp between runs (seeded, several seeds), pushes
 skipped, repeated, killed with kill -9 and dry-run at random moments, with and without 30% injected faults."""
+
 from __future__ import annotations
 
 import datetime as dt

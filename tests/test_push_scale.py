@@ -1,4 +1,5 @@
 """Push reads what can be due, not the account: its API calls do not grow with the audience or with history."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,9 @@ def _pad(store, count: int, list_id: str, lead_tag_id: int, patient_tag_id: int)
     for n in range(count):
         email, lead = f"past{n:05d}@example.com", n % 5 == 0
         log = "|e1@20240110|e1.1.20240110|e1.2.20240117|e1.3.20240124|e1.4.20240131|" if lead else ""
-        rows.append((list_id, subscriber_hash(email), email, "subscribed", json.dumps({LOG_FIELD: log}), old, old, old, f"p{n}"))
+        rows.append(
+            (list_id, subscriber_hash(email), email, "subscribed", json.dumps({LOG_FIELD: log}), old, old, old, f"p{n}")
+        )
         if n % 5 != 1:
             tags.append((lead_tag_id if lead else patient_tag_id, subscriber_hash(email), old))
     with store.transaction() as db:
@@ -41,8 +44,9 @@ def _pad(store, count: int, list_id: str, lead_tag_id: int, patient_tag_id: int)
         db.executemany("INSERT INTO segment_members VALUES (?,?,?)", tags)
 
 
-def _daily_pushes(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None = None,
-               unsubscribe: dict[int, str] | None = None) -> list[tuple[int, list[tuple[str, str]], set[str]]]:
+def _daily_pushes(
+    tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None = None, unsubscribe: dict[int, str] | None = None
+) -> list[tuple[int, list[tuple[str, str]], set[str]]]:
     """A daily push for DAYS days with two new leads a day, on an audience `padding` members larger: per day the calls,
     the outcomes and who that day's new campaigns go to. `tag_by_hand`: day -> a member given the lead tag by hand;
     `unsubscribe`: day -> a lead who unsubscribes before that day's push."""
@@ -60,8 +64,12 @@ def _daily_pushes(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | No
         provision(store, site)
         mailchimp = Mailchimp(Connection(TEST_KEY, sandbox.url))
         list_id = site.audiences["new-consult"].list_id
-        import_leads(mailchimp, site.audiences["existing-patient"], [Lead(0, "patient@example.com", "P", "", None)], store.now())
-        import_leads(mailchimp, site.audiences["new-consult"], [Lead(0, "first@example.com", "L", "", None)], store.now(), drips)
+        import_leads(
+            mailchimp, site.audiences["existing-patient"], [Lead(0, "patient@example.com", "P", "", None)], store.now()
+        )
+        import_leads(
+            mailchimp, site.audiences["new-consult"], [Lead(0, "first@example.com", "L", "", None)], store.now(), drips
+        )
         tag_ids = mailchimp.tag_ids(list_id, ["mp-a", "mp-b"])
         _pad(store, padding, list_id, tag_ids["mp-a"], tag_ids["mp-b"])
         state = State(tmp_path / f"state-{run}.sqlite3", sandbox.url)
@@ -71,10 +79,17 @@ def _daily_pushes(tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | No
             leads = [Lead(0, f"day{offset}-{n}@example.com", "L", "", now - dt.timedelta(hours=3)) for n in range(2)]
             import_leads(mailchimp, site.audiences["new-consult"], leads, now, drips)
             if offset in (unsubscribe or {}):
-                store.upsert_member(list_id, subscriber_hash((unsubscribe or {})[offset]),
-                                    {"email_address": (unsubscribe or {})[offset], "status": "unsubscribed"})
+                store.upsert_member(
+                    list_id,
+                    subscriber_hash((unsubscribe or {})[offset]),
+                    {"email_address": (unsubscribe or {})[offset], "status": "unsubscribed"},
+                )
             if offset in (tag_by_hand or {}):
-                store.set_member_tags(list_id, subscriber_hash((tag_by_hand or {})[offset]), {"tags": [{"name": "mp-a", "status": "active"}]})
+                store.set_member_tags(
+                    list_id,
+                    subscriber_hash((tag_by_hand or {})[offset]),
+                    {"tags": [{"name": "mp-a", "status": "active"}]},
+                )
             result = push(mailchimp, state, site, campaigns, rendered.emails, rendered.content, refused, now)
             recipients = {r for o in result.outcomes if o.action == "created" and o.plan for r in o.plan.recipients}
             days.append((result.api_calls, sorted((o.action, o.detail) for o in result.outcomes), recipients))
@@ -103,7 +118,9 @@ def test_a_contact_tagged_by_hand_enters_the_drip_though_their_record_did_not_ch
     day, push reads the whole tag."""
     days = _daily_pushes(tmp_path, 3_000, tag_by_hand={5: "past00001@example.com"})  # an old subscriber with no tag
     assert days[5][0] == plain[5][0] + 3  # a page of the tag, when they were tagged, their MPLOG
-    assert "past00001@example.com" in days[6][2] and not any("past00001@example.com" in d[2] for d in plain)  # step 1, a day on
+    assert "past00001@example.com" in days[6][2] and not any(
+        "past00001@example.com" in d[2] for d in plain
+    )  # step 1, a day on
     assert [d[0] for d in days[:5]] == [d[0] for d in plain[:5]]
 
 
@@ -113,7 +130,9 @@ def test_a_lead_who_unsubscribes_leaves_the_roster_without_a_reading_of_the_whol
     # their record changed: read as changed and dropped from the roster, so no page of the tag; and no step 2 for them,
     # so one MPLOG write fewer
     assert days[6][0] == plain[6][0] - 1
-    assert not any("day2-0@example.com" in d[2] for d in days[6:]) and any("day2-0@example.com" in d[2] for d in plain[6:])
+    assert not any("day2-0@example.com" in d[2] for d in days[6:]) and any(
+        "day2-0@example.com" in d[2] for d in plain[6:]
+    )
 
 
 def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path):
@@ -125,16 +144,36 @@ def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path
         sandbox.store.set_clock(local_to_utc(START, "05:00", TZ))
         provision(sandbox.store, site)
         mailchimp = Mailchimp(Connection(TEST_KEY, sandbox.url))
-        import_leads(mailchimp, site.audiences["existing-patient"], [Lead(0, "patient@example.com", "P", "", None)], sandbox.store.now())
-        import_leads(mailchimp, site.audiences["new-consult"], [Lead(0, "lead@example.com", "L", "", None)], sandbox.store.now(),
-                     [c for c in campaigns if isinstance(c, Drip)])
+        import_leads(
+            mailchimp,
+            site.audiences["existing-patient"],
+            [Lead(0, "patient@example.com", "P", "", None)],
+            sandbox.store.now(),
+        )
+        import_leads(
+            mailchimp,
+            site.audiences["new-consult"],
+            [Lead(0, "lead@example.com", "L", "", None)],
+            sandbox.store.now(),
+            [c for c in campaigns if isinstance(c, Drip)],
+        )
         tag_ids = mailchimp.tag_ids("aivi-main", ["mp-a", "mp-b"])
         _pad(sandbox.store, 50, "aivi-main", tag_ids["mp-a"], tag_ids["mp-b"])
         State(tmp_path / "state.sqlite3", sandbox.url).close()
         before = (tmp_path / "state.sqlite3").read_bytes()
         dry = State(tmp_path / "state.sqlite3", sandbox.url, read_only=True)
         now = local_to_utc(START, "06:00", TZ)
-        result = push(mailchimp, dry, site, campaigns, rendered.emails, rendered.content, refusals(rendered.emails, site, True), now, dry_run=True)
+        result = push(
+            mailchimp,
+            dry,
+            site,
+            campaigns,
+            rendered.emails,
+            rendered.content,
+            refusals(rendered.emails, site, True),
+            now,
+            dry_run=True,
+        )
         dry.close()
         assert any(p.email == "lead@example.com" for p in result.decision.progress)  # read, as a real run would
         assert (tmp_path / "state.sqlite3").read_bytes() == before

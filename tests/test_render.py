@@ -1,4 +1,5 @@
 """Every content file renders to a responsive email whose merge tags, escaping and links are right."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -50,9 +51,16 @@ def test_a_merge_tag_written_in_markdown_is_not_taken_for_emphasis(project):
 
 
 def test_text_values_are_escaped_and_read_as_text(project):
-    edit(project / "content/articles/01-what-causes-migraine.md", "title: What is really behind a migraine?",
-         'title: "Migraine <b>& you</b>: 5 < 10"')
-    edit(project / "content/articles/01-what-causes-migraine.md", "A migraine is more than", "A migraine <script>alert(1)</script> is more than")
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "title: What is really behind a migraine?",
+        'title: "Migraine <b>& you</b>: 5 < 10"',
+    )
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "A migraine is more than",
+        "A migraine <script>alert(1)</script> is more than",
+    )
     email = next(e for e in render_project(Project(project)).emails if e.id == "what-causes-migraine")
     assert "<b>& you</b>" not in email.html and "<script>" not in email.html
     visible = lxml.html.document_fromstring(email.html).text_content()
@@ -98,18 +106,25 @@ def test_safety_information_appears_exactly_where_botox_is_named(emails):
     for email in emails:
         has_isi = "Important Safety Information" in email.html and "Important Safety Information" in email.text
         names_botox = "botox" in (email.subject + email.source.item.body).lower() or (
-            email.source.featured is not None and "botox" in email.source.featured.body.lower())
+            email.source.featured is not None and "botox" in email.source.featured.body.lower()
+        )
         assert has_isi == names_botox == email.mentions_botox, email.id
 
 
 def test_promotional_emails_say_they_are_advertisements(emails):
     for email in emails:
-        assert ("Advertisement from AIVI Aesthetics." in email.text) == (email.kind != "article" or email.mentions_botox), email.id
+        assert ("Advertisement from AIVI Aesthetics." in email.text) == (
+            email.kind != "article" or email.mentions_botox
+        ), email.id
 
 
 def test_a_missing_template_variable_names_the_template_and_line(project):
     edit(project / "templates/partials/cta.mjml.j2", "{{ cta.label }}</a>", "{{ cta.lable }}</a>")
-    line = next(n for n, text in enumerate((project / "templates/partials/cta.mjml.j2").read_text().splitlines(), 1) if "lable" in text)
+    line = next(
+        n
+        for n, text in enumerate((project / "templates/partials/cta.mjml.j2").read_text().splitlines(), 1)
+        if "lable" in text
+    )
     with pytest.raises(RenderError, match=rf"template partials/cta\.mjml\.j2:{line}: .*'lable'"):
         render_project(Project(project))
 
@@ -134,32 +149,55 @@ def test_a_template_syntax_error_names_the_template_and_line(project, run_cli):
 
 
 def test_broken_mjml_fails_cleanly_naming_the_email_and_template(project, run_cli):
-    edit(project / "templates/special.mjml.j2", "    <mj-section>\n      <mj-column>", "    <mj-section>\n      <mj-column")
+    edit(
+        project / "templates/special.mjml.j2",
+        "    <mj-section>\n      <mj-column>",
+        "    <mj-section>\n      <mj-column",
+    )
     result = run_cli(project, "build")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
-    line = next(n for n, text in enumerate((project / "templates/special.mjml.j2").read_text().splitlines(), 1) if text.endswith("<mj-column"))
-    assert (f"error: specials-2024-05: the MJML is not valid:\n  special.mjml.j2:{line}: <mj-column> is missing its closing '>': "
-            "the next tag, <mj-text, is read as one of its attributes") in result.stderr
+    line = next(
+        n
+        for n, text in enumerate((project / "templates/special.mjml.j2").read_text().splitlines(), 1)
+        if text.endswith("<mj-column")
+    )
+    assert (
+        f"error: specials-2024-05: the MJML is not valid:\n  special.mjml.j2:{line}: <mj-column> is missing its "
+        "closing '>': "
+        "the next tag, <mj-text, is read as one of its attributes"
+    ) in result.stderr
     assert not (project / "build").exists()
 
 
 def test_body_links_get_utm_keep_their_own_query_and_their_own_utm(project):
     """No shipped article has a link in its body: a marketer's links get the same tracking as the template's."""
-    edit(project / "content/articles/04-prevention-tips.md", "Here are seven",
-         "See [the trigger diary](https://www.aiviaesthetics.com/diary?lang=es&page=2), "
-         "[our partner](https://example.org/guide?utm_source=partner&utm_campaign=spring), "
-         "[a look-alike](https://notaiviaesthetics.com/x), [the shop](https://shop.aiviaesthetics.com/gift) and "
-         "[call us](tel:+18185550142). Here are seven")
+    edit(
+        project / "content/articles/04-prevention-tips.md",
+        "Here are seven",
+        "See [the trigger diary](https://www.aiviaesthetics.com/diary?lang=es&page=2), "
+        "[our partner](https://example.org/guide?utm_source=partner&utm_campaign=spring), "
+        "[a look-alike](https://notaiviaesthetics.com/x), [the shop](https://shop.aiviaesthetics.com/gift) and "
+        "[call us](tel:+18185550142). Here are seven",
+    )
     email = next(e for e in render_project(Project(project)).emails if e.id == "migraine-prevention-tips")
     hrefs = [a.get("href") for a in lxml.html.document_fromstring(email.html).iter("a")]
     diary = parse_qs(urlsplit(next(h for h in hrefs if "/diary" in h)).query)
-    assert diary == {"lang": ["es"], "page": ["2"], "utm_source": ["mailchimp"], "utm_medium": ["email"],
-                     "utm_campaign": ["migraine-prevention-tips"]}
+    assert diary == {
+        "lang": ["es"],
+        "page": ["2"],
+        "utm_source": ["mailchimp"],
+        "utm_medium": ["email"],
+        "utm_campaign": ["migraine-prevention-tips"],
+    }
     partner = parse_qs(urlsplit(next(h for h in hrefs if "example.org" in h)).query)
     assert partner == {"utm_source": ["partner"], "utm_campaign": ["spring"]}  # another site's link is left as written
     assert "https://notaiviaesthetics.com/x" in hrefs  # a domain that merely ends like the clinic's is another site
-    assert parse_qs(urlsplit(next(h for h in hrefs if "shop." in h)).query)["utm_campaign"] == ["migraine-prevention-tips"]  # a subdomain is ours
+    assert parse_qs(urlsplit(next(h for h in hrefs if "shop." in h)).query)["utm_campaign"] == [
+        "migraine-prevention-tips"
+    ]  # a subdomain is ours
     assert "tel:+18185550142" in hrefs
     assert "diary?lang=es&page=2&utm_source=mailchimp" in email.text.replace("&amp;", "&")
-    styles = {a.get("style") for a in lxml.html.document_fromstring(email.html).iter("a") if "diary" in a.get("href", "")}
+    styles = {
+        a.get("style") for a in lxml.html.document_fromstring(email.html).iter("a") if "diary" in a.get("href", "")
+    }
     assert styles == {"color:#5b3a6e;text-decoration:underline;"}  # inline, so it survives clients that drop <style>

@@ -1,4 +1,5 @@
 """The marketer's report over a demo run with seeded engagement: per drip step and month, as Mailchimp counts."""
+
 from __future__ import annotations
 
 import csv
@@ -21,6 +22,7 @@ def demo_run(tmp_path_factory):
     from click.testing import CliRunner
 
     import cli
+
     project = copy_project(tmp_path_factory.mktemp("report") / "project")
     shutil.copytree(REPO / "demo", project / "demo")
     result = CliRunner().invoke(cli.main, ["--project", str(project), "demo"], catch_exceptions=False)
@@ -38,6 +40,7 @@ def report_of(demo_run, monkeypatch):
             monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
             monkeypatch.setenv("MAILCHIMP_SERVER_URL", sandbox.url)
             return run_cli(project, "report", *args), campaign_reports(sandbox.store)
+
     return run
 
 
@@ -47,7 +50,11 @@ def campaign_reports(store: Store) -> list[dict]:
 
 def test_make_run_ends_with_the_report(demo_run):
     _, output = demo_run
-    assert "Migraine education series (drip)" in output and "funnel:" in output and "Apple Mail Privacy Protection" in output
+    assert (
+        "Migraine education series (drip)" in output
+        and "funnel:" in output
+        and "Apple Mail Privacy Protection" in output
+    )
 
 
 def test_totals_are_the_sum_of_mailchimps_per_campaign_reports_each_counted_once(report_of, run_cli):
@@ -70,12 +77,19 @@ def test_totals_are_the_sum_of_mailchimps_per_campaign_reports_each_counted_once
         assert row["unsubscribes"] == sum(e["unsubscribed"] for e in mine)
         delivered = row["recipients"] - row["bounces"]
         assert row["delivered"] == delivered
-        assert row["open_rate"] == round(row["unique_opens"] / delivered, 4) and row["click_rate"] == round(row["unique_clicks"] / delivered, 4)
-    assert sum(r["campaigns"] for r in drip["rows"]) == sum(1 for e in per_campaign if e["campaign_title"].startswith("mp-e1"))
+        assert row["open_rate"] == round(row["unique_opens"] / delivered, 4) and row["click_rate"] == round(
+            row["unique_clicks"] / delivered, 4
+        )
+    assert sum(r["campaigns"] for r in drip["rows"]) == sum(
+        1 for e in per_campaign if e["campaign_title"].startswith("mp-e1")
+    )
     monthly = next(s for s in report["sections"] if s["kind"] == "monthly")
     assert [r["label"] for r in monthly["rows"]] == ["2024-05", "2024-06"]
     assert sum(r["unique_opens"] for r in drip["rows"] + monthly["rows"]) > 0, "the seeded sandbox has opens to count"
-    assert drip["funnel"]["reached"] == [r["recipients"] for r in drip["rows"]] and drip["funnel"]["entered"] >= drip["funnel"]["reached"][0]
+    assert (
+        drip["funnel"]["reached"] == [r["recipients"] for r in drip["rows"]]
+        and drip["funnel"]["entered"] >= drip["funnel"]["reached"][0]
+    )
 
 
 def test_the_json_is_stable_and_filters_narrow_it(report_of, run_cli):
@@ -85,10 +99,14 @@ def test_the_json_is_stable_and_filters_narrow_it(report_of, run_cli):
     may = json.loads(report_of(run_cli, "--json", "--from", "2024-04-01", "--to", "2024-05-31")[0].stdout)
     june = json.loads(report_of(run_cli, "--json", "--month", "2024-06")[0].stdout)
     monthly = [next(s for s in r["sections"] if s["kind"] == "monthly") for r in (may, june)]
-    assert [r["label"] for r in monthly[0]["rows"]] == ["2024-05"] and [r["label"] for r in monthly[1]["rows"]] == ["2024-06"]
+    assert [r["label"] for r in monthly[0]["rows"]] == ["2024-05"] and [r["label"] for r in monthly[1]["rows"]] == [
+        "2024-06"
+    ]
     whole = json.loads(first.stdout)
     drip_rows = [next(s for s in r["sections"] if s["kind"] == "drip")["rows"] for r in (may, june, whole)]
-    assert [a["recipients"] + b["recipients"] for a, b in zip(drip_rows[0], drip_rows[1])] == [r["recipients"] for r in drip_rows[2]]
+    assert [a["recipients"] + b["recipients"] for a, b in zip(drip_rows[0], drip_rows[1], strict=True)] == [
+        r["recipients"] for r in drip_rows[2]
+    ]
     only = json.loads(report_of(run_cli, "--json", "--drip", "e1")[0].stdout)
     assert [s["kind"] for s in only["sections"]] == ["drip"]
     assert report_of(run_cli, "--drip", "nope")[0].exit_code == 1
@@ -132,14 +150,30 @@ def test_the_reports_tab_shows_charts_whose_numbers_match_the_json(demo_run, rep
                     shown = page.locator(f"#report-{section['code']}")
                     assert shown.locator("svg.chart").count() == (2 if section["kind"] == "drip" else 1)
                     bars = shown.locator("svg.rates rect.click")
-                    assert [float(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())] == [r["click_rate"] for r in section["rows"]]
+                    assert [float(bars.nth(i).get_attribute("data-value")) for i in range(bars.count())] == [
+                        r["click_rate"] for r in section["rows"]
+                    ]
                     for row in section["rows"]:
                         cells = shown.locator(f"tr[data-label='{row['label']}']")
-                        for column in ("campaigns", "recipients", "delivered", "bounces", "unique_clicks", "unique_opens", "unsubscribes"):
-                            assert cells.locator(f"td.{column}").inner_text() == str(row[column]), (section["code"], row["label"], column)
+                        for column in (
+                            "campaigns",
+                            "recipients",
+                            "delivered",
+                            "bounces",
+                            "unique_clicks",
+                            "unique_opens",
+                            "unsubscribes",
+                        ):
+                            assert cells.locator(f"td.{column}").inner_text() == str(row[column]), (
+                                section["code"],
+                                row["label"],
+                                column,
+                            )
                     if section["funnel"]:
                         funnel = shown.locator("svg.funnel rect.bar")
-                        assert [int(funnel.nth(i).get_attribute("data-value")) for i in range(funnel.count())] == section["funnel"]["reached"]
+                        assert [
+                            int(funnel.nth(i).get_attribute("data-value")) for i in range(funnel.count())
+                        ] == section["funnel"]["reached"]
             finally:
                 page.close()
 
@@ -152,21 +186,54 @@ def test_each_drip_counts_only_its_own_campaigns_and_the_funnel_reads_the_lead_r
     from mailpipe.report import Results, build_report
 
     def drip(code):
-        return Drip(code, code, f"Drip {code}", "new-consult", "09:30", "America/Los_Angeles",
-                    (DripStep("a", 1), DripStep("b", 2)), 7, ("mp-b",), Path(f"{code}.yaml"))
+        return Drip(
+            code,
+            code,
+            f"Drip {code}",
+            "new-consult",
+            "09:30",
+            "America/Los_Angeles",
+            (DripStep("a", 1), DripStep("b", 2)),
+            7,
+            ("mp-b",),
+            Path(f"{code}.yaml"),
+        )
 
-    reports = (CampaignReport("1", "mp-e1-s01-2024-05-01", "2024-05-01T16:30:00+00:00", 10, 1, 4, 2, 1),
-               CampaignReport("2", "mp-e1-s01-2024-05-02", "2024-05-02T16:30:00+00:00", 5, 0, 1, 1, 0),
-               CampaignReport("3", "mp-e2-s01-2024-05-02", "2024-05-02T16:30:00+00:00", 7, 0, 0, 0, 0),
-               CampaignReport("4", "somebody-else", "2024-05-02T16:30:00+00:00", 99, 0, 0, 0, 0))
-    members = (RemoteMember("a@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}), RemoteMember("b@x.com", "unsubscribed", {"MPLOG": "|e1@20240430|"}),
-               RemoteMember("c@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}, ("mp-b",)), RemoteMember("d@x.com", "subscribed", {}))
-    made = build_report(Results(reports, {"L": members}), [drip("e1"), drip("e2")], {"new-consult": "L"}, "America/Los_Angeles")
+    reports = (
+        CampaignReport("1", "mp-e1-s01-2024-05-01", "2024-05-01T16:30:00+00:00", 10, 1, 4, 2, 1),
+        CampaignReport("2", "mp-e1-s01-2024-05-02", "2024-05-02T16:30:00+00:00", 5, 0, 1, 1, 0),
+        CampaignReport("3", "mp-e2-s01-2024-05-02", "2024-05-02T16:30:00+00:00", 7, 0, 0, 0, 0),
+        CampaignReport("4", "somebody-else", "2024-05-02T16:30:00+00:00", 99, 0, 0, 0, 0),
+    )
+    members = (
+        RemoteMember("a@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}),
+        RemoteMember("b@x.com", "unsubscribed", {"MPLOG": "|e1@20240430|"}),
+        RemoteMember("c@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}, ("mp-b",)),
+        RemoteMember("d@x.com", "subscribed", {}),
+    )
+    made = build_report(
+        Results(reports, {"L": members}), [drip("e1"), drip("e2")], {"new-consult": "L"}, "America/Los_Angeles"
+    )
     first, second = made.sections
-    assert (first.rows[0].campaigns, first.rows[0].recipients, first.rows[0].bounces, first.rows[0].unique_clicks) == (2, 15, 1, 3)
+    assert (first.rows[0].campaigns, first.rows[0].recipients, first.rows[0].bounces, first.rows[0].unique_clicks) == (
+        2,
+        15,
+        1,
+        3,
+    )
     assert first.rows[0].as_json()["click_rate"] == round(3 / 14, 4) and first.rows[1].campaigns == 0
     assert (second.rows[0].campaigns, second.rows[0].recipients) == (1, 7)
-    assert (first.funnel.entered, first.funnel.reached, first.funnel.unsubscribed, first.funnel.exited) == (3, (15, 0), 1, 1)
-    may_second = build_report(Results(reports, {"L": members}), [drip("e1")], {"new-consult": "L"}, "America/Los_Angeles",
-                              start=dt.date(2024, 5, 2))
+    assert (first.funnel.entered, first.funnel.reached, first.funnel.unsubscribed, first.funnel.exited) == (
+        3,
+        (15, 0),
+        1,
+        1,
+    )
+    may_second = build_report(
+        Results(reports, {"L": members}),
+        [drip("e1")],
+        {"new-consult": "L"},
+        "America/Los_Angeles",
+        start=dt.date(2024, 5, 2),
+    )
     assert may_second.sections[0].rows[0].recipients == 5

@@ -1,4 +1,5 @@
 """The emails lay out at phone (375 px) and desktop (600 px) widths in a real Chromium."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,7 +23,9 @@ def test_every_email_fits_the_screen_without_sideways_scrolling(browser, width):
         box = button.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, email.id
         assert box["height"] >= 44, f"{email.id}: the call to action must be a comfortable touch target"
-        columns = page.evaluate("[...document.querySelectorAll('.mj-column-per-100')].map(c => c.getBoundingClientRect().width)")
+        columns = page.evaluate(
+            "[...document.querySelectorAll('.mj-column-per-100')].map(c => c.getBoundingClientRect().width)"
+        )
         assert columns and max(columns) <= min(width, 600), email.id
     page.screenshot(path=str(ARTIFACTS / f"newsletter-{width}.png"), full_page=True)
     page.close()

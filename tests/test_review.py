@@ -1,4 +1,5 @@
 """Medical/legal sign-off: approvals pin what a recipient sees, survive template whitespace, and are one line each."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,7 @@ REVIEWER = "Dana Lee, MD"
 @pytest.fixture(autouse=True)
 def review_day(wall_clock):
     """Sign-offs are given on Monday 2024-04-22 (at 23:30 UTC, already the 22nd in Agoura Hills, not the 23rd)."""
-    wall_clock(dt.datetime(2024, 4, 22, 23, 30, tzinfo=dt.timezone.utc))
+    wall_clock(dt.datetime(2024, 4, 22, 23, 30, tzinfo=dt.UTC))
 
 
 def states(project):
@@ -40,7 +41,11 @@ def test_approve_records_one_line_and_the_approved_view_and_re_approval_changes_
     assert len(lines) == 1 and lines[0].startswith(f"{FIRST}\tmedical\t") and lines[0].endswith(f"\t{REVIEWER}")
     assert lines[0].split("\t")[3] == "2024-04-22"  # the reviewer's local date
     print_ = lines[0].split("\t")[2]
-    assert (project / "reviews" / "approved" / FIRST / f"{print_}.txt").read_text().startswith("Subject: What is really behind a migraine?")
+    assert (
+        (project / "reviews" / "approved" / FIRST / f"{print_}.txt")
+        .read_text()
+        .startswith("Subject: What is really behind a migraine?")
+    )
     assert states(project)[FIRST].approved
     before = approvals.read_bytes()
     again = approve(run_cli, project, FIRST, "--role", "medical")
@@ -52,7 +57,11 @@ def test_a_new_version_approved_is_one_changed_line_and_a_revoke_one_removed_lin
     approve(run_cli, project, FIRST, "four-stages-of-migraine", "--role", "medical")
     approvals = project / "reviews" / "approvals.tsv"
     before = set(approvals.read_text().splitlines())
-    edit(project / "content/articles/01-what-causes-migraine.md", "A migraine is more than", "A migraine is much more than")
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "A migraine is more than",
+        "A migraine is much more than",
+    )
     approve(run_cli, project, FIRST, "four-stages-of-migraine", "--role", "medical")
     after = set(approvals.read_text().splitlines())
     assert len(before - after) == 1 and len(after - before) == 1 and (after - before).pop().startswith(FIRST)
@@ -65,22 +74,35 @@ def test_a_new_version_approved_is_one_changed_line_and_a_revoke_one_removed_lin
 
 def test_one_changed_word_voids_the_approval_and_diff_shows_that_word(project, run_cli):
     approve(run_cli, project, BOTOX, "--role", "medical")
-    edit(project / "content/articles/05-how-botox-helps.md", "Treatment is given about every 12 weeks", "Treatment is given roughly every 12 weeks")
+    edit(
+        project / "content/articles/05-how-botox-helps.md",
+        "Treatment is given about every 12 weeks",
+        "Treatment is given roughly every 12 weeks",
+    )
     state = states(project)[BOTOX]
-    assert not state.approved and state.roles[0].state == "changed" and "changed since its medical approval" in state.summary
+    assert (
+        not state.approved
+        and state.roles[0].state == "changed"
+        and "changed since its medical approval" in state.summary
+    )
     shown = run_cli(project, "review", "diff", BOTOX)
     assert shown.exit_code == 0
     assert "[-about-]" in shown.output and "{+roughly+}" in shown.output and "Treatment is given" in shown.output
     assert "Important Safety Information" not in shown.output  # context only around the change
     status = json.loads(run_cli(project, "review", "status", "--json").output)
     entry = next(e for e in status["emails"] if e["email"] == BOTOX)
-    assert entry["roles"] == [{"role": "medical", "state": "changed", "reviewer": REVIEWER, "date": entry["roles"][0]["date"]}]
+    assert entry["roles"] == [
+        {"role": "medical", "state": "changed", "reviewer": REVIEWER, "date": entry["roles"][0]["date"]}
+    ]
 
 
-@pytest.mark.parametrize("old, new", [
-    ("{{ article.title }}</h1>", "\n            {{ article.title }}\n          </h1>"),
-    ('<mj-text padding-top="16px">Hi', '<mj-text padding-top="16px">\n          Hi'),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("{{ article.title }}</h1>", "\n            {{ article.title }}\n          </h1>"),
+        ('<mj-text padding-top="16px">Hi', '<mj-text padding-top="16px">\n          Hi'),
+    ],
+)
 def test_whitespace_in_a_template_keeps_the_approval(project, run_cli, old, new):
     approve(run_cli, project, FIRST, "--role", "medical")
     before = next(e for e in render_project(Project(project)).emails if e.id == FIRST)
@@ -93,13 +115,20 @@ def test_whitespace_in_a_template_keeps_the_approval(project, run_cli, old, new)
 
 def test_a_changed_link_target_or_image_voids_the_approval(project, run_cli):
     approve(run_cli, project, FIRST, "--role", "medical")
-    edit(project / "content/articles/01-what-causes-migraine.md", "url: https://www.aiviaesthetics.com/book-consultation",
-         "url: https://www.aiviaesthetics.com/book")
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "url: https://www.aiviaesthetics.com/book-consultation",
+        "url: https://www.aiviaesthetics.com/book",
+    )
     assert not states(project)[FIRST].approved
 
 
 def test_an_email_with_check_errors_cannot_be_approved(project, run_cli):
-    edit(project / "content/articles/05-how-botox-helps.md", "Like any medicine, BOTOX can cause", "BOTOX is generally well tolerated but can cause")
+    edit(
+        project / "content/articles/05-how-botox-helps.md",
+        "Like any medicine, BOTOX can cause",
+        "BOTOX is generally well tolerated but can cause",
+    )
     refused = approve(run_cli, project, BOTOX, "--role", "medical")
     assert refused.exit_code == 1 and "check errors first" in refused.stderr and "CLAIM-BEYOND-LABEL" in refused.stderr
     assert "Traceback" not in refused.output and not (project / "reviews").exists()
@@ -109,7 +138,10 @@ def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_c
     rendered = render_project(Project(project))
     by_id = {e.id: e for e in rendered.emails}
     assert required_roles(Context(by_id[FIRST], rendered.site)) == ("medical",)
-    assert required_roles(Context(by_id[SPECIAL], rendered.site)) == ("medical", "legal")  # it names treatments (peels, a facial)
+    assert required_roles(Context(by_id[SPECIAL], rendered.site)) == (
+        "medical",
+        "legal",
+    )  # it names treatments (peels, a facial)
     refused = approve(run_cli, project, FIRST, "--role", "legal")
     assert refused.exit_code == 1 and "does not need a legal sign-off" in refused.stderr
     with open(project / "mailpipe.yaml", "a") as config:
@@ -125,13 +157,21 @@ def test_a_hand_broken_approvals_file_is_a_clear_error(project, run_cli):
     (project / "reviews").mkdir()
     (project / "reviews" / "approvals.tsv").write_text("what-causes-migraine medical abc\n")
     result = run_cli(project, "review", "status")
-    assert result.exit_code == 1 and "approvals.tsv:1: expected email, role, fingerprint" in result.stderr and "Traceback" not in result.output
+    assert (
+        result.exit_code == 1
+        and "approvals.tsv:1: expected email, role, fingerprint" in result.stderr
+        and "Traceback" not in result.output
+    )
 
 
 def test_status_lists_the_safety_information_as_awaiting_the_approved_text(project, run_cli):
     status = json.loads(run_cli(project, "review", "status", "--json").output)
     assert status["needs_approved_text"] == ["templates/partials/safety-information.mjml.j2"]
-    edit(project / "templates/partials/safety-information.mjml.j2", "mailpipe:needs-approved-text", "approved text in place:")
+    edit(
+        project / "templates/partials/safety-information.mjml.j2",
+        "mailpipe:needs-approved-text",
+        "approved text in place:",
+    )
     assert json.loads(run_cli(project, "review", "status", "--json").output)["needs_approved_text"] == []
 
 
@@ -144,9 +184,20 @@ def test_the_recipient_view_is_what_a_recipient_sees(project):
 
 
 def test_word_diff_marks_only_what_changed():
-    changes = word_diff("one two three four five six seven eight nine ten", "one two three four FIVE six seven eight nine ten", context=2)
-    assert [(c.kind, c.words) for c in changes] == [("same", "… three four"), ("removed", "five"), ("added", "FIVE"), ("same", "six seven …")]
-    between = word_diff("a 1 2 3 4 5 b", "A 1 2 3 4 5 B", context=2)  # 5 kept words between two changes: 2 either side of "…"
+    changes = word_diff(
+        "one two three four five six seven eight nine ten",
+        "one two three four FIVE six seven eight nine ten",
+        context=2,
+    )
+    assert [(c.kind, c.words) for c in changes] == [
+        ("same", "… three four"),
+        ("removed", "five"),
+        ("added", "FIVE"),
+        ("same", "six seven …"),
+    ]
+    between = word_diff(
+        "a 1 2 3 4 5 b", "A 1 2 3 4 5 B", context=2
+    )  # 5 kept words between two changes: 2 either side of "…"
     assert [c.words for c in between] == ["a", "A", "1 2 … 4 5", "b", "B"]
     close = word_diff("a 1 2 3 4 b", "A 1 2 3 4 B", context=2)  # 4 kept words: all shown
     assert [c.words for c in close] == ["a", "A", "1 2 3 4", "b", "B"]
@@ -156,7 +207,10 @@ def test_plan_shows_each_emails_sign_off(project, run_cli):
     approve(run_cli, project, FIRST, "--role", "medical")
     sends = json.loads(run_cli(project, "plan", "--from", "2024-05-01", "--days", "10", "--json").output)
     review = {s["email"]: s["review"] for s in sends}
-    assert review[FIRST].startswith(f"approved (medical: {REVIEWER}") and review["four-stages-of-migraine"] == "needs medical sign-off"
+    assert (
+        review[FIRST].startswith(f"approved (medical: {REVIEWER}")
+        and review["four-stages-of-migraine"] == "needs medical sign-off"
+    )
     assert "needs medical and legal sign-off" in review["newsletter-2024-05"]
 
 
@@ -165,7 +219,13 @@ def test_the_preview_shows_sign_offs_and_the_diff_since_approval(project, run_cl
         approve(run_cli, project, BOTOX, "--role", "medical")  # given while the preview runs
         index = urllib.request.urlopen(running.url).read().decode()
         assert f"approved (medical: {REVIEWER}" in index and "needs medical sign-off" in index
-        edit(project / "content/articles/05-how-botox-helps.md", "Treatment is given about every 12 weeks", "Treatment is given roughly every 12 weeks")
+        edit(
+            project / "content/articles/05-how-botox-helps.md",
+            "Treatment is given about every 12 weeks",
+            "Treatment is given roughly every 12 weeks",
+        )
         running.model.reload({project / "content/articles/05-how-botox-helps.md"})
         page = urllib.request.urlopen(f"{running.url}email/{BOTOX}").read().decode()
-        assert "changed since its medical approval" in page and "<del>about</del>" in page and "<ins>roughly</ins>" in page
+        assert (
+            "changed since its medical approval" in page and "<del>about</del>" in page and "<ins>roughly</ins>" in page
+        )

@@ -7,12 +7,14 @@ per family: compliance (CAN-SPAM, Mailchimp), rendering (size, structure, images
 plain text), links, compatibility (caniemail), healthcare (Botox, HIPAA, specials), claims (what a medical/legal
 reviewer rejects: claims beyond the label, assumed conditions, offer terms that undercut a price), spam.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Callable, Iterable, TypeVar, cast
+from typing import TypeVar, cast
 
 import tinycss2
 from cssselect import ExpressionError, SelectorError
@@ -38,7 +40,13 @@ class Finding:
     fix: str
 
     def as_json(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "email": self.email, "message": self.message, "fix": self.fix}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "email": self.email,
+            "message": self.message,
+            "fix": self.fix,
+        }
 
 
 @dataclass(frozen=True)
@@ -56,16 +64,19 @@ class Rule:
     severity: str
     family: str
     why: str
-    check: Callable[["Context"], Iterable[Problem]]
+    check: Callable[[Context], Iterable[Problem]]
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: str, why: str):
+RuleCheck = Callable[["Context"], Iterable["Problem"]]
+
+
+def rule(rule_id: str, severity: str, why: str) -> Callable[[RuleCheck], RuleCheck]:
     """Register a check function as a rule; its module is its family."""
 
-    def register(function: Callable[["Context"], Iterable[Problem]]):
+    def register(function: RuleCheck) -> RuleCheck:
         RULES[rule_id] = Rule(rule_id, severity, function.__module__.rsplit(".", 1)[-1], why, function)
         return function
 
@@ -112,7 +123,7 @@ class Context:
         return self.email.kind in ("special", "newsletter")
 
     @cached_property
-    def body(self):
+    def body(self) -> etree._Element:
         return self.tree.find("body") if self.tree.find("body") is not None else self.tree
 
     @cached_property
@@ -136,7 +147,9 @@ class Context:
             if not isinstance(tag, str):
                 continue
             own = overrides.get(element)
-            style = _style_of(inherited, tag, element.get("style"), element.get("bgcolor"), tuple(own.items()) if own else None)
+            style = _style_of(
+                inherited, tag, element.get("style"), element.get("bgcolor"), tuple(own.items()) if own else None
+            )
             out.append((element, style))
             stack.extend((child, style) for child in reversed(element))
         return out
@@ -162,7 +175,9 @@ class Context:
         styles = self._style_by_element
         every: list[str] = []
         own: list[str] = []
-        stack: list[tuple[etree._Element | str, bool]] = [(self.body, False)]  # (element or text, inside a shared block)
+        stack: list[tuple[etree._Element | str, bool]] = [
+            (self.body, False)
+        ]  # (element or text, inside a shared block)
         while stack:
             item, shared = stack.pop()
             if isinstance(item, str):
@@ -203,14 +218,16 @@ class Context:
         """The HTML and the plain text lower-cased once, for `search_anchored`."""
         return {"HTML": self.html.lower(), "plain text": self.text.lower()}
 
-    def memo(self, compute: Callable[["Context"], _T]) -> _T:
+    def memo(self, compute: Callable[[Context], _T]) -> _T:
         """One result per email of a computation that several rules (and the client scores) share."""
         if compute not in self._memo:
             self._memo[compute] = compute(self)
         return cast(_T, self._memo[compute])
 
 
-def search_anchored(pattern: re.Pattern[str], text: str, anchors: tuple[str, ...], lowered: str | None = None) -> re.Match[str] | None:
+def search_anchored(
+    pattern: re.Pattern[str], text: str, anchors: tuple[str, ...], lowered: str | None = None
+) -> re.Match[str] | None:
     """`pattern.search(text)`, run only when one of `anchors` (lower-case literals that every match contains) is in the
     lower-cased text: str's `in` scans an email in C, where a case-insensitive regex steps through it in Python's re
     many times slower, and nearly every email has none of them."""
@@ -258,8 +275,11 @@ def _dark_rules(stylesheet: str) -> tuple[tuple[CSSSelector, dict[str, str]], ..
         for rule in tinycss2.parse_rule_list(block.content, skip_comments=True, skip_whitespace=True):
             if rule.type != "qualified-rule":
                 continue
-            values = {d.lower_name: tinycss2.serialize(d.value).strip() for d in tinycss2.parse_declaration_list(rule.content, True, True)
-                      if d.type == "declaration"}
+            values = {
+                d.lower_name: tinycss2.serialize(d.value).strip()
+                for d in tinycss2.parse_declaration_list(rule.content, True, True)
+                if d.type == "declaration"
+            }
             valid = []
             for selector in tinycss2.serialize(rule.prelude).split(","):
                 try:
@@ -282,10 +302,18 @@ def _dark_overrides(tree: etree._Element, stylesheet: str) -> dict[etree._Elemen
 
 
 @lru_cache(maxsize=8192)
-def _style_of(inherited: Style, tag: str, style: str | None, bgcolor: str | None, dark: tuple[tuple[str, str], ...] | None) -> Style:
+def _style_of(
+    inherited: Style, tag: str, style: str | None, bgcolor: str | None, dark: tuple[tuple[str, str], ...] | None
+) -> Style:
     """An element's style from what it inherits and its own attributes: a layout repeats the same few combinations."""
     overrides = dict(dark) if dark else None
-    color, background, size, bold, hidden = inherited.color, inherited.background, inherited.font_px, inherited.bold, inherited.hidden
+    color, background, size, bold, hidden = (
+        inherited.color,
+        inherited.background,
+        inherited.font_px,
+        inherited.bold,
+        inherited.hidden,
+    )
     if bgcolor:
         background = bgcolor
     if tag in ("strong", "b", "h1", "h2", "h3", "th"):
@@ -303,8 +331,12 @@ def _style_of(inherited: Style, tag: str, style: str | None, bgcolor: str | None
         if values.get("font-weight", "") in ("bold", "700", "800", "900"):
             bold = True
         collapsed = values.get("max-height", "") in ("0", "0px") and values.get("overflow") == "hidden"
-        if values.get("display", "").startswith("none") or values.get("visibility") == "hidden" or collapsed \
-                or values.get("opacity", "") in ("0", "0.0"):
+        if (
+            values.get("display", "").startswith("none")
+            or values.get("visibility") == "hidden"
+            or collapsed
+            or values.get("opacity", "") in ("0", "0.0")
+        ):
             hidden = True
     return Style(color, background, size, bold, hidden)
 
@@ -317,8 +349,19 @@ def _px(value: str, default: float) -> float:
     return number * 4 / 3 if match.group(2) == "pt" else number
 
 
-_NAMED = {"white": "#ffffff", "black": "#000000", "red": "#ff0000", "blue": "#0000ff", "gray": "#808080", "grey": "#808080",
-          "green": "#008000", "yellow": "#ffff00", "silver": "#c0c0c0", "navy": "#000080", "purple": "#800080"}
+_NAMED = {
+    "white": "#ffffff",
+    "black": "#000000",
+    "red": "#ff0000",
+    "blue": "#0000ff",
+    "gray": "#808080",
+    "grey": "#808080",
+    "green": "#008000",
+    "yellow": "#ffff00",
+    "silver": "#c0c0c0",
+    "navy": "#000080",
+    "purple": "#800080",
+}
 
 
 @lru_cache(maxsize=1024)
@@ -360,24 +403,36 @@ def describe(element: etree._Element) -> str:
     return f"<{element.tag}{' ' + attributes if attributes else ''}>"
 
 
-def run_checks(email: RenderedEmail, site: SiteConfig, online: bool = False, rules: Iterable[Rule] | None = None) -> list[Finding]:
+def run_checks(
+    email: RenderedEmail, site: SiteConfig, online: bool = False, rules: Iterable[Rule] | None = None
+) -> list[Finding]:
     """Every finding of every rule for one email."""
     return check_context(Context(email, site, online), rules)
 
 
 def check_context(context: Context, rules: Iterable[Rule] | None = None) -> list[Finding]:
-    """Every finding of every rule over an already parsed email; a rule that fails on odd input reports it, never crashes."""
+    """Every finding of every rule over an already parsed email; a rule that fails on odd input reports it, never
+    crashes."""
     _load_rule_modules()
     email = context.email
     findings = []
     for current in rules or RULES.values():
         try:
             for problem in current.check(context):
-                findings.append(Finding(current.id, problem.severity or current.severity, email.id, problem.message, problem.fix))
+                findings.append(
+                    Finding(current.id, problem.severity or current.severity, email.id, problem.message, problem.fix)
+                )
         except Exception as err:  # noqa: BLE001 (a checker bug must not hide the other rules' findings)
             # at the rule's own severity: a crashing error rule must block the email as if it had fired
-            findings.append(Finding(current.id, current.severity, email.id, f"the rule could not run on this email ({type(err).__name__}: {err})",
-                                    "report this to the mailpipe developers"))
+            findings.append(
+                Finding(
+                    current.id,
+                    current.severity,
+                    email.id,
+                    f"the rule could not run on this email ({type(err).__name__}: {err})",
+                    "report this to the mailpipe developers",
+                )
+            )
     return findings
 
 
@@ -388,4 +443,3 @@ def all_rules() -> list[Rule]:
 
 def _load_rule_modules() -> None:
     from mailpipe.checks import claims, compat, compliance, healthcare, links, rendering, spam  # noqa: F401 (registers the rules)
-

@@ -5,11 +5,13 @@ pseudo-classes, image formats); each is looked up per client family and platform
 tested version. Unlike Mailpit, 'unknown' counts as neither supported nor unsupported, and only the
 latest version of each client counts (not every historical one).
 """
+
 from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache, lru_cache
 from importlib import resources
 
 import tinycss2
@@ -18,17 +20,49 @@ from mailpipe.checks import ERROR, WARNING, Context, Problem, declarations, rule
 
 # The clients whose lack of support is worth a warning: most of the clinic's readers use them.
 KEY_CLIENTS = (("gmail", None), ("outlook", "windows"), ("apple-mail", "ios"))
-FORBIDDEN = {"script": "<script>", "form": "<form>", "iframe": "<iframe>", "video": "<video>", "object": "<object>", "embed": "<embed>"}
-HTML_FEATURES = {
-    "html-svg": "svg", "html-form": "form", "html-video": "video", "html-audio": "audio", "html-object": "object",
-    "html-image-maps": "map", "html-picture": "picture", "html-dialog": "dialog", "html-marquee": "marquee",
-    "html-progress": "progress", "html-meter": "meter", "html-base": "base", "html-link": "link", "html-textarea": "textarea",
-    "html-select": "select", "html-semantics": "article|aside|details|figcaption|figure|footer|header|main|mark|nav|section|summary|time",
+FORBIDDEN = {
+    "script": "<script>",
+    "form": "<form>",
+    "iframe": "<iframe>",
+    "video": "<video>",
+    "object": "<object>",
+    "embed": "<embed>",
 }
-IMAGE_FEATURES = {"image-webp": r"\.webp(\?|$)", "image-svg": r"\.svg(\?|$)", "image-avif": r"\.avif(\?|$)", "image-base64": r"^data:image/",
-                  "image-bmp": r"\.bmp(\?|$)", "image-tiff": r"\.tiff?(\?|$)", "image-heif": r"\.hei[fc](\?|$)", "image-ico": r"\.ico(\?|$)"}
-AT_RULES = {"media": "css-at-media", "font-face": "css-at-font-face", "import": "css-at-import", "keyframes": "css-at-keyframes",
-            "supports": "css-at-supports"}
+HTML_FEATURES = {
+    "html-svg": "svg",
+    "html-form": "form",
+    "html-video": "video",
+    "html-audio": "audio",
+    "html-object": "object",
+    "html-image-maps": "map",
+    "html-picture": "picture",
+    "html-dialog": "dialog",
+    "html-marquee": "marquee",
+    "html-progress": "progress",
+    "html-meter": "meter",
+    "html-base": "base",
+    "html-link": "link",
+    "html-textarea": "textarea",
+    "html-select": "select",
+    "html-semantics": "article|aside|details|figcaption|figure|footer|header|main|mark|nav|section|summary|time",
+}
+IMAGE_FEATURES = {
+    "image-webp": r"\.webp(\?|$)",
+    "image-svg": r"\.svg(\?|$)",
+    "image-avif": r"\.avif(\?|$)",
+    "image-base64": r"^data:image/",
+    "image-bmp": r"\.bmp(\?|$)",
+    "image-tiff": r"\.tiff?(\?|$)",
+    "image-heif": r"\.hei[fc](\?|$)",
+    "image-ico": r"\.ico(\?|$)",
+}
+AT_RULES = {
+    "media": "css-at-media",
+    "font-face": "css-at-font-face",
+    "import": "css-at-import",
+    "keyframes": "css-at-keyframes",
+    "supports": "css-at-supports",
+}
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +79,7 @@ def _version_key(version: str) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"[.\-]", version)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def support(slug: str) -> dict[tuple[str, str], str]:
     """(family, platform) -> 'y' | 'n' | 'a' | 'u' at the latest tested version."""
     stats = _features()[slug]["stats"]
@@ -66,8 +100,11 @@ def client_name(family: str, platform: str) -> str:
 def _gaps(slug: str) -> tuple[tuple[str, ...], int]:
     """The key clients that lack a feature, and how many other clients do."""
     table = support(slug)
-    key_gaps = tuple(client_name(f, p) for (f, p), v in sorted(table.items()) if v == "n" and any(
-        f == family and (platform is None or p == platform) for family, platform in KEY_CLIENTS))
+    key_gaps = tuple(
+        client_name(f, p)
+        for (f, p), v in sorted(table.items())
+        if v == "n" and any(f == family and (platform is None or p == platform) for family, platform in KEY_CLIENTS)
+    )
     return key_gaps, sum(1 for v in table.values() if v == "n") - len(key_gaps)
 
 
@@ -127,7 +164,11 @@ def _detect_features(ctx: Context) -> dict[str, int]:
             add(AT_RULES[node.lower_at_keyword])
             if "prefers-color-scheme" in tinycss2.serialize(node.prelude):
                 add("css-at-media-prefers-color-scheme")
-    for pseudo in set(re.findall(r":(hover|focus|active|visited|checked|has|not|target|first-child|last-child|nth-child)\b", ctx.style_blocks)):
+    for pseudo in set(
+        re.findall(
+            r":(hover|focus|active|visited|checked|has|not|target|first-child|last-child|nth-child)\b", ctx.style_blocks
+        )
+    ):
         add(f"css-pseudo-class-{pseudo}")
     return found
 
@@ -148,18 +189,26 @@ def _scores(slugs: frozenset[str]) -> tuple[tuple[str, float], ...]:
     return tuple((family, round(100 * sum(marks) / len(marks), 1)) for family, marks in sorted(per_family.items()))
 
 
-@rule("HTML-COMPAT-SCORE", WARNING, "caniemail: features that Gmail, Outlook (Windows) or Apple Mail (iOS) lack break the email for many readers.")
-def compatibility(ctx: Context):
+@rule(
+    "HTML-COMPAT-SCORE",
+    WARNING,
+    "caniemail: features that Gmail, Outlook (Windows) or Apple Mail (iOS) lack break the email for many readers.",
+)
+def compatibility(ctx: Context) -> Iterator[Problem]:
     for tag, name in FORBIDDEN.items():
         if ctx.tree.find(f".//{tag}") is not None:
             yield Problem(f"the email contains {name}, which email clients strip or block", f"remove the {name}", ERROR)
     for link in ctx.tree.iter("link"):
         if "stylesheet" in (link.get("rel") or ""):
-            yield Problem(f"an external stylesheet {link.get('href', '')!r} is linked", "put styles in the templates", ERROR)
+            yield Problem(
+                f"an external stylesheet {link.get('href', '')!r} is linked", "put styles in the templates", ERROR
+            )
     for slug, count in sorted(detected_features(ctx).items()):
         key_gaps, others = _gaps(slug)
         if key_gaps:
             title = _features()[slug]["title"]
-            yield Problem(f"{title} ({slug}, used {count}×) is unsupported in {', '.join(key_gaps)}"
-                          + (f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""),
-                          "check the email in those clients, or use a fallback that they support")
+            yield Problem(
+                f"{title} ({slug}, used {count}×) is unsupported in {', '.join(key_gaps)}"
+                + (f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""),
+                "check the email in those clients, or use a fallback that they support",
+            )

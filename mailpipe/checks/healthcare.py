@@ -1,106 +1,184 @@
 """Healthcare: Botox naming, indication and safety information, medical claims, HIPAA, specials."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule, search_anchored
 from mailpipe.load.content import SpecialFront
 from mailpipe.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
 FULL_NAME = re.compile(r"BOTOX®?\s*\(onabotulinumtoxinA\)")
-OFF_LABEL_MIGRAINE = re.compile(r"\b(treats? (all |any )?migraines?|cures? migraines?|stops? migraine attacks|(any|all) headaches?|"
-                                r"tension headaches?|for (kids|children|teens))\b", re.IGNORECASE)
-BLOCKED_CLAIMS = re.compile(r"\b(cures?|cured|permanent(ly)?|eliminates? (your )?migraines?|guaranteed?|100% effective|no side effects|"
-                            r"risk[- ]free|safe and painless|miracle|best results|#1|number one)\b|migraine-free", re.IGNORECASE)
-TESTIMONIAL = re.compile(r"\b(success stor(y|ies)|testimonials?|before[- ]and[- ]after|(our |many )?(patients|people) (tell us|say|report|have reported)|"
-                         r"many have reported|real results)\b", re.IGNORECASE)
+OFF_LABEL_MIGRAINE = re.compile(
+    r"\b(treats? (all |any )?migraines?|cures? migraines?|stops? migraine attacks|(any|all) headaches?|"
+    r"tension headaches?|for (kids|children|teens))\b",
+    re.IGNORECASE,
+)
+BLOCKED_CLAIMS = re.compile(
+    r"\b(cures?|cured|permanent(ly)?|eliminates? (your )?migraines?|guaranteed?|100% effective|no side effects|"
+    r"risk[- ]free|safe and painless|miracle|best results|#1|number one)\b|migraine-free",
+    re.IGNORECASE,
+)
+TESTIMONIAL = re.compile(
+    r"\b(success stor(y|ies)|testimonials?|before[- ]and[- ]after|(our |many )?(patients|people) (tell "
+    r"us|say|report|have reported)|"
+    r"many have reported|real results)\b",
+    re.IGNORECASE,
+)
 VAGUE_PRICE = re.compile(r"\b(as low as|starting (at|from)|and up|lowest prices?|from just)\b", re.IGNORECASE)
-PHI_PHRASES = re.compile(r"\b(your (diagnosis|condition|last (treatment|injection|visit)|appointment on|migraine consult|results|"
-                         r"treatment plan|prescription)|since your (botox|treatment|injection))\b", re.IGNORECASE)
-PHI_ANCHORS = ("your diagnosis", "your condition", "your last ", "your appointment on", "your migraine consult", "your results",
-               "your treatment plan", "your prescription", "since your ")  # every PHI_PHRASES match holds one
+PHI_PHRASES = re.compile(
+    r"\b(your (diagnosis|condition|last (treatment|injection|visit)|appointment on|migraine consult|results|"
+    r"treatment plan|prescription)|since your (botox|treatment|injection))\b",
+    re.IGNORECASE,
+)
+PHI_ANCHORS = (
+    "your diagnosis",
+    "your condition",
+    "your last ",
+    "your appointment on",
+    "your migraine consult",
+    "your results",
+    "your treatment plan",
+    "your prescription",
+    "since your ",
+)  # every PHI_PHRASES match holds one
 # Each element of the approved chronic-migraine consumer ISI, and a phrase that shows the block covers it.
-ISI_TOPICS = {"spread of toxin effects": "spread of toxin", "swallowing, speaking or breathing problems": "swallowing",
-              "that the effects can be severe and result in loss of life": "loss of life",
-              "the highest risk with swallowing or breathing problems before treatment": "already have swallowing or breathing problems",
-              "that swallowing problems can last for several months": "several months",
-              "serious and immediate allergic reactions": "allergic reactions",
-              "nerve-muscle disorders (ALS, myasthenia gravis, Lambert-Eaton)": "Lambert-Eaton",
-              "the medical conditions and medicines to tell the doctor about": "medicines",
-              "the common side effects (drooping eyelids, muscle weakness, worsening migraine)": "worsening of migraine",
-              "the injection-site infection contraindication": "infection", "the Prescribing Information link": "Prescribing Information"}
+ISI_TOPICS = {
+    "spread of toxin effects": "spread of toxin",
+    "swallowing, speaking or breathing problems": "swallowing",
+    "that the effects can be severe and result in loss of life": "loss of life",
+    "the highest risk with swallowing or breathing problems before treatment": (
+        "already have swallowing or breathing problems"
+    ),
+    "that swallowing problems can last for several months": "several months",
+    "serious and immediate allergic reactions": "allergic reactions",
+    "nerve-muscle disorders (ALS, myasthenia gravis, Lambert-Eaton)": "Lambert-Eaton",
+    "the medical conditions and medicines to tell the doctor about": "medicines",
+    "the common side effects (drooping eyelids, muscle weakness, worsening migraine)": "worsening of migraine",
+    "the injection-site infection contraindication": "infection",
+    "the Prescribing Information link": "Prescribing Information",
+}
 
 
 def _botox_mentions(text: str) -> list[re.Match]:
     return list(BOTOX_MENTION.finditer(text))
 
 
-@rule("BOTOX-NAME", ERROR, "FDA: the brand name needs its established name at first mention: BOTOX® (onabotulinumtoxinA).")
-def botox_name(ctx: Context):
+@rule(
+    "BOTOX-NAME", ERROR, "FDA: the brand name needs its established name at first mention: BOTOX® (onabotulinumtoxinA)."
+)
+def botox_name(ctx: Context) -> Iterator[Problem]:
     mentions = _botox_mentions(ctx.visible_text)
     if not mentions:
         return
-    first = ctx.visible_text[mentions[0].start():mentions[0].start() + 40]
+    first = ctx.visible_text[mentions[0].start() : mentions[0].start() + 40]
     if not FULL_NAME.match(first):
-        yield Problem(f"Botox is first named as {quote(first, 30)}", "write BOTOX® (onabotulinumtoxinA) the first time it is named")
+        yield Problem(
+            f"Botox is first named as {quote(first, 30)}",
+            "write BOTOX® (onabotulinumtoxinA) the first time it is named",
+        )
     if _botox_mentions(ctx.email.subject) and not FULL_NAME.search(ctx.email.subject):
-        yield Problem(f"the subject {quote(ctx.email.subject)} names BOTOX® without its established name",
-                      "write BOTOX® (onabotulinumtoxinA) in the subject too")
+        yield Problem(
+            f"the subject {quote(ctx.email.subject)} names BOTOX® without its established name",
+            "write BOTOX® (onabotulinumtoxinA) in the subject too",
+        )
     for other in re.findall(r"\b(dysport|xeomin|jeuveau|daxxify)\b", ctx.visible_text, re.IGNORECASE):
-        yield Problem(f"{other} is named beside BOTOX®: units are not interchangeable", "do not compare toxins by units or price", WARNING)
+        yield Problem(
+            f"{other} is named beside BOTOX®: units are not interchangeable",
+            "do not compare toxins by units or price",
+            WARNING,
+        )
 
 
-@rule("BOTOX-INDICATION", ERROR, "BOTOX® is approved to prevent headaches in adults with chronic migraine only, not acute or episodic use.")
-def botox_indication(ctx: Context):
+@rule(
+    "BOTOX-INDICATION",
+    ERROR,
+    "BOTOX® is approved to prevent headaches in adults with chronic migraine only, not acute or episodic use.",
+)
+def botox_indication(ctx: Context) -> Iterator[Problem]:
     for match in OFF_LABEL_MIGRAINE.finditer(ctx.visible_text + " " + ctx.email.subject):
-        yield Problem(f"{quote(match.group(0))} goes beyond the approved indication",
-                      "say 'helps prevent headaches in adults with chronic migraine'")
+        yield Problem(
+            f"{quote(match.group(0))} goes beyond the approved indication",
+            "say 'helps prevent headaches in adults with chronic migraine'",
+        )
 
 
-@rule("BOTOX-ISI", ERROR, "Fair balance: an email that names Botox carries the Important Safety Information, as live text, above the clip.")
-def safety_information(ctx: Context):
+@rule(
+    "BOTOX-ISI",
+    ERROR,
+    "Fair balance: an email that names Botox carries the Important Safety Information, as live text, above the clip.",
+)
+def safety_information(ctx: Context) -> Iterator[Problem]:
     if not _botox_mentions(ctx.visible_text + ctx.email.subject):
         return
     position = ctx.html.find("Important Safety Information")
     if position < 0 or "Important Safety Information" not in ctx.visible_text:
-        yield Problem("the email names Botox but has no Important Safety Information block", "the layout adds it when Botox is named")
+        yield Problem(
+            "the email names Botox but has no Important Safety Information block",
+            "the layout adds it when Botox is named",
+        )
         return
     if len(ctx.html[:position].encode()) > GMAIL_CLIP:
-        yield Problem("the Important Safety Information starts after Gmail's 102 KB clipping point", "shorten the email")
+        yield Problem(
+            "the Important Safety Information starts after Gmail's 102 KB clipping point", "shorten the email"
+        )
     for topic, marker in ISI_TOPICS.items():
         if marker.lower() not in ctx.visible_text.lower():
             yield Problem(f"the safety information lacks {topic}", "use the safety-information partial unchanged")
     if "Important Safety Information" not in ctx.text:
-        yield Problem("the plain text lacks the Important Safety Information", "carry the safety block into the text part")
+        yield Problem(
+            "the plain text lacks the Important Safety Information", "carry the safety block into the text part"
+        )
 
 
 @rule("CLAIM-NO-CURE", ERROR, "Unsubstantiated health claims are false advertising (FTC Act; California B&P 651).")
-def blocked_claims(ctx: Context):
+def blocked_claims(ctx: Context) -> Iterator[Problem]:
     for match in BLOCKED_CLAIMS.finditer(ctx.email.subject + " " + ctx.email.preheader + " " + ctx.visible_text):
-        yield Problem(f"the claim {quote(match.group(0))} cannot be made", "describe what treatment can do, as the label and sources say")
+        yield Problem(
+            f"the claim {quote(match.group(0))} cannot be made",
+            "describe what treatment can do, as the label and sources say",
+        )
 
 
-@rule("CLAIM-TESTIMONIAL", ERROR, "CA B&P 651, FTC endorsement guides: what patients report is a benefit claim; 'individual results vary' "
-                                  "does not cure it.")
-def testimonials(ctx: Context):
+@rule(
+    "CLAIM-TESTIMONIAL",
+    ERROR,
+    "CA B&P 651, FTC endorsement guides: what patients report is a benefit claim; 'individual results vary' "
+    "does not cure it.",
+)
+def testimonials(ctx: Context) -> Iterator[Problem]:
     for story in TESTIMONIAL.finditer(ctx.email.subject + " " + ctx.visible_text):
-        yield Problem(f"{quote(story.group(0))} claims a benefit through what patients report (a disclaimer does not cure it)",
-                      "remove it, or keep to what the label and the sources say")
+        yield Problem(
+            f"{quote(story.group(0))} claims a benefit through what patients report (a disclaimer does not cure it)",
+            "remove it, or keep to what the label and the sources say",
+        )
 
 
 @rule("HIPAA-NO-PHI", ERROR, "Mailchimp signs no BAA: no merge field or copy may reveal a person's health information.")
-def no_phi(ctx: Context):
-    for where, text in (("subject", ctx.email.subject), ("preheader", ctx.email.preheader), ("HTML", ctx.html), ("plain text", ctx.text)):
+def no_phi(ctx: Context) -> Iterator[Problem]:
+    for where, text in (
+        ("subject", ctx.email.subject),
+        ("preheader", ctx.email.preheader),
+        ("HTML", ctx.html),
+        ("plain text", ctx.text),
+    ):
         for tag in MERGE_TAG.findall(text):
             if tag not in MERGE_TAGS:
-                yield Problem(f"the merge tag *|{tag}|* in the {where} could carry health information", "use only name, email and footer tags")
+                yield Problem(
+                    f"the merge tag *|{tag}|* in the {where} could carry health information",
+                    "use only name, email and footer tags",
+                )
         match = search_anchored(PHI_PHRASES, text, PHI_ANCHORS, ctx.lowered.get(where))
         if match:
-            yield Problem(f"{quote(match.group(0))} in the {where} speaks of the reader's own health", "keep the copy general to the whole list")
+            yield Problem(
+                f"{quote(match.group(0))} in the {where} speaks of the reader's own health",
+                "keep the copy general to the whole list",
+            )
 
 
 @rule("PROMO-PRICE-TERMS", ERROR, "California B&P 651: price ads must be exact, with the offer's dates and terms.")
-def price_terms(ctx: Context):
+def price_terms(ctx: Context) -> Iterator[Problem]:
     vague = VAGUE_PRICE.search(ctx.visible_text + " " + ctx.email.subject)
     if vague:
         yield Problem(f"{quote(vague.group(0))} is not an exact price", "state the exact price and what it is for")
@@ -114,13 +192,13 @@ def price_terms(ctx: Context):
 
 
 @rule("PROMO-PROVIDER", WARNING, "Patients should know treatments are by licensed providers after a consultation.")
-def licensed_provider(ctx: Context):
+def licensed_provider(ctx: Context) -> Iterator[Problem]:
     if ctx.is_promo and "licensed provider" not in ctx.visible_text.lower():
         yield Problem("the specials do not say treatments are performed by licensed providers", "say so in the terms")
 
 
 @rule("MEDICAL-DISCLAIMER", WARNING, "Education is not medical advice; say so, and where to go in an emergency.")
-def disclaimer(ctx: Context):
+def disclaimer(ctx: Context) -> Iterator[Problem]:
     text = ctx.visible_text.lower()
     if "not medical advice" not in text or "911" not in text:
         yield Problem("the 'not medical advice… call 911' line is missing", "keep the footer partial's disclaimer")

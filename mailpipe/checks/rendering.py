@@ -1,7 +1,10 @@
 """How the email renders and reads: size, subject and preheader, structure, images, accessibility, plain text."""
+
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, describe, quote, rule
 from mailpipe.load.content import SpecialFront
@@ -9,28 +12,49 @@ from mailpipe.load.content import SpecialFront
 TRACKING_ALLOWANCE = 5 * 1024  # Mailchimp rewrites links for click tracking
 
 
-@rule("RENDER-GMAIL-CLIP", ERROR, "Gmail clips HTML over ~102 KB, hiding the footer (and the unsubscribe link) behind 'View entire message'.")
-def gmail_clip(ctx: Context):
+@rule(
+    "RENDER-GMAIL-CLIP",
+    ERROR,
+    "Gmail clips HTML over ~102 KB, hiding the footer (and the unsubscribe link) behind 'View entire message'.",
+)
+def gmail_clip(ctx: Context) -> Iterator[Problem]:
     size = len(ctx.html.encode("utf-8")) + TRACKING_ALLOWANCE
     if size > GMAIL_CLIP:
-        yield Problem(f"the HTML is {size / 1024:.0f} KB with tracking links, over Gmail's 102 KB clipping point", "shorten the email or split it")
+        yield Problem(
+            f"the HTML is {size / 1024:.0f} KB with tracking links, over Gmail's 102 KB clipping point",
+            "shorten the email or split it",
+        )
     elif size >= 90 * 1024:
-        yield Problem(f"the HTML is {size / 1024:.0f} KB with tracking links, close to Gmail's 102 KB clipping point", "keep it under 90 KB",
-                      WARNING)
+        yield Problem(
+            f"the HTML is {size / 1024:.0f} KB with tracking links, close to Gmail's 102 KB clipping point",
+            "keep it under 90 KB",
+            WARNING,
+        )
 
 
-@rule("SUBJ-LEN", ERROR, "Mailchimp limits subjects to 150 characters; inboxes show about 60 (house rule: 60 characters, 9 words).")
-def subject_length(ctx: Context):
+@rule(
+    "SUBJ-LEN",
+    ERROR,
+    "Mailchimp limits subjects to 150 characters; inboxes show about 60 (house rule: 60 characters, 9 words).",
+)
+def subject_length(ctx: Context) -> Iterator[Problem]:
     subject = ctx.email.subject.strip()
     if not subject or len(subject) > 150:
         yield Problem(f"the subject is {len(subject)} characters", "write a subject of 1 to 150 characters")
     elif len(subject) > 60 or len(subject.split()) > 9:
-        yield Problem(f"the subject {quote(subject)} is {len(subject)} characters, {len(subject.split())} words; inboxes cut it",
-                      "aim for at most 60 characters and 9 words", WARNING)
+        yield Problem(
+            f"the subject {quote(subject)} is {len(subject)} characters, {len(subject.split())} words; inboxes cut it",
+            "aim for at most 60 characters and 9 words",
+            WARNING,
+        )
 
 
-@rule("PREHEADER", WARNING, "The preheader is the inbox's second line: 40-90 characters (ideal 40-70), not a copy of the subject.")
-def preheader(ctx: Context):
+@rule(
+    "PREHEADER",
+    WARNING,
+    "The preheader is the inbox's second line: 40-90 characters (ideal 40-70), not a copy of the subject.",
+)
+def preheader(ctx: Context) -> Iterator[Problem]:
     text = ctx.email.preheader.strip()
     if not text:
         yield Problem("there is no preheader", "write one of 40-90 characters")
@@ -41,13 +65,13 @@ def preheader(ctx: Context):
 
 
 @rule("A11Y-LANG", ERROR, "Screen readers pick their voice from <html lang>.")
-def language(ctx: Context):
+def language(ctx: Context) -> Iterator[Problem]:
     if not ctx.tree.get("lang"):
         yield Problem("<html> has no lang attribute", 'keep <mjml lang="en"> in the layout')
 
 
 @rule("HTML-VALID", WARNING, "Clients need a doctype, a UTF-8 charset, a <title> and a viewport to render predictably.")
-def document_basics(ctx: Context):
+def document_basics(ctx: Context) -> Iterator[Problem]:
     if ctx.unparsable:
         yield Problem("the HTML could not be parsed at all", "re-render the email", ERROR)
         return
@@ -64,26 +88,33 @@ def document_basics(ctx: Context):
 
 
 @rule("A11Y-TABLE-ROLE", ERROR, "Layout tables without role=presentation are read out cell by cell by screen readers.")
-def table_roles(ctx: Context):
+def table_roles(ctx: Context) -> Iterator[Problem]:
     for table in ctx.body.iter("table"):
         is_data = table.find(".//th") is not None
         if not is_data and table.get("role") != "presentation":
-            yield Problem(f"a layout table {describe(table)} has no role=\"presentation\"", "add role=\"presentation\" (MJML does for its own)")
+            yield Problem(
+                f'a layout table {describe(table)} has no role="presentation"',
+                'add role="presentation" (MJML does for its own)',
+            )
 
 
 @rule("A11Y-HEADINGS", WARNING, "One <h1> and no skipped levels let screen-reader users navigate by headings.")
-def headings(ctx: Context):
+def headings(ctx: Context) -> Iterator[Problem]:
     levels = [int(el.tag[1]) for el in ctx.body.iter("h1", "h2", "h3", "h4", "h5", "h6")]
     if levels.count(1) != 1:
         yield Problem(f"the email has {levels.count(1)} <h1> headings", "have exactly one <h1>, the title")
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         if after > before + 1:
             yield Problem(f"a heading jumps from h{before} to h{after}", "do not skip heading levels (## under #)")
             break
 
 
-@rule("IMG-SRC-HTTPS", ERROR, "Images must load over https from an absolute URL; SVG, WebP and AVIF are missing in many clients.")
-def image_sources(ctx: Context):
+@rule(
+    "IMG-SRC-HTTPS",
+    ERROR,
+    "Images must load over https from an absolute URL; SVG, WebP and AVIF are missing in many clients.",
+)
+def image_sources(ctx: Context) -> Iterator[Problem]:
     for image in ctx.images:
         src = image.get("src", "")
         if src.startswith("data:"):
@@ -91,47 +122,74 @@ def image_sources(ctx: Context):
         elif not src.startswith("https://"):
             yield Problem(f"the image {quote(src)} is not an absolute https:// URL", "use https:// image URLs")
         elif re.search(r"\.(svg|webp|avif)(\?|$)", src, re.IGNORECASE):
-            yield Problem(f"the image {quote(src)} is in a format many email clients cannot show", "use PNG, JPG or GIF", WARNING)
+            yield Problem(
+                f"the image {quote(src)} is in a format many email clients cannot show", "use PNG, JPG or GIF", WARNING
+            )
 
 
-@rule("IMG-ALT", ERROR, "Every image needs alt text (empty for decoration) for screen readers and for clients that block images.")
-def image_alt(ctx: Context):
+@rule(
+    "IMG-ALT",
+    ERROR,
+    "Every image needs alt text (empty for decoration) for screen readers and for clients that block images.",
+)
+def image_alt(ctx: Context) -> Iterator[Problem]:
     for image in ctx.images:
         alt, src = image.get("alt"), image.get("src", "")
         if alt is None:
-            yield Problem(f"the image {quote(src)} has no alt attribute", "add alt text (alt=\"\" if purely decorative)")
+            yield Problem(f"the image {quote(src)} has no alt attribute", 'add alt text (alt="" if purely decorative)')
         elif alt and (len(alt) > 125 or alt == src.rsplit("/", 1)[-1]):
-            yield Problem(f"the image {quote(src)} has alt text {quote(alt)}", "describe the image in under 125 characters", WARNING)
+            yield Problem(
+                f"the image {quote(src)} has alt text {quote(alt)}",
+                "describe the image in under 125 characters",
+                WARNING,
+            )
 
 
 @rule("IMG-DIMS", WARNING, "Outlook ignores CSS widths: an image without a width attribute can blow up the layout.")
-def image_dimensions(ctx: Context):
+def image_dimensions(ctx: Context) -> Iterator[Problem]:
     for image in ctx.images:
         width = image.get("width", "")
         if not width:
-            yield Problem(f"the image {quote(image.get('src', ''))} has no width attribute", "set width (mj-image does)")
+            yield Problem(
+                f"the image {quote(image.get('src', ''))} has no width attribute", "set width (mj-image does)"
+            )
         elif width.isdigit() and int(width) > 640:
-            yield Problem(f"the image {quote(image.get('src', ''))} is {width}px wide", "keep images at most 600-640px wide")
+            yield Problem(
+                f"the image {quote(image.get('src', ''))} is {width}px wide", "keep images at most 600-640px wide"
+            )
 
 
-@rule("IMG-TEXT-RATIO", ERROR, "Image-only emails are spam-filtered and unreadable with images off; offers and safety text must be live text.")
-def text_to_images(ctx: Context):
+@rule(
+    "IMG-TEXT-RATIO",
+    ERROR,
+    "Image-only emails are spam-filtered and unreadable with images off; offers and safety text must be live text.",
+)
+def text_to_images(ctx: Context) -> Iterator[Problem]:
     text = ctx.visible_text
     if ctx.images and len(text) < 100:
-        yield Problem(f"the email is mostly images ({len(ctx.images)} images, {len(text)} characters of text)", "write the message as text")
+        yield Problem(
+            f"the email is mostly images ({len(ctx.images)} images, {len(text)} characters of text)",
+            "write the message as text",
+        )
     elif ctx.images and len(text) < 500:
-        yield Problem(f"only {len(text)} characters of text beside {len(ctx.images)} images", "add text (at least ~500 characters)", WARNING)
+        yield Problem(
+            f"only {len(text)} characters of text beside {len(ctx.images)} images",
+            "add text (at least ~500 characters)",
+            WARNING,
+        )
 
 
-@rule("DARK-MODE", WARNING, "Declaring color-scheme lets dark-mode clients adapt the email instead of inverting it badly.")
-def dark_mode(ctx: Context):
+@rule(
+    "DARK-MODE", WARNING, "Declaring color-scheme lets dark-mode clients adapt the email instead of inverting it badly."
+)
+def dark_mode(ctx: Context) -> Iterator[Problem]:
     names = {m.get("name") for m in ctx.tree.iter("meta")}
     if "color-scheme" not in names:
-        yield Problem("no <meta name=\"color-scheme\">", "keep the color-scheme metas of the layout")
+        yield Problem('no <meta name="color-scheme">', "keep the color-scheme metas of the layout")
 
 
 @rule("A11Y-CONTRAST", ERROR, "WCAG 1.4.3: text needs 4.5:1 contrast against its background (3:1 when large).")
-def text_contrast(ctx: Context):
+def text_contrast(ctx: Context) -> Iterator[Problem]:
     """In the light palette (inline styles) and in the dark one (the layout's prefers-color-scheme CSS)."""
     for palette, styled in (("", ctx.styled), ("in dark mode, ", ctx.dark_styled)):
         reported = set()
@@ -146,20 +204,28 @@ def text_contrast(ctx: Context):
             if ratio < minimum:
                 reported.add((style.color, style.background))
                 severity = ERROR if ratio < 3.0 else WARNING
-                yield Problem(f"{palette}text {quote(element.text)} is {style.color} on {style.background}, contrast {ratio:.1f}:1",
-                              f"raise the contrast to at least {minimum}:1" + (" (mailpipe.yaml brand.dark)" if palette else ""), severity)
+                yield Problem(
+                    f"{palette}text {quote(element.text)} is {style.color} on {style.background}, contrast "
+                    f"{ratio:.1f}:1",
+                    f"raise the contrast to at least {minimum}:1" + (" (mailpipe.yaml brand.dark)" if palette else ""),
+                    severity,
+                )
 
 
 @rule("A11Y-FONT-SIZE", WARNING, "House rule: body text at least 14px, footer and safety text at least 12px.")
-def font_size(ctx: Context):
+def font_size(ctx: Context) -> Iterator[Problem]:
     for element, style in ctx.styled:
         if not style.invisible and (element.text or "").strip() and style.font_px < 12:
             yield Problem(f"text {quote(element.text)} is {style.font_px:.0f}px", "use at least 12px")
             return
 
 
-@rule("PLAIN-TEXT", ERROR, "The plain-text part is what some readers and filters see: same offer, safety information, address, opt-out.")
-def plain_text(ctx: Context):
+@rule(
+    "PLAIN-TEXT",
+    ERROR,
+    "The plain-text part is what some readers and filters see: same offer, safety information, address, opt-out.",
+)
+def plain_text(ctx: Context) -> Iterator[Problem]:
     text = ctx.text
     if len(text.strip()) < 200:
         yield Problem("the plain-text version is empty or nearly so", "render the plain text from the same MJML")
@@ -167,10 +233,14 @@ def plain_text(ctx: Context):
     if re.search(r"</?(p|div|table|td|span|a|br|img)\b", text, re.IGNORECASE):
         yield Problem("the plain text contains HTML tags", "convert the HTML to text, do not paste it")
     if ctx.email.mentions_botox and "Important Safety Information" not in text:
-        yield Problem("the plain text lacks the Important Safety Information", "carry the safety block into the text part")
+        yield Problem(
+            "the plain text lacks the Important Safety Information", "carry the safety block into the text part"
+        )
     front = ctx.email.source.item.front
     if isinstance(front, SpecialFront):
         for offer in front.offers:
             price = f"${offer.price:.2f}" if offer.price is not None else offer.discount or ""
             if price not in text:
-                yield Problem(f"the plain text lacks the offer {offer.name!r} at {price}", "carry every offer into the text part")
+                yield Problem(
+                    f"the plain text lacks the offer {offer.name!r} at {price}", "carry every offer into the text part"
+                )

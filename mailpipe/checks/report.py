@@ -1,4 +1,5 @@
 """The check report of a set of emails: findings and client scores per email, the same for every caller."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,8 +26,14 @@ class EmailReport:
         return len(self.findings) - self.errors
 
     def as_json(self) -> dict:
-        return {"id": self.id, "subject": self.subject, "errors": self.errors, "warnings": self.warnings,
-                "client_scores": self.client_scores, "findings": [f.as_json() for f in self.findings]}
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "client_scores": self.client_scores,
+            "findings": [f.as_json() for f in self.findings],
+        }
 
 
 def check_emails(emails: list[RenderedEmail], site: SiteConfig, online: bool = False) -> list[EmailReport]:
@@ -41,4 +48,8 @@ def check_emails(emails: list[RenderedEmail], site: SiteConfig, online: bool = F
 
 def report_json(reports: list[EmailReport]) -> dict:
     """`check --json`: stable, machine-readable."""
-    return {"errors": sum(r.errors for r in reports), "warnings": sum(r.warnings for r in reports), "emails": [r.as_json() for r in reports]}
+    return {
+        "errors": sum(r.errors for r in reports),
+        "warnings": sum(r.warnings for r in reports),
+        "emails": [r.as_json() for r in reports],
+    }

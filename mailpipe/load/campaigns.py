@@ -1,4 +1,5 @@
 """Campaign definitions (`campaigns/*.yaml`): who gets which email when, validated where they enter."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,20 @@ from pydantic import Field
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.load.config import SiteConfig
-from mailpipe.load.yamlfile import Code, Count, LocalTime, NonEmpty, Slug, TimeZoneName, YamlDocument, field_name, parse_yaml, read_text, schema, validate
+from mailpipe.load.yamlfile import (
+    Code,
+    Count,
+    LocalTime,
+    NonEmpty,
+    Slug,
+    TimeZoneName,
+    YamlDocument,
+    field_name,
+    parse_yaml,
+    read_text,
+    schema,
+    validate,
+)
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
@@ -105,8 +119,15 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
             continue
         audience = doc.data.get("audience")
         if isinstance(audience, str) and audience not in site.audiences:
-            problems.append(Problem(file, doc.line_of(("audience",)), "audience",
-                                    f"unknown audience {audience!r}; expected one of: {', '.join(sorted(site.audiences))} (see mailpipe.yaml)"))
+            problems.append(
+                Problem(
+                    file,
+                    doc.line_of(("audience",)),
+                    "audience",
+                    f"unknown audience {audience!r}; expected one of: {', '.join(sorted(site.audiences))} (see "
+                    "mailpipe.yaml)",
+                )
+            )
         parsed, found = validate(DripFile if kind == "drip" else MonthlyFile, doc, "a campaign")
         problems += found
         if parsed:
@@ -131,8 +152,15 @@ def _same_sends(campaigns: list[Campaign]) -> list[Problem]:
         for earlier in campaigns[:index]:
             shared = _sends(campaign) & _sends(earlier)
             if campaign.audience == earlier.audience and shared:
-                problems.append(Problem(campaign.source, 1, "", f"sends {', '.join(sorted(shared))} to {campaign.audience} as {earlier.source} "
-                                        "does: everyone would get it twice; remove one of the files"))
+                problems.append(
+                    Problem(
+                        campaign.source,
+                        1,
+                        "",
+                        f"sends {', '.join(sorted(shared))} to {campaign.audience} as {earlier.source} "
+                        "does: everyone would get it twice; remove one of the files",
+                    )
+                )
     return problems
 
 
@@ -142,8 +170,15 @@ def _shared_codes(campaigns: list[Campaign]) -> list[Problem]:
     problems = []
     for campaign in campaigns:
         if campaign.code in first:
-            problems.append(Problem(campaign.source, 1, "code", f"the code {campaign.code!r} is also used by {first[campaign.code].source}; "
-                                    "each campaign file needs its own code"))
+            problems.append(
+                Problem(
+                    campaign.source,
+                    1,
+                    "code",
+                    f"the code {campaign.code!r} is also used by {first[campaign.code].source}; "
+                    "each campaign file needs its own code",
+                )
+            )
         first.setdefault(campaign.code, campaign)
     return problems
 
@@ -155,15 +190,29 @@ def _step_problems(parsed: DripFile | MonthlyFile, doc: YamlDocument, email_ids:
         for index, step in enumerate(parsed.steps):
             loc = ("steps", index)
             if step.content not in email_ids:
-                found.append(Problem(doc.file, doc.line_of((*loc, "content")), field_name((*loc, "content")),
-                                     f"no article has id {step.content!r}"))
+                found.append(
+                    Problem(
+                        doc.file,
+                        doc.line_of((*loc, "content")),
+                        field_name((*loc, "content")),
+                        f"no article has id {step.content!r}",
+                    )
+                )
             if step.delay_days <= previous:
-                found.append(Problem(doc.file, doc.line_of((*loc, "delay_days")), field_name((*loc, "delay_days")),
-                                     f"each step must come later than the one before (after day {previous})"))
+                found.append(
+                    Problem(
+                        doc.file,
+                        doc.line_of((*loc, "delay_days")),
+                        field_name((*loc, "delay_days")),
+                        f"each step must come later than the one before (after day {previous})",
+                    )
+                )
             previous = step.delay_days
         contents = [s.content for s in parsed.steps]
         if len(set(contents)) != len(contents):
-            found.append(Problem(doc.file, doc.line_of(("steps",)), "steps", "an article may be sent only once in a drip"))
+            found.append(
+                Problem(doc.file, doc.line_of(("steps",)), "steps", "an article may be sent only once in a drip")
+            )
     return found
 
 
@@ -171,8 +220,23 @@ def _campaign(parsed: DripFile | MonthlyFile, file: Path, site: SiteConfig) -> C
     timezone = parsed.timezone or site.timezone
     if isinstance(parsed, DripFile):
         own = site.audiences[parsed.audience].tag
-        exits = parsed.exit_tags if parsed.exit_tags is not None else sorted(
-            {a.tag for a in site.audiences.values() if a.tag and a.tag != own})
-        return Drip(file.stem, parsed.code, parsed.name, parsed.audience, parsed.send_time, timezone, tuple(parsed.steps),
-                    parsed.max_late_days, tuple(exits), file)
-    return Monthly(file.stem, parsed.code, parsed.name, parsed.audience, parsed.schedule, parsed.content, timezone, file)
+        exits = (
+            parsed.exit_tags
+            if parsed.exit_tags is not None
+            else sorted({a.tag for a in site.audiences.values() if a.tag and a.tag != own})
+        )
+        return Drip(
+            file.stem,
+            parsed.code,
+            parsed.name,
+            parsed.audience,
+            parsed.send_time,
+            timezone,
+            tuple(parsed.steps),
+            parsed.max_late_days,
+            tuple(exits),
+            file,
+        )
+    return Monthly(
+        file.stem, parsed.code, parsed.name, parsed.audience, parsed.schedule, parsed.content, timezone, file
+    )

@@ -1,4 +1,5 @@
 """Site configuration (`mailpipe.yaml`): who the clinic is, how its emails look, where they go."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,7 +29,9 @@ def e164(phone: str) -> str | None:
 
 def _phone_number(text: str) -> str:
     if e164(text) is None:
-        raise ValueError(f"{text!r} is not a phone number: expected a US number like (818) 555-0142, or +country code and number")
+        raise ValueError(
+            f"{text!r} is not a phone number: expected a US number like (818) 555-0142, or +country code and number"
+        )
     return text
 
 
@@ -48,7 +51,8 @@ class Clinic:
 
 @schema
 class DarkPalette:
-    """The colours a dark-mode client uses (Apple Mail, iOS Mail, Outlook.com and apps that honour the layout's dark CSS)."""
+    """The colours a dark-mode client uses (Apple Mail, iOS Mail, Outlook.com and apps that honour the layout's dark
+    CSS)."""
 
     text: Colour = "#e9e4ee"
     background: Colour = "#17141a"
@@ -76,19 +80,40 @@ class Sender:
 class Utm:
     source: NonEmpty
     medium: NonEmpty
-    # The clinic's own sites: only links to these (and their subdomains) get UTM parameters; empty: the website's domain.
+    # The clinic's own sites: only links to these (and their subdomains) get UTM parameters; empty: the website's
+    # domain.
     domains: list[NonEmpty] = dataclasses.field(default_factory=list)
 
 
 # Words that would make a tag say what a person may be treated for: Mailchimp signs no HIPAA agreement.
-HEALTH_WORDS = ("migraine", "headache", "botox", "botulinum", "patient", "consult", "treat", "therap", "pain", "diagnos",
-                "chronic", "aura", "inject", "neuro", "medic", "clinic", "symptom", "condition")
+HEALTH_WORDS = (
+    "migraine",
+    "headache",
+    "botox",
+    "botulinum",
+    "patient",
+    "consult",
+    "treat",
+    "therap",
+    "pain",
+    "diagnos",
+    "chronic",
+    "aura",
+    "inject",
+    "neuro",
+    "medic",
+    "clinic",
+    "symptom",
+    "condition",
+)
 
 
 def _opaque_tag(tag: str | None) -> str | None:
     if tag is not None and any(word in tag.lower() for word in HEALTH_WORDS):
-        raise ValueError(f"the tag {tag!r} would tell Mailchimp, on every person who has it, something about their health; "
-                         "use an opaque code like mp-a and keep its meaning in mailpipe.yaml")
+        raise ValueError(
+            f"the tag {tag!r} would tell Mailchimp, on every person who has it, something about their health; "
+            "use an opaque code like mp-a and keep its meaning in mailpipe.yaml"
+        )
     return tag
 
 
@@ -128,8 +153,11 @@ class ReviewSettings:
 
     # every article is health education: medical; an offer: legal (its price and terms)
     roles: dict[EmailKind, list[Role]] = dataclasses.field(
-        default_factory=lambda: {"article": ["medical"], "special": ["legal"], "newsletter": ["legal"]})
-    names_treatment: list[Role] = dataclasses.field(default_factory=lambda: ["medical"])  # added to any email that names a drug or treatment
+        default_factory=lambda: {"article": ["medical"], "special": ["legal"], "newsletter": ["legal"]}
+    )
+    names_treatment: list[Role] = dataclasses.field(
+        default_factory=lambda: ["medical"]
+    )  # added to any email that names a drug or treatment
 
 
 @schema

@@ -2,6 +2,7 @@
 
 Every problem in every file is collected, so a marketer sees the whole list at once.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -9,12 +10,23 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.load.yamlfile import HttpsUrl, Month, NonEmpty, Slug, YamlDocument, field_name, parse_yaml, read_text, schema, validate
+from mailpipe.load.yamlfile import (
+    HttpsUrl,
+    Month,
+    NonEmpty,
+    Slug,
+    YamlDocument,
+    field_name,
+    parse_yaml,
+    read_text,
+    schema,
+    validate,
+)
 from mailpipe.vocabulary import BOTOX_MENTION
 
 ARTICLES_DIR = "articles"
@@ -95,7 +107,9 @@ class Article:
 
     @property
     def mentions_botox(self) -> bool:
-        return bool(BOTOX_MENTION.search(" ".join([self.front.title, self.front.subject, self.front.summary, self.body])))
+        return bool(
+            BOTOX_MENTION.search(" ".join([self.front.title, self.front.subject, self.front.summary, self.body]))
+        )
 
 
 @dataclass(frozen=True)
@@ -114,10 +128,12 @@ class Special:
     @property
     def mentions_botox(self) -> bool:
         offers = " ".join(f"{o.name} {o.description}" for o in self.front.offers)
-        return bool(BOTOX_MENTION.search(" ".join([self.front.title, self.front.subject, self.body, offers, self.front.terms])))
+        return bool(
+            BOTOX_MENTION.search(" ".join([self.front.title, self.front.subject, self.body, offers, self.front.terms]))
+        )
 
 
-ContentItem = Union[Article, Special]
+ContentItem = Article | Special
 
 
 @dataclass(frozen=True)
@@ -194,14 +210,26 @@ def load_content(content_dir: Path, cache: ContentCache | None = None) -> Conten
     seen: dict[str, Path] = {}
     for article in articles:
         if article.id in seen:
-            problems.append(Problem(article.source, docs[article.source].line_of(("id",)), "id",
-                                    f"id {article.id!r} is already used by {seen[article.id]}"))
+            problems.append(
+                Problem(
+                    article.source,
+                    docs[article.source].line_of(("id",)),
+                    "id",
+                    f"id {article.id!r} is already used by {seen[article.id]}",
+                )
+            )
         seen.setdefault(article.id, article.source)
     for special in specials:
         wanted = special.front.featured_article
         if wanted and wanted not in seen:
-            problems.append(Problem(special.source, docs[special.source].line_of(("featured_article",)), "featured_article",
-                                    f"no article has id {wanted!r}; expected one of: {', '.join(sorted(seen))}"))
+            problems.append(
+                Problem(
+                    special.source,
+                    docs[special.source].line_of(("featured_article",)),
+                    "featured_article",
+                    f"no article has id {wanted!r}; expected one of: {', '.join(sorted(seen))}",
+                )
+            )
     if problems:
         raise InputError(problems)
     return ContentSet(tuple(articles), tuple(specials))
@@ -212,7 +240,9 @@ def _regular_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.is_file())
 
 
-def _load_item(file: Path, front_type: type, item_type: type, problems: list[Problem], docs: dict[Path, YamlDocument]):
+def _load_item(
+    file: Path, front_type: type, item_type: type, problems: list[Problem], docs: dict[Path, YamlDocument]
+) -> ContentItem | None:
     try:
         text = read_text(file)
         front_text, body, first_line = _split_front_matter(text, file)
@@ -230,20 +260,42 @@ def _split_front_matter(text: str, file: Path) -> tuple[str, str, int]:
     """Return (front matter YAML, Markdown body, line where the YAML text starts: the opening fence's)."""
     fences = list(_FRONT_MATTER_FENCE.finditer(text))
     if not fences or fences[0].start() != 0 or len(fences) < 2:
-        raise InputError([Problem(file, 1, "", "expected front matter: a first line '---', YAML fields, then a closing '---' line")])
-    return text[fences[0].end():fences[1].start()], text[fences[1].end():], 1
+        raise InputError(
+            [Problem(file, 1, "", "expected front matter: a first line '---', YAML fields, then a closing '---' line")]
+        )
+    return text[fences[0].end() : fences[1].start()], text[fences[1].end() :], 1
 
 
 def _special_problems(special: Special, doc: YamlDocument) -> list[Problem]:
     front, file = special.front, special.source
     found = []
     if file.stem != front.month:
-        found.append(Problem(file, doc.line_of(("month",)), "month", f"the file is named {file.name} but month is {front.month}; name it {front.month}.md"))
+        found.append(
+            Problem(
+                file,
+                doc.line_of(("month",)),
+                "month",
+                f"the file is named {file.name} but month is {front.month}; name it {front.month}.md",
+            )
+        )
     if front.valid_until < front.valid_from:
-        found.append(Problem(file, doc.line_of(("valid_until",)), "valid_until", f"{front.valid_until} is before valid_from {front.valid_from}"))
+        found.append(
+            Problem(
+                file,
+                doc.line_of(("valid_until",)),
+                "valid_until",
+                f"{front.valid_until} is before valid_from {front.valid_from}",
+            )
+        )
     for index, offer in enumerate(front.offers):
         if (offer.price is None) == (offer.discount is None):
             loc = ("offers", index)
-            found.append(Problem(file, doc.line_of(loc), field_name(loc),
-                                 "give exactly one of price (an exact amount like 159.00) or discount (like '20% off')"))
+            found.append(
+                Problem(
+                    file,
+                    doc.line_of(loc),
+                    field_name(loc),
+                    "give exactly one of price (an exact amount like 159.00) or discount (like '20% off')",
+                )
+            )
     return found

@@ -3,6 +3,7 @@
 PyYAML gives the line of every key; pydantic validates into frozen dataclasses and says which
 field is wrong. Joining the two turns a validation error into "file:line: field: what was expected".
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,12 +45,18 @@ def _refuse_what_marketers_never_need(text: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=yaml.CSafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(None, None, "anchors (&name) and aliases (*name) are not supported; write the value out",
-                                              event.start_mark)
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "anchors (&name) and aliases (*name) are not supported; write the value out",
+                event.start_mark,
+            )
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
 
@@ -79,12 +86,27 @@ def read_text(file: Path) -> str:
     except OSError as err:
         raise InputError([Problem(file, 1, "", f"cannot be read: {err.strerror or err}")]) from None
     if len(raw) > MAX_BYTES:
-        raise InputError([Problem(file, 1, "", f"is larger than {MAX_BYTES // 1_000_000} MB; split it or remove what does not belong")])
+        raise InputError(
+            [
+                Problem(
+                    file, 1, "", f"is larger than {MAX_BYTES // 1_000_000} MB; split it or remove what does not belong"
+                )
+            ]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise InputError([Problem(file, line, "", f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); save the file as UTF-8")]) from None
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    line,
+                    "",
+                    f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); save the file as UTF-8",
+                )
+            ]
+        ) from None
     # a Windows checkout or an Excel export: a byte-order mark and CRLF line ends read as plain text
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -116,18 +138,33 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
                 raise
             raise _pure_python_error(text) or err from None
     except yaml.reader.ReaderError as err:  # a control character
-        line = first_line + text[:err.position].count("\n")
-        raise InputError([Problem(file, line, "", f"contains the control character U+{err.character:04X}, which YAML does not allow; "
-                                  "delete it")]) from None
+        line = first_line + text[: err.position].count("\n")
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    line,
+                    "",
+                    f"contains the control character U+{err.character:04X}, which YAML does not allow; delete it",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = first_line + (mark.line if mark else 0)
         what = getattr(err, "problem", None) or str(err)
         context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
         if context and context_mark and context_mark.line != (mark.line if mark else None):
-            started = context.replace("while parsing a flow sequence", "the list").replace("while parsing a flow mapping", "the {…} mapping")
-            started = started.replace("while scanning a quoted scalar", "the quoted text").replace("while parsing a block mapping", "the block")
-            what += f" (in {started.removeprefix('while parsing ').removeprefix('while scanning ')} that starts at line {first_line + context_mark.line})"
+            started = context.replace("while parsing a flow sequence", "the list").replace(
+                "while parsing a flow mapping", "the {…} mapping"
+            )
+            started = started.replace("while scanning a quoted scalar", "the quoted text").replace(
+                "while parsing a block mapping", "the block"
+            )
+            what += (
+                f" (in {started.removeprefix('while parsing ').removeprefix('while scanning ')} that starts at line "
+                f"{first_line + context_mark.line})"
+            )
         if "maximum nesting depth" in what:  # libyaml's own limit, met before the event stream reaches ours
             what = f"nested more than {MAX_DEPTH} levels deep"
         if "mapping values are not allowed" in what:
@@ -142,13 +179,17 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
     return YamlDocument(data, lines, file, first_line)
 
 
-def _collect_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], first_line: int, duplicates: list[Problem], file: Path) -> None:
+def _collect_lines(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], first_line: int, duplicates: list[Problem], file: Path
+) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*loc, str(key_node.value))
             line = first_line + key_node.start_mark.line
             if key in lines:
-                duplicates.append(Problem(file, line, field_name(key), f"appears twice (also at line {lines[key]}); keep one"))
+                duplicates.append(
+                    Problem(file, line, field_name(key), f"appears twice (also at line {lines[key]}); keep one")
+                )
             lines[key] = line
             _collect_lines(value_node, key, lines, first_line, duplicates, file)
     elif isinstance(node, yaml.SequenceNode):
@@ -277,7 +318,10 @@ Email = _text(EMAIL.pattern, "an email address like hello@clinic.com")
 Colour = _text(r"^#[0-9a-fA-F]{6}$", "a colour like #5b3a6e")
 Slug = _text(r"^[a-z0-9]+(-[a-z0-9]+)*$", "lower-case words joined by '-', like what-causes-migraine")
 Month = _text(r"^\d{4}-(0[1-9]|1[0-2])$", "a month like 2024-05")
-Code = _text(r"^[a-z][a-z0-9]{0,7}$", "a short code of lower-case letters and digits, like e1 (it names the campaigns in Mailchimp)")
+Code = _text(
+    r"^[a-z][a-z0-9]{0,7}$",
+    "a short code of lower-case letters and digits, like e1 (it names the campaigns in Mailchimp)",
+)
 LocalTime = _text(r"^([01]\d|2[0-3]):[0-5]\d$", "a time like 09:30")
 
 

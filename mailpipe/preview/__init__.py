@@ -6,6 +6,7 @@ grouping. The pages are served at once: an email is rendered when it is first as
 thread renders and checks the rest for the index. A broken file does not kill anything: its error (file, line,
 message) is kept for the pages to show, and the next good save clears it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -90,7 +91,8 @@ class PreviewModel:
         return self.snapshot
 
     def email(self, email_id: str) -> RenderedEmail | None:
-        """An email of the current content, rendered and checked now if it was not yet; None if there is no such email."""
+        """An email of the current content, rendered and checked now if it was not yet; None if there is no such
+        email."""
         snapshot = self.snapshot
         if email_id in snapshot.emails or email_id not in snapshot.sources:
             return snapshot.emails.get(email_id)
@@ -108,7 +110,9 @@ class PreviewModel:
         with connect(self.project.root, site, read_only=True) as target:
             results = read_results(target.mailchimp, {a.list_id for a in site.audiences.values()})
             source = target.description
-        return build_report(results, self._campaigns, {name: a.list_id for name, a in site.audiences.items()}, site.timezone), source
+        return build_report(
+            results, self._campaigns, {name: a.list_id for name, a in site.audiences.items()}, site.timezone
+        ), source
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         """Block until the version differs from `seen` (or timeout); returns the current version."""
@@ -125,7 +129,11 @@ class PreviewModel:
     def _reload(self, changed: set[Path] | None) -> None:
         root = self.project.root.resolve()
         paths = {p.resolve() for p in changed or ()}
-        everything = changed is None or self._renderer is None or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
+        everything = (
+            changed is None
+            or self._renderer is None
+            or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
+        )
         content_changed = everything or any(_under(p, root / "content") for p in paths)
         campaigns_changed = everything or content_changed or any(_under(p, root / "campaigns") for p in paths)
         reviews_changed = everything or any(_under(p, root / "reviews") for p in paths)
@@ -142,8 +150,14 @@ class PreviewModel:
             if content_changed:
                 self._files.forget(paths)
                 sources = {s.id: s for s in email_sources(load_content(self.project.content_dir, self._files))}
-                stale = {i for i, s in sources.items() if everything or i not in emails or emails[i].source != s
-                         or any(p.resolve() in paths for p in s.sources)}
+                stale = {
+                    i
+                    for i, s in sources.items()
+                    if everything
+                    or i not in emails
+                    or emails[i].source != s
+                    or any(p.resolve() in paths for p in s.sources)
+                }
                 for email_id in set(emails) - set(sources) | stale:
                     emails.pop(email_id, None)
                     findings.pop(email_id, None)
@@ -154,7 +168,10 @@ class PreviewModel:
                             emails[email_id] = renderer.render(sources[email_id])
                             findings[email_id] = run_checks(emails[email_id], site)
             reviews = Reviews(self.project.reviews_dir)
-            sign_offs = {k: sign_offs[k] if k in sign_offs and not reviews_changed else reviews.state(e, site) for k, e in emails.items()}
+            sign_offs = {
+                k: sign_offs[k] if k in sign_offs and not reviews_changed else reviews.state(e, site)
+                for k, e in emails.items()
+            }
             if campaigns_changed:
                 self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(sources))
         except InputError as err:
@@ -164,9 +181,22 @@ class PreviewModel:
         with self._changed:
             self._generation += 1
             if errors:
-                sources, emails, findings, sign_offs = previous.sources, previous.emails, previous.findings, previous.sign_offs
-            self.snapshot = Snapshot(previous.version + 1, self._site or previous.site, sources, emails, findings,
-                                     _groups(self._campaigns, sources), errors, sign_offs)
+                sources, emails, findings, sign_offs = (
+                    previous.sources,
+                    previous.emails,
+                    previous.findings,
+                    previous.sign_offs,
+                )
+            self.snapshot = Snapshot(
+                previous.version + 1,
+                self._site or previous.site,
+                sources,
+                emails,
+                findings,
+                _groups(self._campaigns, sources),
+                errors,
+                sign_offs,
+            )
             self._changed.notify_all()
 
     def _render_into_snapshot(self, email_ids: list[str]) -> bool:
@@ -186,7 +216,9 @@ class PreviewModel:
                     except MailpipeError as err:
                         with self._changed:
                             if generation == self._generation:
-                                self.snapshot = dataclasses.replace(self.snapshot, errors=[*self.snapshot.errors, str(err)])
+                                self.snapshot = dataclasses.replace(
+                                    self.snapshot, errors=[*self.snapshot.errors, str(err)]
+                                )
                         return False
                     made[email_id] = (email, run_checks(email, site), reviews.state(email, site))
             with self._changed:
@@ -194,9 +226,11 @@ class PreviewModel:
                     return False
                 current = self.snapshot
                 self.snapshot = dataclasses.replace(
-                    current, emails={**current.emails, **{k: v[0] for k, v in made.items()}},
+                    current,
+                    emails={**current.emails, **{k: v[0] for k, v in made.items()}},
                     findings={**current.findings, **{k: v[1] for k, v in made.items()}},
-                    sign_offs={**current.sign_offs, **{k: v[2] for k, v in made.items()}})
+                    sign_offs={**current.sign_offs, **{k: v[2] for k, v in made.items()}},
+                )
             return True
 
     def _render_the_rest(self) -> None:
@@ -233,7 +267,9 @@ def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[s
     approved = reviews.approved_view(latest)
     if approved is None:
         return None
-    return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(approved, recipient_view(Context(email, site)))
+    return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(
+        approved, recipient_view(Context(email, site))
+    )
 
 
 def _under(path: Path, folder: Path) -> bool:
@@ -245,9 +281,17 @@ def _groups(campaigns: list[Campaign], emails: dict[str, EmailSource]) -> list[G
     groups, used = [], set()
     for campaign in campaigns:
         if isinstance(campaign, Drip):
-            entries = [(f"Step {n} · day {step.delay_days}", step.content) for n, step in enumerate(campaign.steps, 1) if step.content in emails]
+            entries = [
+                (f"Step {n} · day {step.delay_days}", step.content)
+                for n, step in enumerate(campaign.steps, 1)
+                if step.content in emails
+            ]
         elif isinstance(campaign, Monthly):
-            months = sorted(e.id[len(campaign.content) + 1:] for e in emails.values() if re.fullmatch(rf"{campaign.content}-\d{{4}}-\d{{2}}", e.id))
+            months = sorted(
+                e.id[len(campaign.content) + 1 :]
+                for e in emails.values()
+                if re.fullmatch(rf"{campaign.content}-\d{{4}}-\d{{2}}", e.id)
+            )
             entries = [(month, campaign.content_id(month)) for month in months]
         else:
             continue

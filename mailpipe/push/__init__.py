@@ -5,6 +5,7 @@
 - `decide`: the pure decision;
 - `apply`: the writes, each campaign on its own.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,18 @@ from mailpipe.load.campaigns import Campaign, Drip, Monthly
 from mailpipe.load.config import SiteConfig
 from mailpipe.load.content import ContentSet
 from mailpipe.push.apply import Outcome, apply
-from mailpipe.push.decide import Create, Decision, Delete, MakeFolder, MakeLogField, Notice, Schedule, Update, WriteLog, decide
+from mailpipe.push.decide import (
+    Create,
+    Decision,
+    Delete,
+    MakeFolder,
+    MakeLogField,
+    Notice,
+    Schedule,
+    Update,
+    WriteLog,
+    decide,
+)
 from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.push.read import read_world
 from mailpipe.push.state import State
@@ -40,8 +52,9 @@ class PushResult:
         return any(o.attention for o in self.outcomes)
 
 
-def refusals(emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool,
-             sign_offs: dict[str, ReviewState] | None = None) -> dict[str, str]:
+def refusals(
+    emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool, sign_offs: dict[str, ReviewState] | None = None
+) -> dict[str, str]:
     """Emails push must not send, with why: check errors, example content on a real account, and (when `sign_offs`
     is given, as it is for a real account) an email without every sign-off it needs for exactly this version."""
     from mailpipe.checks import ERROR, run_checks
@@ -56,8 +69,17 @@ def refusals(emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool
     return refused
 
 
-def push(mc: Mailchimp, state: State, site: SiteConfig, campaigns: list[Campaign], emails: list[RenderedEmail],
-         content: ContentSet, refused: dict[str, str], now: dt.datetime, dry_run: bool = False) -> PushResult:
+def push(
+    mc: Mailchimp,
+    state: State,
+    site: SiteConfig,
+    campaigns: list[Campaign],
+    emails: list[RenderedEmail],
+    content: ContentSet,
+    refused: dict[str, str],
+    now: dt.datetime,
+    dry_run: bool = False,
+) -> PushResult:
     """One run. A dry run reads with GETs only and writes nothing, here or in the local state."""
     audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
     drips = [c for c in campaigns if isinstance(c, Drip)]
@@ -66,7 +88,9 @@ def push(mc: Mailchimp, state: State, site: SiteConfig, campaigns: list[Campaign
 
     def run() -> tuple[Decision, list[Outcome]]:
         world = read_world(mc, state, campaigns, audiences, now)
-        decision = decide(world, drips, monthlies, audiences, {e.id: e for e in emails}, refused, content, site.mailchimp.folder)
+        decision = decide(
+            world, drips, monthlies, audiences, {e.id: e for e in emails}, refused, content, site.mailchimp.folder
+        )
         return decision, (planned(decision) if dry_run else apply(decision, world, mc, state))
 
     if dry_run:
@@ -85,13 +109,19 @@ def planned(decision: Decision) -> list[Outcome]:
         if isinstance(step, MakeFolder):
             outcomes.append(Outcome(None, "would make folder", step.name))
         elif isinstance(step, MakeLogField):
-            outcomes.append(Outcome(None, "would add field", f"the hidden merge field MPLOG to audience {step.list_id}"))
+            outcomes.append(
+                Outcome(None, "would add field", f"the hidden merge field MPLOG to audience {step.list_id}")
+            )
         elif isinstance(step, Create):
             outcomes.append(Outcome(step.plan.key, "would create", step.plan.email.id, step.plan))
         elif isinstance(step, Schedule):
             outcomes.append(Outcome(step.plan.key, "would schedule", f"the draft {step.campaign_id}", step.plan))
         elif isinstance(step, Update):
-            outcomes.append(Outcome(step.plan.key, "would update", "its email changed: unschedule, update, schedule again", step.plan))
+            outcomes.append(
+                Outcome(
+                    step.plan.key, "would update", "its email changed: unschedule, update, schedule again", step.plan
+                )
+            )
         elif isinstance(step, Delete):
             outcomes.append(Outcome(step.key, "would delete", step.why))
         elif isinstance(step, Notice):

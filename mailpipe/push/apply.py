@@ -3,17 +3,30 @@
 Each campaign is its own unit: a failure there (Mailchimp said no, the network gave out) is reported and the
 other campaigns go on. Every lead's record is written before the campaign that targets it is made.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from mailpipe.push.decide import CampaignPlan, Create, Decision, Delete, MakeFolder, MakeLogField, Notice, Schedule, Update, World, WriteLog
+from mailpipe.push.decide import (
+    CampaignPlan,
+    Create,
+    Decision,
+    Delete,
+    MakeFolder,
+    MakeLogField,
+    Notice,
+    Schedule,
+    Update,
+    World,
+    WriteLog,
+)
 from mailpipe.push.mailchimp import Mailchimp, MailchimpError, RemoteCampaign
 from mailpipe.push.state import Pushed, State
 from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, CampaignKey, key_of
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,14 @@ def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list
     return outcomes
 
 
-def _run(step: MakeFolder | MakeLogField | Delete | Create | Schedule | Update, folders: dict[str, str], failed_lists: set[str],
-         world: World, mc: Mailchimp, state: State) -> list[Outcome]:
+def _run(
+    step: MakeFolder | MakeLogField | Delete | Create | Schedule | Update,
+    folders: dict[str, str],
+    failed_lists: set[str],
+    world: World,
+    mc: Mailchimp,
+    state: State,
+) -> list[Outcome]:
     if isinstance(step, MakeFolder):
         folders[step.name] = mc.ensure_folder(step.name)
         return []
@@ -65,11 +84,15 @@ def _run(step: MakeFolder | MakeLogField | Delete | Create | Schedule | Update, 
         return [Outcome(step.key, "deleted", step.why)]
     if isinstance(step, Create):
         if step.plan.list_id in failed_lists or step.plan.folder not in folders:
-            return [Outcome(step.plan.key, "failed", "not made: what it needs could not be made first", step.plan, True)]
+            return [
+                Outcome(step.plan.key, "failed", "not made: what it needs could not be made first", step.plan, True)
+            ]
         return _create(step.plan, folders[step.plan.folder], world, mc, state)
     if isinstance(step, Schedule):
         return _fill_and_schedule(step.plan, step.campaign_id, mc, state, "scheduled")
-    state.record(Pushed(step.plan.key, step.campaign_id, step.plan.email.id, None, False))  # a stop now leaves a draft of ours
+    state.record(
+        Pushed(step.plan.key, step.campaign_id, step.plan.email.id, None, False)
+    )  # a stop now leaves a draft of ours
     mc.unschedule(step.campaign_id)
     mc.update_campaign(step.campaign_id, {"settings": _settings(step.plan, None)})
     return _fill_and_schedule(step.plan, step.campaign_id, mc, state, "rescheduled")
@@ -96,14 +119,29 @@ def _write_logs(writes: list[WriteLog], mc: Mailchimp, state: State, failed_list
                 failures.append(f"{write.email}: {err}")
         outcomes.append(Outcome(None, "written", f"{len(entries) - len(failures)} lead record(s) in {list_id}"))
         for failure in failures:
-            outcomes.append(Outcome(None, "failed", f"lead record not written, so this lead gets nothing today: {failure}", attention=True))
+            outcomes.append(
+                Outcome(
+                    None,
+                    "failed",
+                    f"lead record not written, so this lead gets nothing today: {failure}",
+                    attention=True,
+                )
+            )
     return outcomes
 
 
 def _settings(plan: CampaignPlan, folder_id: str | None) -> dict:
     email = plan.email
-    settings = {"subject_line": email.subject, "preview_text": email.preheader, "title": plan.key.title, "from_name": email.from_name,
-                "reply_to": email.reply_to, "to_name": "*|FNAME|*", "auto_footer": False, "inline_css": False}
+    settings = {
+        "subject_line": email.subject,
+        "preview_text": email.preheader,
+        "title": plan.key.title,
+        "from_name": email.from_name,
+        "reply_to": email.reply_to,
+        "to_name": "*|FNAME|*",
+        "auto_footer": False,
+        "inline_css": False,
+    }
     if folder_id:
         settings["folder_id"] = folder_id
     return settings
@@ -114,8 +152,12 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
         since = world.now - dt.timedelta(days=2)
         return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(c.conditions) == plan.key), None)
 
-    body = {"type": "regular", "recipients": {"list_id": plan.list_id, "segment_opts": plan.segment_opts(world.tag_ids.get(plan.list_id, {}))},
-            "settings": _settings(plan, folder_id), "tracking": {"opens": True, "html_clicks": True, "text_clicks": True}}
+    body = {
+        "type": "regular",
+        "recipients": {"list_id": plan.list_id, "segment_opts": plan.segment_opts(world.tag_ids.get(plan.list_id, {}))},
+        "settings": _settings(plan, folder_id),
+        "tracking": {"opens": True, "html_clicks": True, "text_clicks": True},
+    }
     campaign = mc.create_campaign(body, find)
     state.record(Pushed(plan.key, campaign.id, plan.email.id, None, False))
     created = Outcome(plan.key, "created", f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)
@@ -130,5 +172,9 @@ def _fill_and_schedule(plan: CampaignPlan, campaign_id: str, mc: Mailchimp, stat
         return [Outcome(plan.key, "blocked", f"Mailchimp's send checklist: {'; '.join(checklist.errors)}", plan, True)]
     mc.schedule(campaign_id, plan.send_at.astimezone(UTC).isoformat())
     state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, True))
-    late = "" if plan.send_at - plan.wanted < dt.timedelta(minutes=15) else f" (late: wanted {plan.wanted:%Y-%m-%d %H:%M} UTC)"
+    late = (
+        ""
+        if plan.send_at - plan.wanted < dt.timedelta(minutes=15)
+        else f" (late: wanted {plan.wanted:%Y-%m-%d %H:%M} UTC)"
+    )
     return [Outcome(plan.key, verb, f"{plan.send_at:%Y-%m-%d %H:%M} UTC{late}", plan)]

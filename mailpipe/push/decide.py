@@ -11,6 +11,7 @@ The rules (the README's "How the drip is built" says why):
   (`delay_days` after the lead entered the drip), it can still go out within `max_late_days` (else it is
   skipped), and the lead has no other assignment on the same local day.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,9 @@ from mailpipe.push.state import Pushed
 from mailpipe.record import CampaignKey, DripKey, LeadLog, MonthlyKey
 from mailpipe.render import RenderedEmail
 
-MONTHLY_LEAD = dt.timedelta(hours=36)  # a monthly campaign is made by the daily run before it goes out (a fresh snapshot)
+MONTHLY_LEAD = dt.timedelta(
+    hours=36
+)  # a monthly campaign is made by the daily run before it goes out (a fresh snapshot)
 MONTHLY_LATE = dt.timedelta(days=7)  # a month missed by more than this is not sent late
 WAITING = ("schedule", "sending")  # statuses that will send by themselves
 
@@ -158,8 +161,16 @@ class Decision:
 
 
 # -- the decision ----------------------------------------------------------------------------------
-def decide(world: World, drips: list[Drip], monthlies: list[Monthly], audiences: dict[str, tuple[str, str | None]],
-           emails: dict[str, RenderedEmail], refusals: dict[str, str], content: ContentSet, folder_prefix: str) -> Decision:
+def decide(
+    world: World,
+    drips: list[Drip],
+    monthlies: list[Monthly],
+    audiences: dict[str, tuple[str, str | None]],
+    emails: dict[str, RenderedEmail],
+    refusals: dict[str, str],
+    content: ContentSet,
+    folder_prefix: str,
+) -> Decision:
     """Everything this run should do. `audiences`: logical name -> (list id, tag); `refusals`: email id -> why it
     may not be sent (check errors, example content on a real account)."""
     decision = Decision()
@@ -168,7 +179,9 @@ def decide(world: World, drips: list[Drip], monthlies: list[Monthly], audiences:
         _decide_drip(decision, world, drip, list_id, emails, refusals, f"{folder_prefix}: {drip.name}")
     for monthly in monthlies:
         list_id, tag = audiences[monthly.audience]
-        _decide_monthly(decision, world, monthly, list_id, tag, emails, refusals, content, f"{folder_prefix}: {monthly.name}")
+        _decide_monthly(
+            decision, world, monthly, list_id, tag, emails, refusals, content, f"{folder_prefix}: {monthly.name}"
+        )
     _prepare(decision, world)
     return decision
 
@@ -199,14 +212,23 @@ def _assignment(key: DripKey, world: World, today: dt.date) -> str:
     return "held"  # paused, unscheduled, canceled... by a person: left alone
 
 
-def _decide_drip(decision: Decision, world: World, drip: Drip, list_id: str, emails: dict[str, RenderedEmail],
-                 refusals: dict[str, str], folder: str) -> None:
+def _decide_drip(
+    decision: Decision,
+    world: World,
+    drip: Drip,
+    list_id: str,
+    emails: dict[str, RenderedEmail],
+    refusals: dict[str, str],
+    folder: str,
+) -> None:
     now, code = world.now, drip.code
     today = local_date(now, drip.timezone)
     wanted = local_to_utc(today, drip.send_time, drip.timezone)
     send_at = schedule_time(wanted, now)
     late = dt.timedelta(days=drip.max_late_days)
-    made_today = {k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == code and k.day == today}
+    made_today = {
+        k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == code and k.day == today
+    }
     holding: dict[DripKey, int] = {}  # a held campaign -> how many leads wait on it
     deadlines: dict[DripKey, dt.datetime] = {}  # a campaign -> the latest it may go out for every lead it has
     refused_steps: set[int] = set()
@@ -273,14 +295,29 @@ def _decide_drip(decision: Decision, world: World, drip: Drip, list_id: str, ema
             decision.steps.append(Create(plan(key, tuple(sorted(recipients)))))
     for key in sorted(k for k in world.pushed if isinstance(k, DripKey) and k.code == code and k not in world.found):
         if key.day >= today - dt.timedelta(days=1):  # say so while it is news
-            decision.steps.append(Notice(key, "deleted", "deleted in Mailchimp before it was sent; its leads get this step "
-                                         "on a later day (if still within max_late_days)", False))
+            decision.steps.append(
+                Notice(
+                    key,
+                    "deleted",
+                    "deleted in Mailchimp before it was sent; its leads get this step "
+                    "on a later day (if still within max_late_days)",
+                    False,
+                )
+            )
     for key, found in sorted((k, f) for k, f in world.found.items() if isinstance(k, DripKey) and k.code == code):
         _existing(decision, world, key, found, plan(key), deadlines.get(key), holding.get(key, 0), refusals)
 
 
-def _existing(decision: Decision, world: World, key: CampaignKey, found: Found, plan: CampaignPlan, deadline: dt.datetime | None,
-              holding: int, refusals: dict[str, str]) -> None:
+def _existing(
+    decision: Decision,
+    world: World,
+    key: CampaignKey,
+    found: Found,
+    plan: CampaignPlan,
+    deadline: dt.datetime | None,
+    holding: int,
+    refusals: dict[str, str],
+) -> None:
     """A campaign already in Mailchimp: finish a draft of ours, update a changed one, leave a person's choice alone.
     `deadline`: the latest it may go out (a drip step's lateness limit for its most overdue lead)."""
     known = world.pushed.get(key)
@@ -297,10 +334,18 @@ def _existing(decision: Decision, world: World, key: CampaignKey, found: Found, 
         current = known.content_hash if known and known.content_hash else found.content_hash
         if current != plan.email.content_hash:
             if plan.email.id in refusals:
-                decision.steps.append(Notice(key, "refused", f"changed, but {refusals[plan.email.id]}; the scheduled version stays", True))
+                decision.steps.append(
+                    Notice(key, "refused", f"changed, but {refusals[plan.email.id]}; the scheduled version stays", True)
+                )
             elif too_late:
-                decision.steps.append(Notice(key, "kept", "changed, but scheduling it again now would send it too late; "
-                                             "the scheduled version stays", False))
+                decision.steps.append(
+                    Notice(
+                        key,
+                        "kept",
+                        "changed, but scheduling it again now would send it too late; the scheduled version stays",
+                        False,
+                    )
+                )
             else:
                 decision.steps.append(Update(plan, found.campaign_id))
         return
@@ -309,12 +354,28 @@ def _existing(decision: Decision, world: World, key: CampaignKey, found: Found, 
     if holding or isinstance(key, MonthlyKey):
         who = f"{holding} lead(s) get no further step until it is" if holding else "it is not sent until it is"
         action = "resumed" if found.status == "paused" else "scheduled again"
-        decision.steps.append(Notice(key, "held", f"{found.status} in Mailchimp by a person: mailpipe leaves it alone; {who} "
-                                     f"{action} or deleted in Mailchimp", True))
+        decision.steps.append(
+            Notice(
+                key,
+                "held",
+                f"{found.status} in Mailchimp by a person: mailpipe leaves it alone; {who} "
+                f"{action} or deleted in Mailchimp",
+                True,
+            )
+        )
 
 
-def _decide_monthly(decision: Decision, world: World, monthly: Monthly, list_id: str, tag: str | None,
-                    emails: dict[str, RenderedEmail], refusals: dict[str, str], content: ContentSet, folder: str) -> None:
+def _decide_monthly(
+    decision: Decision,
+    world: World,
+    monthly: Monthly,
+    list_id: str,
+    tag: str | None,
+    emails: dict[str, RenderedEmail],
+    refusals: dict[str, str],
+    content: ContentSet,
+    folder: str,
+) -> None:
     now = world.now
     today = local_date(now, monthly.timezone)
     for month in months_between(today - dt.timedelta(days=40), today + dt.timedelta(days=2)):
@@ -324,8 +385,14 @@ def _decide_monthly(decision: Decision, world: World, monthly: Monthly, list_id:
         email = emails.get(monthly.content_id(month))
         if found is not None and email is not None:
             plan = CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag)
-            if found.status == "save" and not (world.pushed.get(key) and world.pushed[key].scheduled) and _expired(content, month, today):
-                decision.steps.append(Delete(key, found.campaign_id, f"a draft left by a stopped run; the {month} offers have ended"))
+            if (
+                found.status == "save"
+                and not (world.pushed.get(key) and world.pushed[key].scheduled)
+                and _expired(content, month, today)
+            ):
+                decision.steps.append(
+                    Delete(key, found.campaign_id, f"a draft left by a stopped run; the {month} offers have ended")
+                )
             else:
                 _existing(decision, world, key, found, plan, send + MONTHLY_LATE, 0, refusals)
             continue
@@ -347,7 +414,9 @@ def _decide_monthly(decision: Decision, world: World, monthly: Monthly, list_id:
             continue
         if key in world.pushed:
             decision.steps.append(Notice(key, "deleted", "deleted in Mailchimp before it was sent; made again", True))
-        decision.steps.append(Create(CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag)))
+        decision.steps.append(
+            Create(CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag))
+        )
 
 
 def _expired(content: ContentSet, month: str, today: dt.date) -> bool:

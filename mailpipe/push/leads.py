@@ -1,19 +1,21 @@
 """Import leads (or patients) from a CSV file into an audience, with its tag.
 
-Columns: email, first_name, last_name (optional), joined (when they became a lead, ISO date and time; empty: now), consent.
+Columns: email, first_name, last_name (optional), joined (when they became a lead, ISO date and time; empty: now),
+consent.
 A row without consent, or with an invalid email or time, is reported with its line and skipped; every other row gets an
 outcome (added, updated: what, unchanged, failed: why). What Mailchimp holds is kept (names, drip starts, status), so
 importing the same file twice changes nothing.
 """
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
 import zoneinfo
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.load.campaigns import Drip
@@ -49,16 +51,32 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
         raise InputError([Problem(file, 1, "", f"is not a CSV file Mailchimp's import could read: {err}")]) from None
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise InputError([Problem(file, 1, ", ".join(missing), f"the header must name the columns {', '.join(REQUIRED)} "
-                                  "(and may name first_name, last_name, joined)")])
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    1,
+                    ", ".join(missing),
+                    f"the header must name the columns {', '.join(REQUIRED)} "
+                    "(and may name first_name, last_name, joined)",
+                )
+            ]
+        )
     zone = zoneinfo.ZoneInfo(timezone)
     leads, problems, seen = [], [], set()
     for line, row in _rows(reader, file):
         values = {k.strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
         formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
         if formula:
-            problems.append(Problem(file, line, formula, f"{values[formula][:30]!r} starts like a spreadsheet formula "
-                                    f"({', '.join(FORMULA_STARTS)}); row skipped"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    formula,
+                    f"{values[formula][:30]!r} starts like a spreadsheet formula "
+                    f"({', '.join(FORMULA_STARTS)}); row skipped",
+                )
+            )
             continue
         if any(len(values.get(k, "")) > 100 for k in ("first_name", "last_name")):
             problems.append(Problem(file, line, "first_name", "a name longer than 100 characters; row skipped"))
@@ -68,14 +86,23 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
             problems.append(Problem(file, line, "email", f"{email!r} is not a valid email address; row skipped"))
             continue
         if values.get("consent", "").lower() not in YES:
-            problems.append(Problem(file, line, "consent", f"{email} has not consented to email (consent must be yes); row skipped"))
+            problems.append(
+                Problem(file, line, "consent", f"{email} has not consented to email (consent must be yes); row skipped")
+            )
             continue
         joined = None
         if values.get("joined"):
             try:
                 joined = dt.datetime.fromisoformat(values["joined"])
             except ValueError:
-                problems.append(Problem(file, line, "joined", f"{values['joined']!r} is not a date and time like 2024-05-01T09:15; row skipped"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        "joined",
+                        f"{values['joined']!r} is not a date and time like 2024-05-01T09:15; row skipped",
+                    )
+                )
                 continue
             joined = joined if joined.tzinfo else joined.replace(tzinfo=zone)
         if email.lower() in seen:
@@ -86,7 +113,7 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
     return leads, problems
 
 
-def _rows(reader: csv.DictReader, file: Path):
+def _rows(reader: csv.DictReader, file: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, row) for each row; a row the csv module cannot read (a field over its size limit) ends the file with a
     clear problem instead of a traceback."""
     read = reader.line_num
@@ -120,9 +147,16 @@ class _Plan:
     tag: bool  # the member needs the audience's tag
 
 
-def plan_import(leads: Sequence[Lead], existing: dict[str, RemoteMember], tag: str | None, drips: Sequence[Drip], now: dt.datetime,
-                start_now: bool = False) -> list[_Plan]:
-    """What to write for each lead, keeping what Mailchimp has: a name is only filled where it is empty, a drip start only
+def plan_import(
+    leads: Sequence[Lead],
+    existing: dict[str, RemoteMember],
+    tag: str | None,
+    drips: Sequence[Drip],
+    now: dt.datetime,
+    start_now: bool = False,
+) -> list[_Plan]:
+    """What to write for each lead, keeping what Mailchimp has: a name is only filled where it is empty, a drip start
+    only
     where there is none (so neither an empty nor a later `joined` replaces an earlier one), nobody is re-subscribed."""
     plans = []
     for lead in leads:
@@ -146,7 +180,9 @@ def plan_import(leads: Sequence[Lead], existing: dict[str, RemoteMember], tag: s
         if member is None:
             plans.append(_Plan(lead, "added", "", fields, needs_tag))
         elif member.status != "subscribed":
-            plans.append(_Plan(lead, "unchanged", f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False))
+            plans.append(
+                _Plan(lead, "unchanged", f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False)
+            )
         elif changed or needs_tag:
             plans.append(_Plan(lead, "updated", ", ".join(changed + (["tag"] if needs_tag else [])), fields, needs_tag))
         else:
@@ -154,8 +190,15 @@ def plan_import(leads: Sequence[Lead], existing: dict[str, RemoteMember], tag: s
     return plans
 
 
-def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], now: dt.datetime, drips: Sequence[Drip] = (),
-                 start_now: bool = False, progress: Callable[[int, int], None] | None = None) -> list[RowOutcome]:
+def import_leads(
+    mailchimp: Mailchimp,
+    audience: Audience,
+    leads: list[Lead],
+    now: dt.datetime,
+    drips: Sequence[Drip] = (),
+    start_now: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RowOutcome]:
     """Upsert the leads with the audience's tag and their drip start (see plan_import), in batches of 500: Mailchimp's
     batch subscribe, then the tag's batch add. An address Mailchimp refuses fails alone; the rest go in."""
     if drips and LOG_FIELD not in mailchimp.merge_field_tags(audience.list_id):
@@ -179,10 +222,14 @@ def import_leads(mailchimp: Mailchimp, audience: Audience, leads: list[Lead], no
             done += len(chunk)
             if progress:
                 progress(done, total)
-    return [RowOutcome(p.lead.line, p.lead.email, "failed", refused[p.lead.email.lower()]) if p.lead.email.lower() in refused
-            else RowOutcome(p.lead.line, p.lead.email, p.outcome, p.detail) for p in plans]
+    return [
+        RowOutcome(p.lead.line, p.lead.email, "failed", refused[p.lead.email.lower()])
+        if p.lead.email.lower() in refused
+        else RowOutcome(p.lead.line, p.lead.email, p.outcome, p.detail)
+        for p in plans
+    ]
 
 
 def _chunks(plans: list[_Plan], size: int = BATCH) -> Iterator[list[_Plan]]:
     for start in range(0, len(plans), size):
-        yield plans[start:start + size]
+        yield plans[start : start + size]

@@ -7,6 +7,7 @@ connections below Mailchimp's 10, turns every failure into one line (the call, M
 and detail), never lets the API key into any message, and makes creates idempotent: a create
 whose answer was lost is looked up by its stable name before it is tried again.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,10 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import mailchimp_marketing
@@ -78,7 +80,7 @@ class Connection:
         return urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Connection | None":
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Connection | None:
         """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL.
 
         None only when the key variable is not set at all: a key set but empty (a cron line whose key file is
@@ -88,14 +90,20 @@ class Connection:
             return None
         key = environ["MAILCHIMP_API_KEY"].strip()
         if not key:
-            raise MailpipeError("MAILCHIMP_API_KEY is set but empty; set it to the account's API key, or unset it to use the sandbox")
+            raise MailpipeError(
+                "MAILCHIMP_API_KEY is set but empty; set it to the account's API key, or unset it to use the sandbox"
+            )
         if any(c.isspace() or not c.isprintable() for c in key):
-            raise MailpipeError("MAILCHIMP_API_KEY holds spaces or control characters; it must be the key alone (not shown)")
+            raise MailpipeError(
+                "MAILCHIMP_API_KEY holds spaces or control characters; it must be the key alone (not shown)"
+            )
         url = environ.get("MAILCHIMP_SERVER_URL", "").strip()
         if not url:
             data_centre = key.rpartition("-")[2]
             if "-" not in key or not data_centre.startswith("us") or not data_centre[2:].isdigit():
-                raise MailpipeError("MAILCHIMP_API_KEY must end in the data centre, like -us21 (the key itself is not shown)")
+                raise MailpipeError(
+                    "MAILCHIMP_API_KEY must end in the data centre, like -us21 (the key itself is not shown)"
+                )
             url = f"https://{data_centre}.api.mailchimp.com/3.0"
         elif urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise MailpipeError("MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0")
@@ -189,11 +197,19 @@ class ReadOnlyViolation(MailpipeError):
 class Mailchimp:
     """The Mailchimp operations mailpipe needs, each retried and idempotent where it matters."""
 
-    def __init__(self, connection: Connection, retry: RetryPolicy = RetryPolicy(), max_connections: int = 4,
-                 sleep: Callable[[float], None] = time.sleep, read_only: bool = False):
+    def __init__(
+        self,
+        connection: Connection,
+        retry: RetryPolicy = RetryPolicy(),
+        max_connections: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        read_only: bool = False,
+    ):
         if not 1 <= max_connections <= MAX_CONNECTIONS:
             raise ValueError(f"max_connections must be 1..{MAX_CONNECTIONS}")
-        self._client = mailchimp_marketing.Client({"api_key": connection.api_key, "server": "us1", "timeout": connection.timeout})
+        self._client = mailchimp_marketing.Client(
+            {"api_key": connection.api_key, "server": "us1", "timeout": connection.timeout}
+        )
         self._client.api_client.host = connection.base_url  # the client hard-codes its host; see docs
         self._client.api_client.server = ""  # no 'server' substitution into a local host name
         self._last_response = threading.local()
@@ -213,13 +229,17 @@ class Mailchimp:
         JSON body `null` on POSTs that take none (unschedule, pause): send no body there, as the spec says."""
         send = api_client.request
 
-        def request(method: str, url: str, query_params: Any = None, headers: Any = None, body: Any = None) -> requests.Response:
+        def request(
+            method: str, url: str, query_params: Any = None, headers: Any = None, body: Any = None
+        ) -> requests.Response:
             if self.read_only and method != "GET":
                 raise ReadOnlyViolation(f"a dry run must not write, yet it tried {method} {urlsplit(url).path}")
             self._last_response.headers = {}
             if body is None and method in ("POST", "PUT", "PATCH"):
                 auth = ("user", api_client.api_key)
-                response = requests.request(method, url, params=query_params, headers=headers, auth=auth, timeout=api_client.timeout)
+                response = requests.request(
+                    method, url, params=query_params, headers=headers, auth=auth, timeout=api_client.timeout
+                )
             else:
                 response = send(method, url, query_params, headers=headers, body=body)
             self._last_response.headers = response.headers
@@ -309,94 +329,192 @@ class Mailchimp:
         found = []
         for entry in self._pages("lists.get_all_lists", self._client.lists.get_all_lists, "lists"):
             contact = entry.get("contact") or {}
-            found.append(Audience(entry["id"], entry.get("name", ""), int((entry.get("stats") or {}).get("member_count") or 0),
-                                  tuple(str(contact[k]) for k in ("address1", "address2", "city", "state", "zip") if contact.get(k))))
+            found.append(
+                Audience(
+                    entry["id"],
+                    entry.get("name", ""),
+                    int((entry.get("stats") or {}).get("member_count") or 0),
+                    tuple(str(contact[k]) for k in ("address1", "address2", "city", "state", "zip") if contact.get(k)),
+                )
+            )
         return found
 
     def verified_domains(self) -> dict[str, bool]:
         """Sending domain -> verified and authenticated."""
-        answer = self._call("verifiedDomains.get_verified_domains_all", self._client.verifiedDomains.get_verified_domains_all) or {}
-        return {str(d.get("domain", "")).lower(): bool(d.get("verified")) and bool(d.get("authenticated")) for d in answer.get("domains") or []}
+        answer = (
+            self._call(
+                "verifiedDomains.get_verified_domains_all", self._client.verifiedDomains.get_verified_domains_all
+            )
+            or {}
+        )
+        return {
+            str(d.get("domain", "")).lower(): bool(d.get("verified")) and bool(d.get("authenticated"))
+            for d in answer.get("domains") or []
+        }
 
     def ping(self) -> dict:
         return self._call("ping", self._client.ping.get)
 
     def upsert_member(self, list_id: str, email: str, body: dict) -> RemoteMember:
         """PUT by subscriber hash: creating twice is impossible, so retries are always safe."""
-        member = self._call("lists.set_list_member", self._client.lists.set_list_member, list_id, subscriber_hash(email),
-                            {"email_address": email, **body})
+        member = self._call(
+            "lists.set_list_member",
+            self._client.lists.set_list_member,
+            list_id,
+            subscriber_hash(email),
+            {"email_address": email, **body},
+        )
         return RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
 
     def set_tags(self, list_id: str, email: str, active: Sequence[str] = (), inactive: Sequence[str] = ()) -> None:
         tags = [{"name": n, "status": "active"} for n in active] + [{"name": n, "status": "inactive"} for n in inactive]
-        self._call("lists.update_list_member_tags", self._client.lists.update_list_member_tags, list_id, subscriber_hash(email),
-                   {"tags": tags, "is_syncing": True})
+        self._call(
+            "lists.update_list_member_tags",
+            self._client.lists.update_list_member_tags,
+            list_id,
+            subscriber_hash(email),
+            {"tags": tags, "is_syncing": True},
+        )
 
     def batch_subscribe(self, list_id: str, members: Sequence[tuple[str, dict[str, str]]]) -> dict[str, str]:
         """Up to 500 (email, merge fields) at once: new ones subscribed, existing ones updated in only the fields given,
         nobody re-subscribed. Returns the addresses Mailchimp refused, with why. (Upserts: a retry repeats nothing.)"""
-        body = {"members": [{"email_address": email, "status_if_new": "subscribed", "merge_fields": fields} for email, fields in members],
-                "update_existing": True}
+        body = {
+            "members": [
+                {"email_address": email, "status_if_new": "subscribed", "merge_fields": fields}
+                for email, fields in members
+            ],
+            "update_existing": True,
+        }
         answer = self._call("lists.batch_list_members", self._client.lists.batch_list_members, list_id, body) or {}
-        return {str(e.get("email_address")): str(e.get("error") or e.get("error_code") or "refused") for e in answer.get("errors") or []}
+        return {
+            str(e.get("email_address")): str(e.get("error") or e.get("error_code") or "refused")
+            for e in answer.get("errors") or []
+        }
 
     def ensure_tag(self, list_id: str, tag: str) -> int:
         """The id of a tag (a static segment), made empty if the audience has none yet."""
         existing = self.tag_ids(list_id, [tag]).get(tag)
         if existing is None:
-            made = self._create_once("lists.create_segment", lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": []}),
-                                     lambda: {"id": found} if (found := self.tag_ids(list_id, [tag]).get(tag)) else None)
+            made = self._create_once(
+                "lists.create_segment",
+                lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": []}),
+                lambda: {"id": found} if (found := self.tag_ids(list_id, [tag]).get(tag)) else None,
+            )
             existing = int(made["id"])
         return existing
 
     def add_to_tag(self, list_id: str, tag_id: int, emails: Sequence[str]) -> None:
         """Give up to 500 members a tag."""
-        self._call("lists.batch_segment_members", self._client.lists.batch_segment_members, {"members_to_add": list(emails)},
-                   list_id, str(tag_id))
+        self._call(
+            "lists.batch_segment_members",
+            self._client.lists.batch_segment_members,
+            {"members_to_add": list(emails)},
+            list_id,
+            str(tag_id),
+        )
 
     def update_member_fields(self, list_id: str, email: str, merge_fields: dict[str, str]) -> None:
         """PATCH only these merge fields of an existing member (nothing else about them changes)."""
-        self._call("lists.update_list_member", self._client.lists.update_list_member, list_id, subscriber_hash(email),
-                   {"merge_fields": merge_fields})
+        self._call(
+            "lists.update_list_member",
+            self._client.lists.update_list_member,
+            list_id,
+            subscriber_hash(email),
+            {"merge_fields": merge_fields},
+        )
 
     def merge_field_tags(self, list_id: str) -> set[str]:
-        return {f["tag"] for f in self._pages("lists.get_list_merge_fields", self._client.lists.get_list_merge_fields,
-                                              "merge_fields", list_id=list_id)}
+        return {
+            f["tag"]
+            for f in self._pages(
+                "lists.get_list_merge_fields", self._client.lists.get_list_merge_fields, "merge_fields", list_id=list_id
+            )
+        }
 
     def create_text_merge_field(self, list_id: str, tag: str, name: str) -> None:
         """A hidden text field; a lost answer is checked by looking, not by creating again."""
-        self._create_once("lists.add_list_merge_field", lambda: self._client.lists.add_list_merge_field(
-            list_id, {"tag": tag, "name": name, "type": "text", "public": False}),
-            lambda: tag in self.merge_field_tags(list_id) or None)
+        self._create_once(
+            "lists.add_list_merge_field",
+            lambda: self._client.lists.add_list_merge_field(
+                list_id, {"tag": tag, "name": name, "type": "text", "public": False}
+            ),
+            lambda: tag in self.merge_field_tags(list_id) or None,
+        )
 
     def changed_members(self, list_id: str, since: datetime) -> Iterator[RemoteMember]:
-        """Members whose record changed after `since` (joined, imported, or their merge fields written), with their tags:
+        """Members whose record changed after `since` (joined, imported, or their merge fields written), with their
+        tags:
         what push reads instead of the whole audience. A member with more tags than the list shows gets them all."""
-        fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "members.tags_count", "total_items"]
-        for member in self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
-                                  list_id=list_id, since_last_changed=since.isoformat(), fields=fields):
+        fields = [
+            "members.email_address",
+            "members.status",
+            "members.merge_fields",
+            "members.tags",
+            "members.tags_count",
+            "total_items",
+        ]
+        for member in self._pages(
+            "lists.get_list_members_info",
+            self._client.lists.get_list_members_info,
+            "members",
+            list_id=list_id,
+            since_last_changed=since.isoformat(),
+            fields=fields,
+        ):
             yield self._member_with_every_tag(list_id, member)
 
     def tag_size(self, list_id: str, tag_id: int) -> int:
         """How many members (subscribed or pending) carry a tag: one call, however many they are."""
-        answer = self._call("lists.get_segment_members_list", self._client.lists.get_segment_members_list, list_id, str(tag_id),
-                            count=1, fields=["total_items"]) or {}
+        answer = (
+            self._call(
+                "lists.get_segment_members_list",
+                self._client.lists.get_segment_members_list,
+                list_id,
+                str(tag_id),
+                count=1,
+                fields=["total_items"],
+            )
+            or {}
+        )
         return int(answer.get("total_items") or 0)
 
     def tagged_members(self, list_id: str, tag_id: int) -> Iterator[RemoteMember]:
         """Members (subscribed or pending) with one tag, read from the tag itself, each with their tags."""
-        fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "members.tags_count", "total_items"]
-        for member in self._pages("lists.get_segment_members_list", self._client.lists.get_segment_members_list, "members",
-                                  list_id=list_id, segment_id=str(tag_id), fields=fields):
+        fields = [
+            "members.email_address",
+            "members.status",
+            "members.merge_fields",
+            "members.tags",
+            "members.tags_count",
+            "total_items",
+        ]
+        for member in self._pages(
+            "lists.get_segment_members_list",
+            self._client.lists.get_segment_members_list,
+            "members",
+            list_id=list_id,
+            segment_id=str(tag_id),
+            fields=fields,
+        ):
             yield self._member_with_every_tag(list_id, member)
 
     def all_members(self, list_id: str) -> Iterator[RemoteMember]:
         """Every member whatever their status, with their tags (the member list shows up to 50 per member)."""
         fields = ["members.email_address", "members.status", "members.merge_fields", "members.tags", "total_items"]
-        for member in self._pages("lists.get_list_members_info", self._client.lists.get_list_members_info, "members",
-                                  list_id=list_id, fields=fields):
-            yield RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {},
-                               tuple(t.get("name", "") for t in member.get("tags") or []))
+        for member in self._pages(
+            "lists.get_list_members_info",
+            self._client.lists.get_list_members_info,
+            "members",
+            list_id=list_id,
+            fields=fields,
+        ):
+            yield RemoteMember(
+                member["email_address"],
+                member.get("status", ""),
+                member.get("merge_fields") or {},
+                tuple(t.get("name", "") for t in member.get("tags") or []),
+            )
 
     def members_named(self, list_id: str, emails: Sequence[str]) -> dict[str, RemoteMember]:
         """These addresses' members (lower-cased address -> member), read one by one when that takes fewer calls than
@@ -404,8 +522,16 @@ class Mailchimp:
         wanted = set(dict.fromkeys(e.lower() for e in emails))
         if not wanted:
             return {}
-        answer = self._call("lists.get_list_members_info", self._client.lists.get_list_members_info, list_id,
-                            count=1, fields=["total_items"]) or {}
+        answer = (
+            self._call(
+                "lists.get_list_members_info",
+                self._client.lists.get_list_members_info,
+                list_id,
+                count=1,
+                fields=["total_items"],
+            )
+            or {}
+        )
         if len(wanted) > int(answer.get("total_items") or 0) // PAGE + 1:
             return {m.email.lower(): m for m in self.all_members(list_id) if m.email.lower() in wanted}
         found = {}
@@ -418,8 +544,16 @@ class Mailchimp:
     def member(self, list_id: str, email: str) -> RemoteMember | None:
         """One member with all their tags, or None if the address is not in the audience."""
         try:
-            answer = self._call("lists.get_list_member", self._client.lists.get_list_member, list_id, subscriber_hash(email),
-                                fields=["email_address", "status", "merge_fields", "tags", "tags_count"]) or {}
+            answer = (
+                self._call(
+                    "lists.get_list_member",
+                    self._client.lists.get_list_member,
+                    list_id,
+                    subscriber_hash(email),
+                    fields=["email_address", "status", "merge_fields", "tags", "tags_count"],
+                )
+                or {}
+            )
         except MailchimpError as err:
             if err.status == 404:
                 return None
@@ -427,27 +561,44 @@ class Mailchimp:
         return self._member_with_every_tag(list_id, answer)
 
     def _member_with_every_tag(self, list_id: str, member: dict) -> RemoteMember:
-        """A member as a listing gave it, with all their tags: a listing shows at most 50, so past that they are read."""
+        """A member as a listing gave it, with all their tags: a listing shows at most 50, so past that they are
+        read."""
         tags = tuple(t.get("name", "") for t in member.get("tags") or [])
         if int(member.get("tags_count") or 0) > len(tags):
-            answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id,
-                                subscriber_hash(member["email_address"]), count=PAGE) or {}
+            answer = (
+                self._call(
+                    "lists.get_list_member_tags",
+                    self._client.lists.get_list_member_tags,
+                    list_id,
+                    subscriber_hash(member["email_address"]),
+                    count=PAGE,
+                )
+                or {}
+            )
             tags = tuple(str(t.get("name", "")) for t in answer.get("tags") or [])
         return RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
 
     def tag_added(self, list_id: str, email: str, tag: str) -> datetime | None:
         """When a member got a tag (the member list shows no dates)."""
-        answer = self._call("lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email)) or {}
+        answer = (
+            self._call(
+                "lists.get_list_member_tags", self._client.lists.get_list_member_tags, list_id, subscriber_hash(email)
+            )
+            or {}
+        )
         for entry in answer.get("tags", []):
             if entry.get("name") == tag and entry.get("date_added"):
                 return parse_time(entry["date_added"])
         return None
 
     def tag_ids(self, list_id: str, names: Iterable[str]) -> dict[str, int]:
-        """The ids of these tags, those that exist: one tag search each, however many tags and segments the audience has."""
+        """The ids of these tags, those that exist: one tag search each, however many tags and segments the audience
+        has."""
         found = {}
         for name in sorted(set(names)):
-            answer = self._call("lists.tag_search", lambda tag: self._client.lists.tag_search(list_id, name=tag), name) or {}
+            answer = (
+                self._call("lists.tag_search", lambda tag: self._client.lists.tag_search(list_id, name=tag), name) or {}
+            )
             for tag in answer.get("tags") or []:
                 if tag.get("name") == name:
                     found[name] = int(tag["id"])
@@ -459,22 +610,30 @@ class Mailchimp:
 
     def segments(self, list_id: str, kind: str | None = None) -> list[dict]:
         query = {"type": kind} if kind else {}
-        return list(self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query))
+        return list(
+            self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query)
+        )
 
     # -- campaigns -----------------------------------------------------------------------------
     def folders(self) -> dict[str, str]:
         """Campaign folder name -> id."""
-        return {f["name"]: f["id"] for f in self._pages("campaignFolders.list", self._client.campaignFolders.list, "folders")}
+        return {
+            f["name"]: f["id"]
+            for f in self._pages("campaignFolders.list", self._client.campaignFolders.list, "folders")
+        }
 
     def ensure_folder(self, name: str) -> str:
         existing = self.folders().get(name)
         if existing:
             return existing
+
         def find() -> dict | None:
             found = self.folders().get(name)
             return {"id": found} if found else None
 
-        folder = self._create_once("campaignFolders.create", lambda: self._client.campaignFolders.create({"name": name}), find)
+        folder = self._create_once(
+            "campaignFolders.create", lambda: self._client.campaignFolders.create({"name": name}), find
+        )
         return folder["id"]
 
     def campaigns(self, **filters: Any) -> Iterator[dict]:
@@ -482,19 +641,36 @@ class Mailchimp:
 
     def recent_campaigns(self, list_id: str, since: datetime) -> list[RemoteCampaign]:
         """Every campaign to this audience created since `since`, typed, with its segment conditions."""
-        fields = ["campaigns.id", "campaigns.status", "campaigns.send_time", "campaigns.settings.title",
-                  "campaigns.recipients.recipient_count", "campaigns.recipients.segment_opts", "total_items"]
-        return [_remote_campaign(c) for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)]
+        fields = [
+            "campaigns.id",
+            "campaigns.status",
+            "campaigns.send_time",
+            "campaigns.settings.title",
+            "campaigns.recipients.recipient_count",
+            "campaigns.recipients.segment_opts",
+            "total_items",
+        ]
+        return [
+            _remote_campaign(c)
+            for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)
+        ]
 
     def campaign_reports(self) -> Iterator[CampaignReport]:
         """The report of every sent campaign, a page of them per call (GET /reports)."""
-        for answer in self._pages("reports.get_all_campaign_reports", self._client.reports.get_all_campaign_reports, "reports"):
+        for answer in self._pages(
+            "reports.get_all_campaign_reports", self._client.reports.get_all_campaign_reports, "reports"
+        ):
             bounces = answer.get("bounces") or {}
-            yield CampaignReport(str(answer.get("id", "")), answer.get("campaign_title", ""), answer.get("send_time") or "",
-                                 int(answer.get("emails_sent") or 0),
-                                 sum(int(bounces.get(k) or 0) for k in ("hard_bounces", "soft_bounces", "syntax_errors")),
-                                 int((answer.get("opens") or {}).get("unique_opens") or 0),
-                                 int((answer.get("clicks") or {}).get("unique_subscriber_clicks") or 0), int(answer.get("unsubscribed") or 0))
+            yield CampaignReport(
+                str(answer.get("id", "")),
+                answer.get("campaign_title", ""),
+                answer.get("send_time") or "",
+                int(answer.get("emails_sent") or 0),
+                sum(int(bounces.get(k) or 0) for k in ("hard_bounces", "soft_bounces", "syntax_errors")),
+                int((answer.get("opens") or {}).get("unique_opens") or 0),
+                int((answer.get("clicks") or {}).get("unique_subscriber_clicks") or 0),
+                int(answer.get("unsubscribed") or 0),
+            )
 
     def create_campaign(self, body: dict, find: Callable[[], RemoteCampaign | None] | None = None) -> RemoteCampaign:
         """Create a campaign; after an answer that may have been lost, `find` (default: by its title, in its
@@ -516,7 +692,9 @@ class Mailchimp:
                 raise
 
     def find_campaign(self, title: str, **filters: Any) -> RemoteCampaign | None:
-        return next((_remote_campaign(c) for c in self.campaigns(**filters) if c["settings"].get("title") == title), None)
+        return next(
+            (_remote_campaign(c) for c in self.campaigns(**filters) if c["settings"].get("title") == title), None
+        )
 
     def get_campaign(self, campaign_id: str) -> dict:
         return self._call("campaigns.get", self._client.campaigns.get, campaign_id)
@@ -525,27 +703,52 @@ class Mailchimp:
         return self._call("campaigns.update", self._client.campaigns.update, campaign_id, body)
 
     def set_content(self, campaign_id: str, html: str, plain_text: str) -> None:
-        self._call("campaigns.set_content", self._client.campaigns.set_content, campaign_id, {"html": html, "plain_text": plain_text})
+        self._call(
+            "campaigns.set_content",
+            self._client.campaigns.set_content,
+            campaign_id,
+            {"html": html, "plain_text": plain_text},
+        )
 
     def campaign_copy(self, campaign_id: str) -> CampaignCopy:
-        settings = (self._call("campaigns.get", self._client.campaigns.get, campaign_id,
-                               fields=["settings.subject_line", "settings.preview_text"]) or {}).get("settings", {})
+        settings = (
+            self._call(
+                "campaigns.get",
+                self._client.campaigns.get,
+                campaign_id,
+                fields=["settings.subject_line", "settings.preview_text"],
+            )
+            or {}
+        ).get("settings", {})
         content = self.get_content(campaign_id) or {}
-        return CampaignCopy(settings.get("subject_line", ""), settings.get("preview_text", ""), content.get("html", ""),
-                            content.get("plain_text", ""))
+        return CampaignCopy(
+            settings.get("subject_line", ""),
+            settings.get("preview_text", ""),
+            content.get("html", ""),
+            content.get("plain_text", ""),
+        )
 
     def get_content(self, campaign_id: str) -> dict:
         return self._call("campaigns.get_content", self._client.campaigns.get_content, campaign_id)
 
     def checklist(self, campaign_id: str) -> Checklist:
-        answer = self._call("campaigns.get_send_checklist", self._client.campaigns.get_send_checklist, campaign_id) or {}
-        return Checklist(bool(answer.get("is_ready")), [f"{i.get('heading')}: {i.get('details')}" for i in answer.get("items", [])
-                                                        if i.get("type") == "error"])
+        answer = (
+            self._call("campaigns.get_send_checklist", self._client.campaigns.get_send_checklist, campaign_id) or {}
+        )
+        return Checklist(
+            bool(answer.get("is_ready")),
+            [f"{i.get('heading')}: {i.get('details')}" for i in answer.get("items", []) if i.get("type") == "error"],
+        )
 
     def schedule(self, campaign_id: str, utc_time: str) -> None:
         """Schedule at a UTC quarter hour; a repeat after a lost answer is recognised, not an error."""
         try:
-            self._call("campaigns.schedule", self._client.campaigns.schedule, campaign_id, {"schedule_time": utc_time, "timewarp": False})
+            self._call(
+                "campaigns.schedule",
+                self._client.campaigns.schedule,
+                campaign_id,
+                {"schedule_time": utc_time, "timewarp": False},
+            )
         except MailchimpError as err:
             current = self.get_campaign(campaign_id) if err.status == 400 else None
             if not (current and current["status"] == "schedule" and _same_time(current["send_time"], utc_time)):
@@ -559,17 +762,29 @@ class Mailchimp:
                 raise
 
     def send_test(self, campaign_id: str, emails: list[str], send_type: str = "html") -> None:
-        self._call("campaigns.send_test_email", self._client.campaigns.send_test_email, campaign_id,
-                   {"test_emails": emails, "send_type": send_type})
+        self._call(
+            "campaigns.send_test_email",
+            self._client.campaigns.send_test_email,
+            campaign_id,
+            {"test_emails": emails, "send_type": send_type},
+        )
 
 
 def _remote_campaign(campaign: dict) -> RemoteCampaign:
     recipients = campaign.get("recipients") or {}
     conditions = ((recipients.get("segment_opts") or {}).get("conditions")) or []
-    return RemoteCampaign(campaign["id"], (campaign.get("settings") or {}).get("title", ""), campaign.get("status", ""),
-                          campaign.get("send_time") or None, int(recipients.get("recipient_count") or 0),
-                          tuple((str(c.get("condition_type", "")), str(c.get("field", "")), str(c.get("op", "")), str(c.get("value", "")))
-                                for c in conditions if isinstance(c, dict)))
+    return RemoteCampaign(
+        campaign["id"],
+        (campaign.get("settings") or {}).get("title", ""),
+        campaign.get("status", ""),
+        campaign.get("send_time") or None,
+        int(recipients.get("recipient_count") or 0),
+        tuple(
+            (str(c.get("condition_type", "")), str(c.get("field", "")), str(c.get("op", "")), str(c.get("value", "")))
+            for c in conditions
+            if isinstance(c, dict)
+        ),
+    )
 
 
 def _problem(text: Any) -> tuple[str, str]:

@@ -1,4 +1,5 @@
 """Read what push decides from: Mailchimp (only GETs) and the local record."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,13 @@ def look_back(campaigns: list[Campaign]) -> dt.timedelta:
     return max(spans, default=dt.timedelta(0)) + LOOK_BACK_MARGIN
 
 
-def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences: dict[str, tuple[str, str | None]],
-               now: dt.datetime) -> World:
+def read_world(
+    mc: Mailchimp,
+    state: State,
+    campaigns: list[Campaign],
+    audiences: dict[str, tuple[str, str | None]],
+    now: dt.datetime,
+) -> World:
     """Reads that do not grow with history or with the audience: the tags push uses, by name; the campaigns made
     within the look-back; and only the members whose record changed within it. A lead who can still be due always is
     one: they joined or were imported then, and every start and step push gives them is a write of their MPLOG; a
@@ -31,7 +37,9 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
     wanted_tags: dict[str, set[str]] = {list_id: set() for list_id in list_ids}
     for campaign in campaigns:
         list_id, tag = audiences[campaign.audience]
-        wanted_tags[list_id] |= ({tag} if tag else set()) | set(campaign.exit_tags if isinstance(campaign, Drip) else ())
+        wanted_tags[list_id] |= ({tag} if tag else set()) | set(
+            campaign.exit_tags if isinstance(campaign, Drip) else ()
+        )
     tag_ids = {list_id: mc.tag_ids(list_id, wanted_tags[list_id]) for list_id in list_ids}
     log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
     since = now - look_back(campaigns)
@@ -47,7 +55,10 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
     drips = [c for c in campaigns if isinstance(c, Drip)]
-    changed = {list_id: list(mc.changed_members(list_id, since)) for list_id in sorted({audiences[d.audience][0] for d in drips})}
+    changed = {
+        list_id: list(mc.changed_members(list_id, since))
+        for list_id in sorted({audiences[d.audience][0] for d in drips})
+    }
     leads: dict[str, list[TaggedLead]] = {}
     for drip in drips:
         list_id, tag = audiences[drip.audience]
@@ -57,7 +68,9 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
         mirror = state.lead_logs(list_id)
         members = [m for m in changed[list_id] if m.status == "subscribed" and (tag is None or tag in m.tags)]
         if tag is not None:
-            members += _tagged_by_hand(mc, state, list_id, tag, tag_ids[list_id][tag], changed[list_id], drip.code, mirror)
+            members += _tagged_by_hand(
+                mc, state, list_id, tag, tag_ids[list_id][tag], changed[list_id], drip.code, mirror
+            )
         exits = set(drip.exit_tags)
         drip_leads = []
         for member in members:
@@ -68,8 +81,16 @@ def read_world(mc: Mailchimp, state: State, campaigns: list[Campaign], audiences
     return World(now, found, pushed, leads, tag_ids, log_field, folders)
 
 
-def _tagged_by_hand(mc: Mailchimp, state: State, list_id: str, tag: str, tag_id: int, changed: list[RemoteMember],
-                    code: str, mirror: dict[str, str]) -> list[RemoteMember]:
+def _tagged_by_hand(
+    mc: Mailchimp,
+    state: State,
+    list_id: str,
+    tag: str,
+    tag_id: int,
+    changed: list[RemoteMember],
+    code: str,
+    mirror: dict[str, str],
+) -> list[RemoteMember]:
     """Members who got the drip's tag without their record changing (tagged by hand in Mailchimp's UI), and who have
     not entered the drip: found by keeping a roster of the tag. The roster follows the changed members; when the
     tag's size (one call) says someone was tagged or untagged besides, the whole tag is read once and the roster
@@ -86,7 +107,11 @@ def _tagged_by_hand(mc: Mailchimp, state: State, list_id: str, tag: str, tag_id:
     if not state.read_only:
         state.record_roster(list_id, tag, {m.email.lower() for m in swept}, set(), replace=True)
     seen = {m.email.lower() for m in changed}
-    return [m for m in swept if m.status == "subscribed" and m.email.lower() not in seen and code not in _lead_log(m, mirror)[1].starts]
+    return [
+        m
+        for m in swept
+        if m.status == "subscribed" and m.email.lower() not in seen and code not in _lead_log(m, mirror)[1].starts
+    ]
 
 
 def _lead_log(member: RemoteMember, mirror: dict[str, str]) -> tuple[str, LeadLog]:

@@ -5,16 +5,17 @@ Only this module touches the state database; every change is one transaction. It
 truth: push reads Mailchimp on every run, and a lost, stale or restored state only loses what it alone knew
 (which campaigns mailpipe itself scheduled, so that one unscheduled in Mailchimp is left alone).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
 import os
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from mailpipe.errors import MailpipeError
 from mailpipe.record import CampaignKey, key_of_title
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS tag_rosters (list_id TEXT NOT NULL, tag TEXT NOT NULL
 
 @dataclass(frozen=True)
 class Pushed:
-    """A campaign mailpipe created: `scheduled` once mailpipe scheduled it (so a draft in Mailchimp was unscheduled there)."""
+    """A campaign mailpipe created: `scheduled` once mailpipe scheduled it (so a draft in Mailchimp was unscheduled
+    there)."""
 
     key: CampaignKey
     campaign_id: str
@@ -56,6 +58,7 @@ class State:
         if read_only:
             self._db = memory_copy(path, SCHEMA, "the push state (Mailchimp holds the truth)")
         else:
+
             def prepare(file: Path) -> sqlite3.Connection:
                 file.parent.mkdir(parents=True, exist_ok=True)
                 return self._connect(str(file))
@@ -79,8 +82,10 @@ class State:
         if recorded is None:
             self._db.execute("INSERT INTO meta VALUES ('endpoint', ?)", (endpoint,))
         elif recorded["value"] != endpoint:
-            raise MailpipeError(f"the state file {self.path} records pushes to {recorded['value']}, not {endpoint}; "
-                                "use the state file of that account (mailchimp.state_path in mailpipe.yaml)")
+            raise MailpipeError(
+                f"the state file {self.path} records pushes to {recorded['value']}, not {endpoint}; "
+                "use the state file of that account (mailchimp.state_path in mailpipe.yaml)"
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -89,36 +94,45 @@ class State:
     def lock(self) -> Iterator[None]:
         """One push at a time per state file (so per account): a second one is told, not queued."""
         lock_path = self.path.with_name(self.path.name + ".lock")
-        handle = open(lock_path, "a+")
-        try:
+        with open(lock_path, "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 handle.seek(0)
                 holder = handle.read().strip() or "another process"
-                raise PushLocked(f"another push to this account is running ({holder}); it was left alone, try again when it ends") from None
+                raise PushLocked(
+                    f"another push to this account is running ({holder}); it was left alone, try again when it ends"
+                ) from None
             handle.seek(0)
             handle.truncate()
-            handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+            handle.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
             handle.flush()
             yield
-        finally:
-            handle.close()
 
     def pushed(self) -> dict[CampaignKey, Pushed]:
         found = {}
         for row in self._db.execute("SELECT title, campaign_id, email_id, content_hash, scheduled FROM pushed"):
             key = key_of_title(row["title"])
             if key is not None:
-                found[key] = Pushed(key, row["campaign_id"], row["email_id"], row["content_hash"], bool(row["scheduled"]))
+                found[key] = Pushed(
+                    key, row["campaign_id"], row["email_id"], row["content_hash"], bool(row["scheduled"])
+                )
         return found
 
     def record(self, pushed: Pushed) -> None:
         with self._db:
             self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO pushed VALUES (?,?,?,?,?,?)", (
-                pushed.key.title, pushed.campaign_id, pushed.email_id, pushed.content_hash, int(pushed.scheduled),
-                dt.datetime.now(dt.timezone.utc).isoformat()))
+            self._db.execute(
+                "INSERT OR REPLACE INTO pushed VALUES (?,?,?,?,?,?)",
+                (
+                    pushed.key.title,
+                    pushed.campaign_id,
+                    pushed.email_id,
+                    pushed.content_hash,
+                    int(pushed.scheduled),
+                    dt.datetime.now(dt.UTC).isoformat(),
+                ),
+            )
 
     def forget(self, key: CampaignKey) -> None:
         with self._db:
@@ -126,11 +140,17 @@ class State:
             self._db.execute("DELETE FROM pushed WHERE title=?", (key.title,))
 
     def lead_logs(self, list_id: str) -> dict[str, str]:
-        return {r["email"]: r["value"] for r in self._db.execute("SELECT email, value FROM lead_logs WHERE list_id=?", (list_id,))}
+        return {
+            r["email"]: r["value"]
+            for r in self._db.execute("SELECT email, value FROM lead_logs WHERE list_id=?", (list_id,))
+        }
 
     def roster(self, list_id: str, tag: str) -> set[str]:
         """The members (lower-cased addresses) push last knew to carry a drip's tag."""
-        return {r["email"] for r in self._db.execute("SELECT email FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))}
+        return {
+            r["email"]
+            for r in self._db.execute("SELECT email FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))
+        }
 
     def record_roster(self, list_id: str, tag: str, added: set[str], removed: set[str], replace: bool = False) -> None:
         """Apply what a run learnt (or, after reading the whole tag, `replace` the roster with `added`)."""
@@ -138,12 +158,16 @@ class State:
             self._db.execute("BEGIN")
             if replace:
                 self._db.execute("DELETE FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))
-            self._db.executemany("DELETE FROM tag_rosters WHERE list_id=? AND tag=? AND email=?", [(list_id, tag, e) for e in removed])
+            self._db.executemany(
+                "DELETE FROM tag_rosters WHERE list_id=? AND tag=? AND email=?", [(list_id, tag, e) for e in removed]
+            )
             self._db.executemany("INSERT OR IGNORE INTO tag_rosters VALUES (?,?,?)", [(list_id, tag, e) for e in added])
 
     def record_lead_logs(self, list_id: str, values: dict[str, str]) -> None:
         """Written before the members are, so a crash in between is finished from here."""
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO lead_logs VALUES (?,?,?)",
-                                 [(list_id, email.lower(), value) for email, value in values.items()])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO lead_logs VALUES (?,?,?)",
+                [(list_id, email.lower(), value) for email, value in values.items()],
+            )

@@ -3,14 +3,16 @@
 With no key, mailpipe starts its sandbox in-process on a free loopback port and talks to it over
 HTTP exactly as it talks to Mailchimp; the sandbox's audiences are made from mailpipe.yaml.
 """
+
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from mailpipe import clock
@@ -31,10 +33,10 @@ class Target:
     endpoint: str
     is_test: bool  # the embedded sandbox, or a server on this machine: example content is allowed
     state_path: Path
-    sandbox_store: "Store | None" = None  # the embedded sandbox's store (its clock), when that is the target
+    sandbox_store: Store | None = None  # the embedded sandbox's store (its clock), when that is the target
     description: str = ""  # which account or sandbox, for the first line of every command that talks to it
 
-    def open_state(self, read_only: bool = False) -> "State":
+    def open_state(self, read_only: bool = False) -> State:
         return State(self.state_path, self.endpoint, forget_other=self.sandbox_store is not None, read_only=read_only)
 
     def now(self) -> dt.datetime:
@@ -46,13 +48,28 @@ class Target:
 
 def sandbox_list_body(site: SiteConfig) -> dict:
     """An audience as the clinic's real one would be set up: its postal address feeds *|LIST:ADDRESSLINE|*."""
-    return {"name": site.clinic.name, "permission_reminder": f"You asked {site.clinic.name} to keep in touch.",
-            "contact": {"company": site.clinic.name, "address1": site.clinic.postal_address, "city": "Agoura Hills",
-                        "state": "CA", "zip": "91301", "country": "US", "phone": site.clinic.phone},
-            "campaign_defaults": {"from_name": site.sender.from_name, "from_email": site.sender.reply_to, "subject": "", "language": "en"}}
+    return {
+        "name": site.clinic.name,
+        "permission_reminder": f"You asked {site.clinic.name} to keep in touch.",
+        "contact": {
+            "company": site.clinic.name,
+            "address1": site.clinic.postal_address,
+            "city": "Agoura Hills",
+            "state": "CA",
+            "zip": "91301",
+            "country": "US",
+            "phone": site.clinic.phone,
+        },
+        "campaign_defaults": {
+            "from_name": site.sender.from_name,
+            "from_email": site.sender.reply_to,
+            "subject": "",
+            "language": "en",
+        },
+    }
 
 
-def provision(store: "Store", site: SiteConfig) -> None:
+def provision(store: Store, site: SiteConfig) -> None:
     """Make the audiences of mailpipe.yaml in a sandbox that lacks them."""
     existing = {entry["id"] for entry in store.lists()["lists"]}
     for list_id in sorted({a.list_id for a in site.audiences.values()} - existing):
@@ -62,8 +79,13 @@ def provision(store: "Store", site: SiteConfig) -> None:
 
 
 @contextlib.contextmanager
-def connect(root: Path, site: SiteConfig, environ: Mapping[str, str] | None = None, sandbox_db: Path | None = None,
-            read_only: bool = False) -> Iterator[Target]:
+def connect(
+    root: Path,
+    site: SiteConfig,
+    environ: Mapping[str, str] | None = None,
+    sandbox_db: Path | None = None,
+    read_only: bool = False,
+) -> Iterator[Target]:
     """Yield the target for this run; the embedded sandbox (if used) stops when the block ends. The sandbox is
     used only when MAILCHIMP_API_KEY is not set at all. `read_only`: the client refuses to send anything but GETs, and
     the embedded sandbox is a copy in memory (its file is neither created nor changed)."""
@@ -73,8 +95,13 @@ def connect(root: Path, site: SiteConfig, environ: Mapping[str, str] | None = No
     if connection is not None:
         is_test = urlsplit(connection.base_url).hostname in LOOPBACK
         kind = "a Mailchimp-compatible server on this machine" if is_test else "the Mailchimp account"
-        yield Target(Mailchimp(connection, read_only=read_only), connection.where, is_test, state_path,
-                     description=f"{kind} at {connection.where} (MAILCHIMP_API_KEY)")
+        yield Target(
+            Mailchimp(connection, read_only=read_only),
+            connection.where,
+            is_test,
+            state_path,
+            description=f"{kind} at {connection.where} (MAILCHIMP_API_KEY)",
+        )
         return
     from mailpipe.sandbox.server import RunningSandbox
     from mailpipe.sandbox.store import Store
@@ -83,6 +110,11 @@ def connect(root: Path, site: SiteConfig, environ: Mapping[str, str] | None = No
     with RunningSandbox(Store.read_only_copy(sandbox_path) if read_only else sandbox_path) as sandbox:
         provision(sandbox.store, site)
         sandbox_state = state_path.with_name(f"{state_path.stem}-sandbox{state_path.suffix}")
-        yield Target(Mailchimp(Connection(SANDBOX_KEY, sandbox.url), read_only=read_only), f"sandbox {sandbox.store.instance}", True,
-                     sandbox_state, sandbox.store,
-                     f"the embedded sandbox {sandbox_path} (MAILCHIMP_API_KEY is not set: nothing reaches anyone)")
+        yield Target(
+            Mailchimp(Connection(SANDBOX_KEY, sandbox.url), read_only=read_only),
+            f"sandbox {sandbox.store.instance}",
+            True,
+            sandbox_state,
+            sandbox.store,
+            f"the embedded sandbox {sandbox_path} (MAILCHIMP_API_KEY is not set: nothing reaches anyone)",
+        )

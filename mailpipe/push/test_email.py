@@ -1,4 +1,5 @@
 """Mailchimp test emails of one rendered email: what a reviewer or the front desk receives before a send."""
+
 from __future__ import annotations
 
 from mailpipe.load.campaigns import Campaign, Drip
@@ -11,8 +12,11 @@ def audience_of(email: RenderedEmail, campaigns: list[Campaign], site: SiteConfi
     """The list id of the audience that receives this email (a drip's step, or a monthly email); for an email no
     campaign sends, the only audience, or else the first in mailpipe.yaml."""
     for campaign in campaigns:
-        sends_it = any(step.content == email.id for step in campaign.steps) if isinstance(campaign, Drip) \
+        sends_it = (
+            any(step.content == email.id for step in campaign.steps)
+            if isinstance(campaign, Drip)
             else email.id.startswith(f"{campaign.content}-")
+        )
         if sends_it:
             return site.audiences[campaign.audience].list_id
     return next(iter(site.audiences.values())).list_id
@@ -22,9 +26,16 @@ def send_test(mc: Mailchimp, email: RenderedEmail, list_id: str, to: list[str], 
     """Fill the draft `test/<email id>` (made once, reused) with the email and send it to `to`; returns its title.
     The draft is never scheduled: only the addresses given receive it."""
     title = f"test/{email.id}"
-    settings = {"subject_line": f"[TEST] {email.subject}", "preview_text": email.preheader, "title": title,
-                "from_name": email.from_name, "reply_to": email.reply_to}
-    campaign = mc.find_campaign(title) or mc.create_campaign({"type": "regular", "recipients": {"list_id": list_id}, "settings": settings})
+    settings = {
+        "subject_line": f"[TEST] {email.subject}",
+        "preview_text": email.preheader,
+        "title": title,
+        "from_name": email.from_name,
+        "reply_to": email.reply_to,
+    }
+    campaign = mc.find_campaign(title) or mc.create_campaign(
+        {"type": "regular", "recipients": {"list_id": list_id}, "settings": settings}
+    )
     mc.update_campaign(campaign.id, {"settings": settings})
     mc.set_content(campaign.id, email.html, email.text)
     mc.send_test(campaign.id, to, "plaintext" if plain_text else "html")

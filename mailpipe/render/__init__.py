@@ -1,8 +1,10 @@
 """Render content items into emails: Jinja2 -> MJML (validated) -> HTML (MRML) + plain text."""
+
 from __future__ import annotations
 
 import hashlib
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -102,10 +104,12 @@ def inline_styles(brand: Brand) -> dict[str, str]:
         "h3": f"font-size:17px;line-height:1.35;margin:16px 0 4px;color:{brand.primary};",
         "a": f"color:{brand.primary};text-decoration:underline;",
         "footer_a": f"color:{brand.text};text-decoration:underline;",
-        "logo": f"display:block;margin:0 auto;border:0;outline:none;color:{brand.primary};font-family:Georgia, 'Times New Roman', serif;"
-                "font-size:26px;font-weight:bold;line-height:1.3;text-align:center;text-decoration:none;",
-        "button": f"display:inline-block;background:{brand.primary};color:#ffffff;font-family:Helvetica, Arial, sans-serif;font-size:16px;"
-                  "font-weight:bold;line-height:20px;padding:14px 28px;border-radius:6px;text-decoration:none;mso-hide:all;",
+        "logo": f"display:block;margin:0 auto;border:0;outline:none;color:{brand.primary};"
+        "font-family:Georgia, 'Times New Roman', serif;"
+        "font-size:26px;font-weight:bold;line-height:1.3;text-align:center;text-decoration:none;",
+        "button": f"display:inline-block;background:{brand.primary};color:#ffffff;font-family:Helvetica, Arial, "
+        "sans-serif;font-size:16px;"
+        "font-weight:bold;line-height:20px;padding:14px 28px;border-radius:6px;text-decoration:none;mso-hide:all;",
     }
 
 
@@ -158,11 +162,20 @@ class Renderer:
         return [self.render(source) for source in email_sources(content)]
 
     def render(self, source: EmailSource) -> RenderedEmail:
-        track = partial(with_utm, params={"utm_source": self.site.utm.source, "utm_medium": self.site.utm.medium, "utm_campaign": source.id},
-                        domains=self.site.own_domains)
+        track = partial(
+            with_utm,
+            params={"utm_source": self.site.utm.source, "utm_medium": self.site.utm.medium, "utm_campaign": source.id},
+            domains=self.site.own_domains,
+        )
         context = {
             "site": self.site,
-            "email": {"id": source.id, "kind": source.kind, "subject": source.subject, "preheader": source.preheader, "mentions_botox": source.mentions_botox},
+            "email": {
+                "id": source.id,
+                "kind": source.kind,
+                "subject": source.subject,
+                "preheader": source.preheader,
+                "mentions_botox": source.mentions_botox,
+            },
             "track": track,
             "body_html": Markup(self._markdown(source.item, track)),
             source.item.kind: source.item.front,
@@ -179,20 +192,31 @@ class Renderer:
         text = mjml_to_text(parse_for_text(clean))
         digest = content_digest(source.subject, source.preheader, html, text)
         return RenderedEmail(
-            id=source.id, kind=source.kind, subject=source.subject, preheader=source.preheader,
-            from_name=self.site.sender.from_name, reply_to=self.site.sender.reply_to,
-            mjml=clean, html=html, text=text, content_hash=digest,
-            example=source.item.front.example, mentions_botox=source.mentions_botox, source=source,
+            id=source.id,
+            kind=source.kind,
+            subject=source.subject,
+            preheader=source.preheader,
+            from_name=self.site.sender.from_name,
+            reply_to=self.site.sender.reply_to,
+            mjml=clean,
+            html=html,
+            text=text,
+            content_hash=digest,
+            example=source.item.front.example,
+            mentions_botox=source.mentions_botox,
+            source=source,
         )
 
-    def _markdown(self, item: ContentItem, track) -> str:
+    def _markdown(self, item: ContentItem, track: Callable[[str], str]) -> str:
         try:
             return self.markdown.to_html(item.body, track)
         except UnsafeLink as err:
             text = item.source.read_text(encoding="utf-8", errors="replace")
-            line = text[:text.find(err.url)].count("\n") + 1 if err.url and err.url in text else 1
-            raise RenderError(f"{item.source}:{line}: body: the link {err.url[:80]!r} is not allowed in an email; "
-                              "use an http(s), mailto: or tel: address, or a merge tag") from None
+            line = text[: text.find(err.url)].count("\n") + 1 if err.url and err.url in text else 1
+            raise RenderError(
+                f"{item.source}:{line}: body: the link {err.url[:80]!r} is not allowed in an email; "
+                "use an http(s), mailto: or tel: address, or a merge tag"
+            ) from None
 
     def _jinja(self, source: EmailSource, context: dict) -> str:
         try:
@@ -207,7 +231,9 @@ class Renderer:
     def _template_line(self, err: Exception) -> str:
         """The innermost template frame of a Jinja error: Jinja maps its frames to template lines."""
         root = str(self.templates_dir.resolve())
-        frames = [f for f in traceback.extract_tb(err.__traceback__) if str(Path(f.filename).resolve()).startswith(root)]
+        frames = [
+            f for f in traceback.extract_tb(err.__traceback__) if str(Path(f.filename).resolve()).startswith(root)
+        ]
         if not frames:
             return "(unknown line)"
         frame = frames[-1]

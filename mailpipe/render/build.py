@@ -1,4 +1,5 @@
 """Write rendered emails to disk: NAME.html, NAME.txt and manifest.json, touching only what changed."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ def write_build(emails: list[RenderedEmail], out_dir: Path) -> BuildResult:
     except OSError as err:
         for leftover in temporaries.values():
             leftover.unlink(missing_ok=True)
-        raise MailpipeError(f"cannot write {out_dir}: {err.strerror or err}; the previous build was left as it was") from None
+        raise MailpipeError(
+            f"cannot write {out_dir}: {err.strerror or err}; the previous build was left as it was"
+        ) from None
     return BuildResult(out_dir, frozenset(changed), frozenset(stale))
 
 

@@ -1,4 +1,5 @@
 """Campaign tracking parameters on web links, leaving merge tags and other schemes alone."""
+
 from __future__ import annotations
 
 import re

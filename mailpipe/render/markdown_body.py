@@ -1,9 +1,10 @@
 """Markdown bodies to HTML for `mj-text`, with tracking parameters on every link and the brand's inline styles."""
+
 from __future__ import annotations
 
 import html.entities
 import re
-from typing import Callable
+from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -20,7 +21,7 @@ MERGE_TAG = r"\*\|[^|\s]+\|\*"
 class _KeepMergeTags(InlineProcessor):
     """`*|FNAME|*` is a Mailchimp merge tag, not emphasis: keep it byte for byte."""
 
-    def handleMatch(self, m, data):  # noqa: N802 (Markdown's API)
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[AtomicString, int, int]:  # noqa: N802 (Markdown's API)
         return AtomicString(m.group(0)), m.start(0), m.end(0)
 
 
@@ -33,7 +34,7 @@ class UnsafeLink(ValueError):
 
 
 class _TrackLinks(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, extension: "_TrackLinksExtension"):
+    def __init__(self, md: markdown.Markdown, extension: _TrackLinksExtension):
         super().__init__(md)
         self.extension = extension
 
@@ -66,7 +67,8 @@ class MarkdownRenderer:
 
     def __init__(self, styles: dict[str, str] | None = None) -> None:
         self._links = _TrackLinksExtension(track=lambda url: url, styles=styles or {})
-        # XHTML, so the MJML around it stays well-formed XML, which the plain text's quick XML parse reads (see plaintext).
+        # XHTML, so the MJML around it stays well-formed XML, which the plain text's quick XML parse reads (see
+        # plaintext).
         self._md = markdown.Markdown(extensions=["sane_lists", self._links], output_format="xhtml")
         # Marketers write Markdown, not HTML: raw HTML in a body is shown as text.
         self._md.preprocessors.deregister("html_block")

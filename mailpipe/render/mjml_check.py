@@ -12,6 +12,7 @@ problem of its own kind, `stricter-than-mjml`.
 Every mj- tag a template writes carries an origin marker (template:line) added when the template is
 loaded, so a problem in generated MJML is reported at its line in the template that wrote it.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -33,16 +34,45 @@ _ENDING_TAGS = frozenset(tag for tag, rule in _RULES.items() if rule["ending_tag
 _COMPONENTLESS = frozenset({"mj-all", "mj-class", "mj-selector", "mj-html-attribute"})
 _ALWAYS_ALLOWED = frozenset({"mj-class", "css-class"})
 # htmlparser2's void elements: opened and closed at once, as the official parser reads them.
-_VOID = frozenset("area base basefont br col command embed frame hr image img input keygen link meta param source track wbr".split())
-_TOKEN = re.compile(r"""<(?:
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "basefont",
+        "br",
+        "col",
+        "command",
+        "embed",
+        "frame",
+        "hr",
+        "image",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+_TOKEN = re.compile(
+    r"""<(?:
     !--(?P<comment>.*?)(?:-->|\Z)
   | !\[CDATA\[.*?(?:\]\]>|\Z)
   | [!?][^>]*>
   | (?P<close>/)?(?P<name>[A-Za-z][^\s/>]*)(?P<attributes>(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*)(?P<self>/)?\s*>
-)""", re.DOTALL | re.VERBOSE)
+)""",
+    re.DOTALL | re.VERBOSE,
+)
 # While inside an ending tag's HTML content only comments and ending tags count (mjml-parser-xml's inEndingTag).
-_ENDING_SCAN = re.compile(r"""<(?:!--.*?(?:-->|\Z)|(?P<close>/)?(?P<name>%s)(?=[\s/>])(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*(?P<self>/)?\s*>)"""
-                          % "|".join(sorted(_ENDING_TAGS, key=len, reverse=True)), re.DOTALL | re.IGNORECASE)
+_ENDING_SCAN = re.compile(
+    r"""<(?:!--.*?(?:-->|\Z)|(?P<close>/)?(?P<name>"""
+    + "|".join(sorted(_ENDING_TAGS, key=len, reverse=True))
+    + r""")(?=[\s/>])(?:[^>"'/]|"[^"]*"|'[^']*'|/(?!\s*>))*(?P<self>/)?\s*>)""",
+    re.DOTALL | re.IGNORECASE,
+)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 
 
@@ -61,7 +91,13 @@ class MjmlProblem:
         return f"{where}: {self.message}"
 
     def as_json(self) -> dict:
-        return {"line": self.line, "tag": self.tag, "attribute": self.attribute, "kind": self.kind, "message": self.message}
+        return {
+            "line": self.line,
+            "tag": self.tag,
+            "attribute": self.attribute,
+            "kind": self.kind,
+            "message": self.message,
+        }
 
 
 @dataclass(slots=True)
@@ -81,9 +117,13 @@ class MjmlNode:
 def mark_origins(source: str, template_name: str) -> str:
     """Tag every mj- element in a template's source with the template name and line it is on."""
     return "\n".join(
-        _MJ_TAG.sub(lambda m: f'{m.group(0)} {ORIGIN_ATTRIBUTE}="{template_name}:{number}"', line)
+        _marked(line, f'{ORIGIN_ATTRIBUTE}="{template_name}:{number}"')
         for number, line in enumerate(source.split("\n"), start=1)
     )
+
+
+def _marked(line: str, mark: str) -> str:
+    return _MJ_TAG.sub(lambda tag: f"{tag.group(0)} {mark}", line)
 
 
 def strip_origins(mjml: str) -> str:
@@ -113,12 +153,18 @@ def check_source(mjml: str) -> list[MjmlProblem]:
 
 
 def _in_capitals(node: MjmlNode, written: str) -> MjmlProblem:
-    return node.problem("stricter-than-mjml", f"<{written}> is written in capitals; write <{node.tag}> (MRML, which builds the email, does not read it)")
+    return node.problem(
+        "stricter-than-mjml",
+        f"<{written}> is written in capitals; write <{node.tag}> (MRML, which builds the email, does not read it)",
+    )
 
 
 def _not_enclosed(root: MjmlNode) -> MjmlProblem:
-    return root.problem("syntax", f"the file starts with <{root.tag}>, not <mjml>: an MJML file is enclosed in "
-                                  "<mjml>…</mjml> (a part for <mj-include> is checked in the file that includes it)")
+    return root.problem(
+        "syntax",
+        f"the file starts with <{root.tag}>, not <mjml>: an MJML file is enclosed in "
+        "<mjml>…</mjml> (a part for <mj-include> is checked in the file that includes it)",
+    )
 
 
 class _Parser:
@@ -156,7 +202,7 @@ class _Parser:
             comment, close, written, self_closing = token.group("comment", "close", "name", "self")
             name = written.lower() if written else ""
             if stack:
-                self._text(stack[-1], self.text[position:token.start()])
+                self._text(stack[-1], self.text[position : token.start()])
             position = token.end()
             if comment is not None:
                 if stack:  # the official parser keeps a comment as an mj-raw child
@@ -179,19 +225,34 @@ class _Parser:
             elif root is None:
                 root = node
             else:
-                self.report(token.start(), "syntax", f"<{name}> comes after the closing </{root.tag}>; everything belongs inside <mjml>", name)
+                self.report(
+                    token.start(),
+                    "syntax",
+                    f"<{name}> comes after the closing </{root.tag}>; everything belongs inside <mjml>",
+                    name,
+                )
                 continue
             if name in _ENDING_TAGS and not self_closing:
                 in_ending, ending = 1, node
             elif name not in _VOID and not self_closing:
                 stack.append(node)
         if ending is not None and in_ending:
-            self.problems.append(ending.problem("stricter-than-mjml", f"<{ending.tag}> is never closed: MJML reads everything after it, "
-                                                                      "to the end of the file, as its HTML content"))
+            self.problems.append(
+                ending.problem(
+                    "stricter-than-mjml",
+                    f"<{ending.tag}> is never closed: MJML reads everything after it, "
+                    "to the end of the file, as its HTML content",
+                )
+            )
             stack.clear()
         for node in reversed(stack):
-            self.problems.append(node.problem("stricter-than-mjml", f"<{node.tag}> is never closed; MJML closes it at the end of the file, "
-                                                                    "so what follows it may land in the wrong place"))
+            self.problems.append(
+                node.problem(
+                    "stricter-than-mjml",
+                    f"<{node.tag}> is never closed; MJML closes it at the end of the file, "
+                    "so what follows it may land in the wrong place",
+                )
+            )
         if root is None:
             self.report(0, "syntax", "no <mjml> element: an MJML file is enclosed in <mjml>…</mjml>")
         elif root.tag != "mjml" and not self.included_from:
@@ -209,42 +270,75 @@ class _Parser:
             self.problems.append(_in_capitals(node, raw_name))
         for attribute, value in _attributes(token.group("attributes")):
             if attribute.startswith("<"):
-                self.problems.append(node.problem("syntax", f"<{raw_name}> is missing its closing '>': "
-                                                            f"the next tag, {attribute}, is read as one of its attributes"))
+                self.problems.append(
+                    node.problem(
+                        "syntax",
+                        f"<{raw_name}> is missing its closing '>': "
+                        f"the next tag, {attribute}, is read as one of its attributes",
+                    )
+                )
                 continue
             if attribute == ORIGIN_ATTRIBUTE:
                 node.origin = value
             elif attribute not in node.attributes:
                 node.attributes[attribute] = value
             elif node.attributes[attribute] != value:
-                self.problems.append(node.problem("stricter-than-mjml", f"{attribute} is given twice on <{name}>; MJML keeps the first, "
-                                                                        f"{node.attributes[attribute]!r}, and drops {value!r}", attribute))
+                self.problems.append(
+                    node.problem(
+                        "stricter-than-mjml",
+                        f"{attribute} is given twice on <{name}>; MJML keeps the first, "
+                        f"{node.attributes[attribute]!r}, and drops {value!r}",
+                        attribute,
+                    )
+                )
         return node
 
     def _close(self, name: str, token: re.Match, stack: list[MjmlNode]) -> None:
         for depth in range(len(stack) - 1, -1, -1):
             if stack[depth].tag == name:
-                for unclosed in stack[depth + 1:]:
-                    self.problems.append(unclosed.problem(
-                        "stricter-than-mjml", f"<{unclosed.tag}> is never closed; MJML closes it at </{name}> on line {self.line_at(token.start())}"))
+                for unclosed in stack[depth + 1 :]:
+                    self.problems.append(
+                        unclosed.problem(
+                            "stricter-than-mjml",
+                            f"<{unclosed.tag}> is never closed; MJML closes it at </{name}> on line "
+                            f"{self.line_at(token.start())}",
+                        )
+                    )
                 del stack[depth:]
                 return
         if name not in _VOID:
             guess = difflib.get_close_matches(name, [n.tag for n in stack], n=1)
             hint = f" (did you mean </{guess[0]}>?)" if guess else ""
             near = f"near {stack[-1].origin}" if stack and stack[-1].origin else None
-            self.problems.append(MjmlProblem(self.line_at(token.start()), "stricter-than-mjml",
-                                             f"</{name}> closes nothing that is open, and MJML ignores it{hint}", name, None, near, self.source))
+            self.problems.append(
+                MjmlProblem(
+                    self.line_at(token.start()),
+                    "stricter-than-mjml",
+                    f"</{name}> closes nothing that is open, and MJML ignores it{hint}",
+                    name,
+                    None,
+                    near,
+                    self.source,
+                )
+            )
 
     def _include(self, node: MjmlNode, stack: list[MjmlNode], root: MjmlNode | None) -> None:
         target = node.attributes.get("path", "")
         if self.path is None:
-            self.problems.append(node.problem("include", "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"))
+            self.problems.append(
+                node.problem(
+                    "include", "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"
+                )
+            )
             return
         file = (self.path.parent / target).resolve()
         base = self.path.parent.resolve()
         if not target or Path(target).is_absolute() or not file.is_relative_to(base):
-            self.problems.append(node.problem("include", f"<mj-include path={target!r}>: an include must name a file inside {base}", "path"))
+            self.problems.append(
+                node.problem(
+                    "include", f"<mj-include path={target!r}>: an include must name a file inside {base}", "path"
+                )
+            )
             return
         if file == self.path.resolve() or (self.included_from and str(file) in self.included_from.split("\n")):
             self.problems.append(node.problem("include", f"<mj-include path={target!r}> includes itself", "path"))
@@ -252,8 +346,14 @@ class _Parser:
         try:
             text = file.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            hint = f"; did you mean {target}.mjml? (MJML 5 no longer adds .mjml)" if file.with_name(file.name + ".mjml").is_file() else ""
-            self.problems.append(node.problem("include", f"<mj-include path={target!r}>: there is no file {file}{hint}", "path"))
+            hint = (
+                f"; did you mean {target}.mjml? (MJML 5 no longer adds .mjml)"
+                if file.with_name(file.name + ".mjml").is_file()
+                else ""
+            )
+            self.problems.append(
+                node.problem("include", f"<mj-include path={target!r}>: there is no file {file}{hint}", "path")
+            )
             return
         kind = node.attributes.get("type", "mjml")
         if kind in ("css", "html"):
@@ -291,7 +391,12 @@ def check_mjml(root: MjmlNode) -> list[MjmlProblem]:
     if root.tag == "mjml":
         for child in root.children:
             if child.tag not in ("mj-head", "mj-body", "mj-raw"):
-                problems.append(child.problem("stricter-than-mjml", f"<{child.tag}> is outside <mj-body> and <mj-head>; MJML drops it from the email"))
+                problems.append(
+                    child.problem(
+                        "stricter-than-mjml",
+                        f"<{child.tag}> is outside <mj-body> and <mj-head>; MJML drops it from the email",
+                    )
+                )
         pending = list(reversed(root.children))
     else:
         pending = [root]
@@ -312,7 +417,9 @@ def _check(node: MjmlNode, problems: list[MjmlProblem]) -> None:
         known = list(_RULES) + sorted(_COMPONENTLESS) if tag.startswith("mj") else []
         guess = difflib.get_close_matches(tag, known, n=1)
         hint = f" (did you mean <{guess[0]}>?)" if guess else ""
-        where = "an MJML tag" if tag.startswith("mj") else "allowed in MJML here; HTML belongs inside <mj-text> or <mj-raw>"
+        where = (
+            "an MJML tag" if tag.startswith("mj") else "allowed in MJML here; HTML belongs inside <mj-text> or <mj-raw>"
+        )
         problems.append(node.problem("unknown-tag", f"<{tag}> is not {where}{hint}"))
     else:
         allowed = _RULES[tag]["attributes"]
@@ -322,15 +429,31 @@ def _check(node: MjmlNode, problems: list[MjmlProblem]) -> None:
             if name not in allowed:
                 guess = difflib.get_close_matches(name, list(allowed), n=1)
                 hint = f" (did you mean {guess[0]}?)" if guess else ""
-                problems.append(node.problem("illegal-attribute", f"attribute {name!r} is not allowed on <{tag}>{hint}", name))
+                problems.append(
+                    node.problem("illegal-attribute", f"attribute {name!r} is not allowed on <{tag}>{hint}", name)
+                )
             elif (expected := value_problem(allowed[name], value)) is not None:
-                problems.append(node.problem("bad-value", f"{name}={value!r} on <{tag}> is not valid: expected {expected}", name))
+                problems.append(
+                    node.problem("bad-value", f"{name}={value!r} on <{tag}> is not valid: expected {expected}", name)
+                )
         for child in node.children:
             if child.tag in _RULES and not _allows_child(tag, child.tag):
-                allowed_in = sorted(p for p in _RULES if _allows_child(p, child.tag) and p not in ("mj-attributes", "mjml"))
-                problems.append(child.problem("nesting", f"<{child.tag}> cannot be used inside <{tag}>; it belongs inside: {', '.join(allowed_in)}"))
+                allowed_in = sorted(
+                    p for p in _RULES if _allows_child(p, child.tag) and p not in ("mj-attributes", "mjml")
+                )
+                problems.append(
+                    child.problem(
+                        "nesting",
+                        f"<{child.tag}> cannot be used inside <{tag}>; it belongs inside: {', '.join(allowed_in)}",
+                    )
+                )
         if node.text and tag not in ("mj-attributes", "mj-html-attributes"):
-            problems.append(node.problem("stricter-than-mjml", f"text directly inside <{tag}> ({node.text[:40]!r}) is dropped by MJML; put it in an <mj-text>"))
+            problems.append(
+                node.problem(
+                    "stricter-than-mjml",
+                    f"text directly inside <{tag}> ({node.text[:40]!r}) is dropped by MJML; put it in an <mj-text>",
+                )
+            )
 
 
 def _check_defaults(node: MjmlNode, problems: list[MjmlProblem]) -> None:
@@ -341,7 +464,11 @@ def _check_defaults(node: MjmlNode, problems: list[MjmlProblem]) -> None:
         types = {rule["attributes"][name] for rule in _RULES.values() if name in rule["attributes"]}
         failures = [expected for kind in sorted(types) if (expected := value_problem(kind, value)) is not None]
         if types and len(failures) == len(types):
-            problems.append(node.problem("bad-value", f"{name}={value!r} in <{node.tag}> is not valid: expected {failures[0]}", name))
+            problems.append(
+                node.problem(
+                    "bad-value", f"{name}={value!r} in <{node.tag}> is not valid: expected {failures[0]}", name
+                )
+            )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -353,7 +480,10 @@ def _allows_child(parent: str, child: str) -> bool:
 
 
 _COLOR_NAMES = frozenset(_OFFICIAL["colors"])
-_RGB = (re.compile(r"rgba\(\d{1,3},\s?\d{1,3},\s?\d{1,3},\s?\d(\.\d{1,3})?\)", re.I), re.compile(r"rgb\(\d{1,3},\s?\d{1,3},\s?\d{1,3}\)", re.I))
+_RGB = (
+    re.compile(r"rgba\(\d{1,3},\s?\d{1,3},\s?\d{1,3},\s?\d(\.\d{1,3})?\)", re.I),
+    re.compile(r"rgb\(\d{1,3},\s?\d{1,3},\s?\d{1,3}\)", re.I),
+)
 _HEX = re.compile(r"#([0-9a-f]{3}){1,2}", re.I)
 _UNIT_TYPE = re.compile(r"^(unit|unitWithNegative)\(([^)]*)\)(?:\{([^}]+)\})?$")
 _UNIT_PATTERNS: dict[str, re.Pattern] = {}

@@ -9,6 +9,7 @@ already spelled out, inline emphasis, line breaks) is laid out here by `_lay_out
 of the time; anything else (tables, preformatted text, nested lists, styles that move blocks) goes to
 inscriptis itself. tests/test_render.py holds the two to the same output.
 """
+
 from __future__ import annotations
 
 import html
@@ -88,9 +89,31 @@ def lay_out(body: etree._Element) -> str:
     return Inscriptis(body, _CONFIG).get_text() if text is None else text
 
 
-_BLOCKS = {"p": 1, "h1": 1, "h2": 1, "h3": 1, "h4": 1, "h5": 1, "h6": 1, "figure": 1,  # tag -> blank lines around it
-           "div": 0, "li": 0, "ul": 0, "ol": 0, "address": 0, "article": 0, "aside": 0, "footer": 0, "header": 0, "hgroup": 0,
-           "layer": 0, "main": 0, "nav": 0, "figcaption": 0, "blockquote": 0}
+_BLOCKS = {
+    "p": 1,
+    "h1": 1,
+    "h2": 1,
+    "h3": 1,
+    "h4": 1,
+    "h5": 1,
+    "h6": 1,
+    "figure": 1,  # tag -> blank lines around it
+    "div": 0,
+    "li": 0,
+    "ul": 0,
+    "ol": 0,
+    "address": 0,
+    "article": 0,
+    "aside": 0,
+    "footer": 0,
+    "header": 0,
+    "hgroup": 0,
+    "layer": 0,
+    "main": 0,
+    "nav": 0,
+    "figcaption": 0,
+    "blockquote": 0,
+}
 _HIDDEN_TAGS = {"head", "link", "meta", "script", "title", "style"}
 _ELSEWHERE = {"table", "tr", "td", "th", "pre", "xmp", "listing", "plaintext", "q"}  # left to inscriptis
 _MOVING_STYLES = ("white-space", "margin-top", "margin-bottom", "padding-left")
@@ -221,7 +244,9 @@ def _lay_out(body: etree._Element) -> str | None:
         if display == "unknown":
             return False
         hidden = parent_hidden or tag in _HIDDEN_TAGS or display == "none"
-        margin = None if hidden else _BLOCKS.get(tag, 0 if display == "block" else None) if display != "inline" else None
+        margin = (
+            None if hidden else _BLOCKS.get(tag, 0 if display == "block" else None) if display != "inline" else None
+        )
         bullet = ""
         if tag in ("ul", "ol"):
             counters.append(1 if tag == "ol" else None)

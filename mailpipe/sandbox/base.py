@@ -1,4 +1,5 @@
 """The sandbox's SQLite file, its clock and what every resource shares (see store.py for the whole)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,16 +7,17 @@ import hashlib
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Self
+from typing import Any, Self
 
 from mailpipe import clock
 from mailpipe.sandbox.errors import invalid
 from mailpipe.sqlitefile import memory_copy, open_or_rebuild
 from mailpipe.vocabulary import parse_time as iso_time
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MEMBER_STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"}
 CAMPAIGN_TYPES = {"regular", "plaintext", "absplit", "rss", "variate"}
 UNSUB_TAG = "*|UNSUB|*"
@@ -42,7 +44,8 @@ CREATE INDEX IF NOT EXISTS segment_members_by_member ON segment_members (hash);
 CREATE INDEX IF NOT EXISTS members_by_opt ON members (list_id, timestamp_opt, hash);
 CREATE INDEX IF NOT EXISTS members_by_change ON members (list_id, last_changed);
 CREATE INDEX IF NOT EXISTS segments_by_list ON segments (list_id, type, name);
-CREATE TABLE IF NOT EXISTS merge_fields (list_id TEXT NOT NULL, tag TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS merge_fields (list_id TEXT NOT NULL, tag TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT
+NULL,
     merge_id INTEGER NOT NULL, PRIMARY KEY (list_id, tag));
 CREATE TABLE IF NOT EXISTS folders (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, web_id INTEGER NOT NULL, type TEXT NOT NULL,
@@ -53,7 +56,8 @@ CREATE TABLE IF NOT EXISTS deliveries (campaign_id TEXT NOT NULL, list_id TEXT N
     email TEXT NOT NULL, delivered_at TEXT NOT NULL, PRIMARY KEY (campaign_id, hash));
 CREATE TABLE IF NOT EXISTS activity (campaign_id TEXT NOT NULL, hash TEXT NOT NULL, bounced INTEGER NOT NULL,
     opens INTEGER NOT NULL, clicks INTEGER NOT NULL, unsubscribed INTEGER NOT NULL, PRIMARY KEY (campaign_id, hash));
-CREATE TABLE IF NOT EXISTS test_emails (campaign_id TEXT NOT NULL, email TEXT NOT NULL, send_type TEXT NOT NULL, sent_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS test_emails (campaign_id TEXT NOT NULL, email TEXT NOT NULL, send_type TEXT NOT NULL,
+sent_at TEXT NOT NULL);
 """
 
 
@@ -67,7 +71,6 @@ def parse_time(value: Any, field: str) -> dt.datetime:
         return iso_time(value)
     except ValueError:
         raise invalid(f"{field} must be an ISO 8601 date and time, like 2026-12-07T17:30:00+00:00.", field) from None
-
 
 
 class StoreBase:
@@ -124,12 +127,13 @@ class StoreBase:
     # -- the clock ---------------------------------------------------------------------------
     def now(self) -> dt.datetime:
         row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
-        return dt.datetime.fromisoformat(row["value"]) if row else clock.utc_now()  # a clock never set follows the real one
+        return (
+            dt.datetime.fromisoformat(row["value"]) if row else clock.utc_now()
+        )  # a clock never set follows the real one
 
     def set_clock(self, moment: dt.datetime) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (iso(moment),))
-
 
 
 def _web_id(text: str) -> int:
@@ -145,5 +149,3 @@ def _paging(query: dict) -> tuple[int, int]:
     if count < 0 or offset < 0:
         raise invalid("count and offset cannot be negative.", "count")
     return min(count, MAX_COUNT), offset
-
-

@@ -1,4 +1,5 @@
 """Campaign folders, campaigns, their content, checklist, schedule and sending, and deliveries."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,10 @@ class Campaigns(Segments):
         with self.transaction() as db:
             if to < self.now():
                 raise invalid(f"the sandbox clock is at {iso(self.now())}; it only moves forward")
-            due = db.execute("SELECT id, send_time FROM campaigns WHERE status='schedule' AND send_time <= ? ORDER BY send_time, id",
-                             (iso(to),)).fetchall()
+            due = db.execute(
+                "SELECT id, send_time FROM campaigns WHERE status='schedule' AND send_time <= ? ORDER BY send_time, id",
+                (iso(to),),
+            ).fetchall()
             for row in due:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (row["send_time"],))
                 sent.append(self._deliver(db, row["id"], row["send_time"]))
@@ -48,32 +51,50 @@ class Campaigns(Segments):
         snapshot = json.loads(campaign["snapshot"])
         count = 0
         for member_hash in snapshot:
-            member = db.execute("SELECT email, status FROM members WHERE list_id=? AND hash=?", (list_id, member_hash)).fetchone()
+            member = db.execute(
+                "SELECT email, status FROM members WHERE list_id=? AND hash=?", (list_id, member_hash)
+            ).fetchone()
             if member and member["status"] == "subscribed":
-                db.execute("INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?,?)", (campaign_id, list_id, member_hash, member["email"], when))
+                db.execute(
+                    "INSERT OR IGNORE INTO deliveries VALUES (?,?,?,?,?)",
+                    (campaign_id, list_id, member_hash, member["email"], when),
+                )
                 count += 1
                 seed = self.engagement_seed(db)
                 if seed is not None:  # recipients react only in a sandbox given a seed (the demo, report tests)
                     reaction = engagement(seed, json.loads(campaign["settings"]).get("title", ""), member["email"])
-                    db.execute("INSERT OR REPLACE INTO activity VALUES (?,?,?,?,?,?)", (campaign_id, member_hash, *reaction))
+                    db.execute(
+                        "INSERT OR REPLACE INTO activity VALUES (?,?,?,?,?,?)", (campaign_id, member_hash, *reaction)
+                    )
                     if reaction[3]:  # clicked *|UNSUB|*: Mailchimp unsubscribes at once
-                        db.execute("UPDATE members SET status='unsubscribed', last_changed=? WHERE list_id=? AND hash=?",
-                                   (when, list_id, member_hash))
+                        db.execute(
+                            "UPDATE members SET status='unsubscribed', last_changed=? WHERE list_id=? AND hash=?",
+                            (when, list_id, member_hash),
+                        )
         db.execute("UPDATE campaigns SET status='sent', emails_sent=? WHERE id=?", (count, campaign_id))
         return {"campaign_id": campaign_id, "send_time": when, "emails_sent": count}
 
     def deliveries(self, email: str | None = None) -> list[dict]:
-        query = ("SELECT d.delivered_at, d.email, d.campaign_id, c.settings, d.list_id FROM deliveries d "
-                 "JOIN campaigns c ON c.id = d.campaign_id")
+        query = (
+            "SELECT d.delivered_at, d.email, d.campaign_id, c.settings, d.list_id FROM deliveries d "
+            "JOIN campaigns c ON c.id = d.campaign_id"
+        )
         args: tuple = ()
         if email:
             query += " WHERE d.hash = ?"
             args = (subscriber_hash(email),)
         rows = self._db.execute(query + " ORDER BY d.delivered_at, d.email, d.campaign_id", args).fetchall()
-        return [{"delivered_at": r["delivered_at"], "email": r["email"], "campaign_id": r["campaign_id"], "list_id": r["list_id"],
-                 "title": json.loads(r["settings"]).get("title", ""), "subject": json.loads(r["settings"]).get("subject_line", "")}
-                for r in rows]
-
+        return [
+            {
+                "delivered_at": r["delivered_at"],
+                "email": r["email"],
+                "campaign_id": r["campaign_id"],
+                "list_id": r["list_id"],
+                "title": json.loads(r["settings"]).get("title", ""),
+                "subject": json.loads(r["settings"]).get("subject_line", ""),
+            }
+            for r in rows
+        ]
 
     # -- campaign folders ----------------------------------------------------------------------
     def create_folder(self, body: dict) -> dict:
@@ -93,10 +114,16 @@ class Campaigns(Segments):
         return {"id": folder_id, "name": body["name"], "count": 0}
 
     def folders(self, query: dict) -> dict:
-        rows = self._db.execute("SELECT f.id, f.name, (SELECT COUNT(*) FROM campaigns c WHERE json_extract(c.settings, '$.folder_id') = f.id) n "
-                                "FROM folders f ORDER BY f.name").fetchall()
+        rows = self._db.execute(
+            "SELECT f.id, f.name, (SELECT COUNT(*) FROM campaigns c WHERE json_extract(c.settings, '$.folder_id') "
+            "= f.id) n "
+            "FROM folders f ORDER BY f.name"
+        ).fetchall()
         count, offset = _paging(query)
-        return {"folders": [{"id": r["id"], "name": r["name"], "count": r["n"]} for r in rows[offset:offset + count]], "total_items": len(rows)}
+        return {
+            "folders": [{"id": r["id"], "name": r["name"], "count": r["n"]} for r in rows[offset : offset + count]],
+            "total_items": len(rows),
+        }
 
     # -- campaigns -----------------------------------------------------------------------------
     def create_campaign(self, body: dict) -> dict:
@@ -105,16 +132,32 @@ class Campaigns(Segments):
             raise invalid(f"type must be one of {', '.join(sorted(CAMPAIGN_TYPES))}.", "type")
         recipients = body.get("recipients") or {}
         settings = dict(body.get("settings") or {})
-        if settings.get("folder_id") and not self._db.execute("SELECT 1 FROM folders WHERE id=?", (settings["folder_id"],)).fetchone():
+        if (
+            settings.get("folder_id")
+            and not self._db.execute("SELECT 1 FROM folders WHERE id=?", (settings["folder_id"],)).fetchone()
+        ):
             raise invalid(f"folder_id {settings['folder_id']!r} does not exist.", "settings.folder_id")
         snapshot = self._snapshot(recipients)
         with self.transaction() as db:
             campaign_id = uuid.uuid4().hex[:10]
             web_id = db.execute("SELECT COUNT(*) FROM campaigns").fetchone()[0] + 1
-            db.execute("INSERT INTO campaigns (id, web_id, type, status, create_time, send_time, recipients, settings, tracking, snapshot) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       (campaign_id, web_id, kind, "save", iso(self.now()), None, json.dumps(recipients), json.dumps(settings),
-                        json.dumps(body.get("tracking") or {"opens": True, "html_clicks": True, "text_clicks": False}), json.dumps(snapshot)))
+            db.execute(
+                "INSERT INTO campaigns (id, web_id, type, status, create_time, send_time, recipients, settings, "
+                "tracking, snapshot) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    campaign_id,
+                    web_id,
+                    kind,
+                    "save",
+                    iso(self.now()),
+                    None,
+                    json.dumps(recipients),
+                    json.dumps(settings),
+                    json.dumps(body.get("tracking") or {"opens": True, "html_clicks": True, "text_clicks": False}),
+                    json.dumps(snapshot),
+                ),
+            )
         return self.get_campaign(campaign_id)
 
     def _snapshot(self, recipients: dict) -> list[str]:
@@ -144,14 +187,30 @@ class Campaigns(Segments):
         if recipients.get("list_id"):
             found = self._db.execute("SELECT name FROM lists WHERE id=?", (recipients["list_id"],)).fetchone()
             list_name = found["name"] if found else ""
-        campaign = {"id": row["id"], "web_id": row["web_id"], "type": row["type"], "create_time": row["create_time"],
-                "archive_url": f"http://sandbox.invalid/archive/{row['id']}", "long_archive_url": f"http://sandbox.invalid/archive/{row['id']}",
-                "status": row["status"], "emails_sent": row["emails_sent"],
-                "content_type": "html", "needs_block_refresh": False, "resendable": False,
-                "recipients": {"list_id": recipients.get("list_id", ""), "list_is_active": True, "list_name": list_name,
-                               "segment_text": "", "recipient_count": len(snapshot), "segment_opts": recipients.get("segment_opts") or {}},
-                "settings": json.loads(row["settings"]), "tracking": json.loads(row["tracking"]),
-                "delivery_status": {"enabled": row["status"] in ("sending", "sent")}}
+        campaign = {
+            "id": row["id"],
+            "web_id": row["web_id"],
+            "type": row["type"],
+            "create_time": row["create_time"],
+            "archive_url": f"http://sandbox.invalid/archive/{row['id']}",
+            "long_archive_url": f"http://sandbox.invalid/archive/{row['id']}",
+            "status": row["status"],
+            "emails_sent": row["emails_sent"],
+            "content_type": "html",
+            "needs_block_refresh": False,
+            "resendable": False,
+            "recipients": {
+                "list_id": recipients.get("list_id", ""),
+                "list_is_active": True,
+                "list_name": list_name,
+                "segment_text": "",
+                "recipient_count": len(snapshot),
+                "segment_opts": recipients.get("segment_opts") or {},
+            },
+            "settings": json.loads(row["settings"]),
+            "tracking": json.loads(row["tracking"]),
+            "delivery_status": {"enabled": row["status"] in ("sending", "sent")},
+        }
         if row["send_time"]:  # absent until scheduled or sent
             campaign["send_time"] = row["send_time"]
         return campaign
@@ -168,8 +227,12 @@ class Campaigns(Segments):
         if query.get("folder_id"):
             sql += " AND json_extract(settings, '$.folder_id')=?"
             args.append(query["folder_id"])
-        for param, clause in (("since_create_time", "create_time >= ?"), ("before_create_time", "create_time < ?"),
-                              ("since_send_time", "send_time >= ?"), ("before_send_time", "send_time < ?")):
+        for param, clause in (
+            ("since_create_time", "create_time >= ?"),
+            ("before_create_time", "create_time < ?"),
+            ("since_send_time", "send_time >= ?"),
+            ("before_send_time", "send_time < ?"),
+        ):
             if query.get(param):
                 sql += f" AND {clause}"
                 args.append(iso(parse_time(query[param], param)))
@@ -177,7 +240,12 @@ class Campaigns(Segments):
         direction = "DESC" if str(query.get("sort_dir", "")).upper() == "DESC" else "ASC"
         count, offset = _paging(query)
         total = self._db.execute(sql.replace("SELECT id", "SELECT COUNT(*)", 1), args).fetchone()[0]
-        ids = [r["id"] for r in self._db.execute(f"{sql} ORDER BY {field} {direction}, web_id {direction} LIMIT ? OFFSET ?", (*args, count, offset))]
+        ids = [
+            r["id"]
+            for r in self._db.execute(
+                f"{sql} ORDER BY {field} {direction}, web_id {direction} LIMIT ? OFFSET ?", (*args, count, offset)
+            )
+        ]
         return {"campaigns": [self.get_campaign(i) for i in ids], "total_items": total}
 
     def _require_unsent(self, row: sqlite3.Row, action: str) -> None:
@@ -193,8 +261,10 @@ class Campaigns(Segments):
                 db.execute("UPDATE campaigns SET settings=? WHERE id=?", (json.dumps(settings), campaign_id))
             if "recipients" in body:
                 recipients = body["recipients"] or {}
-                db.execute("UPDATE campaigns SET recipients=?, snapshot=? WHERE id=?",
-                           (json.dumps(recipients), json.dumps(self._snapshot(recipients)), campaign_id))
+                db.execute(
+                    "UPDATE campaigns SET recipients=?, snapshot=? WHERE id=?",
+                    (json.dumps(recipients), json.dumps(self._snapshot(recipients)), campaign_id),
+                )
             if "tracking" in body:
                 db.execute("UPDATE campaigns SET tracking=? WHERE id=?", (json.dumps(body["tracking"]), campaign_id))
         return self.get_campaign(campaign_id)
@@ -211,7 +281,10 @@ class Campaigns(Segments):
         if not isinstance(body.get("html"), str) and not isinstance(body.get("plain_text"), str):
             raise invalid("Give the campaign's html (and plain_text).", "html")
         with self.transaction() as db:
-            db.execute("UPDATE campaigns SET html=?, plain_text=? WHERE id=?", (body.get("html"), body.get("plain_text"), campaign_id))
+            db.execute(
+                "UPDATE campaigns SET html=?, plain_text=? WHERE id=?",
+                (body.get("html"), body.get("plain_text"), campaign_id),
+            )
         return self.get_content(campaign_id)
 
     def get_content(self, campaign_id: str) -> dict:
@@ -229,11 +302,21 @@ class Campaigns(Segments):
             (bool(settings.get("reply_to")), "Reply-to address", "The campaign needs a reply-to email address."),
             (bool(html), "Content", "The campaign has no content yet."),
             (UNSUB_TAG in html, "Unsubscribe link", "Custom HTML must contain the *|UNSUB|* merge tag."),
-            (any(tag in html for tag in ADDRESS_TAGS), "Mailing address",
-             "Custom HTML must contain the audience's address merge tag, such as *|HTML:LIST_ADDRESS_HTML|*."),
+            (
+                any(tag in html for tag in ADDRESS_TAGS),
+                "Mailing address",
+                "Custom HTML must contain the audience's address merge tag, such as *|HTML:LIST_ADDRESS_HTML|*.",
+            ),
         ]
-        items = [{"type": "success" if ok else "error", "id": number, "heading": heading, "details": "Looks good." if ok else details}
-                 for number, (ok, heading, details) in enumerate(checks, start=1)]
+        items = [
+            {
+                "type": "success" if ok else "error",
+                "id": number,
+                "heading": heading,
+                "details": "Looks good." if ok else details,
+            }
+            for number, (ok, heading, details) in enumerate(checks, start=1)
+        ]
         return {"is_ready": all(ok for ok, _, _ in checks), "items": items}
 
     def schedule(self, campaign_id: str, body: dict) -> None:
@@ -247,7 +330,9 @@ class Campaigns(Segments):
         if when.utcoffset() != dt.timedelta(0):
             raise invalid("schedule_time must be given in UTC.", "schedule_time")
         if when.minute % 15 or when.second or when.microsecond:
-            raise invalid("Campaigns may only be scheduled to send on the quarter-hour (:00, :15, :30, :45).", "schedule_time")
+            raise invalid(
+                "Campaigns may only be scheduled to send on the quarter-hour (:00, :15, :30, :45).", "schedule_time"
+            )
         if when <= self.now():
             raise invalid(f"schedule_time must be in the future (it is now {iso(self.now())}).", "schedule_time")
         checklist = self.checklist(campaign_id)
@@ -274,7 +359,9 @@ class Campaigns(Segments):
 
     def cancel_send(self, campaign_id: str) -> None:
         """A canceled campaign never sends (Mailchimp cancels one that is scheduled or sending)."""
-        self._move(campaign_id, {"schedule", "sending", "paused"}, "canceled", "This campaign is not scheduled or sending.")
+        self._move(
+            campaign_id, {"schedule", "sending", "paused"}, "canceled", "This campaign is not scheduled or sending."
+        )
 
     def _move(self, campaign_id: str, allowed: set[str], status: str, refusal: str) -> None:
         row = self._campaign_row(campaign_id)
@@ -321,27 +408,48 @@ class Campaigns(Segments):
 
     def reports(self, query: dict) -> dict:
         """GET /reports: the reports of sent campaigns, newest first, paged."""
-        ids = [r["id"] for r in self._db.execute("SELECT id FROM campaigns WHERE status='sent' ORDER BY send_time DESC, web_id DESC")]
+        ids = [
+            r["id"]
+            for r in self._db.execute(
+                "SELECT id FROM campaigns WHERE status='sent' ORDER BY send_time DESC, web_id DESC"
+            )
+        ]
         count, offset = _paging(query)
-        return {"reports": [self.report(i) for i in ids[offset:offset + count]], "total_items": len(ids)}
+        return {"reports": [self.report(i) for i in ids[offset : offset + count]], "total_items": len(ids)}
 
     def report(self, campaign_id: str) -> dict:
-        """GET /reports/{campaign_id}, with Mailchimp's rates: unique opens and clicks over delivered (sent minus bounces)."""
+        """GET /reports/{campaign_id}, with Mailchimp's rates: unique opens and clicks over delivered (sent minus
+        bounces)."""
         campaign = self.get_campaign(campaign_id)
-        totals = self._db.execute("SELECT coalesce(sum(bounced),0) AS bounced, coalesce(sum(opens),0) AS opens, "
-                                  "coalesce(sum(opens > 0),0) AS unique_opens, coalesce(sum(clicks),0) AS clicks, "
-                                  "coalesce(sum(clicks > 0),0) AS unique_clicks, coalesce(sum(unsubscribed),0) AS unsubscribed "
-                                  "FROM activity WHERE campaign_id=?", (campaign_id,)).fetchone()
+        totals = self._db.execute(
+            "SELECT coalesce(sum(bounced),0) AS bounced, coalesce(sum(opens),0) AS opens, "
+            "coalesce(sum(opens > 0),0) AS unique_opens, coalesce(sum(clicks),0) AS clicks, "
+            "coalesce(sum(clicks > 0),0) AS unique_clicks, coalesce(sum(unsubscribed),0) AS unsubscribed "
+            "FROM activity WHERE campaign_id=?",
+            (campaign_id,),
+        ).fetchone()
         delivered = campaign["emails_sent"] - totals["bounced"]
-        return {"id": campaign_id, "campaign_title": campaign["settings"].get("title", ""), "type": campaign["type"],
-                "list_id": campaign["recipients"]["list_id"], "list_name": campaign["recipients"]["list_name"],
-                "subject_line": campaign["settings"].get("subject_line", ""), "emails_sent": campaign["emails_sent"],
-                "send_time": campaign.get("send_time", ""), "unsubscribed": totals["unsubscribed"], "abuse_reports": 0,
-                "bounces": {"hard_bounces": totals["bounced"], "soft_bounces": 0, "syntax_errors": 0},
-                "opens": {"opens_total": totals["opens"], "unique_opens": totals["unique_opens"],
-                          "open_rate": totals["unique_opens"] / delivered if delivered else 0},
-                "clicks": {"clicks_total": totals["clicks"], "unique_clicks": totals["unique_clicks"],
-                           "unique_subscriber_clicks": totals["unique_clicks"],
-                           "click_rate": totals["unique_clicks"] / delivered if delivered else 0}}
-
-
+        return {
+            "id": campaign_id,
+            "campaign_title": campaign["settings"].get("title", ""),
+            "type": campaign["type"],
+            "list_id": campaign["recipients"]["list_id"],
+            "list_name": campaign["recipients"]["list_name"],
+            "subject_line": campaign["settings"].get("subject_line", ""),
+            "emails_sent": campaign["emails_sent"],
+            "send_time": campaign.get("send_time", ""),
+            "unsubscribed": totals["unsubscribed"],
+            "abuse_reports": 0,
+            "bounces": {"hard_bounces": totals["bounced"], "soft_bounces": 0, "syntax_errors": 0},
+            "opens": {
+                "opens_total": totals["opens"],
+                "unique_opens": totals["unique_opens"],
+                "open_rate": totals["unique_opens"] / delivered if delivered else 0,
+            },
+            "clicks": {
+                "clicks_total": totals["clicks"],
+                "unique_clicks": totals["unique_clicks"],
+                "unique_subscriber_clicks": totals["unique_clicks"],
+                "click_rate": totals["unique_clicks"] / delivered if delivered else 0,
+            },
+        }

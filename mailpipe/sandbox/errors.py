@@ -1,4 +1,5 @@
 """Mailchimp's problem-detail errors, raised by the store and answered by the server."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,7 +13,13 @@ class ApiError(Exception):
         self.status, self.title, self.detail, self.errors = status, title, detail, errors or []
 
     def body(self) -> dict:
-        body = {"type": ERROR_DOCS, "title": self.title, "status": self.status, "detail": self.detail, "instance": str(uuid.uuid4())}
+        body = {
+            "type": ERROR_DOCS,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": str(uuid.uuid4()),
+        }
         if self.errors:
             body["errors"] = self.errors
         return body

@@ -1,4 +1,5 @@
 """Tags and segments (a tag is a static segment), and segment conditions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,30 +19,43 @@ class Segments(Members):
     def set_member_tags(self, list_id: str, member_hash: str, body: dict) -> None:
         self.get_member(list_id, member_hash)
         tags = body.get("tags")
-        if not isinstance(tags, list) or not all(isinstance(t, dict) and t.get("name") and t.get("status") in ("active", "inactive") for t in tags):
+        if not isinstance(tags, list) or not all(
+            isinstance(t, dict) and t.get("name") and t.get("status") in ("active", "inactive") for t in tags
+        ):
             raise invalid("tags must be a list of {name, status: active|inactive}.", "tags")
         with self.transaction() as db:
             for tag in tags:
-                row = db.execute("SELECT id FROM segments WHERE list_id=? AND type='static' AND name=?", (list_id, tag["name"])).fetchone()
+                row = db.execute(
+                    "SELECT id FROM segments WHERE list_id=? AND type='static' AND name=?", (list_id, tag["name"])
+                ).fetchone()
                 if row is None and tag["status"] == "inactive":
                     continue
                 segment_id = row["id"] if row else self._insert_segment(db, list_id, tag["name"], "static", {})
                 if tag["status"] == "active":
-                    db.execute("INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", (segment_id, member_hash.lower(), iso(self.now())))
+                    db.execute(
+                        "INSERT OR IGNORE INTO segment_members VALUES (?,?,?)",
+                        (segment_id, member_hash.lower(), iso(self.now())),
+                    )
                 else:
-                    db.execute("DELETE FROM segment_members WHERE segment_id=? AND hash=?", (segment_id, member_hash.lower()))
+                    db.execute(
+                        "DELETE FROM segment_members WHERE segment_id=? AND hash=?", (segment_id, member_hash.lower())
+                    )
 
     def member_tags(self, list_id: str, member_hash: str) -> dict:
         """Every tag of one member with the time it was added (the member list shows at most 50, without dates)."""
         self.get_member(list_id, member_hash)
         tags = self._member_tags(list_id, member_hash.lower())
-        return {"tags": [{"id": t["id"], "name": t["name"], "date_added": t["added_at"]} for t in tags], "total_items": len(tags)}
-
+        return {
+            "tags": [{"id": t["id"], "name": t["name"], "date_added": t["added_at"]} for t in tags],
+            "total_items": len(tags),
+        }
 
     def _insert_segment(self, db: sqlite3.Connection, list_id: str, name: str, kind: str, options: dict) -> int:
         now = iso(self.now())
-        cursor = db.execute("INSERT INTO segments (list_id, name, type, options, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-                            (list_id, name, kind, json.dumps(options), now, now))
+        cursor = db.execute(
+            "INSERT INTO segments (list_id, name, type, options, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+            (list_id, name, kind, json.dumps(options), now, now),
+        )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -70,14 +84,19 @@ class Segments(Members):
         for email in emails:
             member_hash = subscriber_hash(str(email))
             if db.execute("SELECT 1 FROM members WHERE list_id=? AND hash=?", (list_id, member_hash)).fetchone():
-                db.execute("INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", (segment_id, member_hash, iso(self.now())))
+                db.execute(
+                    "INSERT OR IGNORE INTO segment_members VALUES (?,?,?)", (segment_id, member_hash, iso(self.now()))
+                )
                 added.append(email)
             else:
                 errors.append({"email_addresses": [email], "error": "Email address is not a member of the list"})
         return added, errors
 
     def _segment_row(self, list_id: str, segment_id: int | str) -> sqlite3.Row:
-        row = self._db.execute("SELECT * FROM segments WHERE list_id=? AND id=?", (list_id, int(segment_id) if str(segment_id).isdigit() else -1)).fetchone()
+        row = self._db.execute(
+            "SELECT * FROM segments WHERE list_id=? AND id=?",
+            (list_id, int(segment_id) if str(segment_id).isdigit() else -1),
+        ).fetchone()
         if row is None:
             self._require_list(list_id)
             raise not_found(f"segment {segment_id} in list {list_id}")
@@ -89,9 +108,16 @@ class Segments(Members):
     def _segment_json(self, row: sqlite3.Row, member_count: int | None = None) -> dict:
         if member_count is None:
             member_count = len(self.segment_hashes(row["list_id"], row["id"]))
-        return {"id": row["id"], "name": row["name"], "member_count": member_count,
-                "type": row["type"], "created_at": row["created_at"], "updated_at": row["updated_at"],
-                "options": json.loads(row["options"]) if row["type"] == "saved" else {}, "list_id": row["list_id"]}
+        return {
+            "id": row["id"],
+            "name": row["name"],
+            "member_count": member_count,
+            "type": row["type"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "options": json.loads(row["options"]) if row["type"] == "saved" else {},
+            "list_id": row["list_id"],
+        }
 
     def list_segments(self, list_id: str, query: dict) -> dict:
         """One page cut in SQL; a tag's member count is one grouped count for the page."""
@@ -102,28 +128,52 @@ class Segments(Members):
             args.append(query["type"])
         count, offset = _paging(query)
         total = self._db.execute(f"SELECT COUNT(*) FROM segments WHERE {where}", args).fetchone()[0]
-        rows = self._db.execute(f"SELECT * FROM segments WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (*args, count, offset)).fetchall()
+        rows = self._db.execute(
+            f"SELECT * FROM segments WHERE {where} ORDER BY id LIMIT ? OFFSET ?", (*args, count, offset)
+        ).fetchall()
         static = [r["id"] for r in rows if r["type"] == "static"]
-        counts = dict(self._db.execute(f"SELECT segment_id, COUNT(*) FROM segment_members WHERE segment_id IN ({','.join('?' * len(static))}) "
-                                       "GROUP BY segment_id", static).fetchall()) if static else {}
-        return {"segments": [self._segment_json(r, counts.get(r["id"], 0) if r["type"] == "static" else None) for r in rows],
-                "list_id": list_id, "total_items": total}
+        counts = (
+            dict(
+                self._db.execute(
+                    "SELECT segment_id, COUNT(*) FROM segment_members WHERE segment_id IN "
+                    f"({','.join('?' * len(static))}) "
+                    "GROUP BY segment_id",
+                    static,
+                ).fetchall()
+            )
+            if static
+            else {}
+        )
+        return {
+            "segments": [
+                self._segment_json(r, counts.get(r["id"], 0) if r["type"] == "static" else None) for r in rows
+            ],
+            "list_id": list_id,
+            "total_items": total,
+        }
 
     def tag_search(self, list_id: str, query: dict) -> dict:
         """GET /lists/{id}/tag-search?name=: the tags whose name starts with `name` (all of them without one)."""
         self._require_list(list_id)
         name = str(query.get("name") or "")
-        rows = self._db.execute("SELECT id, name FROM segments WHERE list_id=? AND type='static' AND substr(name, 1, ?)=? ORDER BY name",
-                                (list_id, len(name), name)).fetchall()
+        rows = self._db.execute(
+            "SELECT id, name FROM segments WHERE list_id=? AND type='static' AND substr(name, 1, ?)=? ORDER BY name",
+            (list_id, len(name), name),
+        ).fetchall()
         return {"tags": [{"id": r["id"], "name": r["name"]} for r in rows], "total_items": len(rows)}
 
     def update_segment(self, list_id: str, segment_id: str, body: dict) -> dict:
         row = self._segment_row(list_id, segment_id)
         with self.transaction() as db:
             if body.get("name"):
-                db.execute("UPDATE segments SET name=?, updated_at=? WHERE id=?", (body["name"], iso(self.now()), row["id"]))
+                db.execute(
+                    "UPDATE segments SET name=?, updated_at=? WHERE id=?", (body["name"], iso(self.now()), row["id"])
+                )
             if "options" in body and row["type"] == "saved":
-                db.execute("UPDATE segments SET options=? WHERE id=?", (json.dumps(_segment_options(body["options"])), row["id"]))
+                db.execute(
+                    "UPDATE segments SET options=? WHERE id=?",
+                    (json.dumps(_segment_options(body["options"])), row["id"]),
+                )
             if "static_segment" in body and row["type"] == "static":
                 db.execute("DELETE FROM segment_members WHERE segment_id=?", (row["id"],))
                 self._add_to_segment(db, list_id, row["id"], body["static_segment"])
@@ -143,45 +193,69 @@ class Segments(Members):
             added, errors = self._add_to_segment(db, list_id, row["id"], body.get("members_to_add", []))
             removed = []
             for email in body.get("members_to_remove", []):
-                if db.execute("DELETE FROM segment_members WHERE segment_id=? AND hash=?", (row["id"], subscriber_hash(email))).rowcount:
+                if db.execute(
+                    "DELETE FROM segment_members WHERE segment_id=? AND hash=?", (row["id"], subscriber_hash(email))
+                ).rowcount:
                     removed.append(email)
         members = [self.get_member(list_id, subscriber_hash(e)) for e in added]
-        return {"members_added": members, "members_removed": [{"email_address": e} for e in removed], "errors": errors,
-                "total_added": len(added), "total_removed": len(removed), "error_count": len(errors)}
+        return {
+            "members_added": members,
+            "members_removed": [{"email_address": e} for e in removed],
+            "errors": errors,
+            "total_added": len(added),
+            "total_removed": len(removed),
+            "error_count": len(errors),
+        }
 
     def segment_members(self, list_id: str, segment_id: str, query: dict) -> dict:
         row = self._segment_row(list_id, segment_id)
-        statuses = ["subscribed", "pending"] + [s for s in ("unsubscribed", "cleaned", "transactional")
-                                                if str(query.get(f"include_{s}", "")).lower() == "true"]
+        statuses = ["subscribed", "pending"] + [
+            s
+            for s in ("unsubscribed", "cleaned", "transactional")
+            if str(query.get(f"include_{s}", "")).lower() == "true"
+        ]
         count, offset = _paging(query)
         marks = ",".join("?" * len(statuses))
         if row["type"] == "static":  # a tag: joined and cut in SQL
             where = f"s.segment_id=? AND m.list_id=? AND m.status IN ({marks})"
             joined = "FROM segment_members s JOIN members m ON m.hash = s.hash"
-            total = self._db.execute(f"SELECT COUNT(*) {joined} WHERE {where}", (row["id"], list_id, *statuses)).fetchone()[0]
-            rows = self._db.execute(f"SELECT m.* {joined} WHERE {where} ORDER BY m.hash LIMIT ? OFFSET ?",
-                                    (row["id"], list_id, *statuses, count, offset)).fetchall()
+            total = self._db.execute(
+                f"SELECT COUNT(*) {joined} WHERE {where}", (row["id"], list_id, *statuses)
+            ).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT m.* {joined} WHERE {where} ORDER BY m.hash LIMIT ? OFFSET ?",
+                (row["id"], list_id, *statuses, count, offset),
+            ).fetchall()
             return {"members": self._members_json(rows), "total_items": total}
-        status_of = {r["hash"]: r["status"] for r in self._db.execute("SELECT hash, status FROM members WHERE list_id=?", (list_id,))}
+        status_of = {
+            r["hash"]: r["status"]
+            for r in self._db.execute("SELECT hash, status FROM members WHERE list_id=?", (list_id,))
+        }
         hashes = sorted(h for h in self.segment_hashes(list_id, row["id"]) if status_of.get(h) in statuses)
-        members = [self.get_member(list_id, h) for h in hashes[offset:offset + count]]
+        members = [self.get_member(list_id, h) for h in hashes[offset : offset + count]]
         return {"members": members, "total_items": len(hashes)}
 
     def segment_hashes(self, list_id: str, segment_id: int) -> set[str]:
         """Who a segment selects now (any status; sending filters the unsubscribed)."""
         row = self._segment_row(list_id, segment_id)
         if row["type"] == "static":
-            return {r["hash"] for r in self._db.execute("SELECT hash FROM segment_members WHERE segment_id=?", (row["id"],))}
+            return {
+                r["hash"] for r in self._db.execute("SELECT hash FROM segment_members WHERE segment_id=?", (row["id"],))
+            }
         return self._matching(list_id, json.loads(row["options"]))
 
     def _matching(self, list_id: str, options: dict) -> set[str]:
         members = self._db.execute("SELECT * FROM members WHERE list_id=?", (list_id,)).fetchall()
         tags: dict[int, set[str]] = {}
-        for row in self._db.execute("SELECT m.segment_id, m.hash FROM segment_members m JOIN segments s ON s.id=m.segment_id WHERE s.list_id=?", (list_id,)):
+        for row in self._db.execute(
+            "SELECT m.segment_id, m.hash FROM segment_members m JOIN segments s ON s.id=m.segment_id WHERE s.list_id=?",
+            (list_id,),
+        ):
             tags.setdefault(row["segment_id"], set()).add(row["hash"])
         combine = all if options.get("match", "all") == "all" else any
-        return {m["hash"] for m in members if combine(_condition_holds(c, m, tags) for c in options.get("conditions", []))}
-
+        return {
+            m["hash"] for m in members if combine(_condition_holds(c, m, tags) for c in options.get("conditions", []))
+        }
 
 
 CONDITION_OPS = {
@@ -201,18 +275,25 @@ def _segment_options(options: Any) -> dict:
     for condition in conditions:
         kind = condition.get("condition_type") if isinstance(condition, dict) else None
         if kind not in CONDITION_OPS:
-            raise invalid(f"condition_type {kind!r} is not supported by the sandbox; use one of {', '.join(sorted(CONDITION_OPS))}.",
-                          "options.conditions.condition_type")
+            raise invalid(
+                f"condition_type {kind!r} is not supported by the sandbox; use one of "
+                f"{', '.join(sorted(CONDITION_OPS))}.",
+                "options.conditions.condition_type",
+            )
         if condition.get("op") not in CONDITION_OPS[kind]:
             raise invalid(f"op {condition.get('op')!r} is not valid for {kind}.", "options.conditions.op")
         if kind == "Date":
             if condition.get("field") != "timestamp_opt":
-                raise invalid("The sandbox evaluates Date conditions on timestamp_opt only.", "options.conditions.field")
+                raise invalid(
+                    "The sandbox evaluates Date conditions on timestamp_opt only.", "options.conditions.field"
+                )
             if condition["op"] not in ("blank", "blank_not"):
                 try:
                     dt.date.fromisoformat(str(condition.get("extra")))
                 except ValueError:
-                    raise invalid("A Date condition's extra must be a date like 2026-11-01.", "options.conditions.extra") from None
+                    raise invalid(
+                        "A Date condition's extra must be a date like 2026-11-01.", "options.conditions.extra"
+                    ) from None
     return {"match": options.get("match", "all"), "conditions": conditions}
 
 
@@ -228,9 +309,21 @@ def _condition_holds(condition: dict, member: sqlite3.Row, tags: dict[int, set[s
             return op == "blank_not"
         extra = str(condition["extra"])
         return {"greater": day > extra, "less": day < extra, "is": day == extra, "not": day != extra}[op]
-    value = member["email"] if kind == "EmailAddress" else str(json.loads(member["merge_fields"]).get(condition.get("field"), ""))
+    value = (
+        member["email"]
+        if kind == "EmailAddress"
+        else str(json.loads(member["merge_fields"]).get(condition.get("field"), ""))
+    )
     wanted = str(condition.get("value", ""))
-    return {"is": value.lower() == wanted.lower(), "not": value.lower() != wanted.lower(), "contains": wanted.lower() in value.lower(),
-            "notcontain": wanted.lower() not in value.lower(), "starts": value.lower().startswith(wanted.lower()),
-            "ends": value.lower().endswith(wanted.lower()), "blank": value == "", "blank_not": value != "",
-            "greater": value > wanted, "less": value < wanted}[op]
+    return {
+        "is": value.lower() == wanted.lower(),
+        "not": value.lower() != wanted.lower(),
+        "contains": wanted.lower() in value.lower(),
+        "notcontain": wanted.lower() not in value.lower(),
+        "starts": value.lower().startswith(wanted.lower()),
+        "ends": value.lower().endswith(wanted.lower()),
+        "blank": value == "",
+        "blank_not": value != "",
+        "greater": value > wanted,
+        "less": value < wanted,
+    }[op]

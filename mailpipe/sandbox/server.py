@@ -5,6 +5,7 @@ Retry-After), 500, 503, a dropped connection, a connection dropped or a 500 answ
 took effect (the cases that make a naive retry create a campaign twice), or an error that quotes the API key
 back (as a careless proxy might), to show that mailpipe never prints it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,9 +14,9 @@ import json
 import random
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from mailpipe.loopback import LoopbackHandler, LoopbackServer
@@ -145,10 +146,10 @@ def _drop(document: object, path: list[str]) -> None:
 
 
 class _Handler(LoopbackHandler):
-    server: "SandboxServer"
+    server: SandboxServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
         pass
 
     def do_GET(self) -> None:  # noqa: N802 (the stdlib's names)
@@ -179,8 +180,13 @@ class _Handler(LoopbackHandler):
                 return
             if too_many:
                 self._read_body()
-                self._answer(429, ApiError(429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections.").body(),
-                             {"Retry-After": "1"})
+                self._answer(
+                    429,
+                    ApiError(
+                        429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections."
+                    ).body(),
+                    {"Retry-After": "1"},
+                )
                 return
             faults = sandbox.faults
             fault = faults.draw() if faults else None
@@ -206,7 +212,9 @@ class _Handler(LoopbackHandler):
                 self.close_connection = True
                 return
             if fault == "500-after":  # the request took effect, and the server says it failed
-                self._answer(500, ApiError(500, "Internal Server Error", "Injected fault after the change was made.").body())
+                self._answer(
+                    500, ApiError(500, "Internal Server Error", "Injected fault after the change was made.").body()
+                )
                 return
             self._answer(status, answer)
         except ApiError as err:  # a request that cannot even be read (its Content-Length)
@@ -220,7 +228,9 @@ class _Handler(LoopbackHandler):
         text = (self.headers.get("Content-Length") or "0").strip()
         if not text.isdigit() or int(text) > MAX_BODY:
             self.close_connection = True  # what follows on the connection can no longer be framed
-            raise ApiError(400, "Bad Request", f"Content-Length must be a size of at most {MAX_BODY} bytes, got {text[:20]!r}.")
+            raise ApiError(
+                400, "Bad Request", f"Content-Length must be a size of at most {MAX_BODY} bytes, got {text[:20]!r}."
+            )
         length = int(text)
         return self.rfile.read(length) if length else b""
 
@@ -235,7 +245,9 @@ class _Handler(LoopbackHandler):
             try:
                 body = json.loads(raw) if raw.strip() else {}
             except ValueError as err:
-                raise ApiError(400, "JSON Parse Error", f"We encountered an unspecified JSON parsing error: {err}.") from None
+                raise ApiError(
+                    400, "JSON Parse Error", f"We encountered an unspecified JSON parsing error: {err}."
+                ) from None
             if body is None:  # the official client sends `null` for actions without a body
                 body = {}
             if not isinstance(body, dict):
@@ -249,14 +261,30 @@ class _Handler(LoopbackHandler):
             return status, answer, request
         except ApiError as err:
             return err.status, err.body(), request
-        except (TypeError, AttributeError, KeyError, ValueError) as err:  # a field of the wrong type: Mailchimp's schema check
-            return 400, ApiError(400, "Invalid Resource", f"The resource submitted could not be validated: "
-                                 f"{type(err).__name__}: {err}").body(), request
+        except (
+            TypeError,
+            AttributeError,
+            KeyError,
+            ValueError,
+        ) as err:  # a field of the wrong type: Mailchimp's schema check
+            return (
+                400,
+                ApiError(
+                    400,
+                    "Invalid Resource",
+                    f"The resource submitted could not be validated: {type(err).__name__}: {err}",
+                ).body(),
+                request,
+            )
         except Exception as err:  # a sandbox bug must still answer like Mailchimp, and keep serving
-            return 500, ApiError(500, "Internal Server Error", f"The sandbox failed: {type(err).__name__}: {err}").body(), request
+            return (
+                500,
+                ApiError(500, "Internal Server Error", f"The sandbox failed: {type(err).__name__}: {err}").body(),
+                request,
+            )
 
     @staticmethod
-    def _route(method: str, path: str):
+    def _route(method: str, path: str) -> tuple[Callable[[Store, dict, dict, dict], object], dict[str, str]]:
         allowed = False
         for route_method, pattern, handler in ROUTES:
             match = pattern.match(path)
@@ -302,8 +330,13 @@ def _authorised(header: str) -> bool:
 
 
 class SandboxServer(LoopbackServer):
-    def __init__(self, store: Store, port: int = 0, faults: FaultPlan | None = None,
-                 recorder: Callable[[dict, int, object], None] | None = None):
+    def __init__(
+        self,
+        store: Store,
+        port: int = 0,
+        faults: FaultPlan | None = None,
+        recorder: Callable[[dict, int, object], None] | None = None,
+    ):
         super().__init__(port, _Handler)
         self.store, self.faults, self.recorder = store, faults, recorder
         self.connections_lock = threading.Lock()
@@ -317,8 +350,13 @@ class SandboxServer(LoopbackServer):
 class RunningSandbox:
     """A sandbox serving from a background thread: `with RunningSandbox(path) as sandbox: sandbox.url`."""
 
-    def __init__(self, db: Path | Store, port: int = 0, faults: FaultPlan | None = None,
-                 recorder: Callable[[dict, int, object], None] | None = None):
+    def __init__(
+        self,
+        db: Path | Store,
+        port: int = 0,
+        faults: FaultPlan | None = None,
+        recorder: Callable[[dict, int, object], None] | None = None,
+    ):
         """`db`: the sandbox's file, or a store opened already (such as a read-only copy)."""
         self.store = db if isinstance(db, Store) else Store(db)
         self.server = SandboxServer(self.store, port, faults, recorder)
@@ -328,11 +366,11 @@ class RunningSandbox:
     def url(self) -> str:
         return self.server.url
 
-    def __enter__(self) -> "RunningSandbox":
+    def __enter__(self) -> RunningSandbox:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)

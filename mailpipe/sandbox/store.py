@@ -4,6 +4,7 @@
 Every method is one transaction. Bad requests raise ApiError with the status, title and detail
 Mailchimp would answer with; the server turns them into problem+json responses.
 """
+
 from __future__ import annotations
 
 from mailpipe.sandbox.campaigns import Campaigns

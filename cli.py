@@ -151,9 +151,9 @@ def plan(project: Project, start: str | None, days: int, as_json: bool) -> None:
     """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
     import json
 
-    from mailpipe import clock
     from mailpipe.plan import plan as make_plan
     from mailpipe.review import Reviews, review_states
+    from mailpipe.util import clock
 
     rendered = render_project(project)
     campaigns = _campaigns(project, rendered)
@@ -510,9 +510,9 @@ def review_status(project: Project, as_json: bool) -> None:
 @click.pass_obj
 def review_approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> None:
     """Approve emails as they are now (refused for an email with check errors)."""
-    from mailpipe import clock
     from mailpipe.checks import ERROR, run_checks
     from mailpipe.review import Reviews
+    from mailpipe.util import clock
 
     rendered = render_project(project)
     emails = [_email(rendered, email_id) for email_id in email_ids]
@@ -600,8 +600,8 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
 def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
     """Send a Mailchimp test email of one rendered email."""
     from mailpipe.push.target import connect
-    from mailpipe.push.test_email import audience_of
-    from mailpipe.push.test_email import send_test as send_test_email
+    from mailpipe.push.proofs import audience_of
+    from mailpipe.push.proofs import send_test as send_test_email
 
     rendered = render_project(project)
     email = _email(rendered, content_id)
@@ -784,9 +784,9 @@ def new_special(project: Project, month: str) -> None:
 @click.pass_obj
 def doctor(project: Project, today: str | None) -> None:
     """The go-live checklist: each line ✓ or ✗ with how to fix it (exit 1 on any ✗)."""
-    from mailpipe import clock
     from mailpipe.doctor import account_checks, project_checks
     from mailpipe.push.target import connect
+    from mailpipe.util import clock
 
     rendered = render_project(project)
     site = rendered.site
@@ -983,7 +983,7 @@ DEFAULT_SANDBOX = Path("var") / "sandbox.sqlite3"
 
 
 def _utc_time(value: str) -> dt.datetime:
-    from mailpipe.vocabulary import parse_time
+    from mailpipe.util.vocabulary import parse_time
 
     try:
         return parse_time(value)

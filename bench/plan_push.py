@@ -42,12 +42,12 @@ from mailpipe.project import Project, render_project  # noqa: E402
 from mailpipe.push import push, refusals  # noqa: E402
 from mailpipe.push.leads import Lead, import_leads  # noqa: E402
 from mailpipe.push.mailchimp import Connection, Mailchimp  # noqa: E402
+from mailpipe.push.record import LOG_FIELD  # noqa: E402
 from mailpipe.push.state import State  # noqa: E402
 from mailpipe.push.target import provision  # noqa: E402
-from mailpipe.record import LOG_FIELD  # noqa: E402
 from mailpipe.report import build_report, read_results  # noqa: E402
 from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
-from mailpipe.vocabulary import subscriber_hash  # noqa: E402
+from mailpipe.util.vocabulary import subscriber_hash  # noqa: E402
 from simulation import add_specials  # noqa: E402
 
 TZ = "America/Los_Angeles"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.plan import local_to_utc
+from mailpipe.plan.keys import DripKey, key_of_title
 from mailpipe.project import Project, Rendered
 from mailpipe.push import push, refusals
 from mailpipe.push.apply import Outcome
@@ -21,7 +22,6 @@ from mailpipe.push.leads import import_leads, read_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp
 from mailpipe.push.state import State
 from mailpipe.push.target import SANDBOX_KEY, provision
-from mailpipe.record import DripKey, key_of_title
 from mailpipe.report import Report, build_report, read_results
 from mailpipe.sandbox.server import RunningSandbox
 

@@ -36,7 +36,7 @@ class WallClockRead(AssertionError):
 def no_wall_clock(monkeypatch):
     """No test may depend on the day it runs: mailpipe's one reading of the wall clock fails the test unless the test
     set the time itself (`--now`, `--today`, a sandbox clock, or the `wall_clock` fixture)."""
-    from mailpipe import clock
+    from mailpipe.util import clock
 
     def refuse():
         raise WallClockRead(
@@ -50,7 +50,7 @@ def no_wall_clock(monkeypatch):
 @pytest.fixture
 def wall_clock(monkeypatch):
     """`wall_clock(moment)`: the real time, as mailpipe reads it, is `moment` from here on (an aware datetime)."""
-    from mailpipe import clock
+    from mailpipe.util import clock
 
     def set_to(moment):
         assert moment.tzinfo is not None

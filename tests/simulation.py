@@ -20,15 +20,16 @@ from pathlib import Path
 
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc
+from mailpipe.plan.keys import DripKey, MonthlyKey
 from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
+from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import State
 from mailpipe.push.target import provision
-from mailpipe.record import LOG_FIELD, DripKey, LeadLog, MonthlyKey, key_of
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
-from mailpipe.vocabulary import subscriber_hash
+from mailpipe.util.vocabulary import subscriber_hash
 
 TZ = "America/Los_Angeles"
 ZONE = zoneinfo.ZoneInfo(TZ)

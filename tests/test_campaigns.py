@@ -19,7 +19,7 @@ from mailpipe.push.target import provision
 from mailpipe.review import Reviews, review_states
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store
-from mailpipe.vocabulary import subscriber_hash
+from mailpipe.util.vocabulary import subscriber_hash
 from simulation import add_specials
 
 UTC = dt.UTC

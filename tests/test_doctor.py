@@ -10,7 +10,7 @@ from conftest import edit, set_embedded_sandbox_clock
 from mailpipe.project import Project, render_project
 from mailpipe.push.target import provision, sandbox_list_body
 from mailpipe.sandbox.server import RunningSandbox
-from mailpipe.vocabulary import subscriber_hash
+from mailpipe.util.vocabulary import subscriber_hash
 
 TODAY = "2024-04-20"  # the next 60 days hold the May and June newsletters
 NOW = dt.datetime(2024, 4, 20, 16, tzinfo=dt.UTC)  # that day, 09:00 in Agoura Hills

@@ -15,7 +15,7 @@ from conftest import REPO, copy_project
 from mailpipe.errors import InputError
 from mailpipe.load.content import load_content
 from mailpipe.push.leads import FORMULA_STARTS, read_leads
-from mailpipe.vocabulary import EMAIL
+from mailpipe.util.vocabulary import EMAIL
 
 YAML_CHARS = string.ascii_letters + string.digits + " :-[]{}&*!|>'\"#%@`,?\n\t\r\ufeff\x00é"
 FIELDS = [

@@ -190,12 +190,12 @@ def test_preview_events_with_a_bad_version_is_a_400(project):
 
 
 def test_stalled_connections_do_not_lock_others_out_of_the_sandbox(tmp_path, monkeypatch):
-    from mailpipe.loopback import IDLE_TIMEOUT, LoopbackHandler
+    from mailpipe.util.loopback import IDLE_TIMEOUT, LoopbackHandler
 
     assert (
         LoopbackHandler.timeout == IDLE_TIMEOUT and 0 < IDLE_TIMEOUT <= 30
     )  # the real servers time out (shortened below)
-    monkeypatch.setattr("mailpipe.loopback.LoopbackHandler.timeout", 0.5)
+    monkeypatch.setattr("mailpipe.util.loopback.LoopbackHandler.timeout", 0.5)
     with RunningSandbox(tmp_path / "s.sqlite3") as sandbox:
         port = sandbox.server.server_address[1]
         stalled = []
@@ -493,7 +493,7 @@ def test_commands_that_only_read_leave_every_file_of_the_project_as_it_was(
 
 
 def test_half_open_connections_to_the_preview_are_closed_after_the_idle_timeout(project, monkeypatch):
-    monkeypatch.setattr("mailpipe.loopback.LoopbackHandler.timeout", 0.5)
+    monkeypatch.setattr("mailpipe.util.loopback.LoopbackHandler.timeout", 0.5)
     with RunningPreview(PreviewModel(Project(project))) as preview:
         port = preview.server.server_address[1]
         before = threading.active_count()

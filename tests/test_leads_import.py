@@ -12,7 +12,7 @@ from mailpipe.push.leads import BATCH
 from mailpipe.push.target import provision
 from mailpipe.sandbox.errors import ApiError
 from mailpipe.sandbox.store import Store
-from mailpipe.vocabulary import subscriber_hash
+from mailpipe.util.vocabulary import subscriber_hash
 
 UTC = dt.UTC
 

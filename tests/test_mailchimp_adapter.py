@@ -9,8 +9,9 @@ import pytest
 
 from conftest import SANDBOX_START, TEST_KEY, clinic_sandbox
 from mailpipe.errors import MailpipeError
-from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
-from mailpipe.record import LOG_FIELD, DripKey, LeadLog
+from mailpipe.plan.keys import DripKey
+from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy, segment_opts
+from mailpipe.push.record import LOG_FIELD, LeadLog, conditions_for
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 
 HTML = '<a href="*|UNSUB|*">Unsubscribe</a> *|HTML:LIST_ADDRESS_HTML|*'
@@ -154,7 +155,7 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
             calls += 3
         for k, key in enumerate(keys):
             body = campaign_body(f"drip/new-consult/step-{k}")
-            body["recipients"]["segment_opts"] = key.segment_opts()
+            body["recipients"]["segment_opts"] = segment_opts(conditions_for(key))
             body["settings"]["folder_id"] = folder
             campaign = adapter.create_campaign(body)
             adapter.set_content(campaign.id, HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")

@@ -17,9 +17,9 @@ from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.push.record import key_of
 from mailpipe.push.state import State
 from mailpipe.push.target import provision
-from mailpipe.record import key_of
 from mailpipe.sandbox.server import RunningSandbox
 from simulation import _conditions
 

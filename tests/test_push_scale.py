@@ -15,11 +15,11 @@ from mailpipe.project import Project, render_project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp
+from mailpipe.push.record import LOG_FIELD
 from mailpipe.push.state import State
 from mailpipe.push.target import provision
-from mailpipe.record import LOG_FIELD
 from mailpipe.sandbox.server import RunningSandbox
-from mailpipe.vocabulary import subscriber_hash
+from mailpipe.util.vocabulary import subscriber_hash
 
 TZ = "America/Los_Angeles"
 START = dt.date(2026, 3, 2)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from mailpipe.checks import ERROR, WARNING, Context, Problem, quote, rule
 from mailpipe.load.content import SpecialFront
-from mailpipe.vocabulary import BOTOX_MENTION
+from mailpipe.util.vocabulary import BOTOX_MENTION
 
 _I = re.IGNORECASE
 _NUMBER = r"(\d+|one|two|three|four|five|six|several)"

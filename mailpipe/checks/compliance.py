@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, contrast, quote, rule, search_anchored
-from mailpipe.vocabulary import MERGE_TAG, MERGE_TAGS
+from mailpipe.util.vocabulary import MERGE_TAG, MERGE_TAGS
 
 ADDRESS_HTML = ("*|HTML:LIST_ADDRESS_HTML|*", "*|LIST:ADDRESSLINE|*")
 PLACEHOLDERS = re.compile(r"\{\{|\}\}|\[\[|\]\]|\bTODO\b|\blorem ipsum\b|\bTBD\b", re.IGNORECASE)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule, search_anchored
 from mailpipe.load.content import SpecialFront
-from mailpipe.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
+from mailpipe.util.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
 FULL_NAME = re.compile(r"BOTOX®?\s*\(onabotulinumtoxinA\)")
 OFF_LABEL_MIGRAINE = re.compile(

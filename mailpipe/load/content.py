@@ -27,7 +27,7 @@ from mailpipe.load.yamlfile import (
     schema,
     validate,
 )
-from mailpipe.vocabulary import BOTOX_MENTION
+from mailpipe.util.vocabulary import BOTOX_MENTION
 
 ARTICLES_DIR = "articles"
 SPECIALS_DIR = "specials"

@@ -19,7 +19,7 @@ import yaml
 from pydantic import AfterValidator, ConfigDict, Strict, StringConstraints, TypeAdapter, ValidationError, with_config
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.vocabulary import EMAIL
+from mailpipe.util.vocabulary import EMAIL
 
 Loc = tuple[str | int, ...]
 

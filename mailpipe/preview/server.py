@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import jinja2
 import watchfiles
 
-from mailpipe.loopback import LoopbackHandler, LoopbackServer
 from mailpipe.preview import PreviewModel, Snapshot, changes_since_approval
 from mailpipe.preview.merge import fill
+from mailpipe.util.loopback import LoopbackHandler, LoopbackServer
 
 WATCHED = ("content", "templates", "campaigns", "reviews", "mailpipe.yaml")
 VIEW_DEFAULTS = {"view": "both", "part": "html", "tags": "sample", "theme": "light"}

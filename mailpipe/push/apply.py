@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from mailpipe.plan.keys import CampaignKey
 from mailpipe.push.decide import (
     CampaignPlan,
     Create,
@@ -22,9 +23,9 @@ from mailpipe.push.decide import (
     World,
     WriteLog,
 )
-from mailpipe.push.mailchimp import Mailchimp, MailchimpError, RemoteCampaign
+from mailpipe.push.mailchimp import Mailchimp, MailchimpError, RemoteCampaign, segment_opts
+from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, key_of
 from mailpipe.push.state import Pushed, State
-from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, CampaignKey, key_of
 
 UTC = dt.UTC
 
@@ -154,7 +155,10 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
 
     body = {
         "type": "regular",
-        "recipients": {"list_id": plan.list_id, "segment_opts": plan.segment_opts(world.tag_ids.get(plan.list_id, {}))},
+        "recipients": {
+            "list_id": plan.list_id,
+            "segment_opts": segment_opts(plan.conditions(world.tag_ids.get(plan.list_id, {}))),
+        },
         "settings": _settings(plan, folder_id),
         "tracking": {"opens": True, "html_clicks": True, "text_clicks": True},
     }

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from mailpipe.load.campaigns import Drip, Monthly
 from mailpipe.load.content import ContentSet
 from mailpipe.plan import local_date, local_to_utc, monthly_problems, monthly_send, months_between, schedule_time
+from mailpipe.plan.keys import CampaignKey, DripKey, MonthlyKey
+from mailpipe.push.record import Condition, LeadLog, conditions_for
 from mailpipe.push.state import Pushed
-from mailpipe.record import CampaignKey, DripKey, LeadLog, MonthlyKey
 from mailpipe.render import RenderedEmail
 
 MONTHLY_LEAD = dt.timedelta(
@@ -75,10 +76,9 @@ class CampaignPlan:
     recipients: tuple[str, ...]  # a drip step's leads; empty for a monthly email (its tag)
     tag: str | None  # the tag a monthly email goes to
 
-    def segment_opts(self, tag_ids: dict[str, int]) -> dict:
-        if isinstance(self.key, DripKey):
-            return self.key.segment_opts()
-        return self.key.segment_opts(tag_ids.get(self.tag) if self.tag else None)
+    def conditions(self, tag_ids: dict[str, int]) -> tuple[Condition, ...]:
+        """Its recipients, which are also its identity."""
+        return conditions_for(self.key, tag_ids.get(self.tag) if self.tag else None)
 
 
 @dataclass(frozen=True)

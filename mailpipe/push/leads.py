@@ -23,8 +23,8 @@ from mailpipe.load.config import Audience
 from mailpipe.load.yamlfile import read_text
 from mailpipe.plan import local_date
 from mailpipe.push.mailchimp import Mailchimp, RemoteMember
-from mailpipe.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
-from mailpipe.vocabulary import EMAIL
+from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
+from mailpipe.util.vocabulary import EMAIL
 
 YES = {"yes", "y", "true", "1", "x"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a cell a spreadsheet would run

@@ -26,7 +26,8 @@ import requests
 from mailchimp_marketing.api_client import ApiClientError
 
 from mailpipe.errors import MailpipeError
-from mailpipe.vocabulary import parse_time, subscriber_hash
+from mailpipe.push.record import Condition
+from mailpipe.util.vocabulary import parse_time, subscriber_hash
 
 PAGE = 1000  # Mailchimp's largest page
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections
@@ -768,6 +769,22 @@ class Mailchimp:
             campaign_id,
             {"test_emails": emails, "send_type": send_type},
         )
+
+
+def segment_opts(conditions: Sequence[Condition]) -> dict:
+    """A campaign's recipients as Mailchimp's segment_opts: every condition must hold; a tag's id is a number."""
+    return {
+        "match": "all",
+        "conditions": [
+            {
+                "condition_type": c.kind,
+                "field": c.field,
+                "op": c.op,
+                "value": int(c.value) if c.kind == "StaticSegment" else c.value,
+            }
+            for c in conditions
+        ],
+    }
 
 
 def _remote_campaign(campaign: dict) -> RemoteCampaign:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from mailpipe.load.campaigns import Campaign, Drip
+from mailpipe.plan.keys import CampaignKey
 from mailpipe.push.decide import Found, TaggedLead, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
+from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import State
-from mailpipe.record import LOG_FIELD, CampaignKey, LeadLog, key_of
 from mailpipe.render import content_digest
 
 LOOK_BACK_MARGIN = dt.timedelta(days=45)  # campaigns are looked for this far beyond the longest drip

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailpipe.errors import MailpipeError
-from mailpipe.record import CampaignKey, key_of_title
-from mailpipe.sqlitefile import memory_copy, open_or_rebuild
+from mailpipe.plan.keys import CampaignKey, key_of_title
+from mailpipe.util.sqlitefile import memory_copy, open_or_rebuild
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

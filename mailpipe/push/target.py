@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from mailpipe import clock
 from mailpipe.load.config import SiteConfig
 from mailpipe.push.mailchimp import Connection, Mailchimp
 from mailpipe.push.state import State
+from mailpipe.util import clock
 
 if TYPE_CHECKING:
     from mailpipe.sandbox.store import Store

@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from mailpipe import clock
 from mailpipe.sandbox.errors import invalid
-from mailpipe.sqlitefile import memory_copy, open_or_rebuild
-from mailpipe.vocabulary import parse_time as iso_time
+from mailpipe.util import clock
+from mailpipe.util.sqlitefile import memory_copy, open_or_rebuild
+from mailpipe.util.vocabulary import parse_time as iso_time
 
 UTC = dt.UTC
 MEMBER_STATUSES = {"subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"}

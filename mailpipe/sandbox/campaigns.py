@@ -11,7 +11,7 @@ import uuid
 from mailpipe.sandbox.base import ADDRESS_TAGS, CAMPAIGN_TYPES, UNSUB_TAG, _paging, iso, parse_time
 from mailpipe.sandbox.errors import ApiError, invalid, not_found
 from mailpipe.sandbox.segments import Segments, _segment_options
-from mailpipe.vocabulary import EMAIL, subscriber_hash
+from mailpipe.util.vocabulary import EMAIL, subscriber_hash
 
 
 def engagement(seed: str, title: str, email: str) -> tuple[int, int, int, int]:

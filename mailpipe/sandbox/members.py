@@ -18,7 +18,7 @@ from mailpipe.sandbox.base import (
 )
 from mailpipe.sandbox.errors import ApiError, invalid, not_found
 from mailpipe.sandbox.lists import Lists
-from mailpipe.vocabulary import EMAIL, subscriber_hash
+from mailpipe.util.vocabulary import EMAIL, subscriber_hash
 
 
 class Members(Lists):

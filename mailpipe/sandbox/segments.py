@@ -10,7 +10,7 @@ from typing import Any
 from mailpipe.sandbox.base import UTC, _paging, iso
 from mailpipe.sandbox.errors import invalid, not_found
 from mailpipe.sandbox.members import Members
-from mailpipe.vocabulary import subscriber_hash
+from mailpipe.util.vocabulary import subscriber_hash
 
 
 class Segments(Members):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from mailpipe.loopback import LoopbackHandler, LoopbackServer
 from mailpipe.sandbox.errors import ApiError, not_found
 from mailpipe.sandbox.store import Store
+from mailpipe.util.loopback import LoopbackHandler, LoopbackServer
 
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections per account
 MAX_BODY = 10_000_000  # bytes in one request body

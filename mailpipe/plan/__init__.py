@@ -10,11 +10,11 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from mailpipe.clock import local_date
 from mailpipe.errors import Problem
 from mailpipe.load.campaigns import WEEKDAYS, Campaign, Drip, Monthly
 from mailpipe.load.content import ContentSet
-from mailpipe.record import DripKey, MonthlyKey
+from mailpipe.plan.keys import DripKey, MonthlyKey
+from mailpipe.util.clock import local_date
 
 UTC = dt.UTC
 QUARTER = dt.timedelta(minutes=15)

@@ -18,8 +18,9 @@ import zoneinfo
 from dataclasses import asdict, dataclass, field
 
 from mailpipe.load.campaigns import Campaign, Drip, Monthly
+from mailpipe.plan.keys import DripKey, MonthlyKey, key_of_title
 from mailpipe.push.mailchimp import CampaignReport, Mailchimp, RemoteMember
-from mailpipe.record import LOG_FIELD, DripKey, LeadLog, MonthlyKey, key_of_title
+from mailpipe.push.record import LOG_FIELD, LeadLog
 
 PRIVACY_NOTE = (
     "Clicks first: Apple Mail Privacy Protection opens every email it downloads, so open rates run high; "

@@ -1,4 +1,4 @@
-"""What mailpipe writes into Mailchimp to know who was given what, without trusting tags, titles or folders.
+"""What push writes into Mailchimp to know who was given what, without trusting tags, titles or folders.
 
 Two opaque records, read on every run:
 - on each lead, the text merge field MPLOG, e.g. `|e1@20241003|e1.1.20241004|e1.2.20241007|`: the local day
@@ -6,7 +6,8 @@ Two opaque records, read on every run:
 - on each campaign, its recipients: a drip campaign goes to "MPLOG contains |e1.2.20241007|", a monthly one to
   its tag and "email address does not contain mailpipe:m1.2024-05". That condition is the campaign's identity,
   so a campaign renamed or moved to another folder is still recognised.
-Codes (`e1`, `m1`) come from the campaign files; neither record names a condition or a treatment.
+Codes (`e1`, `m1`) come from the campaign files; neither record names a condition or a treatment. The conditions are
+typed here; the adapter (push/mailchimp) writes and reads them as Mailchimp's JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from mailpipe.plan.keys import CampaignKey, DripKey, MonthlyKey
 
 LOG_FIELD = "MPLOG"  # merge tag of the per-lead record (Mailchimp allows 10 characters)
 LOG_FIELD_NAME = "mailpipe log"
@@ -23,62 +27,34 @@ _ENTRY = re.compile(r"^(?P<code>[a-z][a-z0-9]{0,7})(?:@(?P<start>\d{8})|\.(?P<st
 _MONTHLY_MARK = re.compile(r"^mailpipe:(?P<code>[a-z][a-z0-9]{0,7})\.(?P<month>\d{4}-\d{2})$")
 
 
-def _day(text: str) -> dt.date:
-    return dt.datetime.strptime(text, "%Y%m%d").date()
+class Condition(NamedTuple):
+    """One condition of a campaign's segment, as Mailchimp holds it (condition_type, field, op, value)."""
+
+    kind: str
+    field: str
+    op: str
+    value: str
 
 
-@dataclass(frozen=True, order=True)
-class DripKey:
-    """One drip campaign: step `step` (from 1) of drip `code`, sent on local day `day`."""
-
-    code: str
-    step: int
-    day: dt.date
-
-    @property
-    def entry(self) -> str:
-        return f"{self.code}.{self.step}.{self.day:%Y%m%d}"
-
-    @property
-    def title(self) -> str:
-        return f"mp-{self.code}-s{self.step:02d}-{self.day.isoformat()}"
-
-    def segment_opts(self) -> dict:
-        return {
-            "match": "all",
-            "conditions": [
-                {"condition_type": "TextMerge", "field": LOG_FIELD, "op": "contains", "value": f"|{self.entry}|"}
-            ],
-        }
+def log_entry(key: DripKey) -> str:
+    """How a lead's MPLOG says that it was given `key`."""
+    return f"{key.code}.{key.step}.{key.day:%Y%m%d}"
 
 
-@dataclass(frozen=True, order=True)
-class MonthlyKey:
-    """The monthly campaign of `code` for `month` (YYYY-MM)."""
-
-    code: str
-    month: str
-
-    @property
-    def title(self) -> str:
-        return f"mp-{self.code}-{self.month}"
-
-    @property
-    def mark(self) -> str:
-        return f"mailpipe:{self.code}.{self.month}"
-
-    def segment_opts(self, tag_id: int | None) -> dict:
-        conditions: list[dict[str, object]] = [
-            {"condition_type": "EmailAddress", "field": "EMAIL", "op": "notcontain", "value": self.mark}
-        ]
-        if tag_id is not None:
-            conditions.insert(
-                0, {"condition_type": "StaticSegment", "field": "static_segment", "op": "static_is", "value": tag_id}
-            )
-        return {"match": "all", "conditions": conditions}
+def monthly_mark(key: MonthlyKey) -> str:
+    """The text no address contains: the condition that names a monthly campaign."""
+    return f"mailpipe:{key.code}.{key.month}"
 
 
-CampaignKey = DripKey | MonthlyKey
+def conditions_for(key: CampaignKey, tag_id: int | None = None) -> tuple[Condition, ...]:
+    """The recipients of a campaign, which are also its identity: a drip step's leads by their MPLOG; a monthly
+    email's tag (`tag_id`), and the mark no address contains."""
+    if isinstance(key, DripKey):
+        return (Condition("TextMerge", LOG_FIELD, "contains", f"|{log_entry(key)}|"),)
+    mark = Condition("EmailAddress", "EMAIL", "notcontain", monthly_mark(key))
+    if tag_id is None:
+        return (mark,)
+    return (Condition("StaticSegment", "static_segment", "static_is", str(tag_id)), mark)
 
 
 def key_of(conditions: Iterable[tuple[str, str, str, str]]) -> CampaignKey | None:
@@ -93,6 +69,10 @@ def key_of(conditions: Iterable[tuple[str, str, str, str]]) -> CampaignKey | Non
             if match:
                 return MonthlyKey(match["code"], match["month"])
     return None
+
+
+def _day(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%Y%m%d").date()
 
 
 @dataclass(frozen=True)
@@ -123,7 +103,7 @@ class LeadLog:
 
     def render(self) -> str:
         entries = [f"{code}@{day:%Y%m%d}" for code, day in sorted(self.starts.items())]
-        entries += [key.entry for key in sorted(self.assigned)]
+        entries += [log_entry(key) for key in sorted(self.assigned)]
         return "|" + "|".join(entries) + "|" if entries else ""
 
     def union(self, other: LeadLog) -> LeadLog:
@@ -144,19 +124,3 @@ class LeadLog:
 
     def steps(self, code: str, step: int) -> list[DripKey]:
         return sorted(k for k in self.assigned if k.code == code and k.step == step)
-
-
-_TITLE = re.compile(
-    r"^mp-(?P<code>[a-z][a-z0-9]{0,7})-(?:s(?P<step>\d{2})-(?P<day>\d{4}-\d{2}-\d{2})|(?P<month>\d{4}-\d{2}))$"
-)
-
-
-def key_of_title(title: str) -> CampaignKey | None:
-    """The key a title mailpipe gave stands for (titles name keys in the local state; Mailchimp's copy may be
-    renamed)."""
-    match = _TITLE.match(title)
-    if not match:
-        return None
-    if match["month"]:
-        return MonthlyKey(match["code"], match["month"])
-    return DripKey(match["code"], int(match["step"]), dt.date.fromisoformat(match["day"]))

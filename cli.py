@@ -599,9 +599,9 @@ def review_diff(project: Project, email_id: str, role: str | None) -> None:
 @click.pass_obj
 def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
     """Send a Mailchimp test email of one rendered email."""
-    from mailpipe.push.target import connect
     from mailpipe.push.proofs import audience_of
     from mailpipe.push.proofs import send_test as send_test_email
+    from mailpipe.push.target import connect
 
     rendered = render_project(project)
     email = _email(rendered, content_id)

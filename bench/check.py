@@ -16,14 +16,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from mailpipe.checks.report import check_emails  # noqa: E402
-from mailpipe.project import Project, render_project  # noqa: E402
+from mailpipe.project import Project  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
-    rendered = render_project(Project(REPO))
+    rendered = Project(REPO).rendered()
     start = time.perf_counter()
     check_emails(rendered.emails[:1], rendered.site)
     print(f"first check (loads the caniemail data): {(time.perf_counter() - start) * 1000:.1f} ms")

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mailpipe.load.campaigns import Drip, load_campaigns  # noqa: E402
-from mailpipe.project import Project, render_project  # noqa: E402
+from mailpipe.project import Project  # noqa: E402
 from mailpipe.push.leads import import_leads, read_leads  # noqa: E402
 from mailpipe.push.mailchimp import Connection, Mailchimp  # noqa: E402
 from mailpipe.push.target import SANDBOX_KEY, provision  # noqa: E402
@@ -22,7 +22,7 @@ from mailpipe.sandbox.server import RunningSandbox  # noqa: E402
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    rendered = render_project(Project(ROOT))
+    rendered = Project(ROOT).rendered()
     site = rendered.site
     drips = [
         c

@@ -38,7 +38,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from conftest import copy_project  # noqa: E402
 from mailpipe.load.campaigns import Drip, load_campaigns  # noqa: E402
 from mailpipe.plan import local_to_utc, plan  # noqa: E402
-from mailpipe.project import Project, render_project  # noqa: E402
+from mailpipe.project import Project  # noqa: E402
 from mailpipe.push import push, refusals  # noqa: E402
 from mailpipe.push.leads import Lead, import_leads  # noqa: E402
 from mailpipe.push.mailchimp import Connection, Mailchimp  # noqa: E402
@@ -61,7 +61,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = copy_project(Path(folder) / "project")
         add_specials(root, [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01"])
-        rendered = render_project(Project(root))
+        rendered = Project(root).rendered()
         ids = {e.id for e in rendered.emails}
         campaigns = load_campaigns(root / "campaigns", rendered.site, ids)
 

@@ -1,22 +1,44 @@
-"""A mailpipe project folder and the first stages run over it: config, content, render."""
+"""A mailpipe project folder, and the first stages run over it once: config, content, render, campaigns, sign-offs.
+
+Every command starts from one `Project` (pelican's `run()`, click's `ctx.obj`): what it loads is loaded once, the
+first time a command asks for it, and problems in the config and the content are reported together.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailpipe.errors import InputError
+from mailpipe.errors import InputError, MailpipeError
 
 if TYPE_CHECKING:  # the stages load when a command renders, not when the CLI starts
+    from mailpipe.load.campaigns import Campaign
     from mailpipe.load.config import SiteConfig
     from mailpipe.load.content import ContentSet
     from mailpipe.render import RenderedEmail
+    from mailpipe.review import Reviews, ReviewState
 
 
 @dataclass(frozen=True)
+class Rendered:
+    site: SiteConfig
+    content: ContentSet
+    emails: list[RenderedEmail]
+
+
 class Project:
-    root: Path
+    """The folder's parts by path, and what the stages make of them, each made once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._site: SiteConfig | None = None
+        self._rendered: Rendered | None = None
+
+    def __repr__(self) -> str:
+        return f"Project({self.root!r})"
 
     @property
     def content_dir(self) -> Path:
@@ -38,16 +60,64 @@ class Project:
     def reviews_dir(self) -> Path:
         return self.root / "reviews"
 
+    @property
+    def site(self) -> SiteConfig:
+        """mailpipe.yaml (read alone by the commands that need no content: the sandbox's, audiences)."""
+        if self._rendered is not None:
+            return self._rendered.site
+        if self._site is None:
+            from mailpipe.load.config import load_config
 
-@dataclass(frozen=True)
-class Rendered:
-    site: SiteConfig
-    content: ContentSet
-    emails: list[RenderedEmail]
+            self._site = load_config(self.root)
+        return self._site
+
+    def rendered(self) -> Rendered:
+        """Config and content (the problems of both reported at once), and every email rendered."""
+        if self._rendered is None:
+            self._rendered = _render(self)
+        return self._rendered
+
+    @property
+    def emails(self) -> list[RenderedEmail]:
+        return self.rendered().emails
+
+    def email(self, email_id: str) -> RenderedEmail:
+        """One rendered email by its id; an unknown id is an error that lists the known ones."""
+        found = next((e for e in self.emails if e.id == email_id), None)
+        if found is None:
+            known = ", ".join(e.id for e in self.emails)
+            raise MailpipeError(f"no email has id {email_id!r}; expected one of: {known}")
+        return found
+
+    @cached_property
+    def campaigns(self) -> list[Campaign]:
+        from mailpipe.load.campaigns import load_campaigns
+
+        rendered = self.rendered()
+        return load_campaigns(self.campaigns_dir, rendered.site, {e.id for e in rendered.emails})
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        from mailpipe.review import Reviews
+
+        return Reviews(self.reviews_dir)
+
+    @cached_property
+    def sign_offs(self) -> dict[str, ReviewState]:
+        """Each email's sign-off state, against what a recipient of it sees now."""
+        from mailpipe.review import review_states
+
+        rendered = self.rendered()
+        return review_states(rendered.emails, rendered.site, self.reviews)
+
+    def today(self) -> dt.date:
+        """Today in the clinic's time zone, from the wall clock (a command told a date does not ask)."""
+        from mailpipe.util import clock
+
+        return clock.local_today(self.site.timezone)
 
 
-def render_project(project: Project) -> Rendered:
-    """Load config and content (reporting the problems of both at once), then render every email."""
+def _render(project: Project) -> Rendered:
     from mailpipe.load.config import load_config
     from mailpipe.load.content import load_content
     from mailpipe.render import Renderer

@@ -21,7 +21,7 @@ from pathlib import Path
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc
 from mailpipe.plan.keys import DripKey, MonthlyKey
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy
@@ -125,7 +125,7 @@ class Simulation:
 
     def run(self) -> dict:
         rng = random.Random(self.seed)
-        rendered = render_project(Project(self.root))
+        rendered = Project(self.root).rendered()
         self.site = site = rendered.site
         campaigns = load_campaigns(self.root / "campaigns", site, {e.id for e in rendered.emails})
         self.drip = next(c for c in campaigns if isinstance(c, Drip))

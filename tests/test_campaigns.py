@@ -10,7 +10,7 @@ import pytest
 from conftest import Exchanges, edit, set_embedded_sandbox_clock, validate_against_spec
 from mailpipe.load.campaigns import load_campaigns
 from mailpipe.plan import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
@@ -74,7 +74,7 @@ def test_steps_must_name_real_articles_in_increasing_order(project):
         "  - content: four-stages-of-migraine\n    delay_days: 4",
         "  - content: four-stages\n    delay_days: 1",
     )
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     with pytest.raises(Exception) as caught:
         load_campaigns(project / "campaigns", rendered.site, {e.id for e in rendered.emails})
     message = str(caught.value)
@@ -125,7 +125,7 @@ def test_a_special_that_expires_before_its_send_date_is_an_error(project, run_cl
 def world(project, tmp_path, mailchimp_spec):
     """A sandbox with the clinic's audience, two leads (entered Apr 30) and a patient, and a way to push at a time.
     Push's own requests, and the sandbox's answers, are validated against Mailchimp's spec afterwards."""
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     campaigns = load_campaigns(project / "campaigns", rendered.site, {e.id for e in rendered.emails})
     drips = [c for c in campaigns if c.code == "e1"]
     recorded = Exchanges()
@@ -275,7 +275,7 @@ def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the
         "A migraine is more than",
         "A migraine is much more than",
     )
-    changed = render_project(Project(project)).emails
+    changed = Project(project).rendered().emails
     refused = run(MORNING, emails=changed, sign_offs=review_states(changed, rendered.site, reviews))
     assert any(o.action == "refused" and "changed since its medical approval" in o.detail for o in refused.outcomes)
     signed = run(MORNING, sign_offs=review_states(rendered.emails, rendered.site, reviews))
@@ -286,7 +286,7 @@ def test_a_scheduled_campaign_whose_email_changed_is_rescheduled_and_a_sent_one_
     sandbox, run, rendered = world
     run(MORNING)
     edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "Thanks for")
-    changed = render_project(Project(project)).emails
+    changed = Project(project).rendered().emails
     result = run(MORNING + dt.timedelta(hours=1), emails=changed)
     assert actions(result) == [(FIRST, "rescheduled")]
     campaign = sandbox.store.list_campaigns({})["campaigns"][0]
@@ -450,7 +450,7 @@ def test_body_less_posts_send_no_body(world, project):
     sandbox, run, _ = world
     run(MORNING)
     edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "Thanks for")
-    run(MORNING + dt.timedelta(hours=1), emails=render_project(Project(project)).emails)
+    run(MORNING + dt.timedelta(hours=1), emails=Project(project).rendered().emails)
     unschedule = [r for r, _, _ in sandbox.recorded if r["path"].endswith("/actions/unschedule")]
     assert unschedule and all(r["body"] == b"" for r in unschedule)
 
@@ -571,7 +571,7 @@ def test_push_import_and_send_test_say_first_which_account_they_talk_to(project,
         assert "the embedded sandbox" in first and "nothing reaches anyone" in first, (args, first)
     with RunningSandbox(tmp_path / "served.sqlite3") as served:
         served.store.set_clock(MORNING)
-        provision(served.store, render_project(Project(project)).site)
+        provision(served.store, Project(project).rendered().site)
         host = served.url.replace("http://", "http://marketer:s3cret@")
         monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef-us7")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", host)
@@ -610,7 +610,7 @@ def test_a_monthly_email_goes_out_at_most_a_week_late(world, hours_late, made):
 def test_offers_that_have_ended_are_not_sent_late(world, project):
     sandbox, run, _ = world
     edit(project / "content/specials/2024-05.md", "valid_until: 2024-05-31", "valid_until: 2024-05-08")
-    content = render_project(Project(project))
+    content = Project(project).rendered()
     now = dt.datetime(2024, 5, 9, 13, tzinfo=UTC)  # two days late, within the week, but the offers ended yesterday
     sandbox.store.advance(now)
     result = run(now, emails=content.emails, content=content.content)

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from mailpipe.checks import ERROR, GMAIL_CLIP, RULES, WARNING, Rule, all_rules, run_checks
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 
 ARTICLE, BOTOX, STORY, SPECIAL = (
     "what-causes-migraine",
@@ -36,7 +36,7 @@ MINIMAL = (
 
 @pytest.fixture(scope="module")
 def rendered():
-    return render_project(Project(REPO))
+    return Project(REPO).rendered()
 
 
 def email(rendered, email_id):

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from conftest import edit, set_embedded_sandbox_clock
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push.target import provision, sandbox_list_body
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.util.vocabulary import subscriber_hash
@@ -41,7 +41,7 @@ def make_ready(project):
 def account(project, tmp_path, monkeypatch):
     """A Mailchimp-compatible account on 127.0.0.1, set up as the clinic's would be, with a lead and a patient."""
     make_ready(project)
-    site = render_project(Project(project)).site
+    site = Project(project).rendered().site
     with RunningSandbox(tmp_path / "account.sqlite3") as sandbox:
         sandbox.store.set_clock(NOW)
         provision(sandbox.store, site)

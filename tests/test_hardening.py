@@ -19,7 +19,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV, REPO, assert_clean_f
 from mailpipe.load.content import load_content
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.server import RunningPreview
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push.leads import read_leads
 from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
@@ -516,7 +516,7 @@ def test_credentials_in_the_server_url_are_never_printed_or_stored(project, run_
         port = sandbox.server.server_address[1]
         monkeypatch.setenv("MAILCHIMP_API_KEY", "k-us1")
         monkeypatch.setenv("MAILCHIMP_SERVER_URL", f"http://staging-user:s3cr3t-pass@127.0.0.1:{port}")
-        provision(sandbox.store, render_project(Project(project)).site)
+        provision(sandbox.store, Project(project).rendered().site)
         result = run_cli(project, "push", "--now", "2024-05-01T13:00:00+00:00")
         assert result.exit_code in (0, 1) and "Traceback" not in result.output
         assert f"127.0.0.1:{port}" in result.stdout

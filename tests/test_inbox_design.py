@@ -23,7 +23,7 @@ import pytest
 from conftest import REPO, edit
 from mailpipe.checks.report import check_emails
 from mailpipe.preview.merge import fill
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 WIDTHS = [375, 600]
@@ -36,7 +36,7 @@ SPAMASSASSIN = shutil.which("spamassassin")
 
 @pytest.fixture(scope="module")
 def rendered():
-    return render_project(Project(REPO))
+    return Project(REPO).rendered()
 
 
 def rgb(colour: str) -> str:
@@ -231,14 +231,14 @@ def test_the_inbox_snippet_is_the_preheader_once_then_nothing_of_the_body(render
 
 def test_the_dark_palette_is_checked_for_contrast(project):
     edit(project / "mailpipe.yaml", 'text: "#e9e4ee"', 'text: "#4a4452"')
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     findings = [
         f for r in check_emails(rendered.emails, rendered.site, False) for f in r.findings if f.rule == "A11Y-CONTRAST"
     ]
     assert findings and all(f.message.startswith("in dark mode, ") and "is #4a4452 on #" in f.message for f in findings)
     assert any("#4a4452 on #241f29" in f.message for f in findings)  # the copy on the dark panel
     assert {f.severity for f in findings} == {"error"}
-    shipped = render_project(Project(REPO))
+    shipped = Project(REPO).rendered()
     assert not [
         f for r in check_emails(shipped.emails, shipped.site, False) for f in r.findings if f.rule == "A11Y-CONTRAST"
     ]
@@ -247,7 +247,7 @@ def test_the_dark_palette_is_checked_for_contrast(project):
 @pytest.mark.parametrize("written", ["+1 818 555 0142", "1-818-555-0142", "818.555.0142"])
 def test_the_phone_link_is_e164_however_the_number_is_written(project, written):
     edit(project / "mailpipe.yaml", 'phone: "(818) 555-0142"', f'phone: "{written}"')
-    email = render_project(Project(project)).emails[0]
+    email = Project(project).rendered().emails[0]
     assert 'href="tel:+18185550142"' in email.html and f">{written}</a>" in email.html
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push.leads import BATCH
 from mailpipe.push.target import provision
 from mailpipe.sandbox.errors import ApiError
@@ -119,7 +119,7 @@ def test_an_unsubscribed_member_is_never_re_subscribed(sandbox_project, run_cli)
 def test_batches_hold_at_most_500_members(sandbox_project):
     assert BATCH == 500
     store = Store(sandbox_project / "var/sandbox.sqlite3")
-    provision(store, render_project(Project(sandbox_project)).site)
+    provision(store, Project(sandbox_project).rendered().site)
     with pytest.raises(ApiError):
         store.batch_subscribe(
             "aivi-main",

@@ -7,7 +7,7 @@ import official_mjml
 import pytest
 
 from conftest import REPO
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 
 pytestmark = [
     pytest.mark.node,
@@ -17,7 +17,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def compiled():
-    emails = render_project(Project(REPO)).emails
+    emails = Project(REPO).rendered().emails
     return emails, official_mjml.compile_all([e.mjml for e in emails], validation_level="strict")["results"]
 
 

@@ -13,7 +13,7 @@ from inscriptis import Inscriptis
 from lxml import etree
 
 from conftest import REPO
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.render import plaintext
 from mailpipe.render.plaintext import WIDTH, _lay_out, _wrap, parse_for_text, text_tree
 
@@ -35,7 +35,7 @@ def textwrap_fill(line: str) -> str:
 
 
 def test_the_shipped_emails_are_laid_out_as_inscriptis_lays_them_out():
-    rendered = render_project(Project(REPO))
+    rendered = Project(REPO).rendered()
     for email in rendered.emails:
         body = text_tree(parse_for_text(email.mjml))
         ours = _lay_out(copy.deepcopy(body))

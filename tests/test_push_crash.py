@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from mailpipe.load.campaigns import Drip, load_campaigns
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
@@ -36,7 +36,7 @@ def prepared(tmp_path_factory):
     from conftest import copy_project
 
     root = copy_project(tmp_path_factory.mktemp("crash") / "project")
-    rendered = render_project(Project(root))
+    rendered = Project(root).rendered()
     campaigns = load_campaigns(root / "campaigns", rendered.site, {e.id for e in rendered.emails})
     template = root / "template.sqlite3"
     with RunningSandbox(template) as sandbox:

@@ -11,7 +11,7 @@ import pytest
 from conftest import TEST_KEY, copy_project
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp
@@ -52,7 +52,7 @@ def _daily_pushes(
     `unsubscribe`: day -> a lead who unsubscribes before that day's push."""
     run = f"{padding}-{len(tag_by_hand or {})}-{len(unsubscribe or {})}"
     root = copy_project(tmp_path / f"project-{run}")
-    rendered = render_project(Project(root))
+    rendered = Project(root).rendered()
     site = rendered.site
     campaigns = load_campaigns(root / "campaigns", site, {e.id for e in rendered.emails})
     drips = [c for c in campaigns if isinstance(c, Drip)]
@@ -137,7 +137,7 @@ def test_a_lead_who_unsubscribes_leaves_the_roster_without_a_reading_of_the_whol
 
 def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path):
     root = copy_project(tmp_path / "project")
-    rendered = render_project(Project(root))
+    rendered = Project(root).rendered()
     site = rendered.site
     campaigns = load_campaigns(root / "campaigns", site, {e.id for e in rendered.emails})
     with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:

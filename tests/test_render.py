@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO, edit
 from mailpipe.errors import RenderError
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 
 FOOTER_TAGS_HTML = ['href="*|UNSUB|*"', 'href="*|UPDATE_PROFILE|*"', "*|HTML:LIST_ADDRESS_HTML|*"]
 GREETING = "*|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*"
@@ -17,7 +17,7 @@ GREETING = "*|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*"
 
 @pytest.fixture(scope="module")
 def emails():
-    return render_project(Project(REPO)).emails
+    return Project(REPO).rendered().emails
 
 
 def test_every_content_file_becomes_an_email(emails):
@@ -45,7 +45,7 @@ def test_merge_tags_survive_byte_for_byte(emails):
 
 def test_a_merge_tag_written_in_markdown_is_not_taken_for_emphasis(project):
     edit(project / "content/articles/04-prevention-tips.md", "Here are seven", "*|FNAME|*, here are seven")
-    email = next(e for e in render_project(Project(project)).emails if e.id == "migraine-prevention-tips")
+    email = next(e for e in Project(project).rendered().emails if e.id == "migraine-prevention-tips")
     assert "*|FNAME|*, here are seven" in email.html
     assert "<em>|FNAME|</em>" not in email.html
 
@@ -61,7 +61,7 @@ def test_text_values_are_escaped_and_read_as_text(project):
         "A migraine is more than",
         "A migraine <script>alert(1)</script> is more than",
     )
-    email = next(e for e in render_project(Project(project)).emails if e.id == "what-causes-migraine")
+    email = next(e for e in Project(project).rendered().emails if e.id == "what-causes-migraine")
     assert "<b>& you</b>" not in email.html and "<script>" not in email.html
     visible = lxml.html.document_fromstring(email.html).text_content()
     assert "Migraine <b>& you</b>: 5 < 10" in visible
@@ -126,16 +126,16 @@ def test_a_missing_template_variable_names_the_template_and_line(project):
         if "lable" in text
     )
     with pytest.raises(RenderError, match=rf"template partials/cta\.mjml\.j2:{line}: .*'lable'"):
-        render_project(Project(project))
+        Project(project).rendered()
 
 
 def test_a_template_edited_between_two_renders_in_one_process_is_rendered_as_edited(project):
     """Compiled templates are kept per process (the preview renders again on every save): an edit, even one that keeps
     the file's size, is seen by the next render."""
     template = project / "templates/partials/cta.mjml.j2"
-    before = render_project(Project(project)).emails[0]
+    before = Project(project).rendered().emails[0]
     edit(template, "{{ cta.label }}</a>", "{{ cta.label | upper }}</a>")
-    after = render_project(Project(project)).emails[0]
+    after = Project(project).rendered().emails[0]
     assert before.source.item.front.cta.label in before.html
     assert before.source.item.front.cta.label.upper() in after.html and before.html != after.html
 
@@ -179,7 +179,7 @@ def test_body_links_get_utm_keep_their_own_query_and_their_own_utm(project):
         "[a look-alike](https://notaiviaesthetics.com/x), [the shop](https://shop.aiviaesthetics.com/gift) and "
         "[call us](tel:+18185550142). Here are seven",
     )
-    email = next(e for e in render_project(Project(project)).emails if e.id == "migraine-prevention-tips")
+    email = next(e for e in Project(project).rendered().emails if e.id == "migraine-prevention-tips")
     hrefs = [a.get("href") for a in lxml.html.document_fromstring(email.html).iter("a")]
     diary = parse_qs(urlsplit(next(h for h in hrefs if "/diary" in h)).query)
     assert diary == {

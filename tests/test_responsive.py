@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -16,7 +16,7 @@ def test_every_email_fits_the_screen_without_sideways_scrolling(browser, width):
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.route("**/*", lambda route: route.abort() if route.request.url.startswith("http") else route.continue_())
     ARTIFACTS.mkdir(exist_ok=True)
-    for email in render_project(Project(REPO)).emails:
+    for email in Project(REPO).rendered().emails:
         page.set_content(email.html, wait_until="load")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, email.id
         button = page.locator("a", has_text=email.source.item.front.cta.label).first

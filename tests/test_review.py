@@ -12,7 +12,7 @@ from conftest import edit
 from mailpipe.checks import Context
 from mailpipe.preview import PreviewModel
 from mailpipe.preview.server import RunningPreview
-from mailpipe.project import Project, render_project
+from mailpipe.project import Project
 from mailpipe.review import Reviews, recipient_view, required_roles, review_states, word_diff
 
 FIRST, BOTOX, SPECIAL = "what-causes-migraine", "how-botox-helps-prevent-migraine", "specials-2024-05"
@@ -26,7 +26,7 @@ def review_day(wall_clock):
 
 
 def states(project):
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     return review_states(rendered.emails, rendered.site, Reviews(project / "reviews"))
 
 
@@ -105,10 +105,10 @@ def test_one_changed_word_voids_the_approval_and_diff_shows_that_word(project, r
 )
 def test_whitespace_in_a_template_keeps_the_approval(project, run_cli, old, new):
     approve(run_cli, project, FIRST, "--role", "medical")
-    before = next(e for e in render_project(Project(project)).emails if e.id == FIRST)
+    before = next(e for e in Project(project).rendered().emails if e.id == FIRST)
     path = project / "templates" / ("article.mjml.j2" if "article" in old else "partials/greeting.mjml.j2")
     edit(path, old, new)
-    after = next(e for e in render_project(Project(project)).emails if e.id == FIRST)
+    after = next(e for e in Project(project).rendered().emails if e.id == FIRST)
     assert after.html != before.html  # the HTML did change
     assert states(project)[FIRST].approved
 
@@ -135,7 +135,7 @@ def test_an_email_with_check_errors_cannot_be_approved(project, run_cli):
 
 
 def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_cli):
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     by_id = {e.id: e for e in rendered.emails}
     assert required_roles(Context(by_id[FIRST], rendered.site)) == ("medical",)
     assert required_roles(Context(by_id[SPECIAL], rendered.site)) == (
@@ -146,7 +146,7 @@ def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_c
     assert refused.exit_code == 1 and "does not need a legal sign-off" in refused.stderr
     with open(project / "mailpipe.yaml", "a") as config:
         config.write("review:\n  roles:\n    article: []\n    special: [legal]\n  names_treatment: [medical]\n")
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     by_id = {e.id: e for e in rendered.emails}
     assert required_roles(Context(by_id[FIRST], rendered.site)) == ()  # no drug or treatment named
     assert required_roles(Context(by_id[BOTOX], rendered.site)) == ("medical",)  # names BOTOX®
@@ -176,7 +176,7 @@ def test_status_lists_the_safety_information_as_awaiting_the_approved_text(proje
 
 
 def test_the_recipient_view_is_what_a_recipient_sees(project):
-    rendered = render_project(Project(project))
+    rendered = Project(project).rendered()
     view = recipient_view(Context(next(e for e in rendered.emails if e.id == BOTOX), rendered.site))
     assert "Subject: BOTOX® (onabotulinumtoxinA) and chronic migraine" in view
     assert "https://www.rxabbvie.com/pdf/botox_pi.pdf" in view and "aivi-logo-email.png (alt: AIVI Aesthetics)" in view

@@ -156,8 +156,8 @@ def plan_import(
     start_now: bool = False,
 ) -> list[_Plan]:
     """What to write for each lead, keeping what Mailchimp has: a name is only filled where it is empty, a drip start
-    only
-    where there is none (so neither an empty nor a later `joined` replaces an earlier one), nobody is re-subscribed."""
+    only where there is none (so neither an empty nor a later `joined` replaces an earlier one), nobody is
+    re-subscribed."""
     plans = []
     for lead in leads:
         member = existing.get(lead.email.lower())

@@ -445,8 +445,8 @@ class Mailchimp:
 
     def changed_members(self, list_id: str, since: datetime) -> Iterator[RemoteMember]:
         """Members whose record changed after `since` (joined, imported, or their merge fields written), with their
-        tags:
-        what push reads instead of the whole audience. A member with more tags than the list shows gets them all."""
+        tags: what push reads instead of the whole audience. A member with more tags than the list shows gets them
+        all."""
         fields = [
             "members.email_address",
             "members.status",

@@ -61,7 +61,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = copy_project(Path(folder) / "project")
         add_specials(root, [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01"])
-        rendered = Project(root).rendered()
+        project = Project(root)
+        rendered = project.rendered()
         ids = {e.id for e in rendered.emails}
         campaigns = load_campaigns(root / "campaigns", rendered.site, ids)
 
@@ -74,7 +75,7 @@ def main() -> None:
 
         rng = random.Random(1)
         site, drips = rendered.site, [c for c in campaigns if isinstance(c, Drip)]
-        refused = refusals(rendered.emails, site, allow_examples=True)
+        refused = refusals(rendered.emails, project.findings, {}, real_account=False)
         with RunningSandbox(Path(folder) / "sandbox.sqlite3") as sandbox:
             sandbox.store.set_clock(local_to_utc(START, "05:00", TZ))
             sandbox.store.set_engagement_seed("bench")  # recipients open, click and unsubscribe: the report has numbers

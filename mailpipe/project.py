@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from mailpipe.errors import InputError, MailpipeError
 
 if TYPE_CHECKING:  # the stages load when a command renders, not when the CLI starts
+    from mailpipe.checks import Finding
     from mailpipe.load.campaigns import Campaign
     from mailpipe.load.config import SiteConfig
     from mailpipe.load.content import ContentSet
@@ -77,6 +78,14 @@ class Project:
             self._rendered = _render(self)
         return self._rendered
 
+    def load(self) -> Rendered:
+        """Everything a command reads from the folder (config, content, emails, campaigns, sign-offs), so that a
+        problem in any of them is reported before the command contacts or writes anything."""
+        rendered = self.rendered()
+        for part in ("campaigns", "sign_offs"):
+            getattr(self, part)
+        return rendered
+
     @property
     def emails(self) -> list[RenderedEmail]:
         return self.rendered().emails
@@ -95,6 +104,14 @@ class Project:
 
         rendered = self.rendered()
         return load_campaigns(self.campaigns_dir, rendered.site, {e.id for e in rendered.emails})
+
+    @cached_property
+    def findings(self) -> dict[str, list[Finding]]:
+        """Each email's check findings (offline), checked once."""
+        from mailpipe.checks import run_checks
+
+        rendered = self.rendered()
+        return {e.id: run_checks(e, rendered.site) for e in rendered.emails}
 
     @cached_property
     def reviews(self) -> Reviews:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
+from mailpipe.cli import main as cli_main
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("mailpipe.yaml", "content", "templates", "campaigns")
@@ -70,9 +70,16 @@ def run_cli():
     """Invoke `cli.py ARGS…` in-process; returns click's Result (exit_code, stdout, stderr)."""
 
     def invoke(root: Path, *args: str):
-        return CliRunner().invoke(cli.main, ["--project", str(root), *args], catch_exceptions=False)
+        return CliRunner().invoke(cli_main, ["--project", str(root), *args], catch_exceptions=False)
 
     return invoke
+
+
+def findings_of(emails, site) -> dict:
+    """Each email's check findings, as push's refusals take them."""
+    from mailpipe.checks import run_checks
+
+    return {e.id: run_checks(e, site) for e in emails}
 
 
 def set_embedded_sandbox_clock(root: Path, moment: dt.datetime, path: str = "var/sandbox.sqlite3") -> None:

@@ -18,6 +18,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conftest import findings_of
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc
 from mailpipe.plan.keys import DripKey, MonthlyKey
@@ -144,7 +145,7 @@ class Simulation:
             retry = RetryPolicy(attempts=12, base_delay=0.001, max_delay=0.01)
             mc = Mailchimp(Connection(KEY, sandbox.url), retry)
             imported: set[str] = set()
-            refused = refusals(rendered.emails, site, allow_examples=True)
+            refused = refusals(rendered.emails, findings_of(rendered.emails, site), {}, real_account=False)
             self._args = (sandbox.url, retry, state_path, campaigns, rendered, refused)
             for number in range(self.days):
                 day = self.start + dt.timedelta(days=number)
@@ -254,7 +255,6 @@ class Simulation:
                 rendered.content,
                 refused,
                 self.store.now(),
-                dry_run,
             )
             self.dry_runs += dry_run
             self.pushes += not dry_run

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import Exchanges, edit, set_embedded_sandbox_clock, validate_against_spec
+from conftest import Exchanges, edit, findings_of, set_embedded_sandbox_clock, validate_against_spec
 from mailpipe.load.campaigns import load_campaigns
 from mailpipe.plan import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
 from mailpipe.project import Project
@@ -149,7 +149,9 @@ def world(project, tmp_path, mailchimp_spec):
             dt.datetime(2024, 5, 1, 12, tzinfo=UTC),
         )
 
-        def run(now: dt.datetime, emails=None, allow_examples=True, dry_run=False, content=None, sign_offs=None):
+        def run(now: dt.datetime, emails=None, real_account=False, dry_run=False, content=None, sign_offs=None):
+            """A push at `now`; `real_account`: as to a real account (examples refused, sign-offs needed: `sign_offs`,
+            else those of the project's reviews/)."""
             emails = emails or rendered.emails
             state = State(tmp_path / "state.sqlite3", sandbox.url, read_only=dry_run)
             client = Mailchimp(
@@ -165,9 +167,13 @@ def world(project, tmp_path, mailchimp_spec):
                     campaigns,
                     emails,
                     content or rendered.content,
-                    refusals(emails, rendered.site, allow_examples, sign_offs),
+                    refusals(
+                        emails,
+                        findings_of(emails, rendered.site),
+                        sign_offs or review_states(emails, rendered.site, Reviews(project / "reviews")),
+                        real_account,
+                    ),
                     now,
-                    dry_run,
                 )
             finally:
                 state.close()
@@ -250,13 +256,13 @@ def test_dry_run_sends_only_gets_in_every_situation(world, tmp_path):
 def test_example_content_is_refused_by_a_real_account_and_accepted_by_the_sandbox(world):
     sandbox, run, _ = world
     monday = dt.datetime(2024, 5, 6, 13, tzinfo=UTC)
-    refused = run(monday, allow_examples=False)
+    refused = run(monday, real_account=True)
     assert (
         any(o.action == "refused" and "example content" in o.detail for o in refused.outcomes)
         and refused.needs_attention
     )
     assert not any(c["settings"]["title"].startswith("mp-m1") for c in sandbox.store.list_campaigns({})["campaigns"])
-    accepted = run(monday, allow_examples=True)
+    accepted = run(monday)
     assert ("mp-m1-2024-05", "scheduled") in actions(accepted)
 
 
@@ -264,7 +270,7 @@ def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the
     sandbox, run, rendered = world
     reviews = Reviews(project / "reviews")
     first = next(e for e in rendered.emails if e.id == "what-causes-migraine")
-    unsigned = run(MORNING, sign_offs=review_states(rendered.emails, rendered.site, reviews))
+    unsigned = run(MORNING, real_account=True, sign_offs=review_states(rendered.emails, rendered.site, reviews))
     assert any(
         o.action == "refused" and "not signed off: needs medical sign-off" in o.detail for o in unsigned.outcomes
     )
@@ -276,9 +282,9 @@ def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the
         "A migraine is much more than",
     )
     changed = Project(project).rendered().emails
-    refused = run(MORNING, emails=changed, sign_offs=review_states(changed, rendered.site, reviews))
+    refused = run(MORNING, emails=changed, real_account=True, sign_offs=review_states(changed, rendered.site, reviews))
     assert any(o.action == "refused" and "changed since its medical approval" in o.detail for o in refused.outcomes)
-    signed = run(MORNING, sign_offs=review_states(rendered.emails, rendered.site, reviews))
+    signed = run(MORNING, real_account=True, sign_offs=review_states(rendered.emails, rendered.site, reviews))
     assert (FIRST, "scheduled") in actions(signed) and not signed.needs_attention
 
 

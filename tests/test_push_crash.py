@@ -12,6 +12,7 @@ from collections import Counter
 
 import pytest
 
+from conftest import findings_of
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.project import Project
 from mailpipe.push import push, refusals
@@ -62,7 +63,7 @@ def _run(url, state_path, rendered, campaigns, now=MONDAY):
             campaigns,
             rendered.emails,
             rendered.content,
-            refusals(rendered.emails, rendered.site, True),
+            refusals(rendered.emails, findings_of(rendered.emails, rendered.site), {}, real_account=False),
             now,
         )
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_KEY, copy_project
+from conftest import TEST_KEY, copy_project, findings_of
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc
 from mailpipe.project import Project
@@ -56,7 +56,7 @@ def _daily_pushes(
     site = rendered.site
     campaigns = load_campaigns(root / "campaigns", site, {e.id for e in rendered.emails})
     drips = [c for c in campaigns if isinstance(c, Drip)]
-    refused = refusals(rendered.emails, site, allow_examples=True)
+    refused = refusals(rendered.emails, findings_of(rendered.emails, site), {}, real_account=False)
     days = []
     with RunningSandbox(tmp_path / f"sandbox-{run}.sqlite3") as sandbox:
         store = sandbox.store
@@ -163,16 +163,16 @@ def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path
         before = (tmp_path / "state.sqlite3").read_bytes()
         dry = State(tmp_path / "state.sqlite3", sandbox.url, read_only=True)
         now = local_to_utc(START, "06:00", TZ)
+        reader = Mailchimp(Connection("k-us1", sandbox.url), read_only=True)  # a dry run: said once, by its client
         result = push(
-            mailchimp,
+            reader,
             dry,
             site,
             campaigns,
             rendered.emails,
             rendered.content,
-            refusals(rendered.emails, site, True),
+            refusals(rendered.emails, findings_of(rendered.emails, site), {}, real_account=False),
             now,
-            dry_run=True,
         )
         dry.close()
         assert any(p.email == "lead@example.com" for p in result.decision.progress)  # read, as a real run would

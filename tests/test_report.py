@@ -21,11 +21,11 @@ def demo_run(tmp_path_factory):
     """The `make run` demo once (its sandbox has opens, clicks and unsubscribes from a fixed seed)."""
     from click.testing import CliRunner
 
-    import cli
+    from mailpipe.cli import main
 
     project = copy_project(tmp_path_factory.mktemp("report") / "project")
     shutil.copytree(REPO / "demo", project / "demo")
-    result = CliRunner().invoke(cli.main, ["--project", str(project), "demo"], catch_exceptions=False)
+    result = CliRunner().invoke(main, ["--project", str(project), "demo"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return project, result.output
 

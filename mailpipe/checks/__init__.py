@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from typing import TypeVar, cast
 
@@ -24,7 +25,15 @@ from lxml.cssselect import CSSSelector
 from mailpipe.load.config import SiteConfig
 from mailpipe.render import RenderedEmail
 
-ERROR, WARNING = "error", "warning"
+
+class Severity(StrEnum):
+    """An error blocks push (and a sign-off); a warning is said and lets it go."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 GMAIL_CLIP = 102 * 1024
 SHARED_BLOCKS = {"isi", "footer"}  # the css-class of the layout's safety-information and footer blocks
 _T = TypeVar("_T")
@@ -34,10 +43,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 @dataclass(frozen=True)
 class Finding:
     rule: str
-    severity: str
+    severity: Severity
     email: str
     message: str  # what is wrong, quoting the offending text or element
     fix: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == Severity.ERROR
 
     def as_json(self) -> dict:
         return {
@@ -50,30 +63,30 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Problem:
+class Issue:
     """What a rule function yields: the finding without the rule and email it belongs to."""
 
     message: str
     fix: str
-    severity: str | None = None  # None: the rule's own severity
+    severity: Severity | None = None  # None: the rule's own severity
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
-    severity: str
+    severity: Severity
     family: str
     why: str
-    check: Callable[[Context], Iterable[Problem]]
+    check: Callable[[Context], Iterable[Issue]]
 
 
 RULES: dict[str, Rule] = {}
 
 
-RuleCheck = Callable[["Context"], Iterable["Problem"]]
+RuleCheck = Callable[["Context"], Iterable["Issue"]]
 
 
-def rule(rule_id: str, severity: str, why: str) -> Callable[[RuleCheck], RuleCheck]:
+def rule(rule_id: str, severity: Severity, why: str) -> Callable[[RuleCheck], RuleCheck]:
     """Register a check function as a rule; its module is its family."""
 
     def register(function: RuleCheck) -> RuleCheck:
@@ -434,6 +447,11 @@ def check_context(context: Context, rules: Iterable[Rule] | None = None) -> list
                 )
             )
     return findings
+
+
+def error_rules(findings: Iterable[Finding]) -> list[str]:
+    """The rules an email fails with an error, each once, sorted: what blocks push, a sign-off, a due email."""
+    return sorted({f.rule for f in findings if f.is_error})
 
 
 def all_rules() -> list[Rule]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from mailpipe.checks import ERROR, WARNING, Context, Problem, quote, rule
+from mailpipe.checks import ERROR, WARNING, Context, Issue, quote, rule
 from mailpipe.load.content import SpecialFront
 from mailpipe.util.vocabulary import BOTOX_MENTION
 
@@ -141,23 +141,23 @@ def _sentences(text: str) -> list[str]:
     ERROR,
     "FTC Act §5/§12, CA B&P 651, FDA fair balance: a prescription drug's benefits only as its label states them.",
 )
-def beyond_label(ctx: Context) -> Iterator[Problem]:
+def beyond_label(ctx: Context) -> Iterator[Issue]:
     text = ctx.email.subject + " " + ctx.email.preheader + " " + ctx.copy_text
     for pattern, what, fix in BEYOND_LABEL:
         for match in pattern.finditer(text):
-            yield Problem(f"{quote(match.group(0))} {what}", fix)
+            yield Issue(f"{quote(match.group(0))} {what}", fix)
     if not _names_botox(ctx):
         return
     for pattern in TAILORED_DOSE:
         for match in pattern.finditer(text):
-            yield Problem(
+            yield Issue(
                 f"{quote(match.group(0))} suggests a tailored dose; the labelled dose is fixed (155 units, 31 "
                 "sites, 7 head and neck areas)",
                 "say the dose is the same for everyone; the consultation decides whether it fits",
             )
     for sentence in _sentences(text):
         if MECHANISM.search(sentence) and not HEDGE.search(sentence):
-            yield Problem(
+            yield Issue(
                 f"{quote(sentence, 80)} states how it works as fact; the mechanism is not fully understood",
                 "say 'is thought to…'",
             )
@@ -169,11 +169,11 @@ def beyond_label(ctx: Context) -> Iterator[Problem]:
     "An onset claim ('as soon as 4 weeks') needs the trial's measurement point (24 weeks, two treatments) and "
     "that not everyone responds.",
 )
-def onset(ctx: Context) -> Iterator[Problem]:
+def onset(ctx: Context) -> Iterator[Issue]:
     text = ctx.copy_text
     match = ONSET.search(text)
     if match and not ("24 weeks" in text and NOT_EVERYONE.search(text)):
-        yield Problem(
+        yield Issue(
             f"{quote(match.group(0))} without the measurement point and that not everyone responds",
             "add that benefit was measured at 24 weeks, after two treatments, and that not everyone responds",
         )
@@ -185,10 +185,10 @@ def onset(ctx: Context) -> Iterator[Problem]:
     "Migraine facts as the label and the headache classification define them: BOTOX® is for adults with "
     "chronic migraine (15+ headache days a month, lasting 4+ hours); chronic migraine is counted in days.",
 )
-def indication_complete(ctx: Context) -> Iterator[Problem]:
+def indication_complete(ctx: Context) -> Iterator[Issue]:
     text = ctx.copy_text
     for match in EPISODES.finditer(text):
-        yield Problem(
+        yield Issue(
             f"{quote(match.group(0))}: chronic migraine is counted in days, not episodes",
             "say 'with migraine features on at least 8 of those days'",
         )
@@ -196,7 +196,7 @@ def indication_complete(ctx: Context) -> Iterator[Problem]:
         return
     missing = [part for part, pattern in INDICATION_PARTS.items() if not pattern.search(text)]
     if missing:
-        yield Problem(
+        yield Issue(
             f"the email promotes BOTOX® for migraine without saying who it is for: {', '.join(missing)}",
             "say it helps prevent headaches in adults with chronic migraine (15 or more headache days a month, "
             "each lasting 4 hours or more)",
@@ -209,11 +209,11 @@ def indication_complete(ctx: Context) -> Iterator[Problem]:
     "One-sided weakness, speech trouble or vision loss can be a stroke: describing them as aura needs "
     "'if sudden, new or different from your usual aura, call 911'.",
 )
-def stroke_signs(ctx: Context) -> Iterator[Problem]:
+def stroke_signs(ctx: Context) -> Iterator[Issue]:
     text = ctx.copy_text
     sign = STROKE_SIGNS.search(text)
     if sign and not STROKE_LINE.search(text):
-        yield Problem(
+        yield Issue(
             f"{quote(sign.group(0))} is described without the emergency line",
             "add: if these come on suddenly, or are new or different from your usual aura, call 911",
         )
@@ -225,10 +225,10 @@ def stroke_signs(ctx: Context) -> Iterator[Problem]:
     "A lead has told us no diagnosis, and a patient's condition is not for an email: no second-person "
     "condition phrases ('your migraines').",
 )
-def assumed_condition(ctx: Context) -> Iterator[Problem]:
+def assumed_condition(ctx: Context) -> Iterator[Issue]:
     for where, text in (("subject", ctx.email.subject), ("preheader", ctx.email.preheader), ("copy", ctx.copy_text)):
         for match in ASSUMED_CONDITION.finditer(text):
-            yield Problem(
+            yield Issue(
                 f"{quote(match.group(0))} in the {where} assumes the reader has the condition",
                 "write about migraine in general ('people with migraine', 'a headache diary')",
             )
@@ -240,21 +240,21 @@ def assumed_condition(ctx: Context) -> Iterator[Problem]:
     "CA B&P 651, FTC: terms must not make an exact price non-binding, hide a fee or a deadline, or claim "
     "what is not substantiated.",
 )
-def terms_undercut(ctx: Context) -> Iterator[Problem]:
+def terms_undercut(ctx: Context) -> Iterator[Issue]:
     if not ctx.is_promo:
         return
     text = ctx.email.subject + " " + ctx.email.preheader + " " + ctx.copy_text
     for match in UNDERCUT.finditer(text):
-        yield Problem(
+        yield Issue(
             f"{quote(match.group(0))} makes the stated price non-binding",
             "remove it: the price and dates are the offer",
         )
     if CONSULTATION.search(text) and not CONSULTATION_FEE.search(text):
-        yield Problem(
+        yield Issue(
             "the offers need a consultation but do not say what it costs", "say the consultation is free, or its price"
         )
     for match in UNSUBSTANTIATED.finditer(text):
-        yield Problem(
+        yield Issue(
             f"{quote(match.group(0))} is an unsubstantiated claim",
             "describe what the treatment is, not a claimed effect",
         )
@@ -264,7 +264,7 @@ def terms_undercut(ctx: Context) -> Iterator[Problem]:
     for offer in special.offers:
         label = f"{offer.name} {offer.unit or ''}"
         if SERIES.search(label) and not USE_DEADLINE.search(f"{offer.description} {special.terms}"):
-            yield Problem(
+            yield Issue(
                 f"{quote(offer.name)} is a series with no date by which it must be bought and used",
                 "say by when the series must be used, e.g. 'sessions to be used within 6 months of purchase'",
             )
@@ -273,7 +273,7 @@ def terms_undercut(ctx: Context) -> Iterator[Problem]:
             and MULTI_SESSION.search(offer.name)
             and not SESSIONS_STATED.search(offer.description)
         ):
-            yield Problem(
+            yield Issue(
                 f"{quote(offer.name)} is priced per session but usually needs several; the description does not "
                 "say how many",
                 "say how many sessions most people need, e.g. 'most people need 3 to 6 sessions'",
@@ -285,11 +285,11 @@ def terms_undercut(ctx: Context) -> Iterator[Problem]:
     ERROR,
     "Only a drip step may speak of the next email: a patient who gets the newsletter never gets it.",
 )
-def sequence_copy(ctx: Context) -> Iterator[Problem]:
+def sequence_copy(ctx: Context) -> Iterator[Issue]:
     if ctx.email.kind == "article":
         return
     for match in SEQUENCE.finditer(ctx.email.subject + " " + ctx.email.preheader + " " + ctx.copy_text):
-        yield Problem(
+        yield Issue(
             f"{quote(match.group(0))} refers to a series this email is not part of",
             "put drip-only lines in the article's series_opening / series_next, which only the drip prints",
         )

@@ -16,7 +16,7 @@ from importlib import resources
 
 import tinycss2
 
-from mailpipe.checks import ERROR, WARNING, Context, Problem, declarations, rule, stylesheet_rules
+from mailpipe.checks import ERROR, WARNING, Context, Issue, declarations, rule, stylesheet_rules
 
 # The clients whose lack of support is worth a warning: most of the clinic's readers use them.
 KEY_CLIENTS = (("gmail", None), ("outlook", "windows"), ("apple-mail", "ios"))
@@ -194,20 +194,20 @@ def _scores(slugs: frozenset[str]) -> tuple[tuple[str, float], ...]:
     WARNING,
     "caniemail: features that Gmail, Outlook (Windows) or Apple Mail (iOS) lack break the email for many readers.",
 )
-def compatibility(ctx: Context) -> Iterator[Problem]:
+def compatibility(ctx: Context) -> Iterator[Issue]:
     for tag, name in FORBIDDEN.items():
         if ctx.tree.find(f".//{tag}") is not None:
-            yield Problem(f"the email contains {name}, which email clients strip or block", f"remove the {name}", ERROR)
+            yield Issue(f"the email contains {name}, which email clients strip or block", f"remove the {name}", ERROR)
     for link in ctx.tree.iter("link"):
         if "stylesheet" in (link.get("rel") or ""):
-            yield Problem(
+            yield Issue(
                 f"an external stylesheet {link.get('href', '')!r} is linked", "put styles in the templates", ERROR
             )
     for slug, count in sorted(detected_features(ctx).items()):
         key_gaps, others = _gaps(slug)
         if key_gaps:
             title = _features()[slug]["title"]
-            yield Problem(
+            yield Issue(
                 f"{title} ({slug}, used {count}×) is unsupported in {', '.join(key_gaps)}"
                 + (f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""),
                 "check the email in those clients, or use a fallback that they support",

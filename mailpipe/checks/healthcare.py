@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Problem, quote, rule, search_anchored
+from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Issue, quote, rule, search_anchored
 from mailpipe.load.content import SpecialFront
 from mailpipe.util.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
@@ -68,23 +68,23 @@ def _botox_mentions(text: str) -> list[re.Match]:
 @rule(
     "BOTOX-NAME", ERROR, "FDA: the brand name needs its established name at first mention: BOTOX® (onabotulinumtoxinA)."
 )
-def botox_name(ctx: Context) -> Iterator[Problem]:
+def botox_name(ctx: Context) -> Iterator[Issue]:
     mentions = _botox_mentions(ctx.visible_text)
     if not mentions:
         return
     first = ctx.visible_text[mentions[0].start() : mentions[0].start() + 40]
     if not FULL_NAME.match(first):
-        yield Problem(
+        yield Issue(
             f"Botox is first named as {quote(first, 30)}",
             "write BOTOX® (onabotulinumtoxinA) the first time it is named",
         )
     if _botox_mentions(ctx.email.subject) and not FULL_NAME.search(ctx.email.subject):
-        yield Problem(
+        yield Issue(
             f"the subject {quote(ctx.email.subject)} names BOTOX® without its established name",
             "write BOTOX® (onabotulinumtoxinA) in the subject too",
         )
     for other in re.findall(r"\b(dysport|xeomin|jeuveau|daxxify)\b", ctx.visible_text, re.IGNORECASE):
-        yield Problem(
+        yield Issue(
             f"{other} is named beside BOTOX®: units are not interchangeable",
             "do not compare toxins by units or price",
             WARNING,
@@ -96,9 +96,9 @@ def botox_name(ctx: Context) -> Iterator[Problem]:
     ERROR,
     "BOTOX® is approved to prevent headaches in adults with chronic migraine only, not acute or episodic use.",
 )
-def botox_indication(ctx: Context) -> Iterator[Problem]:
+def botox_indication(ctx: Context) -> Iterator[Issue]:
     for match in OFF_LABEL_MIGRAINE.finditer(ctx.visible_text + " " + ctx.email.subject):
-        yield Problem(
+        yield Issue(
             f"{quote(match.group(0))} goes beyond the approved indication",
             "say 'helps prevent headaches in adults with chronic migraine'",
         )
@@ -109,33 +109,31 @@ def botox_indication(ctx: Context) -> Iterator[Problem]:
     ERROR,
     "Fair balance: an email that names Botox carries the Important Safety Information, as live text, above the clip.",
 )
-def safety_information(ctx: Context) -> Iterator[Problem]:
+def safety_information(ctx: Context) -> Iterator[Issue]:
     if not _botox_mentions(ctx.visible_text + ctx.email.subject):
         return
     position = ctx.html.find("Important Safety Information")
     if position < 0 or "Important Safety Information" not in ctx.visible_text:
-        yield Problem(
+        yield Issue(
             "the email names Botox but has no Important Safety Information block",
             "the layout adds it when Botox is named",
         )
         return
     if len(ctx.html[:position].encode()) > GMAIL_CLIP:
-        yield Problem(
-            "the Important Safety Information starts after Gmail's 102 KB clipping point", "shorten the email"
-        )
+        yield Issue("the Important Safety Information starts after Gmail's 102 KB clipping point", "shorten the email")
     for topic, marker in ISI_TOPICS.items():
         if marker.lower() not in ctx.visible_text.lower():
-            yield Problem(f"the safety information lacks {topic}", "use the safety-information partial unchanged")
+            yield Issue(f"the safety information lacks {topic}", "use the safety-information partial unchanged")
     if "Important Safety Information" not in ctx.text:
-        yield Problem(
+        yield Issue(
             "the plain text lacks the Important Safety Information", "carry the safety block into the text part"
         )
 
 
 @rule("CLAIM-NO-CURE", ERROR, "Unsubstantiated health claims are false advertising (FTC Act; California B&P 651).")
-def blocked_claims(ctx: Context) -> Iterator[Problem]:
+def blocked_claims(ctx: Context) -> Iterator[Issue]:
     for match in BLOCKED_CLAIMS.finditer(ctx.email.subject + " " + ctx.email.preheader + " " + ctx.visible_text):
-        yield Problem(
+        yield Issue(
             f"the claim {quote(match.group(0))} cannot be made",
             "describe what treatment can do, as the label and sources say",
         )
@@ -147,16 +145,16 @@ def blocked_claims(ctx: Context) -> Iterator[Problem]:
     "CA B&P 651, FTC endorsement guides: what patients report is a benefit claim; 'individual results vary' "
     "does not cure it.",
 )
-def testimonials(ctx: Context) -> Iterator[Problem]:
+def testimonials(ctx: Context) -> Iterator[Issue]:
     for story in TESTIMONIAL.finditer(ctx.email.subject + " " + ctx.visible_text):
-        yield Problem(
+        yield Issue(
             f"{quote(story.group(0))} claims a benefit through what patients report (a disclaimer does not cure it)",
             "remove it, or keep to what the label and the sources say",
         )
 
 
 @rule("HIPAA-NO-PHI", ERROR, "Mailchimp signs no BAA: no merge field or copy may reveal a person's health information.")
-def no_phi(ctx: Context) -> Iterator[Problem]:
+def no_phi(ctx: Context) -> Iterator[Issue]:
     for where, text in (
         ("subject", ctx.email.subject),
         ("preheader", ctx.email.preheader),
@@ -165,40 +163,40 @@ def no_phi(ctx: Context) -> Iterator[Problem]:
     ):
         for tag in MERGE_TAG.findall(text):
             if tag not in MERGE_TAGS:
-                yield Problem(
+                yield Issue(
                     f"the merge tag *|{tag}|* in the {where} could carry health information",
                     "use only name, email and footer tags",
                 )
         match = search_anchored(PHI_PHRASES, text, PHI_ANCHORS, ctx.lowered.get(where))
         if match:
-            yield Problem(
+            yield Issue(
                 f"{quote(match.group(0))} in the {where} speaks of the reader's own health",
                 "keep the copy general to the whole list",
             )
 
 
 @rule("PROMO-PRICE-TERMS", ERROR, "California B&P 651: price ads must be exact, with the offer's dates and terms.")
-def price_terms(ctx: Context) -> Iterator[Problem]:
+def price_terms(ctx: Context) -> Iterator[Issue]:
     vague = VAGUE_PRICE.search(ctx.visible_text + " " + ctx.email.subject)
     if vague:
-        yield Problem(f"{quote(vague.group(0))} is not an exact price", "state the exact price and what it is for")
+        yield Issue(f"{quote(vague.group(0))} is not an exact price", "state the exact price and what it is for")
     special = ctx.email.source.item.front
     if not isinstance(special, SpecialFront):  # (dates in the wrong order are refused when the content is loaded)
         return
     if not re.search(r"\bvalid\b.*\bto\b", ctx.visible_text, re.IGNORECASE):
-        yield Problem("the offers' dates are not stated", "keep 'Valid … to …' of the offers partial")
+        yield Issue("the offers' dates are not stated", "keep 'Valid … to …' of the offers partial")
     if special.terms.strip()[:40] not in ctx.visible_text:
-        yield Problem("the offers' terms are not shown", "keep the terms of the offers partial")
+        yield Issue("the offers' terms are not shown", "keep the terms of the offers partial")
 
 
 @rule("PROMO-PROVIDER", WARNING, "Patients should know treatments are by licensed providers after a consultation.")
-def licensed_provider(ctx: Context) -> Iterator[Problem]:
+def licensed_provider(ctx: Context) -> Iterator[Issue]:
     if ctx.is_promo and "licensed provider" not in ctx.visible_text.lower():
-        yield Problem("the specials do not say treatments are performed by licensed providers", "say so in the terms")
+        yield Issue("the specials do not say treatments are performed by licensed providers", "say so in the terms")
 
 
 @rule("MEDICAL-DISCLAIMER", WARNING, "Education is not medical advice; say so, and where to go in an emergency.")
-def disclaimer(ctx: Context) -> Iterator[Problem]:
+def disclaimer(ctx: Context) -> Iterator[Issue]:
     text = ctx.visible_text.lower()
     if "not medical advice" not in text or "911" not in text:
-        yield Problem("the 'not medical advice… call 911' line is missing", "keep the footer partial's disclaimer")
+        yield Issue("the 'not medical advice… call 911' line is missing", "keep the footer partial's disclaimer")

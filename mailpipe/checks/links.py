@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from mailpipe.checks import ERROR, WARNING, Context, Problem, quote, rule
+from mailpipe.checks import ERROR, WARNING, Context, Issue, quote, rule
 
 SHORTENERS = {
     "bit.ly",
@@ -38,21 +38,19 @@ def _web_links(ctx: Context) -> list[tuple[Any, str, str]]:
 
 
 @rule("LINK-HTTPS", ERROR, "Links must be https to a real host: no http, localhost, IP addresses or example domains.")
-def https_links(ctx: Context) -> Iterator[Problem]:
+def https_links(ctx: Context) -> Iterator[Issue]:
     for _, href, text in _web_links(ctx):
         parts = urlsplit(href)
         host = (parts.hostname or "").lower()
         if parts.scheme != "https":
-            yield Problem(f"the link {quote(text)} goes to {quote(href)}, not https", "use an https:// link")
+            yield Issue(f"the link {quote(text)} goes to {quote(href)}, not https", "use an https:// link")
         elif (
             not host
             or host in PLACEHOLDER_HOSTS
             or host.endswith((".example", ".test", ".invalid", ".local"))
             or _is_ip(host)
         ):
-            yield Problem(
-                f"the link {quote(text)} goes to a placeholder or local host {host!r}", "link to the real page"
-            )
+            yield Issue(f"the link {quote(text)} goes to a placeholder or local host {host!r}", "link to the real page")
 
 
 def _is_ip(host: str) -> bool:
@@ -64,11 +62,11 @@ def _is_ip(host: str) -> bool:
 
 
 @rule("SPAM-SHORTENER", ERROR, "Shortened links hide their target and are a strong spam signal.")
-def shorteners(ctx: Context) -> Iterator[Problem]:
+def shorteners(ctx: Context) -> Iterator[Issue]:
     for _, href, _ in _web_links(ctx):
         host = (urlsplit(href).hostname or "").lower().removeprefix("www.")
         if host in SHORTENERS:
-            yield Problem(f"the link {quote(href)} uses the shortener {host}", "link to the full address")
+            yield Issue(f"the link {quote(href)} uses the shortener {host}", "link to the full address")
 
 
 @rule(
@@ -76,22 +74,22 @@ def shorteners(ctx: Context) -> Iterator[Problem]:
     ERROR,
     "Link text that looks like an address must go to that address (phishing filters check it).",
 )
-def link_text_mismatch(ctx: Context) -> Iterator[Problem]:
+def link_text_mismatch(ctx: Context) -> Iterator[Issue]:
     for _, href, text in _web_links(ctx):
         shown = re.match(r"^(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(/\S*)?$", text.strip().lower())
         target = (urlsplit(href).hostname or "").lower()
         if shown and shown.group(1).removeprefix("www.") != target.removeprefix("www."):
-            yield Problem(
+            yield Issue(
                 f"the link text {quote(text)} shows {shown.group(1)} but goes to {target}",
                 "make the text match the target",
             )
 
 
 @rule("A11Y-LINK-TEXT", WARNING, "'Click here' says nothing out of context; link text should say where it goes.")
-def vague_links(ctx: Context) -> Iterator[Problem]:
+def vague_links(ctx: Context) -> Iterator[Issue]:
     for _, _href, text in ctx.links:
         if text.lower().strip(" .!") in VAGUE:
-            yield Problem(
+            yield Issue(
                 f"the link text {quote(text)} does not say where it goes",
                 "describe the destination, e.g. 'Book a consultation'",
             )
@@ -100,7 +98,7 @@ def vague_links(ctx: Context) -> Iterator[Problem]:
 @rule(
     "LINK-ONLINE", WARNING, "With --online, every link and image is requested once: a broken one is a broken promise."
 )
-def links_answer(ctx: Context) -> Iterator[Problem]:
+def links_answer(ctx: Context) -> Iterator[Issue]:
     if not ctx.online:
         return
     targets = sorted(
@@ -110,7 +108,7 @@ def links_answer(ctx: Context) -> Iterator[Problem]:
     with ThreadPoolExecutor(max_workers=4) as pool:
         for url, problem in zip(targets, pool.map(_fetch_problem, targets), strict=True):
             if problem:
-                yield Problem(f"{quote(url, 80)} {problem}", "fix or replace the link")
+                yield Issue(f"{quote(url, 80)} {problem}", "fix or replace the link")
 
 
 def _fetch_problem(url: str) -> str | None:

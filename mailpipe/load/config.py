@@ -189,3 +189,13 @@ def load_config(root: Path) -> SiteConfig:
     if not file.is_file():
         raise InputError([Problem(file, 1, "", "the site config file is missing")])
     return load_file(SiteConfig, file, "the site config")
+
+
+def unconfirmed_values(root: Path) -> list[str]:
+    """The lines of mailpipe.yaml still marked CONFIRM (values nobody has checked yet): a real account refuses them."""
+    lines = (root / CONFIG_FILE).read_text(encoding="utf-8").splitlines()
+    return [
+        f"{CONFIG_FILE}:{n}: {line.split('#')[0].strip()}"
+        for n, line in enumerate(lines, 1)
+        if "CONFIRM" in line and not line.lstrip().startswith("#")
+    ]

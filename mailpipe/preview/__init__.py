@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailpipe.checks import Context, Finding, run_checks
 from mailpipe.errors import InputError, MailpipeError
@@ -25,6 +26,9 @@ from mailpipe.project import Project
 from mailpipe.render import EmailSource, RenderedEmail, Renderer, email_sources
 from mailpipe.report import Report
 from mailpipe.review import APPROVALS_FILE, Change, Reviews, ReviewState, recipient_view, word_diff
+
+if TYPE_CHECKING:
+    from mailpipe.push.target import Target
 
 
 @dataclass(frozen=True)
@@ -101,18 +105,14 @@ class PreviewModel:
 
     def report(self) -> tuple[Report, str]:
         """The results report, read now from the account (or the embedded sandbox) with GETs only; and which one."""
-        from mailpipe.push.target import connect
-        from mailpipe.report import build_report, read_results
+        from mailpipe.commands.report import report_of
 
         site = self._site
         if site is None:
             raise MailpipeError("the config has a problem; fix it to see reports")
-        with connect(self.project.root, site, read_only=True) as target:
-            results = read_results(target.mailchimp, {a.list_id for a in site.audiences.values()})
-            source = target.description
-        return build_report(
-            results, self._campaigns, {name: a.list_id for name, a in site.audiences.items()}, site.timezone
-        ), source
+        targets: list[Target] = []
+        made = report_of(self.project.root, site, self._campaigns, on_target=targets.append)
+        return made, targets[0].description
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         """Block until the version differs from `seen` (or timeout); returns the current version."""

@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mailpipe.checks import Finding
 from mailpipe.load.campaigns import Campaign, Drip, Monthly
 from mailpipe.load.config import SiteConfig
 from mailpipe.load.content import ContentSet
@@ -31,7 +33,7 @@ from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.push.read import read_world
 from mailpipe.push.state import State
 from mailpipe.render import RenderedEmail
-from mailpipe.review import ReviewState, unapproved
+from mailpipe.review import ReviewState
 
 
 @dataclass(frozen=True)
@@ -53,19 +55,28 @@ class PushResult:
 
 
 def refusals(
-    emails: list[RenderedEmail], site: SiteConfig, allow_examples: bool, sign_offs: dict[str, ReviewState] | None = None
+    emails: list[RenderedEmail],
+    findings: Mapping[str, list[Finding]],
+    sign_offs: Mapping[str, ReviewState],
+    real_account: bool,
 ) -> dict[str, str]:
-    """Emails push must not send, with why: check errors, example content on a real account, and (when `sign_offs`
-    is given, as it is for a real account) an email without every sign-off it needs for exactly this version."""
-    from mailpipe.checks import ERROR, run_checks
+    """Emails push must not send, with why: check errors anywhere; on a real account also example content and an
+    email without every sign-off it needs for exactly this version. Whether the account is real is the target's to
+    say (push's use case asks it); on a real account an email with no sign-off state given is refused like an
+    unsigned one, so nothing left out turns the gate off."""
+    from mailpipe.checks import error_rules
 
-    refused = unapproved(sign_offs) if sign_offs is not None else {}
+    refused = {}
     for email in emails:
-        errors = sorted({f.rule for f in run_checks(email, site) if f.severity == ERROR})
+        errors = error_rules(findings[email.id])
+        sign_off = sign_offs.get(email.id)
         if errors:
             refused[email.id] = f"{email.id} fails checks: {', '.join(errors)} (see `mailpipe check {email.id}`)"
-        elif email.example and not allow_examples:
+        elif email.example and real_account:
             refused[email.id] = f"{email.id} is example content (example: true) and this is a real Mailchimp account"
+        elif real_account and not (sign_off and sign_off.approved):
+            summary = sign_off.summary if sign_off else "no sign-off recorded"
+            refused[email.id] = f"{email.id} is not signed off: {summary} (see `mailpipe review status`)"
     return refused
 
 
@@ -78,9 +89,12 @@ def push(
     content: ContentSet,
     refused: dict[str, str],
     now: dt.datetime,
-    dry_run: bool = False,
 ) -> PushResult:
-    """One run. A dry run reads with GETs only and writes nothing, here or in the local state."""
+    """One run. A dry run (a read-only client, said once where it was made) reads with GETs only and writes nothing,
+    here or in the local state."""
+    dry_run = mc.read_only
+    if state.read_only != dry_run:
+        raise ValueError("a dry run reads the state as a copy, and only a dry run does: the client and state disagree")
     audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
     drips = [c for c in campaigns if isinstance(c, Drip)]
     monthlies = [c for c in campaigns if isinstance(c, Monthly)]

@@ -15,6 +15,7 @@ import io
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from mailpipe.errors import InputError, Problem
@@ -128,20 +129,35 @@ def _rows(reader: csv.DictReader, file: Path) -> Iterator[tuple[int, dict[str, s
         yield reader.line_num, row
 
 
+class Row(StrEnum):
+    """What became of a CSV row, in the order an import's summary counts them."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # not imported: the row itself is wrong (read_leads says why)
+    FAILED = "failed"  # Mailchimp refused it
+
+    @property
+    def is_problem(self) -> bool:
+        """A row someone must look at: the import exits non-zero."""
+        return self in (Row.SKIPPED, Row.FAILED)
+
+
 @dataclass(frozen=True)
 class RowOutcome:
     """What an import did with one CSV row."""
 
     line: int
     email: str
-    outcome: str  # added | updated | unchanged | failed (a skipped row is a Problem of read_leads)
+    outcome: Row  # added, updated, unchanged or failed (a skipped row is a Problem of read_leads)
     detail: str = ""
 
 
 @dataclass(frozen=True)
 class _Plan:
     lead: Lead
-    outcome: str
+    outcome: Row
     detail: str
     fields: dict[str, str]
     tag: bool  # the member needs the audience's tag
@@ -178,15 +194,19 @@ def plan_import(
             changed.append("drip start")
         needs_tag = bool(tag) and (member is None or tag not in member.tags)
         if member is None:
-            plans.append(_Plan(lead, "added", "", fields, needs_tag))
+            plans.append(_Plan(lead, Row.ADDED, "", fields, needs_tag))
         elif member.status != "subscribed":
             plans.append(
-                _Plan(lead, "unchanged", f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False)
+                _Plan(
+                    lead, Row.UNCHANGED, f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False
+                )
             )
         elif changed or needs_tag:
-            plans.append(_Plan(lead, "updated", ", ".join(changed + (["tag"] if needs_tag else [])), fields, needs_tag))
+            plans.append(
+                _Plan(lead, Row.UPDATED, ", ".join(changed + (["tag"] if needs_tag else [])), fields, needs_tag)
+            )
         else:
-            plans.append(_Plan(lead, "unchanged", "", {}, False))
+            plans.append(_Plan(lead, Row.UNCHANGED, "", {}, False))
     return plans
 
 
@@ -205,7 +225,7 @@ def import_leads(
         mailchimp.create_text_merge_field(audience.list_id, LOG_FIELD, LOG_FIELD_NAME)
     existing = mailchimp.members_named(audience.list_id, [lead.email for lead in leads])
     plans = plan_import(leads, existing, audience.tag, drips, now, start_now)
-    writes = [p for p in plans if p.outcome == "added" or (p.outcome == "updated" and p.fields)]
+    writes = [p for p in plans if p.outcome == Row.ADDED or (p.outcome == Row.UPDATED and p.fields)]
     tags = [p for p in plans if p.tag]
     total, done = len(writes) + len(tags), 0
     refused: dict[str, str] = {}
@@ -223,7 +243,7 @@ def import_leads(
             if progress:
                 progress(done, total)
     return [
-        RowOutcome(p.lead.line, p.lead.email, "failed", refused[p.lead.email.lower()])
+        RowOutcome(p.lead.line, p.lead.email, Row.FAILED, refused[p.lead.email.lower()])
         if p.lead.email.lower() in refused
         else RowOutcome(p.lead.line, p.lead.email, p.outcome, p.detail)
         for p in plans

@@ -36,8 +36,16 @@ class Target:
     sandbox_store: Store | None = None  # the embedded sandbox's store (its clock), when that is the target
     description: str = ""  # which account or sandbox, for the first line of every command that talks to it
 
-    def open_state(self, read_only: bool = False) -> State:
-        return State(self.state_path, self.endpoint, forget_other=self.sandbox_store is not None, read_only=read_only)
+    @property
+    def dry_run(self) -> bool:
+        """A run that only reads: the client sends nothing but GETs, and the state is read, never written."""
+        return self.mailchimp.read_only
+
+    def open_state(self) -> State:
+        """The local record of pushes to this target (read as a copy in a dry run)."""
+        return State(
+            self.state_path, self.endpoint, forget_other=self.sandbox_store is not None, read_only=self.dry_run
+        )
 
     def now(self) -> dt.datetime:
         """The sandbox's clock when talking to the embedded sandbox, else the real time."""
@@ -82,13 +90,16 @@ def provision(store: Store, site: SiteConfig) -> None:
 def connect(
     root: Path,
     site: SiteConfig,
+    *,
+    dry_run: bool = False,
     environ: Mapping[str, str] | None = None,
     sandbox_db: Path | None = None,
-    read_only: bool = False,
 ) -> Iterator[Target]:
     """Yield the target for this run; the embedded sandbox (if used) stops when the block ends. The sandbox is
-    used only when MAILCHIMP_API_KEY is not set at all. `read_only`: the client refuses to send anything but GETs, and
-    the embedded sandbox is a copy in memory (its file is neither created nor changed)."""
+    used only when MAILCHIMP_API_KEY is not set at all. `dry_run` (said once, here): the client refuses to send
+    anything but GETs, the state is read as a copy, and the embedded sandbox is a copy in memory (its file is neither
+    created nor changed)."""
+    read_only = dry_run
     environ = os.environ if environ is None else environ
     connection = Connection.from_environment(environ)
     state_path = root / site.mailchimp.state_path

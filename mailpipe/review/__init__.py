@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from mailpipe.checks import Context
@@ -78,10 +79,18 @@ class Approval:
         return f"{self.email}\t{self.role}\t{self.fingerprint}\t{self.date.isoformat()}\t{self.reviewer}\n"
 
 
+class SignOff(StrEnum):
+    """Where one role's sign-off of an email stands."""
+
+    APPROVED = "approved"
+    CHANGED = "changed"  # approved, then the email changed
+    MISSING = "missing"
+
+
 @dataclass(frozen=True)
 class RoleState:
     role: str
-    state: str  # approved | changed (approved, then the email changed) | missing
+    state: SignOff
     approval: Approval | None
 
 
@@ -92,7 +101,7 @@ class ReviewState:
 
     @property
     def approved(self) -> bool:
-        return all(r.state == "approved" for r in self.roles)
+        return all(r.state == SignOff.APPROVED for r in self.roles)
 
     @property
     def summary(self) -> str:
@@ -104,8 +113,8 @@ class ReviewState:
                 + "; ".join(f"{r.role}: {r.approval.reviewer}, {r.approval.date}" for r in self.roles if r.approval)
                 + ")"
             )
-        changed = [r.role for r in self.roles if r.state == "changed"]
-        missing = [r.role for r in self.roles if r.state == "missing"]
+        changed = [r.role for r in self.roles if r.state == SignOff.CHANGED]
+        missing = [r.role for r in self.roles if r.state == SignOff.MISSING]
         parts = ([f"changed since its {' and '.join(changed)} approval"] if changed else []) + (
             [f"needs {' and '.join(missing)} sign-off"] if missing else []
         )
@@ -145,7 +154,13 @@ class Reviews:
         roles = []
         for role in required_roles(context):
             approval = self.approvals.get((email.id, role))
-            state = "missing" if approval is None else "approved" if approval.fingerprint == current else "changed"
+            state = (
+                SignOff.MISSING
+                if approval is None
+                else SignOff.APPROVED
+                if approval.fingerprint == current
+                else SignOff.CHANGED
+            )
             roles.append(RoleState(role, state, approval))
         return ReviewState(email.id, tuple(roles))
 
@@ -212,15 +227,6 @@ def _write(path: Path, text: str) -> None:
 
 def review_states(emails: Iterable[RenderedEmail], site: SiteConfig, reviews: Reviews) -> dict[str, ReviewState]:
     return {email.id: reviews.state(email, site) for email in emails}
-
-
-def unapproved(states: dict[str, ReviewState]) -> dict[str, str]:
-    """Emails that may not go to a real account yet, with why (push's refusal)."""
-    return {
-        email_id: f"{email_id} is not signed off: {state.summary} (see `mailpipe review status`)"
-        for email_id, state in states.items()
-        if not state.approved
-    }
 
 
 @dataclass(frozen=True)

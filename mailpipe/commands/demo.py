@@ -1,8 +1,8 @@
-"""The demo `make run` does: daily runs against a fresh sandbox over a few weeks, from config.
+"""`mailpipe demo`, what `make run` does: daily runs against a fresh sandbox over a few weeks, from config.
 
 It starts the sandbox clock at `demo.start`, and each simulated day imports the sample people who
-have joined by then, runs the same push a cron job would, and moves the clock on, so the sandbox
-sends what is due. The result is the same on any day the demo runs.
+have joined by then, runs the same push a cron job would (push's use case, with every gate), and moves the clock on,
+so the sandbox sends what is due. The result is the same on any day the demo runs.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailpipe.commands.push import push_to
+from mailpipe.errors import MailpipeError
 from mailpipe.load.campaigns import Campaign, Drip
-from mailpipe.plan import local_to_utc
+from mailpipe.load.config import Demo
+from mailpipe.plan import PlannedSend, local_to_utc, plan
 from mailpipe.plan.keys import DripKey, key_of_title
-from mailpipe.project import Project, Rendered
-from mailpipe.push import push, refusals
+from mailpipe.project import Project
 from mailpipe.push.apply import Outcome
 from mailpipe.push.leads import import_leads, read_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp
-from mailpipe.push.state import State
-from mailpipe.push.target import SANDBOX_KEY, provision
+from mailpipe.push.target import SANDBOX_KEY, Target, provision
 from mailpipe.report import Report, build_report, read_results
 from mailpipe.sandbox.server import RunningSandbox
 
@@ -69,14 +70,32 @@ def email_of(title: str, campaigns: list[Campaign]) -> str:
     return title
 
 
-def run_demo(
-    project: Project,
-    rendered: Rendered,
-    campaigns: list[Campaign],
-    on_day: Callable[[dt.date, list[Outcome]], None] | None = None,
-) -> DemoResult:
-    site, demo = rendered.site, rendered.site.demo
-    assert demo is not None
+@dataclass(frozen=True)
+class DemoCalendar:
+    settings: Demo
+    sends: list[PlannedSend]
+    monthly: int  # of the sends, the monthly ones
+
+
+def calendar(project: Project) -> DemoCalendar:
+    """The plan of the demo weeks of mailpipe.yaml: an error if it has none, or if a send of those weeks has no
+    email."""
+    rendered = project.load()
+    demo, campaigns = rendered.site.demo, project.campaigns
+    if demo is None:
+        raise MailpipeError("mailpipe.yaml has no demo section (start, days, leads_csv, patients_csv)")
+    sends = plan(campaigns, rendered.content, {e.id for e in rendered.emails}, demo.start, demo.days)
+    if any(s.problem for s in sends):
+        raise MailpipeError("the demo weeks cannot be sent: " + "; ".join(s.problem for s in sends if s.problem))
+    monthly = {c.name for c in campaigns if not isinstance(c, Drip)}
+    return DemoCalendar(demo, sends, sum(1 for s in sends if s.campaign in monthly))
+
+
+def run_demo(project: Project, on_day: Callable[[dt.date, list[Outcome]], None] | None = None) -> DemoResult:
+    """The demo weeks, day by day (see `calendar`)."""
+    demo = calendar(project).settings
+    rendered = project.rendered()
+    site, campaigns = rendered.site, project.campaigns
     folder = project.root / DEMO_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.sqlite3*"):
@@ -89,13 +108,14 @@ def run_demo(
         local_to_utc(demo.start + dt.timedelta(days=demo.days), demo.run_time, site.timezone),
         skipped_rows=[str(p) for p in lead_problems + patient_problems],
     )
-    refused = refusals(rendered.emails, site, allow_examples=True)
     with RunningSandbox(folder / "sandbox.sqlite3") as sandbox:
         sandbox.store.set_clock(start)
         sandbox.store.set_engagement_seed(DEMO_SEED)  # recipients open, click and unsubscribe, the same on every run
         provision(sandbox.store, site)
         mailchimp = Mailchimp(Connection(SANDBOX_KEY, sandbox.url))
-        state = State(folder / "state.sqlite3", f"sandbox {sandbox.store.instance}")
+        target = Target(
+            mailchimp, f"sandbox {sandbox.store.instance}", True, folder / "state.sqlite3", sandbox.store, "the demo"
+        )
         imported: set[str] = set()
         for offset in range(demo.days):
             day = demo.start + dt.timedelta(days=offset)
@@ -106,7 +126,7 @@ def run_demo(
                 drips = [c for c in campaigns if isinstance(c, Drip) and c.audience == audience]
                 import_leads(mailchimp, site.audiences[audience], joined, now, drips)
                 imported |= {p.email for p in joined}
-            outcomes = push(mailchimp, state, site, campaigns, rendered.emails, rendered.content, refused, now).outcomes
+            outcomes = push_to(project, target, now).result.outcomes
             result.pushes += 1
             if on_day:
                 on_day(day, outcomes)
@@ -124,5 +144,4 @@ def run_demo(
             {name: a.list_id for name, a in site.audiences.items()},
             site.timezone,
         )
-        state.close()
     return result

@@ -1,4 +1,5 @@
-"""Going live without guesswork: each thing a first real push depends on, checked, with how to fix it.
+"""`mailpipe doctor`: going live without guesswork, each thing a first real push depends on, checked, with how to
+fix it.
 
 `project_checks` reads only the project (config, the plan of the next days, the rendered emails); `account_checks`
 reads the Mailchimp account (GETs only). Both return plain `Check`s; the CLI prints them and exits 1 on any failure.
@@ -11,9 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailpipe.commands import OnTarget, ignore_target
 from mailpipe.load.campaigns import Campaign
-from mailpipe.load.config import CONFIG_FILE, SiteConfig
+from mailpipe.load.config import SiteConfig, unconfirmed_values
 from mailpipe.load.content import ContentSet
+from mailpipe.project import Project
 from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.render import RenderedEmail
 
@@ -29,14 +32,27 @@ class Check:
     fix: str = ""
 
 
-def confirm_placeholders(root: Path) -> list[str]:
-    """The lines of mailpipe.yaml still marked CONFIRM (values nobody has checked yet)."""
-    lines = (root / CONFIG_FILE).read_text(encoding="utf-8").splitlines()
-    return [
-        f"{CONFIG_FILE}:{n}: {line.split('#')[0].strip()}"
-        for n, line in enumerate(lines, 1)
-        if "CONFIRM" in line and not line.lstrip().startswith("#")
-    ]
+@dataclass(frozen=True)
+class Diagnosis:
+    checks: list[Check]
+
+    @property
+    def failed(self) -> int:
+        return sum(not c.ok for c in self.checks)
+
+
+def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget = ignore_target) -> Diagnosis:
+    """The project's checks for the plan from `today` (default: today in the clinic's time zone), then the
+    account's (read only)."""
+    from mailpipe.push.target import connect
+
+    rendered = project.load()
+    start = today or project.today()
+    checks = project_checks(project.root, rendered.site, rendered.content, project.campaigns, rendered.emails, start)
+    with connect(project.root, rendered.site, dry_run=True) as target:
+        on_target(target)
+        checks += account_checks(target.mailchimp, rendered.site)
+    return Diagnosis(checks)
 
 
 def project_checks(
@@ -47,11 +63,11 @@ def project_checks(
     emails: list[RenderedEmail],
     today: dt.date,
 ) -> list[Check]:
-    from mailpipe.checks import ERROR, run_checks
+    from mailpipe.checks import error_rules, run_checks
     from mailpipe.plan import plan
 
     checks = []
-    marked = confirm_placeholders(root)
+    marked = unconfirmed_values(root)
     checks.append(
         Check(
             not marked,
@@ -102,7 +118,7 @@ def project_checks(
             "write the real offers and remove `example: true`",
         )
     )
-    failing = sorted(e for e in due if e in by_id and any(f.severity == ERROR for f in run_checks(by_id[e], site)))
+    failing = sorted(e for e in due if e in by_id and error_rules(run_checks(by_id[e], site)))
     checks.append(
         Check(
             not failing,

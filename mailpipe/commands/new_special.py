@@ -1,4 +1,4 @@
-"""Starting content from what exists: the next month's special from the latest one (`mailpipe new special`).
+"""`mailpipe new special`: starting content from what exists, the next month's special from the latest one.
 
 The new file keeps the latest month's offers as a starting point, with every date, the validity and the month names
 moved to the new month, features the first article no special has featured yet, and puts a TODO on each part a
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from mailpipe.errors import MailpipeError
 from mailpipe.load.content import SPECIALS_DIR, load_content
+from mailpipe.project import Project
 
 TODO_INTRO = "TODO: write this month's introduction."
 TODO_OFFER = "TODO (confirm this offer, its price and its terms) "
@@ -27,7 +29,29 @@ def _month_parts(month: str) -> tuple[int, int, str, int]:
     return year, number, calendar.month_name[number], calendar.monthrange(year, number)[1]
 
 
-def new_special(content_dir: Path, month: str) -> tuple[Path, Path]:
+@dataclass(frozen=True)
+class NewSpecial:
+    path: Path  # the file written
+    source: Path  # the special it was made from
+    errors: int  # what `check` finds in its emails until each TODO is edited
+
+
+def new_special(project: Project, month: str) -> NewSpecial:
+    """Write content/specials/MONTH.md and check the emails it makes; a file that breaks the project is removed."""
+    from mailpipe.checks.report import check_emails
+
+    target, source = write_special(project.content_dir, month)
+    try:
+        rendered = project.rendered()
+    except MailpipeError:
+        target.unlink()
+        raise
+    emails = [e for e in rendered.emails if e.source.item.source == target]
+    errors = sum(r.errors for r in check_emails(emails, rendered.site))
+    return NewSpecial(target, source, errors)
+
+
+def write_special(content_dir: Path, month: str) -> tuple[Path, Path]:
     """Write content/specials/MONTH.md from the latest special before it; returns (new file, the file it came from)."""
     year, number, name, last = _month_parts(month)
     folder = content_dir / SPECIALS_DIR
@@ -53,9 +77,8 @@ def new_special(content_dir: Path, month: str) -> tuple[Path, Path]:
     text = re.sub(rf"\b{old_name}\b", name, text)
     content = load_content(content_dir)
     featured = {sp.front.featured_article for sp in content.specials}
-    fresh = next(
-        (a.id for a in content.articles if a.id not in featured), None
-    )  # the next article patients have not been sent
+    # the next article patients have not been sent
+    fresh = next((a.id for a in content.articles if a.id not in featured), None)
     if fresh:
         text = re.sub(r"^featured_article: .*$", f"featured_article: {fresh}", text, flags=re.MULTILINE)
     front, _, body = text.partition("\n---\n")

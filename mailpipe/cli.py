@@ -1,0 +1,937 @@
+"""mailpipe's command line: options mapped to a use case (`mailpipe/commands/`), its result to a table, JSON or an
+exit code. Nothing is decided here; mailpipe's own errors become one line on stderr and exit code 1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from mailpipe.errors import InputError, MailpipeError
+from mailpipe.project import Project
+
+if TYPE_CHECKING:  # rich and every stage are imported by the commands that use them: `--help` stays fast
+    from rich.console import Console
+    from rich.table import Table
+
+    from mailpipe.checks.report import EmailReport
+    from mailpipe.commands.build import Built
+    from mailpipe.commands.leads import Imported
+    from mailpipe.plan import PlannedSend
+    from mailpipe.push import PushResult
+    from mailpipe.push.target import Target
+    from mailpipe.report import Report
+    from mailpipe.review import ReviewState
+
+# Up to this many emails, build and check print a row (or a table) per email; above it, a summary, unless --verbose.
+SUMMARY_ABOVE = 20
+ROLES = click.Choice(["medical", "legal"])
+
+
+class _FailsCleanly(click.Group):
+    """One error boundary for every command and subcommand: mailpipe's own errors are plain messages on stderr,
+    exit code 1, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as err:
+            err_console = _console(stderr=True)
+            count = len(err.problems)
+            err_console.print(f"[bold red]{count} problem{'s' if count != 1 else ''} found; nothing was written:[/]")
+            for problem in err.problems:
+                err_console.print(f"  {problem}", markup=False)
+            sys.exit(1)
+        except MailpipeError as err:
+            _console(stderr=True).print(f"error: {err}", markup=False)
+            sys.exit(1)
+
+
+class _LocalDate(click.ParamType):
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2024-05-01", param, ctx)
+
+
+class _UtcTime(click.ParamType):
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        from mailpipe.util.vocabulary import parse_time
+
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return parse_time(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time like 2026-12-07T17:30:00+00:00", param, ctx)
+
+
+class _Month(click.ParamType):
+    """YYYY-MM, as its first and last day."""
+
+    name = "month"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[dt.date, dt.date]:
+        import calendar
+
+        try:
+            year, number = map(int, value.split("-"))
+            return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+        except ValueError:
+            self.fail(f"{value!r} is not a month like 2024-05", param, ctx)
+
+
+LOCAL_DATE, UTC_TIME, MONTH = _LocalDate(), _UtcTime(), _Month()
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich output at the terminal's width, or a wide fixed width when piped (logs, cron mail)."""
+    from rich.console import Console
+
+    if stderr:
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _table(title: str, columns: tuple[str, ...] = (), **options: Any) -> Table:
+    import rich.table
+
+    table = rich.table.Table(title=title, **options)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _fail() -> NoReturn:
+    """Exit 1 once the output has said why (a cron job mails it)."""
+    sys.exit(1)
+
+
+@click.group(cls=_FailsCleanly)
+@click.option(
+    "--project",
+    "-C",
+    "root",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The mailpipe project folder.",
+)
+@click.pass_context
+def main(ctx: click.Context, root: Path) -> None:
+    """Render, check, plan and push AIVI Aesthetics' emails."""
+    ctx.obj = Project(root)
+
+
+# -- build and check -----------------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder [default: build/]."
+)
+@click.option("--verbose", "-v", is_flag=True, help=f"A row per email even for more than {SUMMARY_ABOVE} emails.")
+@click.pass_obj
+def build(project: Project, out_dir: Path | None, verbose: bool) -> None:
+    """Render every email to NAME.html, NAME.txt and manifest.json."""
+    from mailpipe.commands.build import build as run_build
+
+    built = run_build(project, out_dir)
+    if len(built.emails) > SUMMARY_ABOVE and not verbose:
+        _print_build_summary(built)
+    else:
+        _print_build_table(built)
+    if built.removed:
+        _console().print(f"removed stale files: {', '.join(built.removed)}")
+
+
+def _print_build_summary(built: Built) -> None:
+    console, count = _console(), len(built.emails)
+    console.print(
+        f"{count} emails in {built.out_dir}: {built.written} written, {count - built.written} unchanged; "
+        f"{len(built.failing)} with errors, {built.warned} with warnings only (`mailpipe check` says which; "
+        "--verbose for every email)",
+        markup=False,
+    )
+    if built.failing:
+        console.print(f"with errors: {', '.join(built.failing)}", markup=False)
+
+
+def _print_build_table(built: Built) -> None:
+    table = _table(f"{len(built.emails)} emails in {built.out_dir}")
+    table.add_column("email", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("subject", no_wrap=True, overflow="ellipsis", max_width=60)
+    for column in ("HTML", "text"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("files")
+    for column in ("errors", "warnings"):
+        table.add_column(column, justify="right")
+    for row in built.emails:
+        email = row.email
+        table.add_row(
+            email.id,
+            email.kind,
+            email.subject,
+            f"{email.html_bytes / 1024:.1f} KB",
+            f"{email.text_bytes / 1024:.1f} KB",
+            "written" if row.written else "unchanged",
+            f"[red]{row.errors}[/]" if row.errors else "0",
+            str(row.warnings),
+        )
+    _console().print(table)
+
+
+@main.command()
+@click.argument("content_ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="A stable machine-readable report.")
+@click.option("--online", is_flag=True, help="Also request every link and image once.")
+@click.option("--list-rules", is_flag=True, help="List every rule with its id, severity and why.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help=f"Every finding of every email even for more than {SUMMARY_ABOVE} emails."
+)
+@click.pass_obj
+def check(
+    project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool, verbose: bool
+) -> None:
+    """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
+    import json
+
+    from mailpipe.checks.report import report_json
+    from mailpipe.commands.check import check as run_check
+
+    if list_rules:
+        return _print_rules()
+    reports = run_check(project, content_ids, online)
+    if as_json:
+        click.echo(json.dumps(report_json(reports), indent=2, sort_keys=True))
+    else:
+        _print_check(reports, summary=len(reports) > SUMMARY_ABOVE and not verbose)
+    if any(r.errors for r in reports):
+        _fail()
+
+
+def _print_rules() -> None:
+    from mailpipe.commands.check import rules
+
+    table = _table("rules")
+    for column in ("id", "severity", "family", "why"):
+        table.add_column(column, no_wrap=column != "why")
+    for current in rules():
+        table.add_row(current.id, current.severity, current.family, current.why)
+    _console().print(table)
+
+
+def _print_check(reports: list[EmailReport], summary: bool) -> None:
+    console = _console()
+    if summary:
+        _print_check_summary(reports)
+    for report in [] if summary else reports:
+        table = _table(f"{report.id}: {report.errors} errors, {report.warnings} warnings", title_justify="left")
+        for column in ("severity", "rule", "what", "fix"):
+            table.add_column(column, no_wrap=column in ("severity", "rule"))
+        for finding in report.findings:
+            colour = "red" if finding.is_error else "yellow"
+            table.add_row(f"[{colour}]{finding.severity}[/]", finding.rule, finding.message, finding.fix)
+        console.print(table)
+    errors, warnings = sum(r.errors for r in reports), sum(r.warnings for r in reports)
+    console.print(f"{len(reports)} emails checked: {errors} errors, {warnings} warnings")
+
+
+def _print_check_summary(reports: list[EmailReport]) -> None:
+    """A large project's check: each rule that fired, in how many emails, and the emails with errors (they block
+    push)."""
+    from mailpipe.checks import ERROR, error_rules
+
+    emails: dict[tuple[str, str], set[str]] = {}  # (severity, rule) -> the emails it fired in
+    findings: dict[tuple[str, str], int] = {}  # (severity, rule) -> how many times
+    for report in reports:
+        for finding in report.findings:
+            key = (finding.severity, finding.rule)
+            emails.setdefault(key, set()).add(report.id)
+            findings[key] = findings.get(key, 0) + 1
+    console = _console()
+    table = _table(f"{len(reports)} emails: {sum(1 for r in reports if r.findings)} with findings")
+    for column in ("severity", "rule", "emails", "findings"):
+        table.add_column(column, no_wrap=True, justify="right" if column in ("emails", "findings") else "left")
+    for severity, rule_id in sorted(emails, key=lambda key: (key[0] != ERROR, key[1])):
+        colour = "red" if severity == ERROR else "yellow"
+        table.add_row(
+            f"[{colour}]{severity}[/]", rule_id, str(len(emails[severity, rule_id])), str(findings[severity, rule_id])
+        )
+    console.print(table)
+    for report in (r for r in reports if r.errors):
+        rules = ", ".join(error_rules(report.findings))
+        console.print(f"{report.id}: {report.errors} error{'s' if report.errors != 1 else ''} ({rules})", markup=False)
+    console.print("`mailpipe check EMAIL…` or --verbose shows every finding with its fix", markup=False)
+
+
+@main.command("lint-mjml")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="A machine-readable report: {files: [{path, problems}]}.")
+def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
+    """Check MJML files against MJML's rules, as `mjml --validate` would (exit 1 on any problem).
+
+    Each <mj-include> is read relative to the file that includes it; a problem in an included file is
+    reported in that file."""
+    import json
+
+    from mailpipe.commands.check import lint_mjml as lint
+
+    results = lint(files)
+    count = sum(len(found) for found in results.values())
+    if as_json:
+        listing = [{"path": name, "problems": [p.as_json() for p in found]} for name, found in results.items()]
+        click.echo(json.dumps({"files": listing}, indent=2))
+    else:
+        for name, found in results.items():
+            for problem in found:
+                click.echo(f"{name}:{problem.line}: {problem.kind}: {problem.message}")
+        click.echo(
+            f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {count} problem{'s' if count != 1 else ''}"
+        )
+    if count:
+        _fail()
+
+
+# -- campaigns: plan, push, test emails, leads -----------------------------------------------------------------
+@main.command()
+@click.option("--from", "start", type=LOCAL_DATE, help="First day (local date) [default: today].")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 400), help="How many days.")
+@click.option("--json", "as_json", is_flag=True, help="Print the calendar as JSON.")
+@click.pass_obj
+def plan(project: Project, start: dt.date | None, days: int, as_json: bool) -> None:
+    """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
+    import json
+
+    from mailpipe.commands.plan import plan as make_plan
+
+    calendar = make_plan(project, start, days)
+    sign_offs = calendar.sign_offs
+    if as_json:
+        sends = [
+            {**s.as_json(), "review": sign_offs[s.email_id].summary if s.email_id in sign_offs else None}
+            for s in calendar.sends
+        ]
+        click.echo(json.dumps(sends, indent=2))
+    else:
+        _print_plan(calendar.sends, sign_offs)
+    for gap in calendar.gaps:
+        click.echo(f"missing: {gap.problem}", err=True)
+    if calendar.gaps:
+        _fail()
+
+
+def _print_plan(sends: list[PlannedSend], sign_offs: dict[str, ReviewState]) -> None:
+    table = _table(f"{len(sends)} planned sends")
+    for column in ("local time", "UTC", "audience", "email", "who", "sign-off"):
+        table.add_column(column, no_wrap=column not in ("who", "sign-off"))
+    for send in sends:
+        when = (f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}", send.audience)
+        if send.problem:
+            table.add_row(*when, f"[red]{send.email_id}[/]", f"[red]{send.problem}[/]", "")
+            continue
+        state = sign_offs.get(send.email_id)
+        summary = state.summary if state else ""
+        table.add_row(
+            *when,
+            send.email_id,
+            send.segment,
+            f"[green]{summary}[/]" if state and state.approved else f"[red]{summary}[/]",
+        )
+    _console().print(table)
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Say what would change; send Mailchimp nothing but GETs, write nothing.")
+@click.option(
+    "--now",
+    type=UTC_TIME,
+    help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also list who each campaign goes to.")
+@click.pass_obj
+def push(project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool) -> None:
+    """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
+    from mailpipe.commands.push import push as run_push
+
+    def announce(target: Target) -> None:
+        click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
+
+    pushed = run_push(project, dry_run, now, on_target=announce)
+    result = pushed.result
+    title = (
+        f"{'dry run' if dry_run else 'push'} at {pushed.at:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
+        f"{result.api_calls} API calls"
+    )
+    _print_outcomes(result, title, project.site.timezone, verbose)
+    for email_id, summary in pushed.unsigned:
+        click.echo(
+            f"warning: {email_id} went to a test target unsigned ({summary}); a real account refuses it", err=True
+        )
+    if pushed.needs_attention:
+        click.echo("some campaigns need attention (in red above); the others went ahead", err=True)
+        _fail()
+
+
+def _print_outcomes(result: PushResult, title: str, timezone: str, verbose: bool) -> None:
+    """Push's report: each campaign with its time (local and UTC), subject and how many people (who, with
+    --verbose)."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(timezone)
+    table = _table(title)
+    for column in ("campaign", "action", "local time", "UTC", "subject", "people", "detail"):
+        table.add_column(column, no_wrap=column not in ("detail", "subject"))
+    for outcome in result.outcomes:
+        plan = outcome.plan
+        action = f"[red]{outcome.action}[/]" if outcome.attention else outcome.action
+        campaign = outcome.key.title if outcome.key else ""
+        if plan is None:
+            table.add_row(campaign, action, "", "", "", "", outcome.detail)
+            continue
+        people = str(len(plan.recipients)) if plan.recipients else f"tag {plan.tag}" if plan.tag else "everyone"
+        who = f"\n{', '.join(plan.recipients)}" if verbose and plan.recipients else ""
+        table.add_row(
+            campaign,
+            action,
+            f"{plan.send_at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}",
+            f"{plan.send_at:%Y-%m-%d %H:%M}",
+            plan.email.subject,
+            people,
+            outcome.detail + who,
+        )
+    _console().print(table)
+
+
+@main.command("send-test")
+@click.argument("content_id")
+@click.option("--to", "to", multiple=True, required=True, help="A test recipient (repeat for more).")
+@click.option("--plain-text", is_flag=True, help="Send the plain-text version.")
+@click.pass_obj
+def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
+    """Send a Mailchimp test email of one rendered email."""
+    from mailpipe.commands.proofs import send_test as send
+
+    def announce(target: Target) -> None:
+        click.echo(f"send-test through {target.description}")
+
+    proof = send(project, content_id, to, plain_text, on_target=announce)
+    click.echo(f"sent a test of {content_id} to {', '.join(to)} (campaign {proof.title!r} in {proof.endpoint})")
+
+
+@main.group()
+def leads() -> None:
+    """Leads and patients in the audiences."""
+
+
+@leads.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--audience", required=True, help="A logical audience from mailpipe.yaml, e.g. new-consult.")
+@click.option(
+    "--start-now",
+    is_flag=True,
+    help="Start the audience's drips today for people not yet in them, whatever their joined date.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Every row's outcome as JSON.")
+@click.pass_obj
+def leads_import(project: Project, file: Path, audience: str, start_now: bool, as_json: bool) -> None:
+    """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag.
+
+    Each person enters the audience's drips at their `joined` time (empty: now); someone whose drip would be over
+    by now gets none of it, unless --start-now. Names and drip starts Mailchimp already has are kept. Every row gets
+    an outcome; the import exits 1 when any row was skipped or failed."""
+    import json
+
+    from mailpipe.commands.leads import import_people
+
+    def announce(target: Target) -> None:
+        click.echo(f"import into {target.description}", err=as_json)
+
+    with _ProgressBar() as bar:
+        imported = import_people(project, file, audience, start_now, on_target=announce, progress=bar.update)
+    if as_json:
+        rows = [{"line": r.line, "email": r.email, "outcome": r.outcome, "detail": r.detail} for r in imported.rows]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        _print_import(imported)
+    if imported.has_problems:
+        _fail()
+
+
+class _ProgressBar:
+    """A progress bar on stderr for an import of a thousand writes or more; nothing for a smaller one."""
+
+    SHOWN_FROM = 1000
+
+    def __enter__(self) -> _ProgressBar:
+        from rich.progress import Progress
+
+        self._progress = Progress(console=_console(stderr=True), transient=True)
+        self._task: Any = None
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if total < self.SHOWN_FROM:
+            return
+        if self._task is None:
+            self._progress.start()
+            self._task = self._progress.add_task("importing", total=total)
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+
+def _print_import(imported: Imported) -> None:
+    from mailpipe.push.leads import Row
+
+    name = imported.file.name
+    counts = ", ".join(f"{n} {kind}" for kind, n in imported.count().items())
+    table = _table(f"{name} into {imported.audience}: {counts}")
+    for column in ("line", "email", "outcome", "detail"):
+        table.add_column(column, no_wrap=column != "detail")
+    rows = imported.rows
+    shown = rows if len(rows) <= 50 else [r for r in rows if r.outcome.is_problem]
+    for row in shown:
+        colour = "red" if row.outcome.is_problem else "green" if row.outcome in (Row.ADDED, Row.UPDATED) else "default"
+        table.add_row(f"{name}:{row.line}", row.email, f"[{colour}]{row.outcome}[/]", row.detail)
+    _console().print(table)
+    if len(shown) < len(rows):
+        click.echo(f"({len(rows) - len(shown)} added, updated or unchanged rows not listed; --json lists every row)")
+
+
+@main.command()
+@click.pass_obj
+def demo(project: Project) -> None:
+    """The main job, end to end on a fresh sandbox: plan, then a daily push over the demo weeks, then who got what."""
+    from mailpipe.commands import demo as demos
+
+    calendar = demos.calendar(project)
+    settings = calendar.settings
+    click.echo(
+        f"plan: {len(calendar.sends)} drip send slots and {calendar.monthly} monthly sends over {settings.days} days "
+        f"from {settings.start}"
+    )
+    console = _console()
+
+    def report(day: dt.date, outcomes: list) -> None:
+        for outcome in outcomes:
+            if outcome.key is not None and outcome.action != "created":
+                line = f"{day}  {outcome.action:<11} {outcome.key.title}  {outcome.detail}"
+                console.print(line, markup=False, highlight=False)
+
+    result = demos.run_demo(project, report)
+    for row in result.skipped_rows:
+        console.print(f"skipped: {row}", markup=False)
+    people = result.received_by_person()
+    table = _table(
+        f"who received what, {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
+        f"({len(result.deliveries)} deliveries, {result.api_calls} API calls)"
+    )
+    table.add_column("member", no_wrap=True)
+    table.add_column("emails received (UTC day, email)")
+    for email in sorted(people):
+        table.add_row(email, ", ".join(people[email]))
+    console.print(table)
+    if result.report is not None:
+        _print_report(result.report)
+
+
+# -- medical/legal sign-off -----------------------------------------------------------------------------------
+@main.group()
+def review() -> None:
+    """Medical/legal sign-off: who approved which version of each email (reviews/ in the project)."""
+
+
+@review.command("status")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_obj
+def review_status(project: Project, as_json: bool) -> None:
+    """Each email's sign-offs: approved, changed since approval, or missing; and templates awaiting approved text."""
+    import json
+
+    from mailpipe.commands.review import status
+
+    current = status(project)
+    if as_json:
+        emails = [_sign_off_json(s) for s in current.sign_offs.values()]
+        click.echo(json.dumps({"emails": emails, "needs_approved_text": current.needs_approved_text}, indent=2))
+        return
+    states = current.sign_offs
+    table = _table(f"sign-offs: {sum(s.approved for s in states.values())} of {len(states)} emails approved")
+    for column in ("email", "kind", "medical", "legal"):
+        table.add_column(column, no_wrap=True)
+    marks = {"approved": "[green]✓ {who}[/]", "changed": "[red]✗ changed since {who}[/]", "missing": "[red]✗ needed[/]"}
+    for email_id, state in states.items():
+        cells = {
+            r.role: marks[r.state].format(who=f"{r.approval.reviewer}, {r.approval.date}" if r.approval else "")
+            for r in state.roles
+        }
+        table.add_row(email_id, current.kinds[email_id], cells.get("medical", "–"), cells.get("legal", "–"))
+    console = _console()
+    console.print(table)
+    for path in current.needs_approved_text:
+        console.print(
+            f"[red]✗[/] {path}: the project's own wording; replace it with the manufacturer's current approved text, "
+            "then delete its mailpipe:needs-approved-text line"
+        )
+
+
+def _sign_off_json(state: ReviewState) -> dict:
+    roles = [
+        {
+            "role": r.role,
+            "state": r.state,
+            "reviewer": r.approval.reviewer if r.approval else None,
+            "date": r.approval.date.isoformat() if r.approval else None,
+        }
+        for r in state.roles
+    ]
+    return {"email": state.email, "approved": state.approved, "roles": roles}
+
+
+@review.command("approve")
+@click.argument("email_ids", nargs=-1, required=True)
+@click.option("--role", required=True, type=ROLES, help="The sign-off given.")
+@click.option("--reviewer", required=True, help='Name and credentials, e.g. "Dana Lee, MD".')
+@click.pass_obj
+def review_approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> None:
+    """Approve emails as they are now (refused for an email with check errors)."""
+    from mailpipe.commands.review import approve
+
+    for done in approve(project, email_ids, role, reviewer):
+        approval = done.approval
+        if done.new:
+            click.echo(
+                f"{done.email}: {role} approval by {approval.reviewer} on {approval.date} (fingerprint "
+                f"{approval.fingerprint})"
+            )
+        else:
+            click.echo(
+                f"{done.email}: this version already has its {role} approval ({approval.reviewer}, {approval.date}); "
+                "nothing changed"
+            )
+
+
+@review.command("revoke")
+@click.argument("email_id")
+@click.option("--role", required=True, type=ROLES, help="The sign-off withdrawn.")
+@click.pass_obj
+def review_revoke(project: Project, email_id: str, role: str) -> None:
+    """Withdraw a sign-off: push to a real account refuses the email until it is approved again."""
+    from mailpipe.commands.review import revoke
+
+    approval = revoke(project, email_id, role)
+    click.echo(f"{email_id}: {role} approval by {approval.reviewer} ({approval.date}) revoked")
+
+
+@review.command("diff")
+@click.argument("email_id")
+@click.option("--role", type=ROLES, help="Compare with this role's approval [default: the latest].")
+@click.pass_obj
+def review_diff(project: Project, email_id: str, role: str | None) -> None:
+    """What a recipient sees now against what was approved, word by word ([-removed-] {+added+})."""
+    from mailpipe.commands.review import diff
+
+    found = diff(project, email_id, role)
+    approval = found.approval
+    since = f"the {approval.role} approval by {approval.reviewer} on {approval.date}"
+    console = _console()
+    if not found.changes:
+        console.print(f"{email_id}: unchanged since {since}", markup=False)
+        return
+    console.print(f"{email_id}: changes since {since}", markup=False)
+    styles = {"same": "{}", "removed": "[red strike][-{}-][/]", "added": "[green]{{+{}+}}[/]"}
+    console.print(" ".join(styles[c.kind].format(_escape(c.words)) for c in found.changes))
+
+
+# -- authoring ------------------------------------------------------------------------------------------------
+@main.group()
+def new() -> None:
+    """Start new content from what exists."""
+
+
+@new.command("special")
+@click.argument("month")
+@click.pass_obj
+def new_special(project: Project, month: str) -> None:
+    """Write content/specials/MONTH.md from the latest special: dates, validity and month names moved, the offers kept
+    as a starting point and marked TODO, so `check` fails until each is edited."""
+    from mailpipe.commands.new_special import new_special as write
+
+    made = write(project, month)
+    click.echo(
+        f"wrote {made.path.relative_to(project.root)} from {made.source.name}: dates and validity moved to {month}, "
+        "offers kept."
+    )
+    click.echo(
+        f"Edit every TODO (the introduction and each offer) and the subject if needed; `mailpipe check` shows "
+        f"{made.errors} error(s) until then."
+    )
+
+
+# -- going live -----------------------------------------------------------------------------------------------
+@main.command()
+@click.option("--today", type=LOCAL_DATE, help="Check the plan from this local date [default: today].")
+@click.pass_obj
+def doctor(project: Project, today: dt.date | None) -> None:
+    """The go-live checklist: each line ✓ or ✗ with how to fix it (exit 1 on any ✗)."""
+    from mailpipe.commands.doctor import doctor as diagnose
+
+    def announce(target: Target) -> None:
+        click.echo(f"doctor: {target.description}")
+
+    diagnosis = diagnose(project, today, on_target=announce)
+    console = _console()
+    for check in diagnosis.checks:
+        console.print(("[green]✓[/] " if check.ok else "[red]✗[/] ") + _escape(check.what), soft_wrap=True)
+        if not check.ok:
+            console.print(f"    fix: {_escape(check.fix)}", soft_wrap=True)
+    total, failed = len(diagnosis.checks), diagnosis.failed
+    console.print(
+        f"{total - failed} of {total} ready"
+        + (f"; {failed} to fix before going live" if failed else ": ready to go live")
+    )
+    if failed:
+        _fail()
+
+
+@main.command()
+@click.pass_obj
+def audiences(project: Project) -> None:
+    """The account's audiences: id, name, members and tags (the id goes in mailpipe.yaml)."""
+    from mailpipe.commands.report import audiences as list_audiences
+
+    def announce(target: Target) -> None:
+        click.echo(f"audiences of {target.description}")
+
+    table = _table("audiences", ("id", "name", "members", "tags", "contact address"))
+    for found in list_audiences(project, on_target=announce):
+        audience = found.audience
+        table.add_row(
+            audience.id, audience.name, str(audience.member_count), ", ".join(found.tags), ", ".join(audience.address)
+        )
+    _console().print(table)
+
+
+# -- results --------------------------------------------------------------------------------------------------
+REPORT_COLUMNS = (
+    "", "email", "campaigns", "sent", "delivered", "bounced", "clicked", "click %", "opened", "open %", "unsub.",
+    "unsub. %",
+)  # fmt: skip
+
+
+def _print_report(report: Report) -> None:
+    from mailpipe.report import PRIVACY_NOTE
+
+    console = _console()
+    for section in report.sections:
+        table = _table(f"{section.name} ({section.kind})", title_justify="left")
+        for column in REPORT_COLUMNS:
+            table.add_column(column, justify="left" if column in ("", "email") else "right", no_wrap=True)
+        for row in section.rows:
+            values = row.as_json()
+            table.add_row(
+                row.label,
+                row.email,
+                str(row.campaigns),
+                str(row.recipients),
+                str(row.delivered),
+                str(row.bounces),
+                str(row.unique_clicks),
+                f"{values['click_rate']:.1%}",
+                str(row.unique_opens),
+                f"{values['open_rate']:.1%}",
+                str(row.unsubscribes),
+                f"{values['unsubscribe_rate']:.1%}",
+            )
+        console.print(table)
+        if section.funnel:
+            funnel = section.funnel
+            # leads each step was sent to
+            steps = " → ".join(f"step {n}: {count}" for n, count in enumerate(funnel.reached, 1))
+            console.print(
+                f"  funnel: {funnel.entered} leads entered → {steps}; left by unsubscribing: {funnel.unsubscribed}, "
+                f"by an exit tag: {funnel.exited}",
+                markup=False,
+            )
+    console.print(PRIVACY_NOTE, markup=False)
+
+
+@main.command()
+@click.option("--drip", "only_drip", help="Only this drip (its name or code).")
+@click.option("--month", type=MONTH, help="Only campaigns sent in this month (YYYY-MM, local time).")
+@click.option("--from", "start", type=LOCAL_DATE, help="First day (local date) of sends counted.")
+@click.option("--to", "end", type=LOCAL_DATE, help="Last day (local date) of sends counted.")
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="As CSV (one line per drip step and month).")
+@click.pass_obj
+def report(
+    project: Project,
+    only_drip: str | None,
+    month: tuple[dt.date, dt.date] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Results per drip step (all its campaigns added up) and per monthly email, and the drip's funnel, from Mailchimp's
+    reports."""
+    import json
+
+    from mailpipe.commands.report import report as make_report
+
+    def announce(target: Target) -> None:
+        if not (as_json or as_csv):
+            click.echo(f"report from {target.description}")
+
+    first, last = month or (start, end)
+    made = make_report(project, only_drip, first, last, on_target=announce)
+    if as_json:
+        click.echo(json.dumps(made.as_json(), indent=2, sort_keys=True))
+    elif as_csv:
+        click.echo(made.as_csv(), nl=False)
+    else:
+        _print_report(made)
+
+
+# -- the preview and the sandbox ------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--port",
+    default=8800,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free one).",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.pass_obj
+def preview(project: Project, port: int, no_browser: bool) -> None:
+    """Preview every email in a browser, live while you edit (127.0.0.1 only)."""
+    import contextlib
+    import threading
+    import webbrowser
+
+    from mailpipe.preview import PreviewModel
+    from mailpipe.preview.server import RunningPreview
+
+    with RunningPreview(PreviewModel(project), port) as running:
+        click.echo(f"preview at {running.url} (Ctrl-C stops it)")
+        if not no_browser:
+            webbrowser.open(running.url)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+SANDBOX_DB = click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file [default: var/sandbox.sqlite3]."
+)
+
+
+@main.group()
+def sandbox() -> None:
+    """The embedded Mailchimp-compatible sandbox (used whenever MAILCHIMP_API_KEY is unset)."""
+
+
+@sandbox.command()
+@click.option(
+    "--port",
+    default=8799,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Loopback port to listen on (0: any free one).",
+)
+@SANDBOX_DB
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of requests answered with an injected fault (0..1).",
+)
+@click.option(
+    "--fault-seed", default=0, show_default=True, type=int, help="Seed that makes injected faults reproducible."
+)
+@click.option(
+    "--clock", type=UTC_TIME, help="Start a new sandbox's clock at this time (UTC unless an offset is given)."
+)
+@click.pass_obj
+def serve(
+    project: Project, port: int, db: Path | None, fault_rate: float, fault_seed: int, clock: dt.datetime | None
+) -> None:
+    """Serve the sandbox on 127.0.0.1 until interrupted, with the audiences of mailpipe.yaml."""
+    import contextlib
+
+    from mailpipe.commands.sandbox import serve as ready
+    from mailpipe.sandbox.server import FaultPlan
+
+    faults = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
+    server = ready(project, port, db, faults, clock)
+    click.echo(f"sandbox listening on {server.url} (set MAILCHIMP_SERVER_URL to it); Ctrl-C stops it")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        server.server_close()
+
+
+@sandbox.command()
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    type=UTC_TIME,
+    help="Date and time to move the clock to (UTC unless an offset is given).",
+)
+@SANDBOX_DB
+@click.pass_obj
+def advance(project: Project, to: dt.datetime, db: Path | None) -> None:
+    """Move the sandbox clock forward, sending every scheduled campaign whose time has come."""
+    from mailpipe.commands.sandbox import advance as move
+
+    sent = move(project, to, db)
+    for send in sent:
+        click.echo(f"{send['send_time']}  sent campaign {send['campaign_id']} to {send['emails_sent']} members")
+    click.echo(f"clock at {to.astimezone(dt.UTC).isoformat()}; {len(sent)} campaign(s) sent")
+
+
+@sandbox.command()
+@click.option("--email", help="Only this member's deliveries.")
+@SANDBOX_DB
+@click.option("--json", "as_json", is_flag=True, help="As JSON, for scripts that count duplicates.")
+@click.pass_obj
+def deliveries(project: Project, email: str | None, db: Path | None, as_json: bool) -> None:
+    """Who received which campaign (title, subject) when, as a real audience would have."""
+    import json
+
+    from mailpipe.commands.sandbox import deliveries as read
+
+    rows = read(project, email, db)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = _table(f"{len(rows)} deliveries")
+    for column in ("delivered (UTC)", "email", "campaign", "subject"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(row["delivered_at"], row["email"], row["title"], row["subject"])
+    _console().print(table)
+
+
+if __name__ == "__main__":
+    main()

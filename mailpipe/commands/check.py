@@ -1,0 +1,42 @@
+"""`mailpipe check`: the rules every email must pass; and `mailpipe lint-mjml`, the MJML checker on any file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailpipe.checks import Rule
+from mailpipe.checks.report import EmailReport
+from mailpipe.errors import MailpipeError
+from mailpipe.project import Project
+from mailpipe.render.mjml_check import MjmlProblem
+
+
+def check(project: Project, email_ids: tuple[str, ...] = (), online: bool = False) -> list[EmailReport]:
+    """Each email's findings and client scores (all emails, or those named; an unknown name is an error)."""
+    from mailpipe.checks.report import check_emails
+
+    rendered = project.rendered()
+    known = {e.id for e in rendered.emails}
+    unknown = [c for c in email_ids if c not in known]
+    if unknown:
+        raise MailpipeError(f"no email has id {', '.join(unknown)}; expected one of: {', '.join(sorted(known))}")
+    return check_emails([e for e in rendered.emails if not email_ids or e.id in email_ids], rendered.site, online)
+
+
+def rules() -> list[Rule]:
+    """Every rule, by family and id."""
+    from mailpipe.checks import all_rules
+
+    return sorted(all_rules(), key=lambda r: (r.family, r.id))
+
+
+def lint_mjml(files: tuple[Path, ...]) -> dict[str, list[MjmlProblem]]:
+    """Each file checked (its mj-include read relative to it) -> its problems, and each included file's, each once
+    (two files may include the same part)."""
+    from mailpipe.render.mjml_check import check_file
+
+    results: dict[str, dict[MjmlProblem, None]] = {}
+    for file in files:
+        for name, problems in check_file(file).items():
+            results.setdefault(name, {}).update(dict.fromkeys(problems))
+    return {name: list(found) for name, found in results.items()}

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # rich and every stage are imported by the commands that use 
     from mailpipe.commands.leads import Imported
     from mailpipe.plan import PlannedSend
     from mailpipe.push import PushResult
+    from mailpipe.push.decide import CampaignPlan
     from mailpipe.push.target import Target
     from mailpipe.report import Report
     from mailpipe.review import ReviewState
@@ -245,8 +246,8 @@ def _print_check(reports: list[EmailReport], summary: bool) -> None:
         for column in ("severity", "rule", "what", "fix"):
             table.add_column(column, no_wrap=column in ("severity", "rule"))
         for finding in report.findings:
-            colour = "red" if finding.is_error else "yellow"
-            table.add_row(f"[{colour}]{finding.severity}[/]", finding.rule, finding.message, finding.fix)
+            severity = f"[{_SEVERITY_COLOUR[finding.severity]}]{finding.severity}[/]"
+            table.add_row(severity, finding.rule, finding.message, finding.fix)
         console.print(table)
     errors, warnings = sum(r.errors for r in reports), sum(r.warnings for r in reports)
     console.print(f"{len(reports)} emails checked: {errors} errors, {warnings} warnings")
@@ -255,29 +256,28 @@ def _print_check(reports: list[EmailReport], summary: bool) -> None:
 def _print_check_summary(reports: list[EmailReport]) -> None:
     """A large project's check: each rule that fired, in how many emails, and the emails with errors (they block
     push)."""
-    from mailpipe.checks import ERROR, error_rules
+    from mailpipe.checks import error_rules
+    from mailpipe.commands.check import rules_fired
 
-    emails: dict[tuple[str, str], set[str]] = {}  # (severity, rule) -> the emails it fired in
-    findings: dict[tuple[str, str], int] = {}  # (severity, rule) -> how many times
-    for report in reports:
-        for finding in report.findings:
-            key = (finding.severity, finding.rule)
-            emails.setdefault(key, set()).add(report.id)
-            findings[key] = findings.get(key, 0) + 1
     console = _console()
     table = _table(f"{len(reports)} emails: {sum(1 for r in reports if r.findings)} with findings")
     for column in ("severity", "rule", "emails", "findings"):
         table.add_column(column, no_wrap=True, justify="right" if column in ("emails", "findings") else "left")
-    for severity, rule_id in sorted(emails, key=lambda key: (key[0] != ERROR, key[1])):
-        colour = "red" if severity == ERROR else "yellow"
-        table.add_row(
-            f"[{colour}]{severity}[/]", rule_id, str(len(emails[severity, rule_id])), str(findings[severity, rule_id])
-        )
+    for fired in rules_fired(reports):
+        severity = f"[{_SEVERITY_COLOUR[fired.severity]}]{fired.severity}[/]"
+        table.add_row(severity, fired.rule, str(fired.emails), str(fired.findings))
     console.print(table)
     for report in (r for r in reports if r.errors):
         rules = ", ".join(error_rules(report.findings))
-        console.print(f"{report.id}: {report.errors} error{'s' if report.errors != 1 else ''} ({rules})", markup=False)
+        console.print(f"{report.id}: {_plural(report.errors, 'error')} ({rules})", markup=False)
     console.print("`mailpipe check EMAIL…` or --verbose shows every finding with its fix", markup=False)
+
+
+_SEVERITY_COLOUR = {"error": "red", "warning": "yellow"}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 @main.command("lint-mjml")
@@ -301,9 +301,7 @@ def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
         for name, found in results.items():
             for problem in found:
                 click.echo(f"{name}:{problem.line}: {problem.kind}: {problem.message}")
-        click.echo(
-            f"{len(results)} file{'s' if len(results) != 1 else ''} checked: {count} problem{'s' if count != 1 else ''}"
-        )
+        click.echo(f"{_plural(len(results), 'file')} checked: {_plural(count, 'problem')}")
     if count:
         _fail()
 
@@ -404,7 +402,6 @@ def _print_outcomes(result: PushResult, title: str, timezone: str, verbose: bool
         if plan is None:
             table.add_row(campaign, action, "", "", "", "", outcome.detail)
             continue
-        people = str(len(plan.recipients)) if plan.recipients else f"tag {plan.tag}" if plan.tag else "everyone"
         who = f"\n{', '.join(plan.recipients)}" if verbose and plan.recipients else ""
         table.add_row(
             campaign,
@@ -412,10 +409,17 @@ def _print_outcomes(result: PushResult, title: str, timezone: str, verbose: bool
             f"{plan.send_at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}",
             f"{plan.send_at:%Y-%m-%d %H:%M}",
             plan.email.subject,
-            people,
+            _people(plan),
             outcome.detail + who,
         )
     _console().print(table)
+
+
+def _people(plan: CampaignPlan) -> str:
+    """How many a campaign goes to: its leads, or its tag, or everyone."""
+    if plan.recipients:
+        return str(len(plan.recipients))
+    return f"tag {plan.tag}" if plan.tag else "everyone"
 
 
 @main.command("send-test")
@@ -507,9 +511,15 @@ def _print_import(imported: Imported) -> None:
         table.add_column(column, no_wrap=column != "detail")
     rows = imported.rows
     shown = rows if len(rows) <= 50 else [r for r in rows if r.outcome.is_problem]
+    colours = {
+        Row.ADDED: "green",
+        Row.UPDATED: "green",
+        Row.UNCHANGED: "default",
+        Row.SKIPPED: "red",
+        Row.FAILED: "red",
+    }
     for row in shown:
-        colour = "red" if row.outcome.is_problem else "green" if row.outcome in (Row.ADDED, Row.UPDATED) else "default"
-        table.add_row(f"{name}:{row.line}", row.email, f"[{colour}]{row.outcome}[/]", row.detail)
+        table.add_row(f"{name}:{row.line}", row.email, f"[{colours[row.outcome]}]{row.outcome}[/]", row.detail)
     _console().print(table)
     if len(shown) < len(rows):
         click.echo(f"({len(rows) - len(shown)} added, updated or unchanged rows not listed; --json lists every row)")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from mailpipe.checks import Rule
+from mailpipe.checks import Rule, Severity
 from mailpipe.checks.report import EmailReport
 from mailpipe.errors import MailpipeError
 from mailpipe.project import Project
@@ -21,6 +22,29 @@ def check(project: Project, email_ids: tuple[str, ...] = (), online: bool = Fals
     if unknown:
         raise MailpipeError(f"no email has id {', '.join(unknown)}; expected one of: {', '.join(sorted(known))}")
     return check_emails([e for e in rendered.emails if not email_ids or e.id in email_ids], rendered.site, online)
+
+
+@dataclass(frozen=True)
+class RuleFired:
+    severity: Severity
+    rule: str
+    emails: int  # how many emails it fired in
+    findings: int  # how many times in all
+
+
+def rules_fired(reports: list[EmailReport]) -> list[RuleFired]:
+    """Each rule that fired, at each severity, errors first: a large project's summary."""
+    emails: dict[tuple[Severity, str], set[str]] = {}
+    findings: dict[tuple[Severity, str], int] = {}
+    for report in reports:
+        for finding in report.findings:
+            key = (finding.severity, finding.rule)
+            emails.setdefault(key, set()).add(report.id)
+            findings[key] = findings.get(key, 0) + 1
+    order = sorted(emails, key=lambda key: (key[0] != Severity.ERROR, key[1]))
+    return [
+        RuleFired(severity, rule, len(emails[severity, rule]), findings[severity, rule]) for severity, rule in order
+    ]
 
 
 def rules() -> list[Rule]:

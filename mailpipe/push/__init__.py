@@ -18,6 +18,7 @@ from mailpipe.load.config import SiteConfig
 from mailpipe.load.content import ContentSet
 from mailpipe.push.apply import Outcome, apply
 from mailpipe.push.decide import (
+    Action,
     Create,
     Decision,
     Delete,
@@ -25,6 +26,7 @@ from mailpipe.push.decide import (
     MakeLogField,
     Notice,
     Schedule,
+    Step,
     Update,
     WriteLog,
     decide,
@@ -117,29 +119,26 @@ def push(
 
 def planned(decision: Decision) -> list[Outcome]:
     """What a dry run reports: the decision, said as the actions it would take."""
-    outcomes = []
-    writes = [s for s in decision.steps if isinstance(s, WriteLog)]
-    for step in decision.steps:
-        if isinstance(step, MakeFolder):
-            outcomes.append(Outcome(None, "would make folder", step.name))
-        elif isinstance(step, MakeLogField):
-            outcomes.append(
-                Outcome(None, "would add field", f"the hidden merge field MPLOG to audience {step.list_id}")
-            )
-        elif isinstance(step, Create):
-            outcomes.append(Outcome(step.plan.key, "would create", step.plan.email.id, step.plan))
-        elif isinstance(step, Schedule):
-            outcomes.append(Outcome(step.plan.key, "would schedule", f"the draft {step.campaign_id}", step.plan))
-        elif isinstance(step, Update):
-            outcomes.append(
-                Outcome(
-                    step.plan.key, "would update", "its email changed: unschedule, update, schedule again", step.plan
-                )
-            )
-        elif isinstance(step, Delete):
-            outcomes.append(Outcome(step.key, "would delete", step.why))
-        elif isinstance(step, Notice):
-            outcomes.append(Outcome(step.key, step.kind, step.detail, attention=step.attention))
+    outcomes = [_would(step) for step in decision.steps if not isinstance(step, WriteLog)]
+    writes = sum(isinstance(s, WriteLog) for s in decision.steps)
     if writes:
-        outcomes.insert(0, Outcome(None, "would write", f"{len(writes)} lead record(s) (MPLOG)"))
+        outcomes.insert(0, Outcome(None, Action.WOULD_WRITE, f"{writes} lead record(s) (MPLOG)"))
     return outcomes
+
+
+def _would(step: Step) -> Outcome:
+    if isinstance(step, MakeFolder):
+        return Outcome(None, Action.WOULD_MAKE_FOLDER, step.name)
+    if isinstance(step, MakeLogField):
+        return Outcome(None, Action.WOULD_ADD_FIELD, f"the hidden merge field MPLOG to audience {step.list_id}")
+    if isinstance(step, Create):
+        return Outcome(step.plan.key, Action.WOULD_CREATE, step.plan.email.id, step.plan)
+    if isinstance(step, Schedule):
+        return Outcome(step.plan.key, Action.WOULD_SCHEDULE, f"the draft {step.campaign_id}", step.plan)
+    if isinstance(step, Update):
+        detail = "its email changed: unschedule, update, schedule again"
+        return Outcome(step.plan.key, Action.WOULD_UPDATE, detail, step.plan)
+    if isinstance(step, Delete):
+        return Outcome(step.key, Action.WOULD_DELETE, step.why)
+    assert isinstance(step, Notice), step
+    return Outcome(step.key, step.kind, step.detail, attention=step.attention)

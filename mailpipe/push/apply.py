@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mailpipe.plan.keys import CampaignKey
 from mailpipe.push.decide import (
+    Action,
     CampaignPlan,
     Create,
     Decision,
@@ -35,7 +36,7 @@ class Outcome:
     """One line of push's report."""
 
     key: CampaignKey | None
-    action: str  # created, scheduled, rescheduled, deleted, written, failed, blocked, held, refused, ...
+    action: Action
     detail: str
     plan: CampaignPlan | None = None
     attention: bool = False
@@ -59,7 +60,9 @@ def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list
         try:
             outcomes += _run(step, folders, failed_lists, world, mc, state)
         except MailchimpError as err:
-            outcomes.append(Outcome(plan.key if plan else getattr(step, "key", None), "failed", str(err), plan, True))
+            outcomes.append(
+                Outcome(plan.key if plan else getattr(step, "key", None), Action.FAILED, str(err), plan, True)
+            )
             if isinstance(step, MakeLogField):
                 failed_lists.add(step.list_id)
     return outcomes
@@ -82,21 +85,23 @@ def _run(
     if isinstance(step, Delete):
         mc.delete_campaign(step.campaign_id)
         state.forget(step.key)
-        return [Outcome(step.key, "deleted", step.why)]
+        return [Outcome(step.key, Action.DELETED, step.why)]
     if isinstance(step, Create):
         if step.plan.list_id in failed_lists or step.plan.folder not in folders:
             return [
-                Outcome(step.plan.key, "failed", "not made: what it needs could not be made first", step.plan, True)
+                Outcome(
+                    step.plan.key, Action.FAILED, "not made: what it needs could not be made first", step.plan, True
+                )
             ]
         return _create(step.plan, folders[step.plan.folder], world, mc, state)
     if isinstance(step, Schedule):
-        return _fill_and_schedule(step.plan, step.campaign_id, mc, state, "scheduled")
+        return _fill_and_schedule(step.plan, step.campaign_id, mc, state, Action.SCHEDULED)
     state.record(
         Pushed(step.plan.key, step.campaign_id, step.plan.email.id, None, False)
     )  # a stop now leaves a draft of ours
     mc.unschedule(step.campaign_id)
     mc.update_campaign(step.campaign_id, {"settings": _settings(step.plan, None)})
-    return _fill_and_schedule(step.plan, step.campaign_id, mc, state, "rescheduled")
+    return _fill_and_schedule(step.plan, step.campaign_id, mc, state, Action.RESCHEDULED)
 
 
 def _write_logs(writes: list[WriteLog], mc: Mailchimp, state: State, failed_lists: set[str]) -> list[Outcome]:
@@ -118,12 +123,12 @@ def _write_logs(writes: list[WriteLog], mc: Mailchimp, state: State, failed_list
             except MailchimpError as err:
                 state.record_lead_logs(list_id, {write.email: previous.get(write.email.lower(), "")})
                 failures.append(f"{write.email}: {err}")
-        outcomes.append(Outcome(None, "written", f"{len(entries) - len(failures)} lead record(s) in {list_id}"))
+        outcomes.append(Outcome(None, Action.WRITTEN, f"{len(entries) - len(failures)} lead record(s) in {list_id}"))
         for failure in failures:
             outcomes.append(
                 Outcome(
                     None,
-                    "failed",
+                    Action.FAILED,
                     f"lead record not written, so this lead gets nothing today: {failure}",
                     attention=True,
                 )
@@ -164,16 +169,20 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
     }
     campaign = mc.create_campaign(body, find)
     state.record(Pushed(plan.key, campaign.id, plan.email.id, None, False))
-    created = Outcome(plan.key, "created", f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)
-    return [created, *_fill_and_schedule(plan, campaign.id, mc, state, "scheduled")]
+    created = Outcome(plan.key, Action.CREATED, f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)
+    return [created, *_fill_and_schedule(plan, campaign.id, mc, state, Action.SCHEDULED)]
 
 
-def _fill_and_schedule(plan: CampaignPlan, campaign_id: str, mc: Mailchimp, state: State, verb: str) -> list[Outcome]:
+def _fill_and_schedule(
+    plan: CampaignPlan, campaign_id: str, mc: Mailchimp, state: State, verb: Action
+) -> list[Outcome]:
     mc.set_content(campaign_id, plan.email.html, plan.email.text)
     state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, False))
     checklist = mc.checklist(campaign_id)
     if not checklist.is_ready:
-        return [Outcome(plan.key, "blocked", f"Mailchimp's send checklist: {'; '.join(checklist.errors)}", plan, True)]
+        return [
+            Outcome(plan.key, Action.BLOCKED, f"Mailchimp's send checklist: {'; '.join(checklist.errors)}", plan, True)
+        ]
     mc.schedule(campaign_id, plan.send_at.astimezone(UTC).isoformat())
     state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, True))
     late = (

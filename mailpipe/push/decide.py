@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from mailpipe.load.campaigns import Drip, Monthly
 from mailpipe.load.content import ContentSet
@@ -128,12 +129,36 @@ class Delete:
     why: str
 
 
+class Action(StrEnum):
+    """What a line of push's report says happened to a campaign (or would, in a dry run)."""
+
+    CREATED = "created"
+    SCHEDULED = "scheduled"
+    RESCHEDULED = "rescheduled"
+    DELETED = "deleted"  # by mailpipe (a stale draft of its own), or found deleted by a person
+    WRITTEN = "written"  # lead records (MPLOG)
+    FAILED = "failed"
+    BLOCKED = "blocked"  # by Mailchimp's send checklist
+    HELD = "held"  # a person paused, unscheduled or canceled it: left alone
+    REFUSED = "refused"  # its email may not be sent (check errors, example content, no sign-off)
+    PROBLEM = "problem"  # its month cannot be sent as things are (no special)
+    WAITING = "waiting"  # for something nobody must do now (the tag has no members yet)
+    KEPT = "kept"  # changed, but sending it again would be too late: the scheduled version stays
+    WOULD_MAKE_FOLDER = "would make folder"
+    WOULD_ADD_FIELD = "would add field"
+    WOULD_WRITE = "would write"
+    WOULD_CREATE = "would create"
+    WOULD_SCHEDULE = "would schedule"
+    WOULD_UPDATE = "would update"
+    WOULD_DELETE = "would delete"
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something push leaves alone and says; `attention` ones make the run exit non-zero."""
 
     key: CampaignKey | None
-    kind: str  # held, refused, problem, skipped, deleted, waiting
+    kind: Action  # held, refused, problem, deleted, waiting or kept
     detail: str
     attention: bool
 
@@ -141,13 +166,24 @@ class Notice:
 Step = MakeFolder | MakeLogField | WriteLog | Create | Schedule | Update | Delete | Notice
 
 
+class StepState(StrEnum):
+    """Where one step of one lead stands, as this decision leaves it."""
+
+    SENT = "sent"  # the campaign of its latest assignment has sent
+    PENDING = "pending"  # that campaign is scheduled or sending, or a draft of mailpipe's not scheduled yet
+    HELD = "held"  # a person paused, unscheduled or canceled that campaign: nothing more goes to the lead
+    VOID = "void"  # that campaign is gone (deleted before sending, never made): the step was not sent
+    SKIPPED = "skipped"  # it could no longer go out within max_late_days: never sent late
+    ASSIGNED = "assigned"  # given to today's campaign of the step by this decision
+
+
 @dataclass(frozen=True)
 class LeadProgress:
-    """Where a lead stands in a drip after this decision: step number -> sent, pending, held, skipped, assigned."""
+    """Where a lead stands in a drip after this decision: step number -> its state."""
 
     email: str
     code: str
-    steps: dict[int, str]
+    steps: dict[int, StepState]
 
 
 @dataclass
@@ -196,20 +232,120 @@ def _prepare(decision: Decision, world: World) -> None:
     decision.steps = first + sorted(decision.steps, key=lambda s: order[type(s)])
 
 
-def _assignment(key: DripKey, world: World, today: dt.date) -> str:
+def _assignment(key: DripKey, world: World, today: dt.date) -> StepState:
     """sent, pending, held or void: what became of one assignment, from its campaign."""
     found, known = world.found.get(key), world.pushed.get(key)
     if found is None:
         # not in Mailchimp: a crashed run of today makes it now; one mailpipe made is gone (deleted), as is
         # every one of an earlier day: the step was not sent
-        return "pending" if key.day == today and known is None else "void"
+        return StepState.PENDING if key.day == today and known is None else StepState.VOID
     if found.status == "sent":
-        return "sent"
+        return StepState.SENT
     if found.status in WAITING:
-        return "pending"
+        return StepState.PENDING
     if found.status == "save" and not (known and known.scheduled):
-        return "pending"  # a draft mailpipe has not scheduled yet: scheduled below
-    return "held"  # paused, unscheduled, canceled... by a person: left alone
+        return StepState.PENDING  # a draft mailpipe has not scheduled yet: scheduled below
+    return StepState.HELD  # paused, unscheduled, canceled... by a person: left alone
+
+
+@dataclass
+class _DripDay:
+    """One drip on the day of this run: each lead's steps settled one by one, and what that means for the drip's
+    campaigns (who each of today's goes to, the latest each may go out, who waits on a held one)."""
+
+    world: World
+    drip: Drip
+    refusals: dict[str, str]
+    today: dt.date
+    send_at: dt.datetime  # when today's campaigns go out
+    made_today: set[DripKey]  # today's campaigns already made (a run earlier today, or a stopped one)
+    assignees: dict[DripKey, list[str]] = field(default_factory=dict)
+    deadlines: dict[DripKey, dt.datetime] = field(default_factory=dict)  # the latest it may go out for all its leads
+    holding: dict[DripKey, int] = field(default_factory=dict)  # a held campaign -> how many leads wait on it
+    refused_steps: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, world: World, drip: Drip, refusals: dict[str, str]) -> _DripDay:
+        today = local_date(world.now, drip.timezone)
+        send_at = schedule_time(local_to_utc(today, drip.send_time, drip.timezone), world.now)
+        made = {k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == drip.code}
+        return cls(world, drip, refusals, today, send_at, {k for k in made if k.day == today})
+
+    def lead(self, lead: TaggedLead) -> tuple[LeadLog, dict[int, StepState]]:
+        """The lead's record after this run, and each step's state: steps are settled in order, and the first that is
+        neither sent nor skipped is as far as the lead goes today."""
+        log = lead.log
+        if self.drip.code not in log.starts:
+            log = log.with_start(self.drip.code, local_date(lead.entered or self.world.now, self.drip.timezone))
+        states: dict[int, StepState] = {}
+        for number in range(1, len(self.drip.steps) + 1):
+            log, state = self._step(lead, log, number)
+            if state is not None:
+                states[number] = state
+            if state not in (StepState.SENT, StepState.SKIPPED):
+                break
+        todays = (k for k in log.assigned if k.code == self.drip.code and k.day == self.today)
+        for key in todays:
+            if _assignment(key, self.world, self.today) == StepState.PENDING:
+                self.assignees.setdefault(key, []).append(lead.email)
+        return log, states
+
+    def _step(self, lead: TaggedLead, log: LeadLog, number: int) -> tuple[LeadLog, StepState | None]:
+        """One step: its earlier assignments settle it (sent, held, pending); else it is skipped when it can no longer
+        go out in time, or assigned to today's campaign when due; None when nothing happens to it today."""
+        step, code, start = self.drip.steps[number - 1], self.drip.code, log.starts[self.drip.code]
+        due_day = start + dt.timedelta(days=step.delay_days)
+        deadline = local_to_utc(due_day, self.drip.send_time, self.drip.timezone) + dt.timedelta(
+            days=self.drip.max_late_days
+        )
+        log, settled = self._settle(log, number, deadline)
+        if settled is not None:
+            return log, settled
+        if self.send_at > deadline:
+            return log, StepState.SKIPPED  # could not go out within max_late_days: never sent late
+        if lead.exited or due_day > self.today or start > self.today:
+            return log, None
+        key = DripKey(code, number, self.today)
+        if any(k.code == code and k.day == self.today for k in log.assigned) or key in self.made_today:
+            return log, None  # one step a day; and today's campaign of this step already took its recipients
+        if step.content in self.refusals:
+            self.refused_steps.add(number)
+            return log, None
+        self._keep_deadline(key, deadline)
+        return log.with_assigned(key), StepState.ASSIGNED
+
+    def _settle(self, log: LeadLog, number: int, deadline: dt.datetime) -> tuple[LeadLog, StepState | None]:
+        """What the step's assignments add up to: sent if one sent, else held if one is held, else pending if one
+        will send; an assignment of a stopped run that is now too late to make is taken back (void)."""
+        outcomes = {key: _assignment(key, self.world, self.today) for key in log.steps(self.drip.code, number)}
+        for key, outcome in list(outcomes.items()):
+            if outcome == StepState.PENDING and key not in self.world.found and self.send_at > deadline:
+                outcomes[key] = StepState.VOID
+                log = log.without({key})
+            elif outcome == StepState.PENDING:
+                self._keep_deadline(key, deadline)
+        settled = next((s for s in (StepState.SENT, StepState.HELD, StepState.PENDING) if s in outcomes.values()), None)
+        if settled == StepState.HELD:
+            for key in (k for k, outcome in outcomes.items() if outcome == StepState.HELD):
+                self.holding[key] = self.holding.get(key, 0) + 1
+        return log, settled
+
+    def _keep_deadline(self, key: DripKey, deadline: dt.datetime) -> None:
+        self.deadlines[key] = min(deadline, self.deadlines.get(key, deadline))
+
+    def plan(
+        self,
+        key: DripKey,
+        list_id: str,
+        folder: str,
+        emails: dict[str, RenderedEmail],
+        recipients: tuple[str, ...] = (),
+    ) -> CampaignPlan:
+        email = emails[self.drip.steps[key.step - 1].content]
+        wanted = local_to_utc(key.day, self.drip.send_time, self.drip.timezone)
+        return CampaignPlan(
+            key, email, list_id, folder, wanted, schedule_time(wanted, self.world.now), recipients, None
+        )
 
 
 def _decide_drip(
@@ -221,91 +357,39 @@ def _decide_drip(
     refusals: dict[str, str],
     folder: str,
 ) -> None:
-    now, code = world.now, drip.code
-    today = local_date(now, drip.timezone)
-    wanted = local_to_utc(today, drip.send_time, drip.timezone)
-    send_at = schedule_time(wanted, now)
-    late = dt.timedelta(days=drip.max_late_days)
-    made_today = {
-        k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == code and k.day == today
-    }
-    holding: dict[DripKey, int] = {}  # a held campaign -> how many leads wait on it
-    deadlines: dict[DripKey, dt.datetime] = {}  # a campaign -> the latest it may go out for every lead it has
-    refused_steps: set[int] = set()
-    assignees: dict[DripKey, list[str]] = {}
-    for lead in world.leads.get(code, []):
-        log = lead.log
-        if code not in log.starts:
-            log = log.with_start(code, local_date(lead.entered or now, drip.timezone))
-        start = log.starts[code]
-        steps: dict[int, str] = {}
-        for number, step in enumerate(drip.steps, start=1):
-            due_day = start + dt.timedelta(days=step.delay_days)
-            deadline = local_to_utc(due_day, drip.send_time, drip.timezone) + late
-            outcomes = {key: _assignment(key, world, today) for key in log.steps(code, number)}
-            for key, outcome in list(outcomes.items()):
-                if outcome == "pending" and key not in world.found and send_at > deadline:
-                    outcomes[key] = "void"  # a stopped run's assignment, now too late to make: taken back
-                    log = log.without({key})
-                elif outcome == "pending":
-                    deadlines[key] = min(deadline, deadlines.get(key, deadline))
-            settled = next((o for o in ("sent", "held", "pending") if o in outcomes.values()), None)
-            if settled:
-                steps[number] = settled
-                if settled == "held":
-                    for key, outcome in outcomes.items():
-                        if outcome == "held":
-                            holding[key] = holding.get(key, 0) + 1
-                if settled == "sent":
-                    continue
-                break
-            if send_at - local_to_utc(due_day, drip.send_time, drip.timezone) > late:
-                steps[number] = "skipped"  # could not go out within max_late_days: never sent late
-                continue
-            if lead.exited or due_day > today or start > today:
-                break
-            key = DripKey(code, number, today)
-            if any(k.code == code and k.day == today for k in log.assigned) or key in made_today:
-                break  # one step a day; and today's campaign of this step already took its recipients
-            if step.content in refusals:
-                refused_steps.add(number)
-                break
-            log = log.with_assigned(key)
-            deadlines[key] = min(deadline, deadlines.get(key, deadline))
-            steps[number] = "assigned"
-            break
-        for key in log.assigned:
-            if key.code == code and key.day == today and _assignment(key, world, today) == "pending":
-                assignees.setdefault(key, []).append(lead.email)
+    day = _DripDay.of(world, drip, refusals)
+    for lead in world.leads.get(drip.code, []):
+        log, states = day.lead(lead)
         value = log.render()
         if value != lead.written:
             decision.steps.append(WriteLog(list_id, lead.email, value))
-        decision.progress.append(LeadProgress(lead.email, code, steps))
+        decision.progress.append(LeadProgress(lead.email, drip.code, states))
+    _drip_campaigns(decision, day, list_id, folder, emails)
 
-    def plan(key: DripKey, recipients: tuple[str, ...] = ()) -> CampaignPlan:
-        email = emails[drip.steps[key.step - 1].content]
-        step_wanted = local_to_utc(key.day, drip.send_time, drip.timezone)
-        return CampaignPlan(key, email, list_id, folder, step_wanted, schedule_time(step_wanted, now), recipients, None)
 
-    for number in sorted(refused_steps):
-        content_id = drip.steps[number - 1].content
-        decision.steps.append(Notice(DripKey(code, number, today), "refused", refusals[content_id], True))
-    for key, recipients in sorted(assignees.items()):
+def _drip_campaigns(
+    decision: Decision, day: _DripDay, list_id: str, folder: str, emails: dict[str, RenderedEmail]
+) -> None:
+    """Today's campaigns made for the leads assigned, a step refused said once, a deletion said while it is news, and
+    every campaign of the drip in Mailchimp finished, updated or left alone."""
+    world, code = day.world, day.drip.code
+    for number in sorted(day.refused_steps):
+        content_id = day.drip.steps[number - 1].content
+        decision.steps.append(Notice(DripKey(code, number, day.today), Action.REFUSED, day.refusals[content_id], True))
+    for key, assigned in sorted(day.assignees.items()):
         if key not in world.found:
-            decision.steps.append(Create(plan(key, tuple(sorted(recipients)))))
+            decision.steps.append(Create(day.plan(key, list_id, folder, emails, tuple(sorted(assigned)))))
     for key in sorted(k for k in world.pushed if isinstance(k, DripKey) and k.code == code and k not in world.found):
-        if key.day >= today - dt.timedelta(days=1):  # say so while it is news
-            decision.steps.append(
-                Notice(
-                    key,
-                    "deleted",
-                    "deleted in Mailchimp before it was sent; its leads get this step "
-                    "on a later day (if still within max_late_days)",
-                    False,
-                )
-            )
+        if key.day >= day.today - dt.timedelta(days=1):  # say so while it is news
+            decision.steps.append(Notice(key, Action.DELETED, DELETED_DRIP, False))
     for key, found in sorted((k, f) for k, f in world.found.items() if isinstance(k, DripKey) and k.code == code):
-        _existing(decision, world, key, found, plan(key), deadlines.get(key), holding.get(key, 0), refusals)
+        plan = day.plan(key, list_id, folder, emails)
+        _existing(decision, world, key, found, plan, day.deadlines.get(key), day.holding.get(key, 0), day.refusals)
+
+
+DELETED_DRIP = (
+    "deleted in Mailchimp before it was sent; its leads get this step on a later day (if still within max_late_days)"
+)
 
 
 def _existing(
@@ -326,7 +410,7 @@ def _existing(
         if too_late:
             decision.steps.append(Delete(key, found.campaign_id, "a draft left by a stopped run, now too late to send"))
         elif plan.email.id in refusals:
-            decision.steps.append(Notice(key, "refused", refusals[plan.email.id], True))
+            decision.steps.append(Notice(key, Action.REFUSED, refusals[plan.email.id], True))
         else:
             decision.steps.append(Schedule(plan, found.campaign_id))
         return
@@ -335,13 +419,18 @@ def _existing(
         if current != plan.email.content_hash:
             if plan.email.id in refusals:
                 decision.steps.append(
-                    Notice(key, "refused", f"changed, but {refusals[plan.email.id]}; the scheduled version stays", True)
+                    Notice(
+                        key,
+                        Action.REFUSED,
+                        f"changed, but {refusals[plan.email.id]}; the scheduled version stays",
+                        True,
+                    )
                 )
             elif too_late:
                 decision.steps.append(
                     Notice(
                         key,
-                        "kept",
+                        Action.KEPT,
                         "changed, but scheduling it again now would send it too late; the scheduled version stays",
                         False,
                     )
@@ -357,7 +446,7 @@ def _existing(
         decision.steps.append(
             Notice(
                 key,
-                "held",
+                Action.HELD,
                 f"{found.status} in Mailchimp by a person: mailpipe leaves it alone; {who} "
                 f"{action} or deleted in Mailchimp",
                 True,
@@ -400,20 +489,22 @@ def _decide_monthly(
             continue
         problems = monthly_problems(monthly, month, content, set(emails))
         if problems:
-            decision.steps.append(Notice(key, "problem", "; ".join(p.message for p in problems), True))
+            decision.steps.append(Notice(key, Action.PROBLEM, "; ".join(p.message for p in problems), True))
             continue
         assert email is not None
         if _expired(content, month, today):
-            decision.steps.append(Notice(key, "refused", f"the {month} offers have ended; not sent late", True))
+            decision.steps.append(Notice(key, Action.REFUSED, f"the {month} offers have ended; not sent late", True))
             continue
         if email.id in refusals:
-            decision.steps.append(Notice(key, "refused", refusals[email.id], True))
+            decision.steps.append(Notice(key, Action.REFUSED, refusals[email.id], True))
             continue
         if tag and tag not in world.tag_ids.get(list_id, {}):
-            decision.steps.append(Notice(key, "waiting", f"nobody in the audience has the tag {tag!r} yet", False))
+            decision.steps.append(Notice(key, Action.WAITING, f"nobody in the audience has the tag {tag!r} yet", False))
             continue
         if key in world.pushed:
-            decision.steps.append(Notice(key, "deleted", "deleted in Mailchimp before it was sent; made again", True))
+            decision.steps.append(
+                Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", True)
+            )
         decision.steps.append(
             Create(CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag))
         )

@@ -9,7 +9,7 @@ from mailpipe.plan.keys import CampaignKey
 from mailpipe.push.decide import Found, TaggedLead, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
-from mailpipe.push.state import State
+from mailpipe.push.state import Pushed, State
 from mailpipe.render import content_digest
 
 LOOK_BACK_MARGIN = dt.timedelta(days=45)  # campaigns are looked for this far beyond the longest drip
@@ -35,17 +35,38 @@ def read_world(
     pushed = state.pushed()
     list_ids = sorted({audiences[c.audience][0] for c in campaigns})
     folders = mc.folders()
-    wanted_tags: dict[str, set[str]] = {list_id: set() for list_id in list_ids}
-    for campaign in campaigns:
-        list_id, tag = audiences[campaign.audience]
-        wanted_tags[list_id] |= ({tag} if tag else set()) | set(
-            campaign.exit_tags if isinstance(campaign, Drip) else ()
-        )
-    tag_ids = {list_id: mc.tag_ids(list_id, wanted_tags[list_id]) for list_id in list_ids}
+    tag_ids = {list_id: mc.tag_ids(list_id, _tags_used(campaigns, audiences, list_id)) for list_id in list_ids}
     log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
     since = now - look_back(campaigns)
+    found = _found(mc, pushed, list_ids, {c.code for c in campaigns}, since)
+    drips = [c for c in campaigns if isinstance(c, Drip)]
+    changed = {
+        list_id: list(mc.changed_members(list_id, since))
+        for list_id in sorted({audiences[d.audience][0] for d in drips})
+    }
+    leads = {}
+    for drip in drips:
+        list_id, tag = audiences[drip.audience]
+        leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id])
+    return World(now, found, pushed, leads, tag_ids, log_field, folders)
+
+
+def _tags_used(campaigns: list[Campaign], audiences: dict[str, tuple[str, str | None]], list_id: str) -> set[str]:
+    """The tags of an audience that push reads: the audiences' own, and the drips' exit tags."""
+    wanted: set[str] = set()
+    for campaign in campaigns:
+        campaign_list, tag = audiences[campaign.audience]
+        if campaign_list == list_id:
+            wanted |= ({tag} if tag else set()) | set(campaign.exit_tags if isinstance(campaign, Drip) else ())
+    return wanted
+
+
+def _found(
+    mc: Mailchimp, pushed: dict[CampaignKey, Pushed], list_ids: list[str], codes: set[str], since: dt.datetime
+) -> dict[CampaignKey, Found]:
+    """mailpipe's campaigns among those made since `since`, by their recipients; the content of a draft or a
+    scheduled one is read only when the local record does not know it."""
     found: dict[CampaignKey, Found] = {}
-    codes = {c.code for c in campaigns}
     for list_id in list_ids:
         for remote in mc.recent_campaigns(list_id, since):
             key = key_of(remote.conditions)
@@ -55,31 +76,33 @@ def read_world(
         known = pushed.get(key)
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
-    drips = [c for c in campaigns if isinstance(c, Drip)]
-    changed = {
-        list_id: list(mc.changed_members(list_id, since))
-        for list_id in sorted({audiences[d.audience][0] for d in drips})
-    }
-    leads: dict[str, list[TaggedLead]] = {}
-    for drip in drips:
-        list_id, tag = audiences[drip.audience]
-        if tag is not None and tag not in tag_ids[list_id]:
-            leads[drip.code] = []
-            continue
-        mirror = state.lead_logs(list_id)
-        members = [m for m in changed[list_id] if m.status == "subscribed" and (tag is None or tag in m.tags)]
-        if tag is not None:
-            members += _tagged_by_hand(
-                mc, state, list_id, tag, tag_ids[list_id][tag], changed[list_id], drip.code, mirror
-            )
-        exits = set(drip.exit_tags)
-        drip_leads = []
-        for member in members:
-            written, log = _lead_log(member, mirror)
-            entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
-            drip_leads.append(TaggedLead(member.email, log, written, entered, not exits.isdisjoint(member.tags)))
-        leads[drip.code] = drip_leads
-    return World(now, found, pushed, leads, tag_ids, log_field, folders)
+    return found
+
+
+def _drip_leads(
+    mc: Mailchimp,
+    state: State,
+    drip: Drip,
+    list_id: str,
+    tag: str | None,
+    tag_ids: dict[str, int],
+    changed: list[RemoteMember],
+) -> list[TaggedLead]:
+    """The drip's leads that can be due: changed members with its tag, and those tagged by hand; none while nobody
+    has the tag."""
+    if tag is not None and tag not in tag_ids:
+        return []
+    mirror = state.lead_logs(list_id)
+    members = [m for m in changed if m.status == "subscribed" and (tag is None or tag in m.tags)]
+    if tag is not None:
+        members += _tagged_by_hand(mc, state, list_id, tag, tag_ids[tag], changed, drip.code, mirror)
+    exits = set(drip.exit_tags)
+    leads = []
+    for member in members:
+        written, log = _lead_log(member, mirror)
+        entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
+        leads.append(TaggedLead(member.email, log, written, entered, not exits.isdisjoint(member.tags)))
+    return leads
 
 
 def _tagged_by_hand(

@@ -127,77 +127,62 @@ class PreviewModel:
         self._work.set()
 
     def _reload(self, changed: set[Path] | None) -> None:
-        root = self.project.root.resolve()
-        paths = {p.resolve() for p in changed or ()}
-        everything = (
-            changed is None
-            or self._renderer is None
-            or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
-        )
-        content_changed = everything or any(_under(p, root / "content") for p in paths)
-        campaigns_changed = everything or content_changed or any(_under(p, root / "campaigns") for p in paths)
-        reviews_changed = everything or any(_under(p, root / "reviews") for p in paths)
-        errors: list[str] = []
+        change = _Change.of(changed, self.project.root.resolve(), first=self._renderer is None)
         previous = self.snapshot
-        sources, emails, findings = dict(previous.sources), dict(previous.emails), dict(previous.findings)
-        sign_offs = dict(previous.sign_offs)
+        draft = _Draft.of(previous)
+        errors: list[str] = []
         try:
-            if everything:
-                self._site = load_config(self.project.root)
-                self._renderer = Renderer(self._site, self.project.templates_dir)
-            site, renderer = self._site, self._renderer
-            assert site is not None and renderer is not None  # made above whenever they were missing
-            if content_changed:
-                self._files.forget(paths)
-                sources = {s.id: s for s in email_sources(load_content(self.project.content_dir, self._files))}
-                stale = {
-                    i
-                    for i, s in sources.items()
-                    if everything
-                    or i not in emails
-                    or emails[i].source != s
-                    or any(p.resolve() in paths for p in s.sources)
-                }
-                for email_id in set(emails) - set(sources) | stale:
-                    emails.pop(email_id, None)
-                    findings.pop(email_id, None)
-                    sign_offs.pop(email_id, None)
-                if len(stale) <= RENDER_AT_ONCE:
-                    with self._rendering:
-                        for email_id in sorted(stale):
-                            emails[email_id] = renderer.render(sources[email_id])
-                            findings[email_id] = run_checks(emails[email_id], site)
-            reviews = Reviews(self.project.reviews_dir)
-            sign_offs = {
-                k: sign_offs[k] if k in sign_offs and not reviews_changed else reviews.state(e, site)
-                for k, e in emails.items()
-            }
-            if campaigns_changed:
-                self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(sources))
+            self._read(change, draft)
         except InputError as err:
             errors = [str(p) for p in err.problems]
         except MailpipeError as err:
             errors = [str(err)]
         with self._changed:
             self._generation += 1
-            if errors:
-                sources, emails, findings, sign_offs = (
-                    previous.sources,
-                    previous.emails,
-                    previous.findings,
-                    previous.sign_offs,
-                )
+            kept = _Draft.of(previous) if errors else draft  # a broken file: the last good version stays shown
             self.snapshot = Snapshot(
                 previous.version + 1,
                 self._site or previous.site,
-                sources,
-                emails,
-                findings,
-                _groups(self._campaigns, sources),
+                kept.sources,
+                kept.emails,
+                kept.findings,
+                _groups(self._campaigns, kept.sources),
                 errors,
-                sign_offs,
+                kept.sign_offs,
             )
             self._changed.notify_all()
+
+    def _read(self, change: _Change, draft: _Draft) -> None:
+        """Re-read what the change touched into `draft`: the config and templates (then everything), the content
+        (its changed emails rendered now, up to RENDER_AT_ONCE), the sign-offs, the campaigns."""
+        if change.everything:
+            self._site = load_config(self.project.root)
+            self._renderer = Renderer(self._site, self.project.templates_dir)
+        site, renderer = self._site, self._renderer
+        assert site is not None and renderer is not None  # made above whenever they were missing
+        if change.content:
+            self._read_content(change, draft, site, renderer)
+        reviews = Reviews(self.project.reviews_dir)
+        keep = not change.reviews
+        draft.sign_offs = {
+            k: draft.sign_offs[k] if keep and k in draft.sign_offs else reviews.state(e, site)
+            for k, e in draft.emails.items()
+        }
+        if change.campaigns:
+            self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(draft.sources))
+
+    def _read_content(self, change: _Change, draft: _Draft, site: SiteConfig, renderer: Renderer) -> None:
+        """The content files again (those unchanged from the cache), each email they make that changed dropped, and
+        rendered and checked at once when there are few."""
+        self._files.forget(change.paths)
+        draft.sources = {s.id: s for s in email_sources(load_content(self.project.content_dir, self._files))}
+        stale = {i for i, s in draft.sources.items() if change.everything or draft.is_stale(i, s, change.paths)}
+        draft.drop(set(draft.emails) - set(draft.sources) | stale)
+        if len(stale) <= RENDER_AT_ONCE:
+            with self._rendering:
+                for email_id in sorted(stale):
+                    draft.emails[email_id] = renderer.render(draft.sources[email_id])
+                    draft.findings[email_id] = run_checks(draft.emails[email_id], site)
 
     def _render_into_snapshot(self, email_ids: list[str]) -> bool:
         """Render and check these emails of the current snapshot and publish them (the version stays: nothing the
@@ -270,6 +255,53 @@ def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[s
     return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(
         approved, recipient_view(Context(email, site))
     )
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What a set of saved files touches: the config or a template touch everything, a content file its emails (and
+    the grouping), a campaign file the grouping, reviews/ the sign-offs."""
+
+    paths: set[Path]
+    everything: bool
+    content: bool
+    campaigns: bool
+    reviews: bool
+
+    @classmethod
+    def of(cls, changed: set[Path] | None, root: Path, first: bool) -> _Change:
+        paths = {p.resolve() for p in changed or ()}
+        everything = (
+            changed is None or first or any(p.name == CONFIG_FILE or _under(p, root / "templates") for p in paths)
+        )
+        content = everything or any(_under(p, root / "content") for p in paths)
+        campaigns = content or any(_under(p, root / "campaigns") for p in paths)
+        return cls(paths, everything, content, campaigns, everything or any(_under(p, root / "reviews") for p in paths))
+
+
+@dataclass
+class _Draft:
+    """The next snapshot's emails while a reload builds it: copies of the last snapshot's, changed in place."""
+
+    sources: dict[str, EmailSource]
+    emails: dict[str, RenderedEmail]
+    findings: dict[str, list[Finding]]
+    sign_offs: dict[str, ReviewState]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> _Draft:
+        return cls(dict(snapshot.sources), dict(snapshot.emails), dict(snapshot.findings), dict(snapshot.sign_offs))
+
+    def is_stale(self, email_id: str, source: EmailSource, paths: set[Path]) -> bool:
+        """Not rendered yet, made from other content, or from a file saved now (even unchanged in appearance)."""
+        email = self.emails.get(email_id)
+        return email is None or email.source != source or any(p.resolve() in paths for p in source.sources)
+
+    def drop(self, email_ids: set[str]) -> None:
+        for email_id in email_ids:
+            self.emails.pop(email_id, None)
+            self.findings.pop(email_id, None)
+            self.sign_offs.pop(email_id, None)
 
 
 def _under(path: Path, folder: Path) -> bool:

@@ -228,52 +228,62 @@ def _display(style: str | None) -> str | None:
 
 def _lay_out(body: etree._Element) -> str | None:
     """The text of an email made of what emails are made of, or None for anything else (inscriptis lays it out)."""
-    layout = _Layout()
-    counters: list[int | None] = []  # per open list: the next number, or None for bullets
+    walker = _Walker()
+    return walker.layout.text() if walker.walk(body, None, False) else None
 
-    def walk(element: etree._Element, parent_margin: int | None, parent_hidden: bool) -> bool:
+
+class _Walker:
+    """One walk of an email's body into a layout; False from any step: not what emails are made of."""
+
+    def __init__(self) -> None:
+        self.layout = _Layout()
+        self.counters: list[int | None] = []  # per open list: the next number, or None for bullets
+
+    def walk(self, element: etree._Element, parent_margin: int | None, parent_hidden: bool) -> bool:
         """Lay out one element and its tail; `parent_margin` is the parent's bottom margin if it is a block."""
         tag = element.tag
         if not isinstance(tag, str):
             if tag is etree.Comment and element.tail:
-                layout.write(element.tail)
+                self.layout.write(element.tail)
             return True
-        if tag in _ELSEWHERE or (tag == "li" and "value" in element.attrib) or (tag in ("ul", "ol") and counters):
-            return False  # tables, preformatted text, numbered items, nested lists
         display = _display(element.get("style"))
-        if display == "unknown":
+        if self._elsewhere(element, tag) or display == "unknown":
             return False
         hidden = parent_hidden or tag in _HIDDEN_TAGS or display == "none"
-        margin = (
-            None if hidden else _BLOCKS.get(tag, 0 if display == "block" else None) if display != "inline" else None
-        )
-        bullet = ""
-        if tag in ("ul", "ol"):
-            counters.append(1 if tag == "ol" else None)
-        elif tag == "li":
-            number = counters[-1] if counters else None
-            if number is None:
-                bullet = "* "
-            else:
-                bullet, counters[-1] = f"{number}. ", number + 1
-        elif tag == "br":
-            layout.newline()
+        margin = None if hidden or display == "inline" else _BLOCKS.get(tag, 0 if display == "block" else None)
+        bullet = self._open(tag)
         if margin is not None:
-            layout.open_block(margin, parent_margin or 0, _LIST_PADDING if tag in ("ul", "ol") else 0, bullet)
+            self.layout.open_block(margin, parent_margin or 0, _LIST_PADDING if tag in ("ul", "ol") else 0, bullet)
         if element.text and not hidden:
-            layout.write(element.text)
-        for child in element:
-            if not walk(child, margin, hidden):
-                return False
+            self.layout.write(element.text)
+        if not all(self.walk(child, margin, hidden) for child in element):
+            return False
         if tag in ("ul", "ol"):
-            counters.pop()
+            self.counters.pop()
         if margin is not None:
-            layout.close_block(margin, bullet)
+            self.layout.close_block(margin, bullet)
         if element.tail and not parent_hidden:
-            layout.write(element.tail)
+            self.layout.write(element.tail)
         return True
 
-    return layout.text() if walk(body, None, False) else None
+    def _elsewhere(self, element: etree._Element, tag: str) -> bool:
+        """Tables, preformatted text, numbered items, nested lists: inscriptis lays those out."""
+        nested_list = tag in ("ul", "ol") and bool(self.counters)
+        return tag in _ELSEWHERE or (tag == "li" and "value" in element.attrib) or nested_list
+
+    def _open(self, tag: str) -> str:
+        """A list opened, a list item's bullet or number (returned), or a line break."""
+        if tag in ("ul", "ol"):
+            self.counters.append(1 if tag == "ol" else None)
+        elif tag == "li":
+            number = self.counters[-1] if self.counters else None
+            if number is not None:
+                self.counters[-1] = number + 1
+                return f"{number}. "
+            return "* "
+        elif tag == "br":
+            self.layout.newline()
+        return ""
 
 
 def _remove(element: etree._Element) -> None:

@@ -176,6 +176,10 @@ class _Parser:
         self.included_from = included_from
         self.included: list[str] = []  # every file read through mj-include, nested ones too
         self._line, self._counted_to = 1, 0  # lines are counted as the reading moves on
+        self._root: MjmlNode | None = None
+        self._stack: list[MjmlNode] = []  # the elements open where the reading is
+        self._in_ending = 0  # inside an ending tag's raw content (how many of its kind are open)
+        self._ending: MjmlNode | None = None  # the ending tag (mj-text, mj-raw…) whose raw content is being skipped
 
     def line_at(self, offset: int) -> int:
         if offset < self._counted_to:
@@ -188,64 +192,71 @@ class _Parser:
         self.problems.append(MjmlProblem(self.line_at(offset), kind, message, tag, None, None, self.source))
 
     def parse(self) -> MjmlNode | None:
-        root: MjmlNode | None = None
-        stack: list[MjmlNode] = []
-        in_ending = 0
-        ending: MjmlNode | None = None  # the ending tag (mj-text, mj-raw…) whose raw content is being skipped
         position = 0
-        while token := (_ENDING_SCAN if in_ending else _TOKEN).search(self.text, position):
-            if in_ending:  # skip the HTML content: only ending tags (and comments) count, as in the official parser
-                position = token.end()
+        while token := (_ENDING_SCAN if self._in_ending else _TOKEN).search(self.text, position):
+            if (
+                self._in_ending
+            ):  # skip the HTML content: only ending tags (and comments) count, as in the official parser
                 if token.group("name"):
-                    in_ending += -1 if token.group("close") else (0 if token.group("self") else 1)
-                continue
-            comment, close, written, self_closing = token.group("comment", "close", "name", "self")
-            name = written.lower() if written else ""
-            if stack:
-                self._text(stack[-1], self.text[position : token.start()])
-            position = token.end()
-            if comment is not None:
-                if stack:  # the official parser keeps a comment as an mj-raw child
-                    stack[-1].children.append(MjmlNode("mj-raw", self.line_at(token.start()), source=self.source))
-                continue
-            if not name:
-                continue
-            if close:
-                self._close(name, token, stack)
-                continue
-            node = self._open(name, token)
-            if node is None:
-                continue
-            if name == "mj-include":
-                if stack:
-                    self._include(node, stack, root)
-                continue
-            if stack:
-                stack[-1].children.append(node)
-            elif root is None:
-                root = node
+                    self._in_ending += -1 if token.group("close") else (0 if token.group("self") else 1)
             else:
-                self.report(
-                    token.start(),
-                    "syntax",
-                    f"<{name}> comes after the closing </{root.tag}>; everything belongs inside <mjml>",
-                    name,
-                )
-                continue
-            if name in _ENDING_TAGS and not self_closing:
-                in_ending, ending = 1, node
-            elif name not in _VOID and not self_closing:
-                stack.append(node)
-        if ending is not None and in_ending:
+                if self._stack:
+                    self._text(self._stack[-1], self.text[position : token.start()])
+                self._token(token)
+            position = token.end()
+        self._finish()
+        return self._root
+
+    def _token(self, token: re.Match) -> None:
+        """One tag or comment outside an ending tag's content."""
+        comment, close, written, self_closing = token.group("comment", "close", "name", "self")
+        name = written.lower() if written else ""
+        if comment is not None:
+            if self._stack:  # the official parser keeps a comment as an mj-raw child
+                self._stack[-1].children.append(MjmlNode("mj-raw", self.line_at(token.start()), source=self.source))
+        elif close and name:
+            self._close(name, token, self._stack)
+        elif name == "mj-include":
+            node = self._open(name, token)
+            if self._stack:
+                self._include(node, self._stack[-1])
+        elif name:
+            node = self._open(name, token)
+            if not self._place(node, token) or self_closing:
+                return
+            if name in _ENDING_TAGS:
+                self._in_ending, self._ending = 1, node
+            elif name not in _VOID:
+                self._stack.append(node)
+
+    def _place(self, node: MjmlNode, token: re.Match) -> bool:
+        """Put a new element in its parent (or make it the root); False for one after the root."""
+        if self._stack:
+            self._stack[-1].children.append(node)
+        elif self._root is None:
+            self._root = node
+        else:
+            self.report(
+                token.start(),
+                "syntax",
+                f"<{node.tag}> comes after the closing </{self._root.tag}>; everything belongs inside <mjml>",
+                node.tag,
+            )
+            return False
+        return True
+
+    def _finish(self) -> None:
+        """What is still open at the end of the file, and a file without its <mjml>."""
+        if self._ending is not None and self._in_ending:
             self.problems.append(
-                ending.problem(
+                self._ending.problem(
                     "stricter-than-mjml",
-                    f"<{ending.tag}> is never closed: MJML reads everything after it, "
+                    f"<{self._ending.tag}> is never closed: MJML reads everything after it, "
                     "to the end of the file, as its HTML content",
                 )
             )
-            stack.clear()
-        for node in reversed(stack):
+            self._stack.clear()
+        for node in reversed(self._stack):
             self.problems.append(
                 node.problem(
                     "stricter-than-mjml",
@@ -253,17 +264,16 @@ class _Parser:
                     "so what follows it may land in the wrong place",
                 )
             )
-        if root is None:
+        if self._root is None:
             self.report(0, "syntax", "no <mjml> element: an MJML file is enclosed in <mjml>…</mjml>")
-        elif root.tag != "mjml" and not self.included_from:
-            self.problems.append(_not_enclosed(root))
-        return root
+        elif self._root.tag != "mjml" and not self.included_from:
+            self.problems.append(_not_enclosed(self._root))
 
     def _text(self, parent: MjmlNode, text: str) -> None:
         if text.strip():
             parent.text += text.strip()
 
-    def _open(self, name: str, token: re.Match) -> MjmlNode | None:
+    def _open(self, name: str, token: re.Match) -> MjmlNode:
         raw_name = token.group("name")
         node = MjmlNode(name, self.line_at(token.start()), source=self.source)
         if raw_name != name and (name.startswith("mj") or name == "mjml"):
@@ -322,60 +332,63 @@ class _Parser:
                 )
             )
 
-    def _include(self, node: MjmlNode, stack: list[MjmlNode], root: MjmlNode | None) -> None:
+    def _include(self, node: MjmlNode, parent: MjmlNode) -> None:
+        """An <mj-include>: its file read relative to this one, and its parts put where MJML puts them."""
+        found = self._included_file(node)
+        if found is None:
+            return
+        file, text = found
+        kind = node.attributes.get("type", "mjml")
+        if kind in ("css", "html"):
+            parent.children.append(MjmlNode("mj-style" if kind == "css" else "mj-raw", node.line, source=self.source))
+            return
+        if "<mjml>" not in text:
+            text = f"<mjml><mj-body>{text}</mj-body></mjml>"
+        assert self.path is not None  # an include is read only from a file
+        chain = "\n".join(filter(None, [self.included_from, str(self.path.resolve())]))
+        parser = _Parser(text, self.problems, path=file, included_from=chain)
+        included = parser.parse()
+        self.included += [str(file), *parser.included]
+        if included is not None and included.tag == "mjml":
+            self._merge(included, parent, node.line)
+
+    def _included_file(self, node: MjmlNode) -> tuple[Path, str] | None:
+        """The file an <mj-include> names, and its text; None, with the problem said, when it cannot be read."""
         target = node.attributes.get("path", "")
         if self.path is None:
-            self.problems.append(
-                node.problem(
-                    "include", "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"
-                )
-            )
-            return
-        file = (self.path.parent / target).resolve()
-        base = self.path.parent.resolve()
+            message = "<mj-include> is not used in mailpipe templates; include a partial with {% include %}"
+            self.problems.append(node.problem("include", message))
+            return None
+        file, base = (self.path.parent / target).resolve(), self.path.parent.resolve()
         if not target or Path(target).is_absolute() or not file.is_relative_to(base):
-            self.problems.append(
-                node.problem(
-                    "include", f"<mj-include path={target!r}>: an include must name a file inside {base}", "path"
-                )
-            )
-            return
+            message = f"<mj-include path={target!r}>: an include must name a file inside {base}"
+            self.problems.append(node.problem("include", message, "path"))
+            return None
         if file == self.path.resolve() or (self.included_from and str(file) in self.included_from.split("\n")):
             self.problems.append(node.problem("include", f"<mj-include path={target!r}> includes itself", "path"))
-            return
+            return None
         try:
-            text = file.read_text(encoding="utf-8", errors="replace")
+            return file, file.read_text(encoding="utf-8", errors="replace")
         except OSError:
             hint = (
                 f"; did you mean {target}.mjml? (MJML 5 no longer adds .mjml)"
                 if file.with_name(file.name + ".mjml").is_file()
                 else ""
             )
-            self.problems.append(
-                node.problem("include", f"<mj-include path={target!r}>: there is no file {file}{hint}", "path")
-            )
-            return
-        kind = node.attributes.get("type", "mjml")
-        if kind in ("css", "html"):
-            tag = "mj-style" if kind == "css" else "mj-raw"
-            stack[-1].children.append(MjmlNode(tag, node.line, source=self.source))
-            return
-        if "<mjml>" not in text:
-            text = f"<mjml><mj-body>{text}</mj-body></mjml>"
-        chain = "\n".join(filter(None, [self.included_from, str(self.path.resolve())]))
-        parser = _Parser(text, self.problems, path=file, included_from=chain)
-        included = parser.parse()
-        self.included += [str(file), *parser.included]
-        if included is None or included.tag != "mjml":
-            return
+            message = f"<mj-include path={target!r}>: there is no file {file}{hint}"
+            self.problems.append(node.problem("include", message, "path"))
+            return None
+
+    def _merge(self, included: MjmlNode, parent: MjmlNode, line: int) -> None:
+        """An included file's body goes where the include was; its head into this file's head."""
         for part in included.children:
             if part.tag == "mj-body":
-                stack[-1].children.extend(part.children)
-            elif part.tag == "mj-head" and root is not None:
-                head = next((c for c in root.children if c.tag == "mj-head"), None)
+                parent.children.extend(part.children)
+            elif part.tag == "mj-head" and self._root is not None:
+                head = next((c for c in self._root.children if c.tag == "mj-head"), None)
                 if head is None:
-                    head = MjmlNode("mj-head", node.line, source=self.source)
-                    root.children.append(head)
+                    head = MjmlNode("mj-head", line, source=self.source)
+                    self._root.children.append(head)
                 head.children.extend(part.children)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
@@ -129,47 +130,55 @@ def detected_features(ctx: Context) -> dict[str, int]:
 
 
 def _detect_features(ctx: Context) -> dict[str, int]:
+    """Each caniemail feature the email uses, and how often, in the order they are first met."""
     known = _features()
-    found: dict[str, int] = {}
+    found: Counter[str] = Counter()
+    for part in (_element_features(ctx), _link_and_image_features(ctx), _stylesheet_features(ctx)):
+        found.update(part)
+    return {slug: count for slug, count in found.items() if slug in known}
 
-    def add(slug: str, count: int = 1) -> None:
-        if slug in known:
-            found[slug] = found.get(slug, 0) + count
 
-    elements: dict[str, int] = {}
-    for element in ctx.tree.iter():  # one walk: each element's tag, and its inline style's properties
+def _element_features(ctx: Context) -> Counter[str]:
+    """One walk: each element's inline style's properties, then the HTML elements that are features."""
+    styles: Counter[str] = Counter()
+    elements: Counter[str] = Counter()
+    for element in ctx.tree.iter():
         tag = element.tag
         if not isinstance(tag, str):
             continue
         if tag in _TAG_FEATURE:
-            elements[_TAG_FEATURE[tag]] = elements.get(_TAG_FEATURE[tag], 0) + 1
+            elements[_TAG_FEATURE[tag]] += 1
         style = element.get("style")
         if style:
-            for slug in _style_features(style):
-                add(slug)
-    for slug in HTML_FEATURES:
-        if slug in elements:
-            add(slug, elements[slug])
+            styles.update(_style_features(style))
+    styles.update({slug: elements[slug] for slug in HTML_FEATURES if slug in elements})
+    return styles
+
+
+def _link_and_image_features(ctx: Context) -> Counter[str]:
+    found: Counter[str] = Counter()
     anchors = sum(1 for _, href, _ in ctx.links if href.startswith("#"))
     if anchors:
-        add("html-anchor-links", anchors)
+        found["html-anchor-links"] += anchors
     if ctx.tree.find(".//style") is not None:
-        add("html-style")
+        found["html-style"] += 1
     for image in ctx.images:
-        for slug, pattern in IMAGE_FEATURES.items():
-            if re.search(pattern, image.get("src", ""), re.IGNORECASE):
-                add(slug)
+        found.update(slug for slug, pattern in IMAGE_FEATURES.items() if re.search(pattern, image.get("src", ""), re.I))
+    return found
+
+
+_PSEUDO_CLASS = re.compile(r":(hover|focus|active|visited|checked|has|not|target|first-child|last-child|nth-child)\b")
+
+
+def _stylesheet_features(ctx: Context) -> Counter[str]:
+    """The at-rules of the email's <style> blocks, and the pseudo-classes its selectors use."""
+    found: Counter[str] = Counter()
     for node in stylesheet_rules(ctx.style_blocks):
         if node.type == "at-rule" and node.lower_at_keyword in AT_RULES:
-            add(AT_RULES[node.lower_at_keyword])
+            found[AT_RULES[node.lower_at_keyword]] += 1
             if "prefers-color-scheme" in tinycss2.serialize(node.prelude):
-                add("css-at-media-prefers-color-scheme")
-    for pseudo in set(
-        re.findall(
-            r":(hover|focus|active|visited|checked|has|not|target|first-child|last-child|nth-child)\b", ctx.style_blocks
-        )
-    ):
-        add(f"css-pseudo-class-{pseudo}")
+                found["css-at-media-prefers-color-scheme"] += 1
+    found.update(f"css-pseudo-class-{pseudo}" for pseudo in dict.fromkeys(_PSEUDO_CLASS.findall(ctx.style_blocks)))
     return found
 
 

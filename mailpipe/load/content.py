@@ -187,52 +187,45 @@ def load_content(content_dir: Path, cache: ContentCache | None = None) -> Conten
     """Load every article and special under `content_dir`; raise InputError listing all problems."""
     problems: list[Problem] = []
     docs: dict[Path, YamlDocument] = {}
-    articles: list[Article] = []
-    specials: list[Special] = []
     files = cache if cache is not None else ContentCache()
 
-    def read(file: Path, front_type: type, item_type: type) -> ContentItem | None:
-        parsed = files.load(file, front_type, item_type)
-        problems.extend(parsed.problems)
-        if parsed.doc is not None:
-            docs[file] = parsed.doc
-        return parsed.item
+    def read(folder: str, front_type: type, item_type: type) -> list:
+        items = []
+        for file in _regular_files(content_dir / folder):
+            parsed = files.load(file, front_type, item_type)
+            problems.extend(parsed.problems)
+            if parsed.doc is not None:
+                docs[file] = parsed.doc
+            if isinstance(parsed.item, item_type):
+                items.append(parsed.item)
+        return items
 
-    for file in _regular_files(content_dir / ARTICLES_DIR):
-        item = read(file, ArticleFront, Article)
-        if isinstance(item, Article):
-            articles.append(item)
-    for file in _regular_files(content_dir / SPECIALS_DIR):
-        item = read(file, SpecialFront, Special)
-        if isinstance(item, Special):
-            problems += _special_problems(item, docs[file])
-            specials.append(item)
+    articles: list[Article] = read(ARTICLES_DIR, ArticleFront, Article)
+    specials: list[Special] = read(SPECIALS_DIR, SpecialFront, Special)
+    for special in specials:
+        problems += _special_problems(special, docs[special.source])
+    problems += _cross_problems(articles, specials, docs)
+    if problems:
+        raise InputError(problems)
+    return ContentSet(tuple(articles), tuple(specials))
+
+
+def _cross_problems(articles: list[Article], specials: list[Special], docs: dict[Path, YamlDocument]) -> list[Problem]:
+    """What no single file shows: an article id used twice, a special featuring an article that does not exist."""
+    problems = []
     seen: dict[str, Path] = {}
     for article in articles:
         if article.id in seen:
-            problems.append(
-                Problem(
-                    article.source,
-                    docs[article.source].line_of(("id",)),
-                    "id",
-                    f"id {article.id!r} is already used by {seen[article.id]}",
-                )
-            )
+            message = f"id {article.id!r} is already used by {seen[article.id]}"
+            problems.append(Problem(article.source, docs[article.source].line_of(("id",)), "id", message))
         seen.setdefault(article.id, article.source)
     for special in specials:
         wanted = special.front.featured_article
         if wanted and wanted not in seen:
-            problems.append(
-                Problem(
-                    special.source,
-                    docs[special.source].line_of(("featured_article",)),
-                    "featured_article",
-                    f"no article has id {wanted!r}; expected one of: {', '.join(sorted(seen))}",
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    return ContentSet(tuple(articles), tuple(specials))
+            line = docs[special.source].line_of(("featured_article",))
+            message = f"no article has id {wanted!r}; expected one of: {', '.join(sorted(seen))}"
+            problems.append(Problem(special.source, line, "featured_article", message))
+    return problems
 
 
 def _regular_files(folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ import functools
 import types
 import typing
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -229,35 +230,47 @@ def _adapter(schema: type) -> TypeAdapter:
 
 def _problem(schema: type, doc: YamlDocument, error: dict) -> Problem:
     loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-    kind, value = error["type"], error.get("input")
+    kind = error["type"]
     if kind in {"unexpected_keyword_argument", "extra_forbidden"}:
         known = _field_names(schema, loc[:-1])
         guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean '{guess[0]}'?)" if guess else ""
         message = f"unknown field{hint}; expected one of: {', '.join(known)}"
-    elif kind == "missing":
-        message = "is required but missing"
     elif kind.startswith("date"):
-        message = f"expected a date like 2024-05-31, got {value!r}"
-    elif kind == "string_type":
-        message = f"expected text, got {type(value).__name__} {value!r}"
-    elif kind == "string_pattern_mismatch":
-        message = f"{value!r} does not have the expected form ({_pattern_hint(error)})"
-    elif kind == "value_error":
-        message = str(error["ctx"]["error"])
-    elif kind in {"int_type", "int_parsing", "int_from_float"}:
-        message = f"expected a whole number, got {value!r}"
-    elif kind in {"decimal_type", "decimal_parsing", "finite_number"}:
-        message = f"expected a number like 149.00, got {value!r}"
-    elif kind == "string_too_long":
-        message = f"is {len(str(value))} characters long; at most {error['ctx']['max_length']} are allowed"
-    elif kind in {"bool_type", "bool_parsing"}:
-        message = f"expected true or false, got {value!r}"
-    elif kind in {"list_type", "dict_type", "dataclass_type", "model_type"}:
-        message = f"expected {'a list of items' if kind == 'list_type' else 'nested key: value lines'}, got {value!r}"
+        message = f"expected a date like 2024-05-31, got {error.get('input')!r}"
     else:
-        message = error["msg"][0].lower() + error["msg"][1:]
+        message = _MESSAGES.get(kind, _pydantic_message)(error)
     return Problem(doc.file, doc.line_of(loc), field_name(loc), message)
+
+
+def _pydantic_message(error: dict) -> str:
+    return error["msg"][0].lower() + error["msg"][1:]
+
+
+def _nested_message(error: dict) -> str:
+    expected = "a list of items" if error["type"] == "list_type" else "nested key: value lines"
+    return f"expected {expected}, got {error.get('input')!r}"
+
+
+# What a marketer reads for each kind of validation error pydantic reports (others: pydantic's own words).
+_MESSAGES: dict[str, Callable[[dict], str]] = {
+    "missing": lambda e: "is required but missing",
+    "string_type": lambda e: f"expected text, got {type(e.get('input')).__name__} {e.get('input')!r}",
+    "string_pattern_mismatch": lambda e: f"{e.get('input')!r} does not have the expected form ({_pattern_hint(e)})",
+    "value_error": lambda e: str(e["ctx"]["error"]),
+    "string_too_long": lambda e: (
+        f"is {len(str(e.get('input')))} characters long; at most {e['ctx']['max_length']} are allowed"
+    ),
+    **dict.fromkeys(
+        ("int_type", "int_parsing", "int_from_float"), lambda e: f"expected a whole number, got {e.get('input')!r}"
+    ),
+    **dict.fromkeys(
+        ("decimal_type", "decimal_parsing", "finite_number"),
+        lambda e: f"expected a number like 149.00, got {e.get('input')!r}",
+    ),
+    **dict.fromkeys(("bool_type", "bool_parsing"), lambda e: f"expected true or false, got {e.get('input')!r}"),
+    **dict.fromkeys(("list_type", "dict_type", "dataclass_type", "model_type"), _nested_message),
+}
 
 
 def _pattern_hint(error: dict) -> str:

@@ -127,17 +127,24 @@ class _Handler(LoopbackHandler):
         if match:
             return self._email_page(match.group(1), query, snapshot)
         match = _RENDERED.match(url.path)
-        email = self.server.model.email(match.group(1)) if match else None
-        if match and email is not None:
-            snapshot = self.server.model.snapshot
-            as_html = match.group(2) == "html"
-            body = email.html if as_html else email.text
-            if query.get("tags", "sample") != "raw" and snapshot.site is not None:
-                body = fill(body, snapshot.site, as_html, email.preheader)
-            if as_html and query.get("theme") == "dark":
-                body = as_dark_client_shows_it(body)
-            return self._send(200, body, "text/html" if as_html else "text/plain", EMAIL_POLICY)
+        if match and self._rendered(match.group(1), match.group(2) == "html", query):
+            return None
         self._send(404, '<!doctype html><title>Not found</title><p>Not found. <a href="/">All emails</a></p>')
+
+    def _rendered(self, email_id: str, as_html: bool, query: dict) -> bool:
+        """An email as its recipients get it (the frame's source), merge tags filled unless asked raw; False when
+        there is no such email."""
+        email = self.server.model.email(email_id)
+        if email is None:
+            return False
+        snapshot = self.server.model.snapshot
+        body = email.html if as_html else email.text
+        if query.get("tags", "sample") != "raw" and snapshot.site is not None:
+            body = fill(body, snapshot.site, as_html, email.preheader)
+        if as_html and query.get("theme") == "dark":
+            body = as_dark_client_shows_it(body)
+        self._send(200, body, "text/html" if as_html else "text/plain", EMAIL_POLICY)
+        return True
 
     def _email_page(self, email_id: str, query: dict, snapshot: Snapshot) -> None:
         email = self.server.model.email(email_id)

@@ -46,72 +46,58 @@ def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
     """The valid rows, and a problem for each row that must be skipped."""
     text = read_text(file).replace("\x00", "")  # NUL bytes (a binary paste) are dropped, never stored
     reader = csv.DictReader(io.StringIO(text))
+    _check_header(reader, file)
+    zone = zoneinfo.ZoneInfo(timezone)
+    leads: list[Lead] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for line, row in _rows(reader, file):
+        values = {k.strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
+        lead = _lead(line, values, zone, seen)
+        if isinstance(lead, Lead):
+            seen.add(lead.email.lower())
+            leads.append(lead)
+        else:
+            problems.append(Problem(file, line, *lead))
+    return leads, problems
+
+
+def _check_header(reader: csv.DictReader, file: Path) -> None:
     try:
         columns = [c.strip().lower() for c in reader.fieldnames or []]
     except csv.Error as err:
         raise InputError([Problem(file, 1, "", f"is not a CSV file Mailchimp's import could read: {err}")]) from None
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    1,
-                    ", ".join(missing),
-                    f"the header must name the columns {', '.join(REQUIRED)} "
-                    "(and may name first_name, last_name, joined)",
-                )
-            ]
+        expected = (
+            f"the header must name the columns {', '.join(REQUIRED)} (and may name first_name, last_name, joined)"
         )
-    zone = zoneinfo.ZoneInfo(timezone)
-    leads, problems, seen = [], [], set()
-    for line, row in _rows(reader, file):
-        values = {k.strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
-        formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
-        if formula:
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    formula,
-                    f"{values[formula][:30]!r} starts like a spreadsheet formula "
-                    f"({', '.join(FORMULA_STARTS)}); row skipped",
-                )
-            )
-            continue
-        if any(len(values.get(k, "")) > 100 for k in ("first_name", "last_name")):
-            problems.append(Problem(file, line, "first_name", "a name longer than 100 characters; row skipped"))
-            continue
-        email = values.get("email", "")
-        if not EMAIL.match(email):
-            problems.append(Problem(file, line, "email", f"{email!r} is not a valid email address; row skipped"))
-            continue
-        if values.get("consent", "").lower() not in YES:
-            problems.append(
-                Problem(file, line, "consent", f"{email} has not consented to email (consent must be yes); row skipped")
-            )
-            continue
-        joined = None
-        if values.get("joined"):
-            try:
-                joined = dt.datetime.fromisoformat(values["joined"])
-            except ValueError:
-                problems.append(
-                    Problem(
-                        file,
-                        line,
-                        "joined",
-                        f"{values['joined']!r} is not a date and time like 2024-05-01T09:15; row skipped",
-                    )
-                )
-                continue
-            joined = joined if joined.tzinfo else joined.replace(tzinfo=zone)
-        if email.lower() in seen:
-            problems.append(Problem(file, line, "email", f"{email} appears twice; this row skipped"))
-            continue
-        seen.add(email.lower())
-        leads.append(Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), joined))
-    return leads, problems
+        raise InputError([Problem(file, 1, ", ".join(missing), expected)])
+
+
+def _lead(line: int, values: dict[str, str], zone: zoneinfo.ZoneInfo, seen: set[str]) -> Lead | tuple[str, str]:
+    """The row's lead, or (field, why the row is skipped)."""
+    formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
+    if formula:
+        starts = ", ".join(FORMULA_STARTS)
+        return formula, f"{values[formula][:30]!r} starts like a spreadsheet formula ({starts}); row skipped"
+    if any(len(values.get(k, "")) > 100 for k in ("first_name", "last_name")):
+        return "first_name", "a name longer than 100 characters; row skipped"
+    email = values.get("email", "")
+    if not EMAIL.match(email):
+        return "email", f"{email!r} is not a valid email address; row skipped"
+    if values.get("consent", "").lower() not in YES:
+        return "consent", f"{email} has not consented to email (consent must be yes); row skipped"
+    joined = None
+    if values.get("joined"):
+        try:
+            joined = dt.datetime.fromisoformat(values["joined"])
+        except ValueError:
+            return "joined", f"{values['joined']!r} is not a date and time like 2024-05-01T09:15; row skipped"
+        joined = joined if joined.tzinfo else joined.replace(tzinfo=zone)
+    if email.lower() in seen:
+        return "email", f"{email} appears twice; this row skipped"
+    return Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), joined)
 
 
 def _rows(reader: csv.DictReader, file: Path) -> Iterator[tuple[int, dict[str, str]]]:

@@ -435,38 +435,39 @@ def _check(node: MjmlNode, problems: list[MjmlProblem]) -> None:
         )
         problems.append(node.problem("unknown-tag", f"<{tag}> is not {where}{hint}"))
     else:
-        allowed = _RULES[tag]["attributes"]
-        for name, value in node.attributes.items():
-            if name in _ALWAYS_ALLOWED:
-                continue
-            if name not in allowed:
-                guess = difflib.get_close_matches(name, list(allowed), n=1)
-                hint = f" (did you mean {guess[0]}?)" if guess else ""
-                problems.append(
-                    node.problem("illegal-attribute", f"attribute {name!r} is not allowed on <{tag}>{hint}", name)
-                )
-            elif (expected := value_problem(allowed[name], value)) is not None:
-                problems.append(
-                    node.problem("bad-value", f"{name}={value!r} on <{tag}> is not valid: expected {expected}", name)
-                )
-        for child in node.children:
-            if child.tag in _RULES and not _allows_child(tag, child.tag):
-                allowed_in = sorted(
-                    p for p in _RULES if _allows_child(p, child.tag) and p not in ("mj-attributes", "mjml")
-                )
-                problems.append(
-                    child.problem(
-                        "nesting",
-                        f"<{child.tag}> cannot be used inside <{tag}>; it belongs inside: {', '.join(allowed_in)}",
-                    )
-                )
-        if node.text and tag not in ("mj-attributes", "mj-html-attributes"):
+        _check_attributes(node, problems)
+        _check_children(node, problems)
+
+
+def _check_attributes(node: MjmlNode, problems: list[MjmlProblem]) -> None:
+    """Each attribute allowed on the component, with a value of its official type."""
+    tag, allowed = node.tag, _RULES[node.tag]["attributes"]
+    for name, value in node.attributes.items():
+        if name in _ALWAYS_ALLOWED:
+            continue
+        if name not in allowed:
+            guess = difflib.get_close_matches(name, list(allowed), n=1)
+            hint = f" (did you mean {guess[0]}?)" if guess else ""
             problems.append(
-                node.problem(
-                    "stricter-than-mjml",
-                    f"text directly inside <{tag}> ({node.text[:40]!r}) is dropped by MJML; put it in an <mj-text>",
-                )
+                node.problem("illegal-attribute", f"attribute {name!r} is not allowed on <{tag}>{hint}", name)
             )
+        elif (expected := value_problem(allowed[name], value)) is not None:
+            problems.append(
+                node.problem("bad-value", f"{name}={value!r} on <{tag}> is not valid: expected {expected}", name)
+            )
+
+
+def _check_children(node: MjmlNode, problems: list[MjmlProblem]) -> None:
+    """Each child where MJML allows it, and no text MJML would drop."""
+    tag = node.tag
+    for child in node.children:
+        if child.tag in _RULES and not _allows_child(tag, child.tag):
+            allowed_in = sorted(p for p in _RULES if _allows_child(p, child.tag) and p not in ("mj-attributes", "mjml"))
+            message = f"<{child.tag}> cannot be used inside <{tag}>; it belongs inside: {', '.join(allowed_in)}"
+            problems.append(child.problem("nesting", message))
+    if node.text and tag not in ("mj-attributes", "mj-html-attributes"):
+        message = f"text directly inside <{tag}> ({node.text[:40]!r}) is dropped by MJML; put it in an <mj-text>"
+        problems.append(node.problem("stricter-than-mjml", message))
 
 
 def _check_defaults(node: MjmlNode, problems: list[MjmlProblem]) -> None:

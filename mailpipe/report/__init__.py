@@ -170,47 +170,45 @@ def build_report(
     """The report over campaigns sent from `start` to `end` (local dates, inclusive); `only`: one campaign's name or
     code."""
     zone = zoneinfo.ZoneInfo(timezone)
-
-    def sent_on(report: CampaignReport) -> dt.date | None:
-        try:
-            return dt.datetime.fromisoformat(report.send_time).astimezone(zone).date()
-        except ValueError:
-            return None
-
-    chosen = [
-        r
-        for r in results.reports
-        if (day := sent_on(r)) is not None and (start is None or day >= start) and (end is None or day <= end)
-    ]
+    chosen = [r for r in results.reports if _sent_within(r, zone, start, end)]
     sections = []
     for campaign in campaigns:
         if only and only not in (campaign.name, campaign.code):
             continue
         if isinstance(campaign, Drip):
-            rows = [Row(f"Step {n} (day {step.delay_days})", step.content) for n, step in enumerate(campaign.steps, 1)]
-            for report in chosen:
-                key = key_of_title(report.title)
-                if isinstance(key, DripKey) and key.code == campaign.code and 1 <= key.step <= len(rows):
-                    rows[key.step - 1] = rows[key.step - 1].plus(report)
-            sections.append(
-                Section(
-                    campaign.name,
-                    campaign.code,
-                    "drip",
-                    tuple(rows),
-                    _funnel(campaign, rows, results.members.get(list_of.get(campaign.audience, ""), ())),
-                )
-            )
+            members = results.members.get(list_of.get(campaign.audience, ""), ())
+            sections.append(_drip_section(campaign, chosen, members))
         elif isinstance(campaign, Monthly):
-            months: dict[str, Row] = {}
-            for report in chosen:
-                key = key_of_title(report.title)
-                if isinstance(key, MonthlyKey) and key.code == campaign.code:
-                    months[key.month] = months.get(key.month, Row(key.month, campaign.content_id(key.month))).plus(
-                        report
-                    )
-            sections.append(Section(campaign.name, campaign.code, "monthly", tuple(months[m] for m in sorted(months))))
+            sections.append(_monthly_section(campaign, chosen))
     return Report(start, end, tuple(sections))
+
+
+def _sent_within(report: CampaignReport, zone: zoneinfo.ZoneInfo, start: dt.date | None, end: dt.date | None) -> bool:
+    try:
+        day = dt.datetime.fromisoformat(report.send_time).astimezone(zone).date()
+    except ValueError:
+        return False
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def _drip_section(drip: Drip, reports: list[CampaignReport], members: tuple[RemoteMember, ...]) -> Section:
+    """A row per step, each its daily campaigns added up; and the drip's funnel."""
+    rows = [Row(f"Step {n} (day {step.delay_days})", step.content) for n, step in enumerate(drip.steps, 1)]
+    for report in reports:
+        key = key_of_title(report.title)
+        if isinstance(key, DripKey) and key.code == drip.code and 1 <= key.step <= len(rows):
+            rows[key.step - 1] = rows[key.step - 1].plus(report)
+    return Section(drip.name, drip.code, "drip", tuple(rows), _funnel(drip, rows, members))
+
+
+def _monthly_section(monthly: Monthly, reports: list[CampaignReport]) -> Section:
+    """A row per month sent."""
+    months: dict[str, Row] = {}
+    for report in reports:
+        key = key_of_title(report.title)
+        if isinstance(key, MonthlyKey) and key.code == monthly.code:
+            months[key.month] = months.get(key.month, Row(key.month, monthly.content_id(key.month))).plus(report)
+    return Section(monthly.name, monthly.code, "monthly", tuple(months[m] for m in sorted(months)))
 
 
 def _funnel(drip: Drip, rows: list[Row], members: tuple[RemoteMember, ...]) -> Funnel:

@@ -164,7 +164,7 @@ class Simulation:
                     )
                     for person in by_hand:
                         email, tag = person.email, site.audiences[audience].tag
-                        self._retry(lambda email=email: mc.upsert_member(LIST, email, {"status_if_new": "subscribed"}))
+                        self._retry(lambda email=email: mc.upsert_member(LIST, email))
                         self._retry(lambda email=email, tag=tag: mc.set_tags(LIST, email, active=[tag]))
                     imported |= {p.email for p in due}
                     self.tagged_on.update({p.email: day for p in due})

@@ -10,7 +10,7 @@ import pytest
 from conftest import SANDBOX_START, TEST_KEY, clinic_sandbox
 from mailpipe.errors import MailpipeError
 from mailpipe.plan.keys import DripKey
-from mailpipe.push.mailchimp import Connection, Mailchimp, MailchimpError, RetryPolicy, segment_opts
+from mailpipe.push.mailchimp import CampaignSettings, Connection, Mailchimp, MailchimpError, RetryPolicy
 from mailpipe.push.record import LOG_FIELD, LeadLog, conditions_for
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 
@@ -18,17 +18,8 @@ HTML = '<a href="*|UNSUB|*">Unsubscribe</a> *|HTML:LIST_ADDRESS_HTML|*'
 FAST = RetryPolicy(attempts=12, base_delay=0.002, max_delay=0.02)
 
 
-def campaign_body(title: str) -> dict:
-    return {
-        "type": "regular",
-        "recipients": {"list_id": "clinic"},
-        "settings": {
-            "subject_line": "S",
-            "title": title,
-            "from_name": "AIVI Aesthetics",
-            "reply_to": "hello@aiviaesthetics.com",
-        },
-    }
+def settings(title: str, folder_id: str | None = None) -> CampaignSettings:
+    return CampaignSettings(title, "S", "", "AIVI Aesthetics", "hello@aiviaesthetics.com", folder_id=folder_id)
 
 
 def test_connection_comes_from_the_environment():
@@ -47,7 +38,7 @@ def test_connection_comes_from_the_environment():
 
 def test_a_failure_is_one_clear_line_with_mailchimps_title_and_detail(adapter):
     with pytest.raises(MailchimpError) as caught:
-        adapter.upsert_member("clinic", "not-an-email", {"status_if_new": "subscribed"})
+        adapter.upsert_member("clinic", "not-an-email")
     message = str(caught.value)
     assert message.startswith("Mailchimp lists.set_list_member failed: 400 Invalid Resource: ")
     assert "looks fake or invalid" in message and "\n" not in message
@@ -116,7 +107,7 @@ def test_a_create_that_took_effect_but_failed_is_found_not_repeated(tmp_path, fa
     """A 5xx answered after the server acted is as ambiguous as a dropped answer: look before creating again."""
     with clinic_sandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=[fault])) as sandbox:
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
-        created = adapter.create_campaign(campaign_body("drip/y"))
+        created = adapter.create_campaign("clinic", settings("drip/y"))
         assert created.title == "drip/y" and sandbox.store.list_campaigns({})["total_items"] == 1
         assert adapter.calls == 2  # the create that failed, the look-up that found it
 
@@ -125,7 +116,7 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(tmp_path):
     """The server created the campaign but the answer never arrived: the retry looks before it creates."""
     with clinic_sandbox(tmp_path / "s.sqlite3", faults=FaultPlan(script=["drop-after", "503"])) as sandbox:
         adapter = Mailchimp(Connection(TEST_KEY, sandbox.url), FAST)
-        created = adapter.create_campaign(campaign_body("drip/x"))
+        created = adapter.create_campaign("clinic", settings("drip/x"))
         assert created.title == "drip/x"
         assert sandbox.store.list_campaigns({})["total_items"] == 1
         assert adapter.calls == 3  # the lost create, a look-up that met a 503, the look-up that found it
@@ -146,18 +137,15 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
         keys = [DripKey("e1", 1, dt.date(2026, 12, 1) + dt.timedelta(days=k)) for k in range(16)]
         for n in range(40):
             email = f"lead{n}@example.com"
-            adapter.upsert_member(
-                "clinic", email, {"status_if_new": "subscribed", "timestamp_opt": "2026-11-20T10:00:00+00:00"}
-            )
+            adapter.upsert_member("clinic", email)
             adapter.set_tags("clinic", email, active=["new-consult"])
             log = LeadLog(assigned=frozenset(key for k, key in enumerate(keys) if k <= n < k + 4))
             adapter.update_member_fields("clinic", email, {LOG_FIELD: log.render()})
             calls += 3
         for k, key in enumerate(keys):
-            body = campaign_body(f"drip/new-consult/step-{k}")
-            body["recipients"]["segment_opts"] = segment_opts(conditions_for(key))
-            body["settings"]["folder_id"] = folder
-            campaign = adapter.create_campaign(body)
+            campaign = adapter.create_campaign(
+                "clinic", settings(f"drip/new-consult/step-{k}", folder), conditions_for(key)
+            )
             adapter.set_content(campaign.id, HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")
             assert adapter.checklist(campaign.id).is_ready
             when = (SANDBOX_START + dt.timedelta(days=1, minutes=15 * k)).isoformat()
@@ -195,10 +183,10 @@ def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cl
             Connection(TEST_KEY, sandbox.url), RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002)
         )
         for call in (
-            lambda: adapter.upsert_member("clinic", "bad", {"status_if_new": "subscribed"}),
+            lambda: adapter.upsert_member("clinic", "bad"),
             lambda: adapter.get_campaign("nope"),
             adapter.ping,
-            lambda: adapter.create_campaign(campaign_body("t")),
+            lambda: adapter.create_campaign("clinic", settings("t")),
         ):
             for _ in range(5):
                 try:
@@ -230,7 +218,7 @@ def test_the_api_key_never_appears_in_any_output(tmp_path, capfd, caplog, run_cl
 
 # -- reads that do not grow with the account ----------------------------------------------------------
 def _member(adapter, email: str, *tags: str) -> None:
-    adapter.upsert_member("clinic", email, {"status_if_new": "subscribed"})
+    adapter.upsert_member("clinic", email)
     if tags:
         adapter.set_tags("clinic", email, active=tags)
 

@@ -24,7 +24,7 @@ from mailpipe.push.decide import (
     World,
     WriteLog,
 )
-from mailpipe.push.mailchimp import Mailchimp, MailchimpError, RemoteCampaign, segment_opts
+from mailpipe.push.mailchimp import CampaignSettings, Mailchimp, MailchimpError, RemoteCampaign
 from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, key_of
 from mailpipe.push.state import Pushed, State
 
@@ -100,7 +100,7 @@ def _run(
         Pushed(step.plan.key, step.campaign_id, step.plan.email.id, None, False)
     )  # a stop now leaves a draft of ours
     mc.unschedule(step.campaign_id)
-    mc.update_campaign(step.campaign_id, {"settings": _settings(step.plan, None)})
+    mc.update_campaign(step.campaign_id, _settings(step.plan, None))
     return _fill_and_schedule(step.plan, step.campaign_id, mc, state, Action.RESCHEDULED)
 
 
@@ -136,21 +136,11 @@ def _write_logs(writes: list[WriteLog], mc: Mailchimp, state: State, failed_list
     return outcomes
 
 
-def _settings(plan: CampaignPlan, folder_id: str | None) -> dict:
+def _settings(plan: CampaignPlan, folder_id: str | None) -> CampaignSettings:
     email = plan.email
-    settings = {
-        "subject_line": email.subject,
-        "preview_text": email.preheader,
-        "title": plan.key.title,
-        "from_name": email.from_name,
-        "reply_to": email.reply_to,
-        "to_name": "*|FNAME|*",
-        "auto_footer": False,
-        "inline_css": False,
-    }
-    if folder_id:
-        settings["folder_id"] = folder_id
-    return settings
+    return CampaignSettings(
+        plan.key.title, email.subject, email.preheader, email.from_name, email.reply_to, True, folder_id
+    )
 
 
 def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, state: State) -> list[Outcome]:
@@ -158,16 +148,8 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
         since = world.now - dt.timedelta(days=2)
         return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(c.conditions) == plan.key), None)
 
-    body = {
-        "type": "regular",
-        "recipients": {
-            "list_id": plan.list_id,
-            "segment_opts": segment_opts(plan.conditions(world.tag_ids.get(plan.list_id, {}))),
-        },
-        "settings": _settings(plan, folder_id),
-        "tracking": {"opens": True, "html_clicks": True, "text_clicks": True},
-    }
-    campaign = mc.create_campaign(body, find)
+    conditions = plan.conditions(world.tag_ids.get(plan.list_id, {}))
+    campaign = mc.create_campaign(plan.list_id, _settings(plan, folder_id), conditions, tracking=True, find=find)
     state.record(Pushed(plan.key, campaign.id, plan.email.id, None, False))
     created = Outcome(plan.key, Action.CREATED, f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)
     return [created, *_fill_and_schedule(plan, campaign.id, mc, state, Action.SCHEDULED)]

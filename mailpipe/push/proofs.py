@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.load.config import SiteConfig
-from mailpipe.push.mailchimp import Mailchimp
+from mailpipe.push.mailchimp import CampaignSettings, Mailchimp
 from mailpipe.render import RenderedEmail
 
 
@@ -26,17 +26,9 @@ def send_test(mc: Mailchimp, email: RenderedEmail, list_id: str, to: list[str], 
     """Fill the draft `test/<email id>` (made once, reused) with the email and send it to `to`; returns its title.
     The draft is never scheduled: only the addresses given receive it."""
     title = f"test/{email.id}"
-    settings = {
-        "subject_line": f"[TEST] {email.subject}",
-        "preview_text": email.preheader,
-        "title": title,
-        "from_name": email.from_name,
-        "reply_to": email.reply_to,
-    }
-    campaign = mc.find_campaign(title) or mc.create_campaign(
-        {"type": "regular", "recipients": {"list_id": list_id}, "settings": settings}
-    )
-    mc.update_campaign(campaign.id, {"settings": settings})
+    settings = CampaignSettings(title, f"[TEST] {email.subject}", email.preheader, email.from_name, email.reply_to)
+    campaign = mc.find_campaign(title) or mc.create_campaign(list_id, settings)
+    mc.update_campaign(campaign.id, settings)
     mc.set_content(campaign.id, email.html, email.text)
     mc.send_test(campaign.id, to, "plaintext" if plain_text else "html")
     return title

@@ -1,198 +1,49 @@
-"""The only module that talks to Mailchimp: the official `mailchimp-marketing` client, made safe.
+"""The Mailchimp operations mailpipe needs, typed, through the official `mailchimp-marketing` client.
 
-The client has no retries, raises errors whose `str()` is empty, returns empty-bodied errors and
-204s as raw `requests.Response` objects, and hard-codes its host. This adapter retries 429, 5xx,
-resets and timeouts with exponential backoff and jitter (honouring Retry-After), caps concurrent
-connections below Mailchimp's 10, turns every failure into one line (the call, Mailchimp's title
-and detail), never lets the API key into any message, and makes creates idempotent: a create
-whose answer was lost is looked up by its stable name before it is tried again.
+The client has no retries, raises errors whose `str()` is empty, returns empty-bodied answers as raw
+`requests.Response` objects, and hard-codes its host: every request it makes goes through the `Transport` instead
+(retries, the read-only guard, one-line errors without the key). Each operation takes and returns plain typed data and
+builds its own request body, so Mailchimp's JSON stays in this folder; creates are idempotent (a create whose answer
+was lost is looked for before it is tried again).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import mailchimp_marketing
 import requests
 from mailchimp_marketing.api_client import ApiClientError
 
 from mailpipe.errors import MailpipeError
+from mailpipe.push.mailchimp.models import (
+    Account,
+    Audience,
+    CampaignCopy,
+    CampaignReport,
+    CampaignSettings,
+    Checklist,
+    RemoteCampaign,
+    RemoteMember,
+    remote_campaign,
+    segment_opts,
+)
+from mailpipe.push.mailchimp.transport import (
+    AlreadyMade,
+    Connection,
+    MailchimpError,
+    RetryPolicy,
+    Send,
+    Transport,
+    send_http,
+)
 from mailpipe.push.record import Condition
 from mailpipe.util.vocabulary import parse_time, subscriber_hash
 
 PAGE = 1000  # Mailchimp's largest page
-MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections
-
-
-class MailchimpError(MailpipeError):
-    """A Mailchimp call that failed for good, said in one line."""
-
-    def __init__(self, call: str, status: int | None, title: str, detail: str):
-        self.call, self.status, self.title, self.detail = call, status, title, detail
-        where = f"{status} {title}" if status else title
-        super().__init__(f"Mailchimp {call} failed: {where}: {detail}")
-
-
-class _Hidden:
-    """Holds the API key so that no repr, log or traceback of the adapter can show it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str):
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
-
-
-class _Transient(Exception):
-    """A failure worth retrying; `ambiguous` when the server may have acted before it failed."""
-
-    def __init__(self, error: MailchimpError, retry_after: float | None, ambiguous: bool):
-        super().__init__(str(error))
-        self.error, self.retry_after, self.ambiguous = error, retry_after, ambiguous
-
-
-@dataclass(frozen=True)
-class Connection:
-    """Where and how to reach Mailchimp; built from the environment, never printed with its key."""
-
-    api_key: str
-    base_url: str
-    timeout: float = 30.0
-
-    def __repr__(self) -> str:
-        return f"Connection(base_url={self.base_url!r}, api_key=<hidden>)"
-
-    @property
-    def where(self) -> str:
-        """The base URL without any user:password in it, fit to print."""
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        return urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Connection | None:
-        """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL.
-
-        None only when the key variable is not set at all: a key set but empty (a cron line whose key file is
-        missing) or malformed is an error, never a quiet fall-back to the sandbox."""
-        environ = os.environ if environ is None else environ
-        if "MAILCHIMP_API_KEY" not in environ:
-            return None
-        key = environ["MAILCHIMP_API_KEY"].strip()
-        if not key:
-            raise MailpipeError(
-                "MAILCHIMP_API_KEY is set but empty; set it to the account's API key, or unset it to use the sandbox"
-            )
-        if any(c.isspace() or not c.isprintable() for c in key):
-            raise MailpipeError(
-                "MAILCHIMP_API_KEY holds spaces or control characters; it must be the key alone (not shown)"
-            )
-        url = environ.get("MAILCHIMP_SERVER_URL", "").strip()
-        if not url:
-            data_centre = key.rpartition("-")[2]
-            if "-" not in key or not data_centre.startswith("us") or not data_centre[2:].isdigit():
-                raise MailpipeError(
-                    "MAILCHIMP_API_KEY must end in the data centre, like -us21 (the key itself is not shown)"
-                )
-            url = f"https://{data_centre}.api.mailchimp.com/3.0"
-        elif urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            raise MailpipeError("MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0")
-        return cls(key, url.rstrip("/"))
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential backoff with full jitter, never shorter than the server's Retry-After."""
-        backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-        return max(backoff, retry_after or 0.0)
-
-
-@dataclass(frozen=True)
-class RemoteCampaign:
-    """A campaign as push needs it: Mailchimp's JSON stays in this module."""
-
-    id: str
-    title: str
-    status: str  # save, paused, schedule, sending, sent, canceled, canceling, archived
-    send_time: str | None
-    recipient_count: int
-    conditions: tuple[tuple[str, str, str, str], ...]  # (condition_type, field, op, value) of its segment
-
-
-@dataclass(frozen=True)
-class CampaignCopy:
-    """What a campaign's recipients would get, as Mailchimp holds it."""
-
-    subject: str
-    preheader: str
-    html: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Checklist:
-    """Mailchimp's send checklist: ready, or the errors that block sending."""
-
-    is_ready: bool
-    errors: list[str]
-
-
-@dataclass(frozen=True)
-class RemoteMember:
-    email: str
-    status: str
-    merge_fields: dict[str, Any]
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Account:
-    name: str
-    plan: str  # Mailchimp's pricing_plan_type: forever_free, monthly, pay_as_you_go
-
-
-@dataclass(frozen=True)
-class Audience:
-    """An audience (list) as the go-live checks read it: its contact address is what *|LIST:ADDRESSLINE|* prints."""
-
-    id: str
-    name: str
-    member_count: int
-    address: tuple[str, ...]  # address1, address2, city, state, zip (the non-empty ones)
-
-
-@dataclass(frozen=True)
-class CampaignReport:
-    """Mailchimp's report of one sent campaign (GET /reports/{id}), the counts a marketer's report adds up."""
-
-    id: str
-    title: str
-    send_time: str
-    emails_sent: int
-    bounces: int  # hard + soft + syntax errors
-    unique_opens: int
-    unique_clicks: int  # unique subscribers who clicked
-    unsubscribed: int
-
-
-class ReadOnlyViolation(MailpipeError):
-    """A write attempted by a client that promised to only read (a dry run)."""
 
 
 class Mailchimp:
@@ -201,116 +52,55 @@ class Mailchimp:
     def __init__(
         self,
         connection: Connection,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 (frozen: one shared default is safe)
         max_connections: int = 4,
         sleep: Callable[[float], None] = time.sleep,
         read_only: bool = False,
+        send: Send = send_http,
     ):
-        if not 1 <= max_connections <= MAX_CONNECTIONS:
-            raise ValueError(f"max_connections must be 1..{MAX_CONNECTIONS}")
+        self._transport = Transport(connection, retry, max_connections, read_only, sleep, send)
         self._client = mailchimp_marketing.Client(
             {"api_key": connection.api_key, "server": "us1", "timeout": connection.timeout}
         )
         self._client.api_client.host = connection.base_url  # the client hard-codes its host; see docs
         self._client.api_client.server = ""  # no 'server' substitution into a local host name
-        self._last_response = threading.local()
-        self._keep_headers(self._client.api_client)
-        self._secret = _Hidden(connection.api_key)
-        self._retry, self._sleep = retry, sleep
-        self._slots = threading.BoundedSemaphore(max_connections)
-        self.calls = 0  # HTTP requests made, for benchmarks and tests
-        self._count_lock = threading.Lock()
-        self.read_only = read_only  # a dry run: any request but GET raises before it is sent
+        self._client.api_client.request = self._transport.request
 
     def __repr__(self) -> str:
         return "Mailchimp(<connection hidden>)"
 
-    def _keep_headers(self, api_client: Any) -> None:
-        """The client drops response headers when it raises; keep them, for Retry-After. It also sends the
-        JSON body `null` on POSTs that take none (unschedule, pause): send no body there, as the spec says."""
-        send = api_client.request
+    @property
+    def calls(self) -> int:
+        """HTTP requests made, for benchmarks and tests."""
+        return self._transport.calls
 
-        def request(
-            method: str, url: str, query_params: Any = None, headers: Any = None, body: Any = None
-        ) -> requests.Response:
-            if self.read_only and method != "GET":
-                raise ReadOnlyViolation(f"a dry run must not write, yet it tried {method} {urlsplit(url).path}")
-            self._last_response.headers = {}
-            if body is None and method in ("POST", "PUT", "PATCH"):
-                auth = ("user", api_client.api_key)
-                response = requests.request(
-                    method, url, params=query_params, headers=headers, auth=auth, timeout=api_client.timeout
-                )
-            else:
-                response = send(method, url, query_params, headers=headers, body=body)
-            self._last_response.headers = response.headers
-            return response
+    @property
+    def read_only(self) -> bool:
+        """A dry run's client: any request but GET is refused before it is sent."""
+        return self._transport.read_only
 
-        api_client.request = request
-
-    # -- the retrying core ---------------------------------------------------------------------
     def _call(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """One API call with retries; returns parsed JSON, or None for 204."""
-        attempt = 0
-        while True:
-            attempt += 1
+        """One operation: parsed JSON, or None for an answer without a body."""
+        with self._transport.call(name):
+            return self._through_client(name, function, *args, **kwargs)
+
+    def _create(self, name: str, create: Callable[[], Any], find: Callable[[], Any]) -> Any:
+        """A create, tried again after a failure only once `find` (which looks for what an unanswered attempt may
+        have made) found nothing."""
+        with self._transport.call(name, find):
             try:
-                return self._once(name, function, *args, **kwargs)
-            except _Transient as failure:
-                if attempt >= self._retry.attempts:
-                    raise failure.error from None
-                self._sleep(self._retry.delay(attempt, failure.retry_after))
+                return self._through_client(name, create)
+            except AlreadyMade as made:
+                return made.found
 
-    def _once(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with self._slots:
-            with self._count_lock:
-                self.calls += 1
-            try:
-                result = function(*args, **kwargs)
-            except ApiClientError as err:
-                if isinstance(err.text, ReadOnlyViolation):
-                    raise err.text from None
-                headers = getattr(self._last_response, "headers", {}) if err.status_code else {}
-                raise self._failure(name, err.status_code, err.text, headers.get("Retry-After")) from None
-            except requests.RequestException as err:  # raised by requests itself, outside the client
-                raise self._failure(name, None, err, None) from None
-        if isinstance(result, requests.Response):  # 204s, and errors with empty bodies, come back raw
-            if result.status_code >= 400:
-                raise self._failure(name, result.status_code, result.text, result.headers.get("Retry-After"))
-            return None
-        return result
-
-    def _failure(self, name: str, status: int | None, text: Any, retry_after: str | None) -> Exception:
-        if status is None:  # the client wraps network errors: .text is the exception object
-            # Only a connection that was never made is sure not to have reached the server.
-            never_arrived = isinstance(text, requests.ConnectTimeout) or "refused" in str(text).lower()
-            error = MailchimpError(name, None, "network error", self._redact(f"{type(text).__name__}: {text}"))
-            return _Transient(error, None, ambiguous=not never_arrived)
-        title, detail = _problem(text)
-        error = MailchimpError(name, status, title, self._redact(detail))
-        if status == 429 or status >= 500:
-            return _Transient(error, _seconds(retry_after), ambiguous=status >= 500)
-        return error
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret.value, "<api key>") if self._secret.value else text
-
-    def _create_once(self, name: str, create: Callable[[], Any], find: Callable[[], Any]) -> Any:
-        """A create that is retried only after making sure an earlier, unanswered attempt did not succeed."""
-        attempt, ambiguous = 0, False
-        while True:
-            attempt += 1
-            if ambiguous:
-                existing = find()  # its own calls retry; a look-up changes nothing, so that is safe
-                if existing:
-                    return existing
-            try:
-                return self._once(name, create)
-            except _Transient as failure:
-                if attempt >= self._retry.attempts:
-                    raise failure.error from None
-                ambiguous = ambiguous or failure.ambiguous
-                self._sleep(self._retry.delay(attempt, failure.retry_after))
+    def _through_client(self, name: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = function(*args, **kwargs)
+        except ApiClientError as err:  # what the transport raised, wrapped by the client
+            if isinstance(err.text, (MailpipeError, AlreadyMade)):
+                raise err.text from None
+            raise MailchimpError(name, err.status_code, "error", self._transport.redact(str(err.text))) from None
+        return None if isinstance(result, requests.Response) else result
 
     def _pages(self, name: str, function: Callable[..., dict], key: str, **query: Any) -> Iterator[dict]:
         offset = 0
@@ -353,17 +143,19 @@ class Mailchimp:
             for d in answer.get("domains") or []
         }
 
-    def ping(self) -> dict:
-        return self._call("ping", self._client.ping.get)
+    def ping(self) -> None:
+        """The account answers (the key works, the network is there)."""
+        self._call("ping", self._client.ping.get)
 
-    def upsert_member(self, list_id: str, email: str, body: dict) -> RemoteMember:
-        """PUT by subscriber hash: creating twice is impossible, so retries are always safe."""
+    def upsert_member(self, list_id: str, email: str) -> RemoteMember:
+        """The member, subscribed if new (an existing one keeps their status). A PUT by subscriber hash: creating twice
+        is impossible, so retries are always safe."""
         member = self._call(
             "lists.set_list_member",
             self._client.lists.set_list_member,
             list_id,
             subscriber_hash(email),
-            {"email_address": email, **body},
+            {"email_address": email, "status_if_new": "subscribed"},
         )
         return RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {})
 
@@ -397,7 +189,7 @@ class Mailchimp:
         """The id of a tag (a static segment), made empty if the audience has none yet."""
         existing = self.tag_ids(list_id, [tag]).get(tag)
         if existing is None:
-            made = self._create_once(
+            made = self._create(
                 "lists.create_segment",
                 lambda: self._client.lists.create_segment(list_id, {"name": tag, "static_segment": []}),
                 lambda: {"id": found} if (found := self.tag_ids(list_id, [tag]).get(tag)) else None,
@@ -435,7 +227,7 @@ class Mailchimp:
 
     def create_text_merge_field(self, list_id: str, tag: str, name: str) -> None:
         """A hidden text field; a lost answer is checked by looking, not by creating again."""
-        self._create_once(
+        self._create(
             "lists.add_list_merge_field",
             lambda: self._client.lists.add_list_merge_field(
                 list_id, {"tag": tag, "name": name, "type": "text", "public": False}
@@ -607,9 +399,9 @@ class Mailchimp:
 
     def tags(self, list_id: str) -> dict[str, int]:
         """Every tag, name -> id (a tag is a static segment): for the doctor's listing."""
-        return {s["name"]: int(s["id"]) for s in self.segments(list_id, "static")}
+        return {s["name"]: int(s["id"]) for s in self._segments(list_id, "static")}
 
-    def segments(self, list_id: str, kind: str | None = None) -> list[dict]:
+    def _segments(self, list_id: str, kind: str | None = None) -> list[dict]:
         query = {"type": kind} if kind else {}
         return list(
             self._pages("lists.list_segments", self._client.lists.list_segments, "segments", list_id=list_id, **query)
@@ -632,12 +424,12 @@ class Mailchimp:
             found = self.folders().get(name)
             return {"id": found} if found else None
 
-        folder = self._create_once(
+        folder = self._create(
             "campaignFolders.create", lambda: self._client.campaignFolders.create({"name": name}), find
         )
         return folder["id"]
 
-    def campaigns(self, **filters: Any) -> Iterator[dict]:
+    def _campaigns(self, **filters: Any) -> Iterator[dict]:
         return self._pages("campaigns.list", self._client.campaigns.list, "campaigns", **filters)
 
     def recent_campaigns(self, list_id: str, since: datetime) -> list[RemoteCampaign]:
@@ -652,8 +444,8 @@ class Mailchimp:
             "total_items",
         ]
         return [
-            _remote_campaign(c)
-            for c in self.campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)
+            remote_campaign(c)
+            for c in self._campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)
         ]
 
     def campaign_reports(self) -> Iterator[CampaignReport]:
@@ -673,16 +465,29 @@ class Mailchimp:
                 int(answer.get("unsubscribed") or 0),
             )
 
-    def create_campaign(self, body: dict, find: Callable[[], RemoteCampaign | None] | None = None) -> RemoteCampaign:
-        """Create a campaign; after an answer that may have been lost, `find` (default: by its title, in its
-        audience) looks for it first, so a lost answer never makes a second one."""
-        title, list_id = body["settings"]["title"], body.get("recipients", {}).get("list_id")
+    def create_campaign(
+        self,
+        list_id: str,
+        settings: CampaignSettings,
+        conditions: tuple[Condition, ...] | None = None,
+        tracking: bool = False,
+        find: Callable[[], RemoteCampaign | None] | None = None,
+    ) -> RemoteCampaign:
+        """A regular campaign to the audience (only to the members `conditions` select, when given); `tracking`: opens
+        and clicks counted. After an answer that may have been lost, `find` (default: by its title, in its audience)
+        looks for it first, so a lost answer never makes a second one."""
+        recipients: dict[str, Any] = {"list_id": list_id}
+        if conditions is not None:
+            recipients["segment_opts"] = segment_opts(conditions)
+        body: dict[str, Any] = {"type": "regular", "recipients": recipients, "settings": settings.as_json()}
+        if tracking:
+            body["tracking"] = {"opens": True, "html_clicks": True, "text_clicks": True}
 
         def by_title() -> RemoteCampaign | None:
-            return self.find_campaign(title, **({"list_id": list_id} if list_id else {}))
+            return self.find_campaign(settings.title, list_id=list_id)
 
-        created = self._create_once("campaigns.create", lambda: self._client.campaigns.create(body), find or by_title)
-        return created if isinstance(created, RemoteCampaign) else _remote_campaign(created)
+        created = self._create("campaigns.create", lambda: self._client.campaigns.create(body), find or by_title)
+        return created if isinstance(created, RemoteCampaign) else remote_campaign(created)
 
     def delete_campaign(self, campaign_id: str) -> None:
         """Delete; a 404 (a repeat after an answer that was lost) means it is already gone."""
@@ -694,14 +499,15 @@ class Mailchimp:
 
     def find_campaign(self, title: str, **filters: Any) -> RemoteCampaign | None:
         return next(
-            (_remote_campaign(c) for c in self.campaigns(**filters) if c["settings"].get("title") == title), None
+            (remote_campaign(c) for c in self._campaigns(**filters) if c["settings"].get("title") == title), None
         )
 
-    def get_campaign(self, campaign_id: str) -> dict:
-        return self._call("campaigns.get", self._client.campaigns.get, campaign_id)
+    def get_campaign(self, campaign_id: str) -> RemoteCampaign:
+        return remote_campaign(self._call("campaigns.get", self._client.campaigns.get, campaign_id))
 
-    def update_campaign(self, campaign_id: str, body: dict) -> dict:
-        return self._call("campaigns.update", self._client.campaigns.update, campaign_id, body)
+    def update_campaign(self, campaign_id: str, settings: CampaignSettings) -> None:
+        """Replace the campaign's settings (a draft's: Mailchimp refuses to change a scheduled one)."""
+        self._call("campaigns.update", self._client.campaigns.update, campaign_id, {"settings": settings.as_json()})
 
     def set_content(self, campaign_id: str, html: str, plain_text: str) -> None:
         self._call(
@@ -721,16 +527,13 @@ class Mailchimp:
             )
             or {}
         ).get("settings", {})
-        content = self.get_content(campaign_id) or {}
+        content = self._call("campaigns.get_content", self._client.campaigns.get_content, campaign_id) or {}
         return CampaignCopy(
             settings.get("subject_line", ""),
             settings.get("preview_text", ""),
             content.get("html", ""),
             content.get("plain_text", ""),
         )
-
-    def get_content(self, campaign_id: str) -> dict:
-        return self._call("campaigns.get_content", self._client.campaigns.get_content, campaign_id)
 
     def checklist(self, campaign_id: str) -> Checklist:
         answer = (
@@ -752,14 +555,14 @@ class Mailchimp:
             )
         except MailchimpError as err:
             current = self.get_campaign(campaign_id) if err.status == 400 else None
-            if not (current and current["status"] == "schedule" and _same_time(current["send_time"], utc_time)):
+            if not (current and current.status == "schedule" and _same_time(current.send_time, utc_time)):
                 raise
 
     def unschedule(self, campaign_id: str) -> None:
         try:
             self._call("campaigns.unschedule", self._client.campaigns.unschedule, campaign_id)
         except MailchimpError as err:
-            if not (err.status == 400 and self.get_campaign(campaign_id)["status"] == "save"):
+            if not (err.status == 400 and self.get_campaign(campaign_id).status == "save"):
                 raise
 
     def send_test(self, campaign_id: str, emails: list[str], send_type: str = "html") -> None:
@@ -771,63 +574,8 @@ class Mailchimp:
         )
 
 
-def segment_opts(conditions: Sequence[Condition]) -> dict:
-    """A campaign's recipients as Mailchimp's segment_opts: every condition must hold; a tag's id is a number."""
-    return {
-        "match": "all",
-        "conditions": [
-            {
-                "condition_type": c.kind,
-                "field": c.field,
-                "op": c.op,
-                "value": int(c.value) if c.kind == "StaticSegment" else c.value,
-            }
-            for c in conditions
-        ],
-    }
-
-
-def _remote_campaign(campaign: dict) -> RemoteCampaign:
-    recipients = campaign.get("recipients") or {}
-    conditions = ((recipients.get("segment_opts") or {}).get("conditions")) or []
-    return RemoteCampaign(
-        campaign["id"],
-        (campaign.get("settings") or {}).get("title", ""),
-        campaign.get("status", ""),
-        campaign.get("send_time") or None,
-        int(recipients.get("recipient_count") or 0),
-        tuple(
-            (str(c.get("condition_type", "")), str(c.get("field", "")), str(c.get("op", "")), str(c.get("value", "")))
-            for c in conditions
-            if isinstance(c, dict)
-        ),
-    )
-
-
-def _problem(text: Any) -> tuple[str, str]:
-    """Mailchimp's problem document (title, detail, field errors) from an error body; raw text if not JSON."""
-    if not isinstance(text, (str, bytes)) or not text:
-        return "error", "(no detail in the answer)"
+def _same_time(a: str | None, b: str) -> bool:
     try:
-        body = json.loads(text)
-    except ValueError:
-        return "error", str(text)[:300]
-    if not isinstance(body, dict):
-        return "error", str(text)[:300]
-    detail = str(body.get("detail", "")).strip()
-    fields = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in body.get("errors") or [] if isinstance(e, dict))
-    return str(body.get("title", "error")), f"{detail} ({fields})" if fields and fields not in detail else detail
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _same_time(a: str, b: str) -> bool:
-    try:
-        return parse_time(a) == parse_time(b)
+        return a is not None and parse_time(a) == parse_time(b)
     except ValueError:
         return False

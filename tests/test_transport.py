@@ -1,0 +1,150 @@
+"""The adapter's transport without a server (a mock transport, as httpx's): what is retried, what is looked for before
+it is tried again, what a dry run refuses, and what a failure says. The real client builds every request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from mailpipe.push.mailchimp import (
+    CampaignSettings,
+    Connection,
+    Mailchimp,
+    MailchimpError,
+    ReadOnlyViolation,
+    RetryPolicy,
+)
+
+KEY = "0123456789abcdef0123456789abcdef-us7"
+CAMPAIGN = {"id": "c1", "status": "save", "settings": {"title": "drip/x"}, "recipients": {"recipient_count": 2}}
+
+
+def answer(status: int, body: object = None, **headers: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = b"" if body is None else json.dumps(body).encode()
+    response.headers.update({"Content-Type": "application/json", **headers} if body is not None else headers)
+    return response
+
+
+class Script:
+    """A stand-in for the network: each request is recorded and gets the next scripted answer (or exception)."""
+
+    def __init__(self, *answers: requests.Response | Exception):
+        self.answers, self.sent = list(answers), []
+
+    def __call__(self, method, url, query, headers, body, auth, timeout) -> requests.Response:
+        self.sent.append((method, url.rsplit("/3.0", 1)[-1], json.loads(body) if body else None))
+        next_answer = self.answers.pop(0)
+        if isinstance(next_answer, Exception):
+            raise next_answer
+        return next_answer
+
+
+def client(script: Script, read_only: bool = False, waits: list | None = None) -> Mailchimp:
+    return Mailchimp(
+        Connection(KEY, "https://us7.api.mailchimp.com/3.0"),
+        RetryPolicy(attempts=4, base_delay=0.5, max_delay=2.0),
+        sleep=(waits if waits is not None else []).append,
+        read_only=read_only,
+        send=script,
+    )
+
+
+def settings(title: str) -> CampaignSettings:
+    return CampaignSettings(title, "S", "P", "AIVI Aesthetics", "hello@aiviaesthetics.com")
+
+
+def test_a_server_error_is_retried_after_a_backoff_and_then_succeeds():
+    waits: list[float] = []
+    script = Script(answer(503, {"title": "Service Unavailable"}), answer(200, {"health_status": "ok"}))
+    mc = client(script, waits=waits)
+    mc.ping()
+    assert [m for m, _, _ in script.sent] == ["GET", "GET"] and mc.calls == 2
+    assert len(waits) == 1 and 0 <= waits[0] <= 0.5  # first backoff: at most base_delay
+
+
+def test_429_waits_at_least_retry_after_and_gives_up_after_the_attempts():
+    waits: list[float] = []
+    busy = [
+        answer(429, {"title": "Too Many Requests", "detail": "slow down"}, **{"Retry-After": "3"}) for _ in range(4)
+    ]
+    mc = client(Script(*busy), waits=waits)
+    with pytest.raises(MailchimpError, match="ping failed: 429 Too Many Requests: slow down"):
+        mc.ping()
+    assert mc.calls == 4 and len(waits) == 3 and all(w >= 3 for w in waits)
+
+
+def test_a_client_error_is_not_retried_and_is_one_line():
+    problem = {"title": "Invalid Resource", "detail": "Please provide a valid email.", "errors": [
+        {"field": "email_address", "message": "looks fake"}]}  # fmt: skip
+    mc = client(Script(answer(400, problem)))
+    with pytest.raises(MailchimpError) as caught:
+        mc.upsert_member("clinic", "bad")
+    assert str(caught.value) == (
+        "Mailchimp lists.set_list_member failed: 400 Invalid Resource: Please provide a valid email. "
+        "(email_address: looks fake)"
+    )
+    assert mc.calls == 1
+
+
+def test_a_create_whose_answer_was_lost_is_looked_for_before_it_is_tried_again():
+    """The connection broke after the request went out: the campaign may exist. Look (by its title, in its audience)
+    before a second create; found, so no second POST."""
+    script = Script(
+        requests.ConnectionError("Connection reset by peer"),
+        answer(200, {"campaigns": [CAMPAIGN], "total_items": 1}),
+    )
+    made = client(script).create_campaign("clinic", settings("drip/x"))
+    assert made.id == "c1"
+    assert [(m, p) for m, p, _ in script.sent] == [("POST", "/campaigns"), ("GET", "/campaigns")]
+
+
+def test_a_create_is_tried_again_when_the_look_finds_nothing_and_when_it_never_reached_the_server():
+    nothing = answer(200, {"campaigns": [], "total_items": 0})
+    lost = Script(answer(502, {"title": "Bad Gateway"}), nothing, answer(200, CAMPAIGN))
+    assert client(lost).create_campaign("clinic", settings("drip/x")).id == "c1"
+    assert [m for m, _, _ in lost.sent] == ["POST", "GET", "POST"]
+    refused = Script(requests.ConnectionError("[Errno 111] Connection refused"), answer(200, CAMPAIGN))
+    assert client(refused).create_campaign("clinic", settings("drip/x")).id == "c1"
+    assert [m for m, _, _ in refused.sent] == ["POST", "POST"]  # a refused connection reached nothing: no look
+
+
+def test_the_create_body_is_built_by_the_adapter_from_typed_settings():
+    script = Script(answer(200, CAMPAIGN))
+    client(script).create_campaign("clinic", settings("drip/x"))
+    assert script.sent[0][2] == {
+        "type": "regular",
+        "recipients": {"list_id": "clinic"},
+        "settings": {
+            "subject_line": "S",
+            "preview_text": "P",
+            "title": "drip/x",
+            "from_name": "AIVI Aesthetics",
+            "reply_to": "hello@aiviaesthetics.com",
+        },
+    }
+
+
+def test_a_dry_runs_client_sends_nothing_but_gets():
+    script = Script(answer(200, {"health_status": "ok"}))
+    mc = client(script, read_only=True)
+    mc.ping()
+    with pytest.raises(ReadOnlyViolation, match="a dry run must not write, yet it tried POST /3.0/campaigns"):
+        mc.create_campaign("clinic", settings("drip/x"))
+    assert [m for m, _, _ in script.sent] == ["GET"]
+
+
+def test_a_body_less_action_sends_no_body():
+    script = Script(answer(204))
+    client(script).unschedule("c1")
+    assert script.sent == [("POST", "/campaigns/c1/actions/unschedule", None)]
+
+
+def test_an_answer_that_quotes_the_key_is_said_without_it():
+    echo = answer(401, {"title": "API Key Invalid", "detail": f"Your API key {KEY} may be invalid"})
+    with pytest.raises(MailchimpError) as caught:
+        client(Script(echo)).ping()
+    assert KEY not in str(caught.value) and "<api key>" in str(caught.value)

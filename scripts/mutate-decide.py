@@ -1,0 +1,101 @@
+"""Break each guarantee of push/decide.py in one line, in turn, and run tests/test_decide.py against it: every break
+must fail a test (issue 22). Restores the file whatever happens.
+
+    .venv/bin/python scripts/mutate-decide.py
+"""
+
+PATH = "mailpipe/push/decide.py"
+MUTANTS = [
+    (
+        "no re-send: a sent step is void",
+        '    if found.status == "sent":\n        return StepState.SENT',
+        '    if found.status == "sent":\n        return StepState.VOID',
+    ),
+    (
+        "never before due",
+        "if lead.exited or due_day > self.today or start > self.today:",
+        "if lead.exited or start > self.today:",
+    ),
+    (
+        "one step a day",
+        "if any(k.code == code and k.day == self.today for k in log.assigned) or key in self.made_today:",
+        "if key in self.made_today:",
+    ),
+    (
+        "lateness cap moved by a minute",
+        "        if self.send_at > deadline:\n            return log, StepState.SKIPPED",
+        "        if self.send_at >= deadline:\n            return log, StepState.SKIPPED",
+    ),
+    (
+        "exit tags ignored",
+        "if lead.exited or due_day > self.today or start > self.today:",
+        "if due_day > self.today or start > self.today:",
+    ),
+    (
+        "next step does not wait",
+        "            if state not in (StepState.SENT, StepState.SKIPPED):",
+        "            if state not in (StepState.SENT, StepState.SKIPPED, StepState.PENDING):",
+    ),
+    ("held campaign not said", "    if holding or isinstance(key, MonthlyKey):", "    if isinstance(key, MonthlyKey):"),
+    (
+        "deleted campaign counted as pending",
+        "        return StepState.PENDING if key.day == today and known is None else StepState.VOID",
+        "        return StepState.PENDING",
+    ),
+    ("refused email given anyway", "        if step.content in self.refusals:", "        if False:"),
+    (
+        "refused draft scheduled",
+        "        elif plan.email.id in refusals:\n            decision.steps.append(Notice(key, Action.REFUSED, refusals[plan.email.id], True))",
+        "        elif False:\n            decision.steps.append(Notice(key, Action.REFUSED, refusals[plan.email.id], True))",
+    ),
+    (
+        "too-late draft scheduled",
+        "        if too_late:\n            decision.steps.append(Delete(",
+        "        if False:\n            decision.steps.append(Delete(",
+    ),
+    ("changed campaign not updated", "        if current != plan.email.content_hash:", "        if False:"),
+    (
+        "refused version updated in place",
+        "            if plan.email.id in refusals:\n                decision.steps.append(\n                    Notice(",
+        "            if False:\n                decision.steps.append(\n                    Notice(",
+    ),
+    ("sent campaign updated", '    if found.status == "schedule":', '    if found.status in ("schedule", "sent"):'),
+    ("36 h lead moved: made only within less", "or send - now > MONTHLY_LEAD or", "or send - now >= MONTHLY_LEAD or"),
+    (
+        "36 h lead moved: made a minute earlier",
+        "or send - now > MONTHLY_LEAD or",
+        "or send - now > MONTHLY_LEAD + dt.timedelta(minutes=1) or",
+    ),
+    (
+        "week's lateness moved: a minute later",
+        "or now - send > MONTHLY_LATE:",
+        "or now - send > MONTHLY_LATE + dt.timedelta(minutes=1):",
+    ),
+    ("week's lateness moved: less than a week", "or now - send > MONTHLY_LATE:", "or now - send >= MONTHLY_LATE:"),
+    (
+        "offers' end moved by a day",
+        "    return special is not None and special.front.valid_until < today",
+        "    return special is not None and special.front.valid_until <= today",
+    ),
+    ("campaign made before its leads' records", "WriteLog: 2, Delete: 3", "WriteLog: 7, Delete: 3"),
+]
+source = open(PATH).read()
+rows = []
+try:
+    for name, old, new in MUTANTS:
+        assert source.count(old) == 1, (name, source.count(old))
+        open(PATH, "w").write(source.replace(old, new))
+        out = subprocess.run(
+            [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_decide.py"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        failed = sorted({re.sub(r"\[.*", "", l.split("::")[1]) for l in out.splitlines() if l.startswith("FAILED")})
+        rows.append((name, failed))
+        print(
+            f"{'KILLED ' if failed else 'SURVIVED'} {name}: {', '.join(f.removeprefix('test_') for f in failed)}",
+            flush=True,
+        )
+finally:
+    open(PATH, "w").write(source)
+print(f"{sum(1 for _, f in rows if f)} of {len(rows)} killed")

@@ -4,7 +4,11 @@ must fail a test (issue 22). Restores the file whatever happens.
     .venv/bin/python scripts/mutate-decide.py
 """
 
-PATH = "mailpipe/push/decide.py"
+import re
+import subprocess
+from pathlib import Path
+
+PATH = Path("mailpipe/push/decide.py")
 MUTANTS = [
     (
         "no re-send: a sent step is void",
@@ -45,8 +49,8 @@ MUTANTS = [
     ("refused email given anyway", "        if step.content in self.refusals:", "        if False:"),
     (
         "refused draft scheduled",
-        "        elif plan.email.id in refusals:\n            decision.steps.append(Notice(key, Action.REFUSED, refusals[plan.email.id], True))",
-        "        elif False:\n            decision.steps.append(Notice(key, Action.REFUSED, refusals[plan.email.id], True))",
+        "        elif plan.email.id in refusals:\n            decision.steps.append(Notice(key, Action.REFUSED,",
+        "        elif False:\n            decision.steps.append(Notice(key, Action.REFUSED,",
     ),
     (
         "too-late draft scheduled",
@@ -56,8 +60,8 @@ MUTANTS = [
     ("changed campaign not updated", "        if current != plan.email.content_hash:", "        if False:"),
     (
         "refused version updated in place",
-        "            if plan.email.id in refusals:\n                decision.steps.append(\n                    Notice(",
-        "            if False:\n                decision.steps.append(\n                    Notice(",
+        "            if plan.email.id in refusals:\n                decision.steps.append(\n",
+        "            if False:\n                decision.steps.append(\n",
     ),
     ("sent campaign updated", '    if found.status == "schedule":', '    if found.status in ("schedule", "sent"):'),
     ("36 h lead moved: made only within less", "or send - now > MONTHLY_LEAD or", "or send - now >= MONTHLY_LEAD or"),
@@ -79,23 +83,19 @@ MUTANTS = [
     ),
     ("campaign made before its leads' records", "WriteLog: 2, Delete: 3", "WriteLog: 7, Delete: 3"),
 ]
-source = open(PATH).read()
-rows = []
+source = PATH.read_text()
+killed = 0
 try:
     for name, old, new in MUTANTS:
         assert source.count(old) == 1, (name, source.count(old))
-        open(PATH, "w").write(source.replace(old, new))
-        out = subprocess.run(
-            [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_decide.py"],
-            capture_output=True,
-            text=True,
-        ).stdout
-        failed = sorted({re.sub(r"\[.*", "", l.split("::")[1]) for l in out.splitlines() if l.startswith("FAILED")})
-        rows.append((name, failed))
-        print(
-            f"{'KILLED ' if failed else 'SURVIVED'} {name}: {', '.join(f.removeprefix('test_') for f in failed)}",
-            flush=True,
+        PATH.write_text(source.replace(old, new))
+        run = [".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_decide.py"]
+        out = subprocess.run(run, capture_output=True, text=True).stdout
+        failed = sorted(
+            {re.sub(r"\[.*| - .*", "", line.split("::")[1]) for line in out.splitlines() if "FAILED" in line}
         )
+        killed += bool(failed)
+        print(f"{'killed  ' if failed else 'SURVIVED'} {name}: {', '.join(failed)}", flush=True)
 finally:
-    open(PATH, "w").write(source)
-print(f"{sum(1 for _, f in rows if f)} of {len(rows)} killed")
+    PATH.write_text(source)
+print(f"{killed} of {len(MUTANTS)} killed")

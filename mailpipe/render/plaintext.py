@@ -250,20 +250,26 @@ class _Walker:
         if self._elsewhere(element, tag) or display == "unknown":
             return False
         hidden = parent_hidden or tag in _HIDDEN_TAGS or display == "none"
-        margin = None if hidden or display == "inline" else _BLOCKS.get(tag, 0 if display == "block" else None)
+        margin = _margin(tag, display, hidden)
         bullet = self._open(tag)
         if margin is not None:
             self.layout.open_block(margin, parent_margin or 0, _LIST_PADDING if tag in ("ul", "ol") else 0, bullet)
-        if element.text and not hidden:
-            self.layout.write(element.text)
-        if not all(self.walk(child, margin, hidden) for child in element):
+        if not self._inside(element, margin, hidden):
             return False
-        if tag in ("ul", "ol"):
-            self.counters.pop()
         if margin is not None:
             self.layout.close_block(margin, bullet)
         if element.tail and not parent_hidden:
             self.layout.write(element.tail)
+        return True
+
+    def _inside(self, element: etree._Element, margin: int | None, hidden: bool) -> bool:
+        """The element's own text and its children; a list it opened is closed after them."""
+        if element.text and not hidden:
+            self.layout.write(element.text)
+        if not all(self.walk(child, margin, hidden) for child in element):
+            return False
+        if element.tag in ("ul", "ol"):
+            self.counters.pop()
         return True
 
     def _elsewhere(self, element: etree._Element, tag: str) -> bool:
@@ -284,6 +290,13 @@ class _Walker:
         elif tag == "br":
             self.layout.newline()
         return ""
+
+
+def _margin(tag: str, display: str | None, hidden: bool) -> int | None:
+    """The bottom margin of a block, in lines; None for what is not laid out as a block (inline, hidden)."""
+    if hidden or display == "inline":
+        return None
+    return _BLOCKS.get(tag, 0 if display == "block" else None)
 
 
 def _remove(element: etree._Element) -> None:

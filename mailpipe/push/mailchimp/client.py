@@ -44,6 +44,15 @@ from mailpipe.push.record import Condition
 from mailpipe.util.vocabulary import parse_time, subscriber_hash
 
 PAGE = 1000  # Mailchimp's largest page
+# what push reads of a member in a listing: with tags_count, to know when the listing's 50 tags are not all
+_MEMBER_FIELDS = [
+    "members.email_address",
+    "members.status",
+    "members.merge_fields",
+    "members.tags",
+    "members.tags_count",
+    "total_items",
+]
 
 
 class Mailchimp:
@@ -239,21 +248,13 @@ class Mailchimp:
         """Members whose record changed after `since` (joined, imported, or their merge fields written), with their
         tags: what push reads instead of the whole audience. A member with more tags than the list shows gets them
         all."""
-        fields = [
-            "members.email_address",
-            "members.status",
-            "members.merge_fields",
-            "members.tags",
-            "members.tags_count",
-            "total_items",
-        ]
         for member in self._pages(
             "lists.get_list_members_info",
             self._client.lists.get_list_members_info,
             "members",
             list_id=list_id,
             since_last_changed=since.isoformat(),
-            fields=fields,
+            fields=_MEMBER_FIELDS,
         ):
             yield self._member_with_every_tag(list_id, member)
 
@@ -274,21 +275,13 @@ class Mailchimp:
 
     def tagged_members(self, list_id: str, tag_id: int) -> Iterator[RemoteMember]:
         """Members (subscribed or pending) with one tag, read from the tag itself, each with their tags."""
-        fields = [
-            "members.email_address",
-            "members.status",
-            "members.merge_fields",
-            "members.tags",
-            "members.tags_count",
-            "total_items",
-        ]
         for member in self._pages(
             "lists.get_segment_members_list",
             self._client.lists.get_segment_members_list,
             "members",
             list_id=list_id,
             segment_id=str(tag_id),
-            fields=fields,
+            fields=_MEMBER_FIELDS,
         ):
             yield self._member_with_every_tag(list_id, member)
 

@@ -37,6 +37,8 @@ ERROR, WARNING = Severity.ERROR, Severity.WARNING
 GMAIL_CLIP = 102 * 1024
 SHARED_BLOCKS = {"isi", "footer"}  # the css-class of the layout's safety-information and footer blocks
 _T = TypeVar("_T")
+_BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "div", "br", "tr", "table"})
+_BLOCK_BREAK = "\x1e"  # a control character the parsed HTML cannot hold (see _CONTROL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -174,28 +176,37 @@ class Context:
     @cached_property
     def visible_text(self) -> str:
         """Everything a recipient can read, in reading order, one space between words."""
+        return " ".join(self.visible_blocks)
+
+    @cached_property
+    def visible_blocks(self) -> tuple[str, ...]:
+        """The same, block by block (a paragraph, a heading, a table cell): a sentence never runs from a heading into
+        the paragraph under it."""
         return self._reading_texts[0]
 
     @cached_property
     def copy_text(self) -> str:
         """The email's own copy: what a recipient reads outside the safety-information and footer blocks, which every
-        email shares (the claims rules read it sentence by sentence)."""
+        email shares."""
+        return " ".join(self.copy_blocks)
+
+    @cached_property
+    def copy_blocks(self) -> tuple[str, ...]:
+        """The email's own copy, block by block (the claim rules read it sentence by sentence)."""
         return self._reading_texts[1]
 
     @cached_property
-    def _reading_texts(self) -> tuple[str, str]:
-        """The visible text, and the part of it outside the SHARED_BLOCKS, from one walk of the body."""
+    def _reading_texts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The visible text, and the part of it outside the SHARED_BLOCKS, block by block, from one walk of the body."""
         styles = self._style_by_element
         every: list[str] = []
         own: list[str] = []
-        stack: list[tuple[etree._Element | str, bool]] = [
-            (self.body, False)
-        ]  # (element or text, inside a shared block)
+        stack: list[tuple[etree._Element | str, bool]] = [(self.body, False)]  # (element or text, in a shared block)
         while stack:
             item, shared = stack.pop()
             if isinstance(item, str):
                 every.append(item)
-                if not shared:
+                if not shared or item == _BLOCK_BREAK:
                     own.append(item)
                 continue
             if not isinstance(item.tag, str) or item.tag in ("style", "script"):
@@ -203,16 +214,19 @@ class Context:
             style = styles.get(item, _PLAIN)
             if style.hidden:
                 continue
+            block = item.tag in _BLOCK_TAGS
+            if block:
+                stack.append((_BLOCK_BREAK, False))  # popped after its children: the block's end
             shared = shared or not SHARED_BLOCKS.isdisjoint((item.get("class") or "").split())
-            if item.text and not style.invisible:
-                every.append(item.text)
-                if not shared:
-                    own.append(item.text)
             for child in reversed(item):
                 if child.tail and not style.invisible:
                     stack.append((child.tail, shared))
                 stack.append((child, shared))
-        return " ".join(" ".join(every).split()), " ".join(" ".join(own).split())
+            if item.text and not style.invisible:
+                stack.append((item.text, shared))
+            if block:
+                stack.append((_BLOCK_BREAK, False))  # and its start
+        return _blocks(every), _blocks(own)
 
     @cached_property
     def links(self) -> list[tuple[etree._Element, str, str]]:
@@ -236,6 +250,15 @@ class Context:
         if compute not in self._memo:
             self._memo[compute] = compute(self)
         return cast(_T, self._memo[compute])
+
+
+def _blocks(pieces: list[str]) -> tuple[str, ...]:
+    """Text pieces with block breaks among them as the blocks' texts, one space between words."""
+    return tuple(
+        text
+        for block in "".join(f" {piece} " for piece in pieces).split(_BLOCK_BREAK)
+        if (text := " ".join(block.split()))
+    )
 
 
 def search_anchored(

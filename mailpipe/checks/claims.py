@@ -8,10 +8,13 @@ the layout's Important Safety Information neither triggers them nor satisfies th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from mailpipe.checks import ERROR, WARNING, Context, Issue, quote, rule
+from mailpipe.checks.claim_classes import Claim, ClaimClass, Setting, claims_in
+from mailpipe.checks.reading import sentences
 from mailpipe.load.content import SpecialFront
 from mailpipe.util.vocabulary import BOTOX_MENTION
 
@@ -19,14 +22,6 @@ _I = re.IGNORECASE
 _NUMBER = r"(\d+|one|two|three|four|five|six|several)"
 
 BEYOND_LABEL = (
-    (
-        re.compile(
-            rf"\b(relief|results?|effects?|benefits?)\b[^.]{{0,50}}?\blasts?\b[^.]{{0,25}}?\b{_NUMBER}\s+(months?|weeks?)",
-            _I,
-        ),
-        "states how long relief lasts; the label gives a 12-week re-treatment interval, not a duration of relief",
-        "say that treatment is given about every 12 weeks",
-    ),
     (
         re.compile(
             r"\b(ease|eases|relieve|relieves|reduce|reduces|improve|improves|lessen|lessens|help with)\b[^.]{0,80}?"
@@ -44,15 +39,6 @@ BEYOND_LABEL = (
         ),
         "promises a benefit beyond the label (sleep, mood, energy, a changed life)",
         "remove it: only the labelled benefit may be promoted",
-    ),
-    (
-        re.compile(
-            r"\b(well[- ]tolerated|generally safe|very safe|completely safe|perfectly safe|minimal side "
-            r"effects|few side effects)\b",
-            _I,
-        ),
-        "reassures about safety of a medicine with a boxed warning",
-        "point to the Important Safety Information instead",
     ),
 )
 TAILORED_DOSE = (
@@ -73,8 +59,6 @@ MECHANISM = re.compile(
 HEDGE = re.compile(
     r"\b(is|are) thought to\b|\bbelieved to\b|\bmay\b|\bappears? to\b|\bnot (fully )?(known|understood)\b", _I
 )
-ONSET = re.compile(rf"\b(as (soon|early|quickly) as|in as little as|within( just)?) {_NUMBER} (weeks?|days?)\b", _I)
-NOT_EVERYONE = re.compile(r"\bnot (everyone|every patient|all (patients|people))\b|\bdoes not work for everyone\b", _I)
 INDICATION_PARTS = {
     "adults with chronic migraine": re.compile(r"\badults with chronic migraine\b", _I),
     "15 or more headache days a month": re.compile(r"\b(15|fifteen) or more (headache )?days\b", _I),
@@ -128,6 +112,112 @@ SEQUENCE = re.compile(
 )
 
 
+def email_setting(ctx: Context) -> Setting:
+    """What the claim classes read an email's sentences against: promo or not, a special's month and dates."""
+    front = ctx.email.source.item.front
+    if not isinstance(front, SpecialFront):
+        return Setting(promo=ctx.is_promo)
+    year, month = (int(part) for part in front.month.split("-"))
+    return Setting(True, dt.date(year, month, 1), front.valid_from, front.valid_until)
+
+
+def reviewer_claims(ctx: Context) -> list[tuple[str, Claim]]:
+    """Every claim of the subject, the preheader and the copy, sentence by sentence: one reading per email that the
+    claim rules below share (and each distinct sentence read once per process)."""
+    setting = email_setting(ctx)
+    found = []
+    for where, blocks in (
+        ("subject", (ctx.email.subject,)),
+        ("preheader", (ctx.email.preheader,)),
+        ("copy", ctx.copy_blocks),
+    ):
+        for block in blocks:
+            for sentence in sentences(block):
+                found.extend((where, claim) for claim in claims_in(sentence, setting))
+    return found
+
+
+def _claims_of(kind: ClaimClass) -> Callable[[Context], Iterator[Issue]]:
+    def check(ctx: Context) -> Iterator[Issue]:
+        for where, claim in ctx.memo(reviewer_claims):
+            if claim.kind == kind:
+                yield Issue(f"{quote(claim.words)} in the {where} {claim.why}", claim.fix)
+
+    return check
+
+
+for _rule_id, _kind, _why in (
+    (
+        "CLAIM-NO-CURE",
+        ClaimClass.CURE,
+        "Unsubstantiated health claims are false advertising (FTC Act; CA B&P 651): "
+        "no cure, no permanent end to migraine.",
+    ),
+    (
+        "CLAIM-SAFETY",
+        ClaimClass.SAFETY,
+        "A medicine with a boxed warning is not 'safe' or 'free of side effects' (FDA fair balance, FTC Act §5).",
+    ),
+    (
+        "CLAIM-ONSET",
+        ClaimClass.ONSET,
+        "How soon it works and how long relief lasts only as the trials measured them "
+        "(24 weeks, two treatments; re-treatment every 12 weeks).",
+    ),
+    (
+        "BOTOX-INDICATION",
+        ClaimClass.SCOPE,
+        "BOTOX® is approved to prevent headaches in adults with chronic migraine "
+        "only: not episodic migraine, children, other headaches, an attack, or a cosmetic bonus.",
+    ),
+    (
+        "CLAIM-EFFICACY",
+        ClaimClass.EFFICACY,
+        "No guarantee, no proof, no numbers without the placebo comparison (FTC Act §12, CA B&P 651).",
+    ),
+    (
+        "CLAIM-SUPERLATIVE",
+        ClaimClass.SUPERLATIVE,
+        "Comparatives and superlatives ('best', '#1', 'better than') need substantiation nobody has (CA B&P 651, FTC).",
+    ),
+    (
+        "CLAIM-TESTIMONIAL",
+        ClaimClass.TESTIMONIAL,
+        "CA B&P 651, FTC endorsement guides: what a patient says, rates or "
+        "loves is a benefit claim; 'individual results vary' does not cure it.",
+    ),
+    (
+        "PROMO-URGENCY",
+        ClaimClass.URGENCY,
+        "CA B&P 651, FTC: no pressure to decide now ('today only', 'only 3 spots left') on a medical treatment.",
+    ),
+    (
+        "PROMO-DATES",
+        ClaimClass.DATES,
+        "An offer's copy and terms state the dates its valid_from and valid_until give, and no others.",
+    ),
+    (
+        "PROMO-SEASON",
+        ClaimClass.SEASON,
+        "Seasons, holidays and months in a special belong to its send month: copy "
+        "carried over from another month misleads.",
+    ),
+):
+    rule(_rule_id, ERROR, _why)(_claims_of(_kind))
+
+
+@rule("PROMO-PRICE-TERMS", ERROR, "California B&P 651: price ads must be exact, with the offer's dates and terms.")
+def price_terms(ctx: Context) -> Iterator[Issue]:
+    yield from _claims_of(ClaimClass.PRICE)(ctx)
+    special = ctx.email.source.item.front
+    if not isinstance(special, SpecialFront):  # (dates in the wrong order are refused when the content is loaded)
+        return
+    if not re.search(r"\bvalid\b.*\bto\b", ctx.visible_text, re.IGNORECASE):
+        yield Issue("the offers' dates are not stated", "keep 'Valid … to …' of the offers partial")
+    if special.terms.strip()[:40] not in ctx.visible_text:
+        yield Issue("the offers' terms are not shown", "keep the terms of the offers partial")
+
+
 def _names_botox(ctx: Context) -> bool:
     return bool(BOTOX_MENTION.search(ctx.copy_text + " " + ctx.email.subject))
 
@@ -161,22 +251,6 @@ def beyond_label(ctx: Context) -> Iterator[Issue]:
                 f"{quote(sentence, 80)} states how it works as fact; the mechanism is not fully understood",
                 "say 'is thought to…'",
             )
-
-
-@rule(
-    "CLAIM-ONSET",
-    WARNING,
-    "An onset claim ('as soon as 4 weeks') needs the trial's measurement point (24 weeks, two treatments) and "
-    "that not everyone responds.",
-)
-def onset(ctx: Context) -> Iterator[Issue]:
-    text = ctx.copy_text
-    match = ONSET.search(text)
-    if match and not ("24 weeks" in text and NOT_EVERYONE.search(text)):
-        yield Issue(
-            f"{quote(match.group(0))} without the measurement point and that not everyone responds",
-            "add that benefit was measured at 24 weeks, after two treatments, and that not everyone responds",
-        )
 
 
 @rule(

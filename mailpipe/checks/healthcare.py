@@ -6,27 +6,9 @@ import re
 from collections.abc import Iterator
 
 from mailpipe.checks import ERROR, GMAIL_CLIP, WARNING, Context, Issue, quote, rule, search_anchored
-from mailpipe.load.content import SpecialFront
 from mailpipe.util.vocabulary import BOTOX_MENTION, MERGE_TAG, MERGE_TAGS
 
 FULL_NAME = re.compile(r"BOTOX®?\s*\(onabotulinumtoxinA\)")
-OFF_LABEL_MIGRAINE = re.compile(
-    r"\b(treats? (all |any )?migraines?|cures? migraines?|stops? migraine attacks|(any|all) headaches?|"
-    r"tension headaches?|for (kids|children|teens))\b",
-    re.IGNORECASE,
-)
-BLOCKED_CLAIMS = re.compile(
-    r"\b(cures?|cured|permanent(ly)?|eliminates? (your )?migraines?|guaranteed?|100% effective|no side effects|"
-    r"risk[- ]free|safe and painless|miracle|best results|#1|number one)\b|migraine-free",
-    re.IGNORECASE,
-)
-TESTIMONIAL = re.compile(
-    r"\b(success stor(y|ies)|testimonials?|before[- ]and[- ]after|(our |many )?(patients|people) (tell "
-    r"us|say|report|have reported)|"
-    r"many have reported|real results)\b",
-    re.IGNORECASE,
-)
-VAGUE_PRICE = re.compile(r"\b(as low as|starting (at|from)|and up|lowest prices?|from just)\b", re.IGNORECASE)
 PHI_PHRASES = re.compile(
     r"\b(your (diagnosis|condition|last (treatment|injection|visit)|appointment on|migraine consult|results|"
     r"treatment plan|prescription)|since your (botox|treatment|injection))\b",
@@ -92,19 +74,6 @@ def botox_name(ctx: Context) -> Iterator[Issue]:
 
 
 @rule(
-    "BOTOX-INDICATION",
-    ERROR,
-    "BOTOX® is approved to prevent headaches in adults with chronic migraine only, not acute or episodic use.",
-)
-def botox_indication(ctx: Context) -> Iterator[Issue]:
-    for match in OFF_LABEL_MIGRAINE.finditer(ctx.visible_text + " " + ctx.email.subject):
-        yield Issue(
-            f"{quote(match.group(0))} goes beyond the approved indication",
-            "say 'helps prevent headaches in adults with chronic migraine'",
-        )
-
-
-@rule(
     "BOTOX-ISI",
     ERROR,
     "Fair balance: an email that names Botox carries the Important Safety Information, as live text, above the clip.",
@@ -130,29 +99,6 @@ def safety_information(ctx: Context) -> Iterator[Issue]:
         )
 
 
-@rule("CLAIM-NO-CURE", ERROR, "Unsubstantiated health claims are false advertising (FTC Act; California B&P 651).")
-def blocked_claims(ctx: Context) -> Iterator[Issue]:
-    for match in BLOCKED_CLAIMS.finditer(ctx.email.subject + " " + ctx.email.preheader + " " + ctx.visible_text):
-        yield Issue(
-            f"the claim {quote(match.group(0))} cannot be made",
-            "describe what treatment can do, as the label and sources say",
-        )
-
-
-@rule(
-    "CLAIM-TESTIMONIAL",
-    ERROR,
-    "CA B&P 651, FTC endorsement guides: what patients report is a benefit claim; 'individual results vary' "
-    "does not cure it.",
-)
-def testimonials(ctx: Context) -> Iterator[Issue]:
-    for story in TESTIMONIAL.finditer(ctx.email.subject + " " + ctx.visible_text):
-        yield Issue(
-            f"{quote(story.group(0))} claims a benefit through what patients report (a disclaimer does not cure it)",
-            "remove it, or keep to what the label and the sources say",
-        )
-
-
 @rule("HIPAA-NO-PHI", ERROR, "Mailchimp signs no BAA: no merge field or copy may reveal a person's health information.")
 def no_phi(ctx: Context) -> Iterator[Issue]:
     for where, text in (
@@ -173,20 +119,6 @@ def no_phi(ctx: Context) -> Iterator[Issue]:
                 f"{quote(match.group(0))} in the {where} speaks of the reader's own health",
                 "keep the copy general to the whole list",
             )
-
-
-@rule("PROMO-PRICE-TERMS", ERROR, "California B&P 651: price ads must be exact, with the offer's dates and terms.")
-def price_terms(ctx: Context) -> Iterator[Issue]:
-    vague = VAGUE_PRICE.search(ctx.visible_text + " " + ctx.email.subject)
-    if vague:
-        yield Issue(f"{quote(vague.group(0))} is not an exact price", "state the exact price and what it is for")
-    special = ctx.email.source.item.front
-    if not isinstance(special, SpecialFront):  # (dates in the wrong order are refused when the content is loaded)
-        return
-    if not re.search(r"\bvalid\b.*\bto\b", ctx.visible_text, re.IGNORECASE):
-        yield Issue("the offers' dates are not stated", "keep 'Valid … to …' of the offers partial")
-    if special.terms.strip()[:40] not in ctx.visible_text:
-        yield Issue("the offers' terms are not shown", "keep the terms of the offers partial")
 
 
 @rule("PROMO-PROVIDER", WARNING, "Patients should know treatments are by licensed providers after a consultation.")

@@ -195,7 +195,7 @@ CASES = [
     ("BOTOX-ISI", BOTOX, html_swap("worsening of migraine", "tiredness"), ERROR),
     ("BOTOX-ISI", BOTOX, html_swap("Serious and immediate allergic reactions", "Reactions"), ERROR),
     ("CAN-SPAM-AD-IDENT", BOTOX, html_swap("Advertisement from AIVI Aesthetics.", ""), ERROR),
-    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>Relief from one treatment can last up to 3 months.</p>"), ERROR),
+    ("CLAIM-ONSET", BOTOX, add_to_body("<p>Relief from one treatment can last up to 3 months.</p>"), ERROR),
     (
         "CLAIM-BEYOND-LABEL",
         BOTOX,
@@ -203,7 +203,14 @@ CASES = [
         ERROR,
     ),
     ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>Some also notice better sleep and a brighter mood.</p>"), ERROR),
-    ("CLAIM-BEYOND-LABEL", BOTOX, add_to_body("<p>BOTOX is generally well tolerated.</p>"), ERROR),
+    ("CLAIM-SAFETY", BOTOX, add_to_body("<p>BOTOX is generally well tolerated.</p>"), ERROR),
+    ("CLAIM-SAFETY", ARTICLE, add_to_body("<p>Side effects are rare and mild.</p>"), ERROR),
+    ("CLAIM-EFFICACY", ARTICLE, add_to_body("<p>We guarantee results.</p>"), ERROR),
+    ("CLAIM-EFFICACY", BOTOX, add_to_body("<p>90% of our patients see fewer headaches.</p>"), ERROR),
+    ("CLAIM-SUPERLATIVE", ARTICLE, add_to_body("<p>The best migraine clinic in town.</p>"), ERROR),
+    ("PROMO-URGENCY", SPECIAL, add_to_body("<p>Today only!</p>"), ERROR),
+    ("PROMO-DATES", SPECIAL, html_swap("Offers valid May 1 to May 31, 2024", "Offers valid May 1 to June 15, 2024"), ERROR),
+    ("PROMO-SEASON", SPECIAL, add_to_body("<p>Holiday gifts for everyone.</p>"), ERROR),
     ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>The treatment is tailored to your individual needs.</p>"), ERROR),
     (
         "CLAIM-BEYOND-LABEL",
@@ -211,12 +218,11 @@ CASES = [
         html_swap("is thought to act on nerve endings and to block", "acts on nerve endings and blocks"),
         ERROR,
     ),
-    ("CLAIM-ONSET", COURSE, html_swap("and not everyone", "and most people"), WARNING),
     (
         "CLAIM-ONSET",
         ARTICLE,
         add_to_body("<p>Some saw fewer headache days as soon as 4 weeks after treatment.</p>"),
-        WARNING,
+        ERROR,
     ),
     ("INDICATION-COMPLETE", BOTOX, html_swap("with headaches lasting 4 hours or more", "with long headaches"), ERROR),
     (
@@ -294,8 +300,7 @@ NEAR_MISSES = [
         "CLAIM-ONSET",
         ARTICLE,
         add_to_body(
-            "<p>Benefit was measured at 24 weeks, after two treatments; not everyone responds, some as soon as 4 "
-            "weeks.</p>"
+            "<p>In the trials, some people on BOTOX and some on placebo had fewer headache days at 4 weeks.</p>"
         ),
     ),
     ("INDICATION-COMPLETE", ARTICLE, add_to_body("<p>Some people have 8 headache days a month.</p>")),

@@ -130,7 +130,7 @@ def test_an_email_with_check_errors_cannot_be_approved(project, run_cli):
         "BOTOX is generally well tolerated but can cause",
     )
     refused = approve(run_cli, project, BOTOX, "--role", "medical")
-    assert refused.exit_code == 1 and "check errors first" in refused.stderr and "CLAIM-BEYOND-LABEL" in refused.stderr
+    assert refused.exit_code == 1 and "check errors first" in refused.stderr and "CLAIM-SAFETY" in refused.stderr
     assert "Traceback" not in refused.output and not (project / "reviews").exists()
 
 

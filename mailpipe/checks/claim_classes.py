@@ -100,16 +100,34 @@ TREATMENT = _cue(
     "visit",
     "appointment",
     "consultation",
+    "office",
+    "practice",
+    "spa",
 )
 # "it" and "this" stand for the treatment in a claim about it ("it is totally safe"), and for anything elsewhere
-TREATMENT_OR_PRONOUN = re.compile(TREATMENT.pattern[: -len(")(?![^ ])")] + "|it|this)(?![^ ])")
+TREATMENT_OR_PRONOUN = re.compile(TREATMENT.pattern[: -len(")(?![^ ])")] + "|it|this|care)(?![^ ])")
 BOTOX_OR_INJECTION = _cue(
     "botox", "onabotulinumtoxina", "toxin", "injection", "inject", "shot", "it", "this", "we", "our", "injectable"
 )
-CONDITION = _cue("migraine", "headache", "pain", "attack", "suffering", "symptom", "aura", "wrinkle", "line", "ache")
+CONDITION = _cue(
+    "migraine",
+    "headache",
+    "pain",
+    "attack",
+    "suffering",
+    "symptom",
+    "aura",
+    "wrinkle",
+    "line",
+    "ache",
+    "painkiller",
+    "pain reliever",
+)
 MEASURED = _cue(
     "placebo", "compare", "compared", "trial", "study", "studies", "week 24", "24 week", "not everyone", "measure", "vs"
 )
+# the label's comparison: a number or an onset is fair only beside the placebo figure
+COMPARED = _cue("placebo", "compared with", "compared to", "versus", "vs", "as did", "than those")
 RISK_CONTEXT = _cue(
     "side effect", "problem", "swallow", "breathe", "breathing", "weakness", "reaction", "spread", "symptom", "droop"
 )
@@ -162,6 +180,40 @@ CURE_WORDS = _cue(
     "(goodbye|bye|farewell|adios) ({w} ){0,2}(migraine|headache|pain|attack|suffering)",
     "heal (\\S+ ){0,5}(migraine|headache|pain|attack)",
 )
+# a condition said to be over: "Migraines? Not anymore.", "leave migraine in the past", "kiss your headaches goodbye"
+END_STATE = _cue(
+    "not anymore",
+    "no longer",
+    "in the past",
+    "behind you",
+    "be history",
+    "goodbye",
+    "bye",
+    "farewell",
+    "so long",
+    "vanish",
+    "disappear",
+    "melt away",
+    "fade away",
+    "gone",
+    "never come back",
+    "(a )?distant memory",
+    "over for good",
+)
+TERMINATION = _cue(
+    "(migraine|headache) solution",
+    "solution (to|for) (your )?(migraine|headache|chronic migraine)",
+    "answer to (your )?(migraine|headache)",
+    "(your|the) last (migraine|headache|attack)",
+    "never ({w} ){0,3}another",
+    "(end|ends|stop|eliminate|erase|banish|kill|turn off|switch off|shut down|beat) (it|them) (for good|forever|"
+    "completely)?",
+    "(turn|switch|shut) (off|down) (your )?(migraine|headache)",
+    "(do|does) not have to be forever",
+    "keep ({w} ){0,2}(migraine|headache|attack)s? away",
+    "never ({w} ){0,5}again",
+)
+CONDITIONAL = _cue("if", "when", "after", "once", "until", "unless", "before", "whether")
 END_VERBS = _cue(
     "end",
     "eliminate",
@@ -189,6 +241,10 @@ def _cure(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
     fix = "say what the label says: it helps prevent headaches in adults with chronic migraine; it is not a cure"
     for span in _unnegated(sentence, CURE_WORDS):
         yield _Found(span, why, fix)
+    if sentence.has(CONDITION):
+        for span in [*_unnegated(sentence, END_STATE), *_unnegated(sentence, TERMINATION)]:
+            if not CONDITIONAL.search(sentence.clause(span)):  # "if a headache no longer responds…" is not a promise
+                yield _Found(span, why, fix)
     for span in _unnegated(sentence, END_VERBS):
         after = " ".join(sentence.lemmas[span.end : span.end + 4])
         if CONDITION.search(after) and not sentence.has(_cue("trigger", "caffeine", "alcohol", "food", "habit")):
@@ -219,11 +275,39 @@ SAFE_WORDS = _cue(
     "no risk",
     "no danger",
     "natural (way|approach|alternative|option|solution|treatment|remedy)",
+    "as safe as",
+    "(nothing|not|never) ({w} ){0,2}(risky|dangerous|harmful|unsafe|to fear)",
+    "(do not|never) worry about ({w} ){0,2}(side effect|risk|safety|complication)",
+    "(excellent|great|strong|proven|outstanding|impeccable|good|long|solid|clean) safety (record|profile|history|track record)",
+)
+INTENSIFIED_SAFE = _cue(
+    "(extremely|very|completely|totally|perfectly|incredibly|super|absolutely|entirely|100 %|really|so|remarkably|"
+    "exceptionally|proven) safe"
+)
+RISK_NOUN = _cue("side effect", "reaction", "complication", "adverse effect", "adverse event", "problem with it")
+RARELY = _cue(
+    "rarely",
+    "seldom",
+    "almost never",
+    "hardly ever",
+    "practically none",
+    "virtually none",
+    "practically never",
+    "never (\\S+ )?(experience|have|get|see|report|suffer)",
+    "nobody (\\S+ )?(experience|have|get)",
+    "no one (\\S+ )?(experience|have|get)",
+    "almost no one",
+    "hardly anyone",
+    "few people",
+    "rare",
+    "unusual",
+    "uncommon",
 )
 MINIMISED_RISK = _cue(
     "(without|no|zero|free of) (any )?(serious |real |major |significant )?(side effect|risk|complication|danger|"
     "downside|adverse effect|adverse event|pain)",
-    "(side effect|risk|complication|reaction|adverse effect|adverse event|downside)s? (be |is |are |tend to be |"
+    "(side effect|risk|complication|reaction|adverse effect|adverse event|downside)s? (, (if any|if they happen|when "
+    "they occur|if they occur) , )?(be |is |are |tend to be |"
     "usually |typically |generally |very |extremely |also )*(\\S+ )?(rare|mild|minor|minimal|few|negligible|tiny|"
     "uncommon|temporary|short live|short lived|brief|small|low|nonexistent|non existent|manageable|nothing)",
     "(rare|rarely|mild|minor|minimal|few|negligible|little|low|small|hardly any|almost no|virtually no|barely any|"
@@ -247,6 +331,12 @@ def _safety(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
                 span.start and sentence.lemmas[span.start - 1] in ("stay", "feel", "be safe")
             ):
                 continue  # "we keep you safe", "stay safe": about the reader, not the medicine
+            yield _Found(span, why, fix)
+    for span in _unnegated(sentence, INTENSIFIED_SAFE):
+        yield _Found(span, why, fix)
+    for span in sentence.find(RISK_NOUN):
+        clause = sentence.clause(span)
+        if RARELY.search(clause) and not re.search(r"\bnot (rare|uncommon|unusual)", clause):
             yield _Found(span, why, fix)
     for span in sentence.find(MINIMISED_RISK):
         if " not " not in f" {span.words} " or span.words.split()[0] in ("do", "does", "will", "can"):
@@ -314,6 +404,23 @@ FAST = _cue(
     "({n} )?(minute|hour|day|week)s? later",
     "as (soon|early|quickly) as (the|your) (first|next)",
     "as (soon|early|quickly) as tomorrow",
+    "same week",
+    "(fast|quick|rapid) acting",
+    "before you leave",
+    "a matter of (day|hour|week)",
+    "(just|mere|only) (\\S+ )?(day|hour)",
+    "in a flash",
+    "right after",
+    "day one",
+    "on the spot",
+    "(the|that) (moment|minute|second|instant)",
+    "this (weekend|week)",
+    "tonight",
+    "tomorrow",
+    "(the )?(very )?next (morning|day|week)",
+    "by (next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    "(within|in|after) ({w} ){0,4}(minute|hour|day|week)",
+    "(only|just) ({w} ){0,2}(day|week|hour|appointment|visit)s? away",
 )
 DURATION = _cue(
     "last ({w} )?(up to |for |about |around |as long as )?({n}|many|several|\\d+ to \\d+) (month|year)",
@@ -321,6 +428,10 @@ DURATION = _cue(
     "(long lasting|long last|long term|lasting|durable|enduring|sustained|year round|all year) (relief|result|effect|"
     "benefit|protection|freedom)",
     "relief (that )?last",
+    "(full|whole) (\\S+ )?(month|year)",
+    "freedom from (migraine|headache|pain)",
+    "(month|year|week|season)s? of (relief|freedom|protection|comfort|fewer)",
+    "for (half a year|a (full )?year|six month|{n} month|month|year)",
 )
 RELIEF_OWNER = _cue(
     "relief",
@@ -366,7 +477,10 @@ def _weeks(words: str) -> float | None:
 
 @detector(ClaimClass.ONSET)
 def _onset(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
-    if sentence.is_question or sentence.has(MEASURED) or not sentence.has(BENEFIT):
+    if sentence.is_question or sentence.has(COMPARED):
+        return
+    yield from _duration(sentence)
+    if not sentence.has(BENEFIT):
         return
     for span in _unnegated(sentence, FAST):
         weeks = _weeks(span.words)
@@ -380,6 +494,9 @@ def _onset(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
             "responds",
             "say that benefit was measured at 24 weeks, after two treatments, and that not everyone responds",
         )
+
+
+def _duration(sentence: Sentence) -> Iterator[_Found]:
     for span in _unnegated(sentence, DURATION):
         before = sentence.window(span, 5, 0)
         if re.search(r"\b(side effect|problem|swallow|weakness|symptom|droop)", before):
@@ -422,12 +539,35 @@ EPISODIC = _cue(
     "from time to time",
     "mild (migraine|headache)",
     "the odd (migraine|headache)",
-    "({n}|one or two|[1-9]|1[0-4]) (bad )?(migraine|headache|attack|bad day|headache day|migraine day)s? (a|per|each|"
-    "every) (month|week)",
     "(any|every|all) (kind of |type of |sort of |form of )?migraine",
     "whatever (kind|type) of migraine",
     "(fewer|less) than (15|fifteen)",
+    "(less|short) of chronic",
+    "non chronic",
+    "not chronic",
 )
+# how often: "a couple of times a month", "3 migraines a week", "twice a month"
+FREQUENCY = _cue(
+    "({n}|twice|once|one or two|two or three|\\d+) (\\S+ ){0,2}(time|day|headache|migraine|attack|episode)s? "
+    "(a|per|each|every) (month|week)",
+)
+_COUNTS = {"twice": 2, "once": 1, "couple": 2, "few": 3, "several": 4, "handful": 5, "two or three": 3}
+
+
+def _per_month(words: str) -> float:
+    """How many times a month a frequency phrase says ("twice a week" -> 8.6); 15 and over is chronic migraine."""
+    number = re.search(r"\d+(?:\.\d+)?", words)
+    count = (
+        float(number.group(0))
+        if number
+        else next(
+            (v for k, v in {**_COUNTS, **_NUMBER_WORDS}.items() if re.search(rf"\b{k}\b", words)),
+            1.0,
+        )
+    )
+    return count * (30 / 7 if words.rstrip().endswith("week") else 1)
+
+
 PAEDIATRIC = _cue(
     "teen",
     "teenager",
@@ -476,6 +616,10 @@ OTHER_HEADACHE = _cue(
     "arthritis",
     "pain of any kind",
     "(treat|ease|relieve|help with|for) ({w} ){0,2}(anxiety|depression|insomnia|stress)",
+    "(neck|shoulder|back|jaw|muscle|body) (\\S+ ){0,2}(tension|stiffness|spasm|tightness|ache|pain)",
+    "(tension|stress|cluster|sinus|hangover|caffeine|rebound|exercise|allergy|dehydration|eye strain|everyday|ordinary|normal|common|regular|occasional|hormonal|weather) (related )?(headache|head pain|ache)",
+    "tension",
+    "(headache|pain)s? (cause|trigger|bring on|brought on) by (stress|tension|work|screen|posture|sinus|alcohol|hangover)",
 )
 ACUTE = _cue(
     "in (its|their) track",
@@ -493,6 +637,9 @@ ACUTE = _cue(
     "treat (a|an|the|your) (migraine |headache )?attack",
     "(stop|end|break) (a|the|your) (migraine|headache)(?! day)",
     "relief (from|of|during) (an|a|the) attack",
+    "(fast|quick|rapid) acting",
+    "(migraine|headache|attack) (strike|hit|start|come on|begin|flare|arrive|kick in)",
+    "(stop|end|relieve|kill|knock out|zap|ease) ({w} ){0,4}(the (second|minute|moment|instant)|as soon as)",
 )
 COSMETIC = _cue(
     "wrinkle",
@@ -532,6 +679,9 @@ def _scope(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         for pattern, why in groups:
             for span in _unnegated(sentence, pattern):
                 yield _Found(span, why, fix)
+        for span in _unnegated(sentence, FREQUENCY):
+            if _per_month(span.words) < 15 and not re.search(r"\b(fewer|less|more)\b", span.words):
+                yield _Found(span, groups[0][1], fix)
     for span in _unnegated(sentence, ACUTE):
         if BOTOX_OR_INJECTION.search(sentence.clause(span)):
             yield _Found(span, "suggests it treats an attack; it is a preventive treatment, not for an attack", fix)
@@ -571,6 +721,13 @@ GUARANTEE = _cue(
     "get you|free you)",
     "(ensure|assure) ({w} ){0,2}(result|relief|success|improvement|fewer)",
     "prove (\\S+ )?(result|relief|effective|treatment|way|solution|to|method|therapy)",
+    "in every case",
+    "without exception",
+    "each and every",
+    "every (single )?time",
+    "work wonder",
+    "(will|be go to|be sure to|be certain to) ({w} ){0,3}(fewer|less|better|relief|result|improvement|difference|freedom|stop|end|prevent|cut|free)",
+    "(work|help)s? ,? period",
 )
 NUMBER_CLAIM = _cue(
     "\\d+(?:\\.\\d+)? %(?! off)(?! discount)(?! saving)",
@@ -584,6 +741,15 @@ NUMBER_CLAIM = _cue(
     "response rate",
     "double (the|your|their|its)",
     "({n}|\\d+) (out of|in) ({n}|\\d+|a hundred)(?! (?:day|week|month|year|hour|minute|adult|american|people|person))",
+    "\\d+(?:\\.\\d+)? (fewer|less) (headache |migraine )?(day|headache|migraine|attack)",
+    "(far|way|much|many|a lot) fewer",
+    "(dramatically|drastically|significantly|massively|hugely|greatly|substantially|radically|sharply)",
+    "(by|in) (half|a third|two third|\\d+ %)",
+)
+PATIENT_SHARE = _cue(
+    "({n}|\\d+) (out of|in) ({n}|\\d+) (of )?(our )?(patient|client|user|those treat)",
+    "\\d+(?:\\.\\d+)? % of (our |treated |botox )?(patient|client|user|those treat)",
+    "(most|nearly all|almost all|the majority of|the vast majority of|half of) (our |botox |treated )?(patient|client)",
 )
 EFFECT = _cue(
     "fewer",
@@ -622,7 +788,15 @@ def _efficacy(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
             "promises a result; no treatment works for everyone",
             "describe what the trials found, and that not everyone responds",
         )
-    if sentence.has(MEASURED) or not sentence.has(EFFECT):
+    if sentence.has(COMPARED):
+        return
+    for span in sentence.find(PATIENT_SHARE):  # "4 out of 5 patients…": a share of the clinic's patients is a result
+        yield _Found(
+            span,
+            "states how many patients it works for without the comparison the label makes (against placebo)",
+            "state the label's figures with the placebo figures, or leave numbers out",
+        )
+    if not sentence.has(EFFECT):
         return
     for span in sentence.find(NUMBER_CLAIM):
         if sentence.has(_cue("save", "off", "discount", "price", "\\$\\S*")):
@@ -662,6 +836,14 @@ STRONG_SUPERLATIVE = _cue(
     "most (effective|advanced|trusted|popular|sought after|loved|requested|recommended)",
     "top rat(e|ed)",
     "can not be beat",
+    "top (\\S+ ){0,2}(specialist|expert|doctor|injector|clinic|provider|team|choice|pick|practice|destination|name|neurologist|physician)",
+    "the best(?! (?:way|time|fit|for|to|option for you|choice for you|thing you can do))",
+    "(simply|truly|quite|by far) the best",
+    "(nobody|no one|no other ({w} )?(clinic|provider|practice|team|injector|treatment)) ({w} ){0,4}(better|more|like|as well as)",
+    "nothing ({w} ){0,2}(better|more effective|compare|come close)",
+    "unlike (other|most|the other|many|some) ({w} )?(clinic|provider|practice|treatment|spa|med spa|injector|office)",
+    "(voted|vote|named|ranked) (the )?",
+    "top (tier|notch|flight|shelf)",
 )
 LEADING = re.compile(r"(?<![^ ])leading(?! cause)(?![^ ])")
 SUPERLATIVE_WORDS = _cue(
@@ -684,6 +866,7 @@ SUPERLATIVE_WORDS = _cue(
     "(top|leading|renowned|recognized) expert",
     "expert",
     "(better|more effective|more powerful|strong|fast|long lasting|more lasting|cheap|smart|quick|good|more) than(?! placebo)",
+    "specialist",
 )
 
 
@@ -704,6 +887,12 @@ def _superlative(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
 
 # --- testimonials and endorsements ---------------------------------------------------------------------------------
 _QUOTED = re.compile(r"[\"“]([^\"”]{8,})[\"”]|(?<![a-z])'([^']{8,}?)'(?![a-z])")
+# a named person's before and after: "Jenny used to miss work every week", "Mark went from 20 migraine days to 4"
+_NAMED_STORY = re.compile(
+    r"^(?!(?:BOTOX|Botox|Migraine|Our|The|This|Your|We|You|It|They|Dr)\b)[A-Z][a-z]+(?: [A-Z]\.)? (used to|went from|"
+    r"struggled|suffered|no longer|finally|hasn't|has not|now (has|gets|enjoys|lives))\b"
+    r"|\bwhat [A-Z][a-z]+ (told|tells|said|says|shared|thinks|wrote)\b"
+)
 _FIRST_PERSON = re.compile(r"\b(i|my|me|i'm|i've|myself|mine)\b", re.IGNORECASE)
 _ATTRIBUTION = re.compile(
     r"\b(says|said|shares|shared|writes|wrote|explains|adds|raves|recalls|reports|tells us)\s+[A-Z][a-z]+"
@@ -765,6 +954,8 @@ OUTCOME = _cue(
     "miracle",
     "finally",
     "normal",
+    "best",
+    "good",
 )
 
 
@@ -776,6 +967,9 @@ def _testimonial(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         if _FIRST_PERSON.search(match.group(1) or match.group(2) or ""):
             yield _Found(Span(0, 0, match.group(0)), why, fix)
             return
+    if _NAMED_STORY.search(sentence.text):
+        yield _Found(Span(0, 0, sentence.text), why, fix)
+        return
     attribution = _ATTRIBUTION.search(sentence.text)
     if attribution and sentence.has(OUTCOME):
         yield _Found(Span(0, 0, attribution.group(0)), why, fix)
@@ -835,6 +1029,17 @@ URGENCY_WORDS = _cue(
     "end (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|this|at)",
     "for a limit",
     "limit time",
+    "(will not|won't) be around",
+    "not last long",
+    "(end|expire|disappear|vanish)s? (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|today|tomorrow|at \\d|soon|this)",
+    "(deal|offer|price|sale|special|discount|spot|appointment|opening|slot|this|it|savings)s? ({w} ){0,2}(disappear|vanish|go away|will not last|not last|be go|be gone|will be go)",
+    "(price|cost)s? (will )?(rise|increase|go up)",
+    "before (your|the|a) (spot|slot|appointment|place|opening)s? (be |is )?(take|go|gone|fill|book)",
+    "last call",
+    "(in|within) the next \\d+ (hour|day)",
+    "lock in (your |the |this )?(price|rate|spot|deal|savings)",
+    "too late",
+    "before it be too late",
 )
 
 
@@ -866,6 +1071,7 @@ VAGUE_PRICE = _cue(
     "bargain",
     "best price",
     "unbeatable price",
+    "\\$\\S* ({w} ){0,3}(and up|and above|or more|and higher)",
 )
 DISCOUNT = _cue(
     "\\d+ % off",
@@ -888,6 +1094,9 @@ DISCOUNT = _cue(
     "(?<!other\\s)(?<!any\\s)(?<!no\\s)discount (\\S+ )?(botox|treatment|price|rate|filler|facial|peel|injectable|session|unit|all)",
     "buy ({n}|a) ({w} ){0,3}get",
     "get ({n}|another|a second) ({w} )?(free|half off|for free|at half)",
+    "huge saving",
+    "big saving",
+    "save (big|more|huge|a lot|hundreds|money|on|\\d)",
 )
 REGULAR_PRICE = _cue(
     "shelf price",
@@ -906,7 +1115,7 @@ REGULAR_PRICE = _cue(
     "instead of",
     "standard price",
 )
-FREE = _cue("free", "complimentary", "on the house", "at no (cost|charge)", "no charge", "gift", "giveaway")
+FREE = _cue("free", "complimentary", "on the house", "at no (cost|charge)", "no charge", "gift", "giveaway", "bonus")
 PRODUCT = _cue(
     "treatment",
     "session",
@@ -943,7 +1152,6 @@ FREE_TERMS = _cue(
     "condition",
     "limit one",
     "no purchase",
-    "consultation",
 )
 TOXIN = _cue(
     "botox",
@@ -975,7 +1183,7 @@ def _price(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
     for span in sentence.find(FREE):
         if span.start and sentence.lemmas[span.start - 1] == "-":
             continue  # "fragrance-free" describes, it offers nothing
-        near = " ".join(sentence.lemmas[span.start : span.end + 3])
+        near = sentence.window(span, 3, 3, within_clause=True)
         if PRODUCT.search(near) and not sentence.has(FREE_TERMS) and not sentence.negated(span):
             yield _Found(
                 span, "offers something free without its terms", "say what must be bought or booked, and by when"
@@ -1101,6 +1309,11 @@ SEASON_CUES = {
         "summer",
         "summertime",
         "beach",
+        "pool(side)?",
+        "bikini",
+        "tan line",
+        "barbecue",
+        "bbq",
         "pool season",
         "sunburn",
         "heat wave",
@@ -1115,6 +1328,7 @@ SEASON_CUES = {
         "autumn",
         "(this|the|in|for|early|late) fall",
         "fall (special|offer|season|refresh|glow|skin|be here|favorite)",
+        "(hello|goodbye|welcome|happy) ,? fall",
         "pumpkin",
         "sweater weather",
         "harvest",

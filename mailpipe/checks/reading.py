@@ -115,9 +115,7 @@ _CLAUSE_NEGATIONS = frozenset(
     }
 )
 # a negation's reach ends at a clause boundary (NegEx's termination terms)
-_SCOPE_ENDS = frozenset(
-    {"but", "however", "although", "though", "yet", "except", "whereas", "while", ";", ":"}
-)
+_SCOPE_ENDS = frozenset({"but", "however", "although", "though", "yet", "except", "whereas", "while", ";", ":"})
 _CLAUSE_BOUNDARIES = _SCOPE_ENDS | {",", "and", "so"}
 _QUESTION_OPENERS = frozenset(
     [
@@ -241,9 +239,17 @@ class Sentence:
             end += 1
         return " ".join(self.lemmas[start:end])
 
-    def window(self, span: Span, before: int, after: int) -> str:
-        """The lemmas around a span, for a cue that must stand near another."""
-        return " ".join(self.lemmas[max(0, span.start - before) : span.end + after])
+    def window(self, span: Span, before: int, after: int, within_clause: bool = False) -> str:
+        """The lemmas around a span, for a cue that must stand near another (with `within_clause`, not across a clause
+        boundary: "The consultation is free; treatment is priced as listed")."""
+        start, end = max(0, span.start - before), min(len(self.lemmas), span.end + after)
+        if within_clause:
+            for index in range(span.start - 1, start - 1, -1):
+                if self.lemmas[index] in _CLAUSE_BOUNDARIES:
+                    start = index + 1
+                    break
+            end = next((i for i in range(span.end, end) if self.lemmas[i] in _CLAUSE_BOUNDARIES), end)
+        return " ".join(self.lemmas[start:end])
 
 
 def _starts(words: list[str]) -> list[int]:
@@ -272,4 +278,17 @@ def sentences(text: str) -> list[str]:
     tail = text[start:].strip()
     if tail:
         out.append(tail)
+    return _joined_questions(out)
+
+
+def _joined_questions(found: list[str]) -> list[str]:
+    """A question of three words or fewer that is not a plain question ("Side effects? Practically none.", but not "Is
+    it safe?") is a headline the next sentence answers: read as one sentence with it."""
+    out: list[str] = []
+    for sentence in found:
+        last = out[-1] if out else ""
+        if last.endswith("?") and len(last.split()) <= 3 and last.split()[0].lower() not in _QUESTION_OPENERS:
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
     return out

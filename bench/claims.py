@@ -49,7 +49,9 @@ def main() -> None:
         right = sum(1 for e in flagged if e.kind == kind.value)
         recall = caught / len(own) if own else 1.0
         precision = right / len(flagged) if flagged else 1.0
-        print(f"{kind.value:<12} {len(own):>8} {caught:>7} {recall:>7.1%} {len(flagged):>8} {right:>6} {precision:>9.1%}")
+        print(
+            f"{kind.value:<12} {len(own):>8} {caught:>7} {recall:>7.1%} {len(flagged):>8} {right:>6} {precision:>9.1%}"
+        )
     caught_any = sum(1 for e in rejected if verdicts[id(e)])
     false_errors = [e for e in fair + shipped if verdicts[id(e)]]
     print(f"rejected sentences with any finding: {caught_any}/{len(rejected)} ({caught_any / len(rejected):.1%})")
@@ -58,7 +60,8 @@ def main() -> None:
     if args.misses:
         for example in rejected:
             if example.kind not in verdicts[id(example)]:
-                print(f"missed {example.kind:<11} {example.source:<18} {example.sentence}  -> {sorted(verdicts[id(example)])}")
+                found = sorted(verdicts[id(example)])
+                print(f"missed {example.kind:<11} {example.source:<18} {example.sentence}  -> {found}")
         for example in false_errors:
             print(f"false  {','.join(sorted(verdicts[id(example)])):<11} {example.source:<18} {example.sentence}")
     print(Counter(k for e in false_errors for k in verdicts[id(e)]) or "")

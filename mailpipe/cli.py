@@ -14,6 +14,8 @@ from mailpipe.errors import InputError, MailpipeError
 from mailpipe.project import Project
 
 if TYPE_CHECKING:  # rich and every stage are imported by the commands that use them: `--help` stays fast
+    from collections.abc import Iterable
+
     from rich.console import Console
     from rich.table import Table
 
@@ -205,9 +207,21 @@ def _print_build_table(built: Built) -> None:
 @click.option(
     "--verbose", "-v", is_flag=True, help=f"Every finding of every email even for more than {SUMMARY_ABOVE} emails."
 )
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also the notes: what nobody writing the emails can act on (MJML's own CSS, features with a fallback).",
+)
 @click.pass_obj
 def check(
-    project: Project, content_ids: tuple[str, ...], as_json: bool, online: bool, list_rules: bool, verbose: bool
+    project: Project,
+    content_ids: tuple[str, ...],
+    as_json: bool,
+    online: bool,
+    list_rules: bool,
+    verbose: bool,
+    show_all: bool,
 ) -> None:
     """Render and check emails against the rules they must pass before they may be scheduled (exit 1 on errors)."""
     import json
@@ -217,7 +231,7 @@ def check(
 
     if list_rules:
         return _print_rules()
-    reports = run_check(project, content_ids, online)
+    reports = run_check(project, content_ids, online, notes=show_all)
     if as_json:
         click.echo(json.dumps(report_json(reports), indent=2, sort_keys=True))
     else:
@@ -238,19 +252,37 @@ def _print_rules() -> None:
 
 
 def _print_check(reports: list[EmailReport], summary: bool) -> None:
+    """Per email, what its author can fix; a finding several emails share (their layout's) once, with their count."""
+    from mailpipe.commands.check import shared_findings
+
     console = _console()
     if summary:
         _print_check_summary(reports)
+    shared = shared_findings(reports)
     for report in [] if summary else reports:
-        table = _table(f"{report.id}: {report.errors} errors, {report.warnings} warnings", title_justify="left")
-        for column in ("severity", "rule", "what", "fix"):
-            table.add_column(column, no_wrap=column in ("severity", "rule"))
-        for finding in report.findings:
-            severity = f"[{_SEVERITY_COLOUR[finding.severity]}]{finding.severity}[/]"
-            table.add_row(severity, finding.rule, finding.message, finding.fix)
-        console.print(table)
+        own = [f for f in report.findings if (f.rule, f.severity, f.message) not in shared]
+        title = f"{report.id}: {report.errors} errors, {report.warnings} warnings"
+        if not own:
+            console.print(title + (" (all shared, below)" if report.findings else ""), markup=False)
+            continue
+        console.print(_findings_table(title, ((f.severity, f.rule, f.message, f.fix) for f in own)))
+    if shared and not summary:
+        rows = ((f.severity, f.rule, f"{f.message} (in {n} emails)", f.fix) for f, n in shared.values())
+        console.print(_findings_table(f"shared by several emails (their layout or a partial): {len(shared)}", rows))
     errors, warnings = sum(r.errors for r in reports), sum(r.warnings for r in reports)
-    console.print(f"{len(reports)} emails checked: {errors} errors, {warnings} warnings")
+    notes = sum(r.notes for r in reports)
+    console.print(
+        f"{len(reports)} emails checked: {errors} errors, {warnings} warnings" + (f", {notes} notes" if notes else "")
+    )
+
+
+def _findings_table(title: str, rows: Iterable[tuple[str, str, str, str]]) -> Table:
+    table = _table(title, title_justify="left")
+    for column in ("severity", "rule", "what", "fix"):
+        table.add_column(column, no_wrap=column in ("severity", "rule"))
+    for severity, rule_id, message, fix in rows:
+        table.add_row(f"[{_SEVERITY_COLOUR[severity]}]{severity}[/]", rule_id, message, fix)
+    return table
 
 
 def _print_check_summary(reports: list[EmailReport]) -> None:
@@ -273,7 +305,7 @@ def _print_check_summary(reports: list[EmailReport]) -> None:
     console.print("`mailpipe check EMAIL…` or --verbose shows every finding with its fix", markup=False)
 
 
-_SEVERITY_COLOUR = {"error": "red", "warning": "yellow"}
+_SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "note": "dim"}
 
 
 def _plural(count: int, word: str) -> str:

@@ -539,7 +539,10 @@ def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch)
     run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
     result = run_cli(project, "push")
     assert result.exit_code == 1
-    assert "refused" in result.stdout and "what-causes-migraine fails checks: CLAIM-EFFICACY, CLAIM-NO-CURE" in result.stdout
+    assert (
+        "refused" in result.stdout
+        and "what-causes-migraine fails checks: CLAIM-EFFICACY, CLAIM-NO-CURE" in result.stdout
+    )
     store = Store(project / "var/sandbox.sqlite3")
     assert store.list_campaigns({})["total_items"] == 0
     store.close()

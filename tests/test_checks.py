@@ -209,7 +209,12 @@ CASES = [
     ("CLAIM-EFFICACY", BOTOX, add_to_body("<p>90% of our patients see fewer headaches.</p>"), ERROR),
     ("CLAIM-SUPERLATIVE", ARTICLE, add_to_body("<p>The best migraine clinic in town.</p>"), ERROR),
     ("PROMO-URGENCY", SPECIAL, add_to_body("<p>Today only!</p>"), ERROR),
-    ("PROMO-DATES", SPECIAL, html_swap("Offers valid May 1 to May 31, 2024", "Offers valid May 1 to June 15, 2024"), ERROR),
+    (
+        "PROMO-DATES",
+        SPECIAL,
+        html_swap("Offers valid May 1 to May 31, 2024", "Offers valid May 1 to June 15, 2024"),
+        ERROR,
+    ),
     ("PROMO-SEASON", SPECIAL, add_to_body("<p>Holiday gifts for everyone.</p>"), ERROR),
     ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>The treatment is tailored to your individual needs.</p>"), ERROR),
     (

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 from collections import Counter
 
+import claims_corpus
 import pytest
 
-import claims_corpus
 from conftest import REPO, edit
 from mailpipe.checks.claim_classes import ClaimClass, Setting, claims_in
 from mailpipe.checks.reading import analyse, sentences
@@ -101,14 +101,23 @@ def test_a_clause_boundary_ends_the_scope_of_a_negation_and_the_subject_of_an_ac
     assert "scope" in kinds("Use your BOTOX shot as rescue when an attack starts.")
 
 
-@pytest.mark.parametrize(("per_month", "episodic"), [("14 headache days a month", True), ("15 headache days a month", False),
-                                                     ("3 migraines a week", True), ("4 migraines a week", False)])
+@pytest.mark.parametrize(
+    ("per_month", "episodic"),
+    [
+        ("14 headache days a month", True),
+        ("15 headache days a month", False),
+        ("3 migraines a week", True),
+        ("4 migraines a week", False),
+    ],
+)
 def test_a_frequency_under_15_days_a_month_is_episodic_and_15_or_more_is_not(per_month, episodic):
     assert ("scope" in kinds(f"BOTOX can help if you have {per_month}.")) is episodic
 
 
-@pytest.mark.parametrize(("when", "claim"), [("within 11 weeks", True), ("within 12 weeks", False),
-                                             ("after 2 months", True), ("after 3 months", False)])
+@pytest.mark.parametrize(
+    ("when", "claim"),
+    [("within 11 weeks", True), ("within 12 weeks", False), ("after 2 months", True), ("after 3 months", False)],
+)
 def test_an_onset_under_12_weeks_is_a_claim_and_12_weeks_or_more_is_not(when, claim):
     assert ("onset" in kinds(f"You will notice fewer headaches {when}.")) is claim
 
@@ -154,8 +163,12 @@ def test_a_special_with_the_issues_july_copy_fails_check_and_cannot_be_approved(
         .replace("valid_from: 2024-06-01", "valid_from: 2024-07-01")
         .replace("valid_until: 2024-06-30", "valid_until: 2024-07-31")
         .replace("Offers valid June 1 to June 30, 2024.", "Valid July 1 to July 31. Today only.")
-        .replace("Summer-ready offers for patients, valid June 1 to June 30.", "50% off your first treatment, today only.")
-        .replace("  - name: Microneedling\n    price: 299.00\n    unit: per session\n", "  - name: Botox\n    price: 10.00\n")
+        .replace(
+            "Summer-ready offers for patients, valid June 1 to June 30.", "50% off your first treatment, today only."
+        )
+        .replace(
+            "  - name: Microneedling\n    price: 299.00\n    unit: per session\n", "  - name: Botox\n    price: 10.00\n"
+        )
         .replace("Summer is here.", "America's favorite injectable.")
         .replace("Your June specials", "Your July specials"),
         encoding="utf-8",

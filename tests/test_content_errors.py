@@ -80,7 +80,7 @@ def test_a_special_ending_before_it_starts_is_refused(project, run_cli):
 
 
 def test_an_offer_needs_exactly_one_of_price_or_discount(project, run_cli):
-    edit(project / SPECIAL, "    discount: 15% off\n", "")
+    edit(project / SPECIAL, "    discount: 15% off the shelf price\n", "")
     assert_clean_failure(run_cli(project, "build"), f"{SPECIAL}:16: offers[3]: give exactly one of price")
 
 

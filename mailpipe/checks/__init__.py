@@ -27,13 +27,15 @@ from mailpipe.render import RenderedEmail
 
 
 class Severity(StrEnum):
-    """An error blocks push (and a sign-off); a warning is said and lets it go."""
+    """An error blocks push (and a sign-off); a warning is said and lets it go; a note is what nobody writing the
+    email can act on (MJML's own CSS, a feature with a fallback), said only by `check --all`."""
 
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
 
 
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
+ERROR, WARNING, NOTE = Severity.ERROR, Severity.WARNING, Severity.NOTE
 GMAIL_CLIP = 102 * 1024
 SHARED_BLOCKS = {"isi", "footer"}  # the css-class of the layout's safety-information and footer blocks
 _T = TypeVar("_T")
@@ -212,20 +214,8 @@ class Context:
             if not isinstance(item.tag, str) or item.tag in ("style", "script"):
                 continue
             style = styles.get(item, _PLAIN)
-            if style.hidden:
-                continue
-            block = item.tag in _BLOCK_TAGS
-            if block:
-                stack.append((_BLOCK_BREAK, False))  # popped after its children: the block's end
-            shared = shared or not SHARED_BLOCKS.isdisjoint((item.get("class") or "").split())
-            for child in reversed(item):
-                if child.tail and not style.invisible:
-                    stack.append((child.tail, shared))
-                stack.append((child, shared))
-            if item.text and not style.invisible:
-                stack.append((item.text, shared))
-            if block:
-                stack.append((_BLOCK_BREAK, False))  # and its start
+            if not style.hidden:
+                stack.extend(_readable_parts(item, style, shared))
         return _blocks(every), _blocks(own)
 
     @cached_property
@@ -250,6 +240,23 @@ class Context:
         if compute not in self._memo:
             self._memo[compute] = compute(self)
         return cast(_T, self._memo[compute])
+
+
+def _readable_parts(element: etree._Element, style: Style, shared: bool) -> list[tuple[etree._Element | str, bool]]:
+    """What a visible element puts on the reading stack, last read first: a block break at its end, each child with
+    the text after it, its own text, a break at its start."""
+    shared = shared or not SHARED_BLOCKS.isdisjoint((element.get("class") or "").split())
+    block = element.tag in _BLOCK_TAGS
+    parts: list[tuple[etree._Element | str, bool]] = [(_BLOCK_BREAK, False)] if block else []
+    for child in reversed(element):
+        if child.tail and not style.invisible:
+            parts.append((child.tail, shared))
+        parts.append((child, shared))
+    if element.text and not style.invisible:
+        parts.append((element.text, shared))
+    if block:
+        parts.append((_BLOCK_BREAK, False))
+    return parts
 
 
 def _blocks(pieces: list[str]) -> tuple[str, ...]:

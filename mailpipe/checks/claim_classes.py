@@ -237,7 +237,10 @@ END_VERBS = _cue(
 
 @detector(ClaimClass.CURE)
 def _cure(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
-    why = "promises a cure or a permanent end; treatment helps prevent headaches in some people, for as long as it is given"
+    why = (
+        "promises a cure or a permanent end; treatment helps prevent headaches in some people, for as long as it is "
+        "given"
+    )
     fix = "say what the label says: it helps prevent headaches in adults with chronic migraine; it is not a cure"
     for span in _unnegated(sentence, CURE_WORDS):
         yield _Found(span, why, fix)
@@ -278,7 +281,8 @@ SAFE_WORDS = _cue(
     "as safe as",
     "(nothing|not|never) ({w} ){0,2}(risky|dangerous|harmful|unsafe|to fear)",
     "(do not|never) worry about ({w} ){0,2}(side effect|risk|safety|complication)",
-    "(excellent|great|strong|proven|outstanding|impeccable|good|long|solid|clean) safety (record|profile|history|track record)",
+    "(excellent|great|strong|proven|outstanding|impeccable|good|long|solid|clean) safety (record|profile|history|"
+    "track record)",
 )
 INTENSIFIED_SAFE = _cue(
     "(extremely|very|completely|totally|perfectly|incredibly|super|absolutely|entirely|100 %|really|so|remarkably|"
@@ -311,7 +315,8 @@ MINIMISED_RISK = _cue(
     "usually |typically |generally |very |extremely |also )*(\\S+ )?(rare|mild|minor|minimal|few|negligible|tiny|"
     "uncommon|temporary|short live|short lived|brief|small|low|nonexistent|non existent|manageable|nothing)",
     "(rare|rarely|mild|minor|minimal|few|negligible|little|low|small|hardly any|almost no|virtually no|barely any|"
-    "very few|tiny|limited) ((?!the |a |an |your |their |our )\\S+ )?(side effect|risk|complication|adverse effect|discomfort)",
+    "very few|tiny|limited) ((?!the |a |an |your |their |our )\\S+ )?(side effect|risk|complication|adverse effect|"
+    "discomfort)",
     "(do|does|will|can) not (\\S+ )?(cause|have|carry|pose) (\\S+ )?(side effect|risk|complication|harm|danger)",
     "safer",
 )
@@ -617,9 +622,11 @@ OTHER_HEADACHE = _cue(
     "pain of any kind",
     "(treat|ease|relieve|help with|for) ({w} ){0,2}(anxiety|depression|insomnia|stress)",
     "(neck|shoulder|back|jaw|muscle|body) (\\S+ ){0,2}(tension|stiffness|spasm|tightness|ache|pain)",
-    "(tension|stress|cluster|sinus|hangover|caffeine|rebound|exercise|allergy|dehydration|eye strain|everyday|ordinary|normal|common|regular|occasional|hormonal|weather) (related )?(headache|head pain|ache)",
+    "(tension|stress|cluster|sinus|hangover|caffeine|rebound|exercise|allergy|dehydration|eye strain|everyday|"
+    "ordinary|normal|common|regular|occasional|hormonal|weather) (related )?(headache|head pain|ache)",
     "tension",
-    "(headache|pain)s? (cause|trigger|bring on|brought on) by (stress|tension|work|screen|posture|sinus|alcohol|hangover)",
+    "(headache|pain)s? (cause|trigger|bring on|brought on) by (stress|tension|work|screen|posture|sinus|alcohol|"
+    "hangover)",
 )
 ACUTE = _cue(
     "in (its|their) track",
@@ -679,9 +686,7 @@ def _scope(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         for pattern, why in groups:
             for span in _unnegated(sentence, pattern):
                 yield _Found(span, why, fix)
-        for span in _unnegated(sentence, FREQUENCY):
-            if _per_month(span.words) < 15 and not re.search(r"\b(fewer|less|more)\b", span.words):
-                yield _Found(span, groups[0][1], fix)
+        yield from _episodic_frequency(sentence, groups[0][1], fix)
     for span in _unnegated(sentence, ACUTE):
         if BOTOX_OR_INJECTION.search(sentence.clause(span)):
             yield _Found(span, "suggests it treats an attack; it is a preventive treatment, not for an attack", fix)
@@ -694,6 +699,13 @@ def _scope(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
                 "keep cosmetic results out of migraine copy",
             )
             break
+
+
+def _episodic_frequency(sentence: Sentence, why: str, fix: str) -> Iterator[_Found]:
+    """A frequency under chronic migraine's 15 days a month ("a couple of times a month", "3 migraines a week")."""
+    for span in _unnegated(sentence, FREQUENCY):
+        if _per_month(span.words) < 15 and not re.search(r"\b(fewer|less|more)\b", span.words):
+            yield _Found(span, why, fix)
 
 
 # --- efficacy: guarantees and numbers ----------------------------------------------------------------------------
@@ -726,7 +738,8 @@ GUARANTEE = _cue(
     "each and every",
     "every (single )?time",
     "work wonder",
-    "(will|be go to|be sure to|be certain to) ({w} ){0,3}(fewer|less|better|relief|result|improvement|difference|freedom|stop|end|prevent|cut|free)",
+    "(will|be go to|be sure to|be certain to) ({w} ){0,3}(fewer|less|better|relief|result|improvement|difference|"
+    "freedom|stop|end|prevent|cut|free)",
     "(work|help)s? ,? period",
 )
 NUMBER_CLAIM = _cue(
@@ -836,10 +849,12 @@ STRONG_SUPERLATIVE = _cue(
     "most (effective|advanced|trusted|popular|sought after|loved|requested|recommended)",
     "top rat(e|ed)",
     "can not be beat",
-    "top (\\S+ ){0,2}(specialist|expert|doctor|injector|clinic|provider|team|choice|pick|practice|destination|name|neurologist|physician)",
+    "top (\\S+ ){0,2}(specialist|expert|doctor|injector|clinic|provider|team|choice|pick|practice|destination|name|"
+    "neurologist|physician)",
     "the best(?! (?:way|time|fit|for|to|option for you|choice for you|thing you can do))",
     "(simply|truly|quite|by far) the best",
-    "(nobody|no one|no other ({w} )?(clinic|provider|practice|team|injector|treatment)) ({w} ){0,4}(better|more|like|as well as)",
+    "(nobody|no one|no other ({w} )?(clinic|provider|practice|team|injector|treatment)) ({w} ){0,4}(better|more|"
+    "like|as well as)",
     "nothing ({w} ){0,2}(better|more effective|compare|come close)",
     "unlike (other|most|the other|many|some) ({w} )?(clinic|provider|practice|treatment|spa|med spa|injector|office)",
     "(voted|vote|named|ranked) (the )?",
@@ -865,7 +880,8 @@ SUPERLATIVE_WORDS = _cue(
     "can not be beat",
     "(top|leading|renowned|recognized) expert",
     "expert",
-    "(better|more effective|more powerful|strong|fast|long lasting|more lasting|cheap|smart|quick|good|more) than(?! placebo)",
+    "(better|more effective|more powerful|strong|fast|long lasting|more lasting|cheap|smart|quick|good|"
+    "more) than(?! placebo)",
     "specialist",
 )
 
@@ -1031,8 +1047,10 @@ URGENCY_WORDS = _cue(
     "limit time",
     "(will not|won't) be around",
     "not last long",
-    "(end|expire|disappear|vanish)s? (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|today|tomorrow|at \\d|soon|this)",
-    "(deal|offer|price|sale|special|discount|spot|appointment|opening|slot|this|it|savings)s? ({w} ){0,2}(disappear|vanish|go away|will not last|not last|be go|be gone|will be go)",
+    "(end|expire|disappear|vanish)s? (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|today|"
+    "tomorrow|at \\d|soon|this)",
+    "(deal|offer|price|sale|special|discount|spot|appointment|opening|slot|this|it|savings)s? ({w} ){0,2}(disappear|"
+    "vanish|go away|will not last|not last|be go|be gone|will be go)",
     "(price|cost)s? (will )?(rise|increase|go up)",
     "before (your|the|a) (spot|slot|appointment|place|opening)s? (be |is )?(take|go|gone|fill|book)",
     "last call",
@@ -1091,7 +1109,8 @@ DISCOUNT = _cue(
     "(\\d+ %|\\$\\S+) discount",
     "reduce price",
     "knock \\S+ off",
-    "(?<!other\\s)(?<!any\\s)(?<!no\\s)discount (\\S+ )?(botox|treatment|price|rate|filler|facial|peel|injectable|session|unit|all)",
+    "(?<!other\\s)(?<!any\\s)(?<!no\\s)discount (\\S+ )?(botox|treatment|price|rate|filler|facial|peel|injectable|"
+    "session|unit|all)",
     "buy ({n}|a) ({w} ){0,3}get",
     "get ({n}|another|a second) ({w} )?(free|half off|for free|at half)",
     "huge saving",

@@ -125,7 +125,7 @@ def reviewer_claims(ctx: Context) -> list[tuple[str, Claim]]:
     """Every claim of the subject, the preheader and the copy, sentence by sentence: one reading per email that the
     claim rules below share (and each distinct sentence read once per process)."""
     setting = email_setting(ctx)
-    found = []
+    found: list[tuple[str, Claim]] = []
     for where, blocks in (
         ("subject", (ctx.email.subject,)),
         ("preheader", (ctx.email.preheader,)),

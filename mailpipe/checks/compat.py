@@ -12,12 +12,14 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 
 import tinycss2
 
-from mailpipe.checks import ERROR, WARNING, Context, Issue, declarations, rule, stylesheet_rules
+from mailpipe.checks import ERROR, NOTE, WARNING, Context, Issue, declarations, rule, stylesheet_rules
 
 # The clients whose lack of support is worth a warning: most of the clinic's readers use them.
 KEY_CLIENTS = (("gmail", None), ("outlook", "windows"), ("apple-mail", "ios"))
@@ -198,6 +200,124 @@ def _scores(slugs: frozenset[str]) -> tuple[tuple[str, float], ...]:
     return tuple((family, round(100 * sum(marks) / len(marks), 1)) for family, marks in sorted(per_family.items()))
 
 
+class Origin(StrEnum):
+    """Who can act on a feature's use: only the author's own CSS without a fallback is worth a warning."""
+
+    AUTHOR = "author"
+    MJML = "MJML's own output"  # the same declaration MJML writes for its components: no template can change it
+    FALLBACK = "has a fallback"  # every key client that lacks it is covered by another declaration or by mso-hide
+    ENHANCEMENT = "an enhancement"  # only inside <style> at-rules or pseudo-classes: clients without it keep the base
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use of a caniemail feature, and the clients a fallback covers for it."""
+
+    slug: str
+    origin: Origin
+    covered: frozenset[tuple[str, str]] = frozenset()
+
+
+# A hidden element (the preheader) is hidden in a client that supports any one of these.
+HIDING = {"display": "none", "max-height": "0", "max-width": "0", "overflow": "hidden", "opacity": "0"}
+OUTLOOK_DESKTOP = frozenset({("outlook", "windows")})  # the client `mso-hide:all` speaks to
+_BARE_MJML = (
+    "<mjml><mj-head><mj-title>t</mj-title><mj-preview>p</mj-preview></mj-head><mj-body><mj-wrapper><mj-section>"
+    '<mj-column><mj-text>t</mj-text><mj-button href="https://example.com">b</mj-button>'
+    '<mj-image src="https://example.com/a.png" alt="a"/><mj-divider/><mj-spacer/><mj-table><tr><td>t</td></tr>'
+    '</mj-table><mj-social><mj-social-element name="facebook" href="https://example.com">f</mj-social-element>'
+    '</mj-social></mj-column></mj-section></mj-wrapper><mj-hero background-url="https://example.com/a.png">'
+    "<mj-text>h</mj-text></mj-hero></mj-body></mjml>"
+)
+
+
+@lru_cache(maxsize=1)
+def mjml_declarations() -> frozenset[tuple[str, str]]:
+    """Every inline declaration MJML itself writes for its components (rendered once from a bare document with each
+    component at its defaults): in an email, these are MJML's, not the author's."""
+    import mjml
+
+    html = mjml.mjml2html(_BARE_MJML)
+    found: set[tuple[str, str]] = set()
+    for style in re.findall(r'style="([^"]*)"', html):
+        found.update((name, _normal(value)) for name, value in declarations(style).items())
+    return frozenset(found)
+
+
+def _normal(value: str) -> str:
+    return re.sub(r"(?<![\d.])0(px|em|rem|%)", "0", " ".join(value.lower().split()))
+
+
+def feature_uses(ctx: Context) -> list[Use]:
+    """Each use of a feature the email makes, with who can act on it (once per email: the rule reads it)."""
+    return ctx.memo(_feature_uses)
+
+
+def _feature_uses(ctx: Context) -> list[Use]:
+    uses: list[Use] = []
+    outlook_hidden = {  # the elements themselves (an lxml element's id() changes once its proxy is freed)
+        element
+        for hider in ctx.tree.iter()
+        if isinstance(hider.tag, str) and "mso-hide:all" in (hider.get("style") or "").replace(" ", "")
+        for element in hider.iter()
+    }
+    for element in ctx.tree.iter():
+        style = element.get("style") if isinstance(element.tag, str) else None
+        if style:
+            uses.extend(_inline_uses(declarations(style), element in outlook_hidden))
+    element_counts = _element_features(ctx)
+    for slug in HTML_FEATURES:
+        uses.extend([Use(slug, Origin.AUTHOR)] * element_counts.get(slug, 0))
+    links_and_images = _link_and_image_features(ctx)
+    for slug, count in links_and_images.items():
+        origin = Origin.MJML if slug == "html-style" else Origin.AUTHOR
+        uses.extend([Use(slug, origin)] * count)
+    for slug, count in _stylesheet_features(ctx).items():
+        origin = Origin.AUTHOR if slug == "css-at-import" else Origin.ENHANCEMENT
+        uses.extend([Use(slug, origin)] * count)
+    known = _features()
+    return [use for use in uses if use.slug in known]
+
+
+def _inline_uses(values: dict[str, str], outlook_hidden: bool) -> list[Use]:
+    own = mjml_declarations()
+    hiding = [name for name, value in values.items() if HIDING.get(name) == _normal(value)]
+    uses = []
+    for name, value in values.items():
+        slugs = _style_features(f"{name}:{value}")
+        for slug in slugs:
+            covered = set(OUTLOOK_DESKTOP if outlook_hidden else ())
+            if name in hiding:
+                covered |= _supported_by_any(tuple(f"css-{other}" for other in hiding if other != name))
+            if (name, _normal(value)) in own:
+                origin = Origin.MJML
+            elif _gap_clients(slug) <= covered:
+                origin = Origin.FALLBACK
+            else:
+                origin = Origin.AUTHOR
+            uses.append(Use(slug, origin, frozenset(covered)))
+    return uses
+
+
+@lru_cache(maxsize=256)
+def _supported_by_any(slugs: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    """The clients that support at least one of these features."""
+    known = _features()
+    return frozenset(client for slug in slugs if slug in known for client, v in support(slug).items() if v == "y")
+
+
+@lru_cache(maxsize=512)
+def _gap_clients(slug: str) -> frozenset[tuple[str, str]]:
+    """The key clients that lack a feature."""
+    if slug not in _features():
+        return frozenset()
+    return frozenset(
+        (f, p)
+        for (f, p), v in support(slug).items()
+        if v == "n" and any(f == family and (platform is None or p == platform) for family, platform in KEY_CLIENTS)
+    )
+
+
 @rule(
     "HTML-COMPAT-SCORE",
     WARNING,
@@ -212,12 +332,19 @@ def compatibility(ctx: Context) -> Iterator[Issue]:
             yield Issue(
                 f"an external stylesheet {link.get('href', '')!r} is linked", "put styles in the templates", ERROR
             )
-    for slug, count in sorted(detected_features(ctx).items()):
+    by_slug: dict[str, list[Use]] = {}
+    for use in feature_uses(ctx):
+        by_slug.setdefault(use.slug, []).append(use)
+    for slug, uses in sorted(by_slug.items()):
         key_gaps, others = _gaps(slug)
-        if key_gaps:
-            title = _features()[slug]["title"]
-            yield Issue(
-                f"{title} ({slug}, used {count}×) is unsupported in {', '.join(key_gaps)}"
-                + (f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""),
-                "check the email in those clients, or use a fallback that they support",
-            )
+        if not key_gaps:
+            continue
+        title = _features()[slug]["title"]
+        unsupported = f"{title} ({slug}, used {len(uses)}×) is unsupported in {', '.join(key_gaps)}" + (
+            f" and {others} other client{'s' if others != 1 else ''}" if others > 0 else ""
+        )
+        if any(use.origin == Origin.AUTHOR for use in uses):
+            yield Issue(unsupported, "check the email in those clients, or use a fallback that they support")
+        else:
+            origins = ", ".join(sorted({use.origin.value for use in uses}))
+            yield Issue(f"{unsupported}: {origins}, nothing to act on", "nothing to do", NOTE)

@@ -215,9 +215,9 @@ class Sentence:
             word = self.lemmas[index]
             if word in _SCOPE_ENDS:
                 return False
-            if word in NEGATIONS and self._pair(index) not in _PSEUDO_NEGATIONS:
-                if span.start - index <= reach or self._pair(index)[1] in _CLAUSE_NEGATIONS or word == "unknown":
-                    return True
+            governs = span.start - index <= reach or self._pair(index)[1] in _CLAUSE_NEGATIONS or word == "unknown"
+            if word in NEGATIONS and self._pair(index) not in _PSEUDO_NEGATIONS and governs:
+                return True
         return False
 
     def _pair(self, index: int) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mailpipe.checks import ERROR, Context, Finding, check_context
+from mailpipe.checks import ERROR, NOTE, WARNING, Context, Finding, check_context
 from mailpipe.checks.compat import client_scores
 from mailpipe.load.config import SiteConfig
 from mailpipe.render import RenderedEmail
@@ -23,7 +23,11 @@ class EmailReport:
 
     @property
     def warnings(self) -> int:
-        return len(self.findings) - self.errors
+        return sum(1 for f in self.findings if f.severity == WARNING)
+
+    @property
+    def notes(self) -> int:
+        return sum(1 for f in self.findings if f.severity == NOTE)
 
     def as_json(self) -> dict:
         return {
@@ -31,17 +35,25 @@ class EmailReport:
             "subject": self.subject,
             "errors": self.errors,
             "warnings": self.warnings,
+            "notes": self.notes,
             "client_scores": self.client_scores,
             "findings": [f.as_json() for f in self.findings],
         }
 
 
-def check_emails(emails: list[RenderedEmail], site: SiteConfig, online: bool = False) -> list[EmailReport]:
-    """Each email parsed once, for both its findings and its client scores."""
+_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
+
+
+def check_emails(
+    emails: list[RenderedEmail], site: SiteConfig, online: bool = False, notes: bool = False
+) -> list[EmailReport]:
+    """Each email parsed once, for both its findings and its client scores; notes (what nobody can act on) only when
+    asked for."""
     reports = []
     for email in emails:
         context = Context(email, site, online)
-        findings = sorted(check_context(context), key=lambda f: (f.severity != ERROR, f.rule, f.message))
+        found = [f for f in check_context(context) if notes or f.severity != NOTE]
+        findings = sorted(found, key=lambda f: (_ORDER[f.severity], f.rule, f.message))
         reports.append(EmailReport(email.id, email.subject, findings, client_scores(context)))
     return reports
 
@@ -51,5 +63,6 @@ def report_json(reports: list[EmailReport]) -> dict:
     return {
         "errors": sum(r.errors for r in reports),
         "warnings": sum(r.warnings for r in reports),
+        "notes": sum(r.notes for r in reports),
         "emails": [r.as_json() for r in reports],
     }

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailpipe.checks import Rule, Severity
+from mailpipe.checks import Finding, Rule, Severity
 from mailpipe.checks.report import EmailReport
 from mailpipe.errors import MailpipeError
 from mailpipe.project import Project
 from mailpipe.render.mjml_check import MjmlProblem
 
 
-def check(project: Project, email_ids: tuple[str, ...] = (), online: bool = False) -> list[EmailReport]:
-    """Each email's findings and client scores (all emails, or those named; an unknown name is an error)."""
+def check(
+    project: Project, email_ids: tuple[str, ...] = (), online: bool = False, notes: bool = False
+) -> list[EmailReport]:
+    """Each email's findings and client scores (all emails, or those named; an unknown name is an error); the notes
+    (what nobody can act on) only when asked for."""
     from mailpipe.checks.report import check_emails
 
     rendered = project.rendered()
@@ -21,7 +24,19 @@ def check(project: Project, email_ids: tuple[str, ...] = (), online: bool = Fals
     unknown = [c for c in email_ids if c not in known]
     if unknown:
         raise MailpipeError(f"no email has id {', '.join(unknown)}; expected one of: {', '.join(sorted(known))}")
-    return check_emails([e for e in rendered.emails if not email_ids or e.id in email_ids], rendered.site, online)
+    chosen = [e for e in rendered.emails if not email_ids or e.id in email_ids]
+    return check_emails(chosen, rendered.site, online, notes)
+
+
+def shared_findings(reports: list[EmailReport]) -> dict[tuple[str, Severity, str], tuple[Finding, int]]:
+    """The findings that two or more emails share word for word (their layout's, or a partial's): one problem, said
+    once with the number of emails it is in."""
+    seen: dict[tuple[str, Severity, str], tuple[Finding, int]] = {}
+    for report in reports:
+        for finding in {(f.rule, f.severity, f.message): f for f in report.findings}.values():
+            key = (finding.rule, finding.severity, finding.message)
+            seen[key] = (finding, seen[key][1] + 1 if key in seen else 1)
+    return {key: value for key, value in seen.items() if value[1] > 1}
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from conftest import REPO
-from mailpipe.checks import ERROR, GMAIL_CLIP, RULES, WARNING, Rule, all_rules, run_checks
+from conftest import REPO, edit
+from mailpipe.checks import ERROR, GMAIL_CLIP, NOTE, RULES, WARNING, Rule, all_rules, run_checks
 from mailpipe.project import Project
 
 ARTICLE, BOTOX, STORY, SPECIAL = (
@@ -500,3 +500,42 @@ def test_a_rule_that_crashes_is_reported_at_its_own_severity_so_an_error_rule_st
     found = run_checks(email(rendered, ARTICLE), rendered.site, rules=crashing)
     assert [(f.rule, f.severity) for f in found] == [("TEST-CRASH", ERROR), ("TEST-CRASH-W", WARNING)]
     assert all("could not run" in f.message and "KeyError" in f.message for f in found)
+
+
+def test_the_shipped_emails_show_no_warning_nobody_can_act_on_and_all_shows_the_notes(project, run_cli):
+    import json
+
+    plain = json.loads(run_cli(project, "check", "--json").stdout)
+    assert (plain["errors"], plain["warnings"], plain["notes"]) == (0, 0, 0)
+    every = json.loads(run_cli(project, "check", "--json", "--all").stdout)
+    notes = [f for e in every["emails"] for f in e["findings"] if f["severity"] == "note"]
+    assert every["warnings"] == 0 and len(notes) == every["notes"] > 0
+    assert all(f["rule"] == "HTML-COMPAT-SCORE" and "nothing to act on" in f["message"] for f in notes)
+
+
+@pytest.mark.parametrize(
+    ("style", "severity"),
+    [
+        ("border-radius:7px", WARNING),  # the author's, and Outlook (Windows) lacks it
+        ("border-radius:7px;mso-hide:all", NOTE),  # Outlook never shows the element: nobody who lacks it sees it
+        ("word-spacing:3px", WARNING),
+        ("word-spacing:normal", NOTE),  # what MJML writes on every body
+        ("display:none", WARNING),  # Gmail (Mobile Webmail) would show it
+        ("display:none;max-height:0;overflow:hidden", NOTE),  # the clients that lack one hide it by another
+    ],
+)
+def test_a_compatibility_gap_is_a_warning_only_where_the_author_can_act(rendered, style, severity):
+    slug = style.split(":")[0].replace("display", "display-none")
+    found = run_checks(add_to_body(f'<p style="{style}">Words</p>')(email(rendered, ARTICLE)), rendered.site)
+    ours = [f for f in found if f.rule == "HTML-COMPAT-SCORE" and f"css-{slug}," in f.message]
+    assert ours and {f.severity for f in ours} == {severity}, ours
+
+
+def test_a_finding_every_email_shares_is_said_once_with_the_number_of_emails(project, run_cli):
+    edit(
+        project / "templates/partials/footer.mjml.j2",
+        '<p style="margin:0 0 8px;">You are receiving',
+        '<p style="margin:0 0 8px;word-spacing:3px;">You are receiving',
+    )
+    shown = run_cli(project, "check")
+    assert shown.stdout.count("word-spacing (css-word-spacing") == 1 and "(in 11 emails)" in shown.stdout

@@ -289,7 +289,10 @@ def _inline_uses(values: dict[str, str], outlook_hidden: bool) -> list[Use]:
             covered = set(OUTLOOK_DESKTOP if outlook_hidden else ())
             if name in hiding:
                 covered |= _supported_by_any(tuple(f"css-{other}" for other in hiding if other != name))
-            if (name, _normal(value)) in own:
+            if (
+                name,
+                _normal(value),
+            ) in own and name not in HIDING:  # a lone display:none is never MJML's to answer for
                 origin = Origin.MJML
             elif _gap_clients(slug) <= covered:
                 origin = Origin.FALLBACK

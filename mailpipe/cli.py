@@ -658,10 +658,13 @@ def review_approve(project: Project, email_ids: tuple[str, ...], role: str, revi
 
     for done in approve(project, email_ids, role, reviewer):
         approval = done.approval
+        for warning in done.warnings:
+            click.echo(f"{done.email}: warning {warning}")
         if done.new:
+            accepted = f", with {_plural(len(done.warnings), 'warning')} accepted" if done.warnings else ""
             click.echo(
                 f"{done.email}: {role} approval by {approval.reviewer} on {approval.date} (fingerprint "
-                f"{approval.fingerprint})"
+                f"{approval.fingerprint}){accepted}"
             )
         else:
             click.echo(

@@ -229,3 +229,21 @@ def test_the_preview_shows_sign_offs_and_the_diff_since_approval(project, run_cl
         assert (
             "changed since its medical approval" in page and "<del>about</del>" in page and "<ins>roughly</ins>" in page
         )
+
+
+def test_approve_lists_every_warning_records_it_with_the_sign_off_and_the_preview_marks_a_new_one(project, run_cli):
+    article = project / "content/articles/01-what-causes-migraine.md"
+    edit(article, "Thank you for", "Your migraines deserve attention. Thank you for")  # PHI-ASSUMED-CONDITION: a warning
+    approved = approve(run_cli, project, FIRST, "--role", "medical")
+    assert approved.exit_code == 0
+    assert f"{FIRST}: warning PHI-ASSUMED-CONDITION: 'Your migraines'" in approved.stdout
+    assert "with 1 warning accepted" in approved.stdout
+    [recorded] = (project / "reviews" / "approved" / FIRST).glob("*.warnings")
+    assert recorded.read_text().startswith("PHI-ASSUMED-CONDITION: 'Your migraines'")
+    edit(article, "Your migraines deserve attention.", "Your migraines deserve attention, and your headaches too.")
+    with RunningPreview(PreviewModel(Project(project))) as running:
+        page = urllib.request.urlopen(f"{running.url}email/{FIRST}").read().decode()
+    section = page[page.index('id="sign-off-warnings"') : page.index("</ul>", page.index('id="sign-off-warnings"'))]
+    accepted, added = (line for line in section.split("<li") if "PHI-ASSUMED-CONDITION" in line)
+    assert "&#39;Your migraines&#39;" in accepted and "new" not in accepted
+    assert "your headaches" in added and '<strong class="bad">new</strong>' in added

@@ -30,11 +30,13 @@ class Approved:
     role: str
     approval: Approval
     new: bool  # False: this very version already had the sign-off; nothing changed
+    warnings: tuple[str, ...]  # the check warnings the reviewer signs off with ('RULE: what'), recorded with it
 
 
 def approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> list[Approved]:
-    """Sign off each email as it is now; refused (nothing recorded) while any of them has check errors."""
-    from mailpipe.checks import error_rules
+    """Sign off each email as it is now, with its warnings; refused (nothing recorded) while any of them has check
+    errors."""
+    from mailpipe.checks import Severity, error_rules
 
     site = project.rendered().site
     emails = [project.email(email_id) for email_id in email_ids]
@@ -49,9 +51,10 @@ def approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: s
     today = project.today()
     done = []
     for email in emails:
-        approval = project.reviews.approve(email, site, role, reviewer, today)
+        warnings = tuple(f"{f.rule}: {f.message}" for f in project.findings[email.id] if f.severity == Severity.WARNING)
+        approval = project.reviews.approve(email, site, role, reviewer, today, warnings)
         existing = project.reviews.approvals[(email.id, role)]
-        done.append(Approved(email.id, role, approval or existing, approval is not None))
+        done.append(Approved(email.id, role, approval or existing, approval is not None, warnings))
     return done
 
 

@@ -242,8 +242,18 @@ class PreviewModel:
                             self._changed.notify_all()
 
 
-def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[str, list[Change]] | None:
-    """The latest approval of an email (who, when) and what changed since, word by word; None if never approved."""
+@dataclass(frozen=True)
+class SinceApproval:
+    """An email's latest approval (who, when), what a recipient sees changed since, word by word, and the check
+    warnings the reviewer accepted with it."""
+
+    who: str
+    changes: list[Change]
+    accepted: list[str]  # 'RULE: what'
+
+
+def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> SinceApproval | None:
+    """None if never approved (or the approved view is gone)."""
     site = model.snapshot.site
     reviews = Reviews(model.project.reviews_dir)
     latest = reviews.latest(email.id)
@@ -252,9 +262,9 @@ def changes_since_approval(model: PreviewModel, email: RenderedEmail) -> tuple[s
     approved = reviews.approved_view(latest)
     if approved is None:
         return None
-    return f"{latest.role} approval by {latest.reviewer} on {latest.date}", word_diff(
-        approved, recipient_view(Context(email, site))
-    )
+    changes = word_diff(approved, recipient_view(Context(email, site)))
+    who = f"{latest.role} approval by {latest.reviewer} on {latest.date}"
+    return SinceApproval(who, changes, reviews.accepted_warnings(latest))
 
 
 @dataclass(frozen=True)

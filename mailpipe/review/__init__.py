@@ -174,9 +174,16 @@ class Reviews:
         return path.read_text(encoding="utf-8") if path.exists() else None
 
     def approve(
-        self, email: RenderedEmail, site: SiteConfig, role: str, reviewer: str, day: dt.date
+        self,
+        email: RenderedEmail,
+        site: SiteConfig,
+        role: str,
+        reviewer: str,
+        day: dt.date,
+        warnings: tuple[str, ...] = (),
     ) -> Approval | None:
-        """Record an approval of the email as it is now; None when this exact version is already approved for `role`."""
+        """Record an approval of the email as it is now, with the check warnings the reviewer was shown; None when this
+        exact version is already approved for `role`."""
         reviewer = " ".join(reviewer.split())
         if not reviewer or len(reviewer) > 120:
             raise MailpipeError("--reviewer: expected the reviewer's name and credentials (1 to 120 characters)")
@@ -193,6 +200,8 @@ class Reviews:
         if existing is not None and existing.fingerprint == approval.fingerprint:
             return None
         _write(self._view_path(email.id, approval.fingerprint), view)
+        if warnings:  # (none: no file)
+            _write(self._warnings_path(email.id, approval.fingerprint), "".join(f"{w}\n" for w in warnings))
         self.approvals[(email.id, role)] = approval
         self._save()
         return approval
@@ -207,10 +216,22 @@ class Reviews:
     def _view_path(self, email_id: str, print_: str) -> Path:
         return self.folder / "approved" / email_id / f"{print_}.txt"
 
+    def _warnings_path(self, email_id: str, print_: str) -> Path:
+        return self.folder / "approved" / email_id / f"{print_}.warnings"
+
+    def accepted_warnings(self, approval: Approval) -> list[str]:
+        """The check warnings the reviewer saw when approving (one per line: 'RULE: what')."""
+        path = self._warnings_path(approval.email, approval.fingerprint)
+        return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
     def _save(self) -> None:
         _write(self.file, HEADER + "".join(a.line() for _, a in sorted(self.approvals.items())))
-        kept = {self._view_path(a.email, a.fingerprint) for a in self.approvals.values()}
-        for old in (self.folder / "approved").glob("*/*.txt"):
+        kept = {
+            path
+            for a in self.approvals.values()
+            for path in (self._view_path(a.email, a.fingerprint), self._warnings_path(a.email, a.fingerprint))
+        }
+        for old in (self.folder / "approved").glob("*/*.*"):
             if old not in kept:
                 old.unlink()
                 if not any(old.parent.iterdir()):

@@ -233,7 +233,9 @@ def test_the_preview_shows_sign_offs_and_the_diff_since_approval(project, run_cl
 
 def test_approve_lists_every_warning_records_it_with_the_sign_off_and_the_preview_marks_a_new_one(project, run_cli):
     article = project / "content/articles/01-what-causes-migraine.md"
-    edit(article, "Thank you for", "Your migraines deserve attention. Thank you for")  # PHI-ASSUMED-CONDITION: a warning
+    edit(
+        article, "Thank you for", "Your migraines deserve attention. Thank you for"
+    )  # PHI-ASSUMED-CONDITION: a warning
     approved = approve(run_cli, project, FIRST, "--role", "medical")
     assert approved.exit_code == 0
     assert f"{FIRST}: warning PHI-ASSUMED-CONDITION: 'Your migraines'" in approved.stdout

@@ -325,15 +325,18 @@ def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
     from mailpipe.commands.check import lint_mjml as lint
 
     results = lint(files)
-    count = sum(len(found) for found in results.values())
+    count = sum(1 for found in results.values() for p in found if not p.note)
+    notes = sum(1 for found in results.values() for p in found if p.note)
     if as_json:
         listing = [{"path": name, "problems": [p.as_json() for p in found]} for name, found in results.items()]
         click.echo(json.dumps({"files": listing}, indent=2))
     else:
         for name, found in results.items():
             for problem in found:
-                click.echo(f"{name}:{problem.line}: {problem.kind}: {problem.message}")
-        click.echo(f"{_plural(len(results), 'file')} checked: {_plural(count, 'problem')}")
+                label = f"note: {problem.kind}" if problem.note else problem.kind
+                click.echo(f"{name}:{problem.line}: {label}: {problem.message}")
+        summary = f"{_plural(len(results), 'file')} checked: {_plural(count, 'problem')}"
+        click.echo(summary + (f", {_plural(notes, 'note')} (official MJML accepts them)" if notes else ""))
     if count:
         _fail()
 

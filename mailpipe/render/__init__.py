@@ -184,7 +184,7 @@ class Renderer:
             context["featured"] = source.featured.front
             context["featured_html"] = Markup(self._markdown(source.featured, track))
         marked = self._jinja(source, context)
-        problems = check_source(marked)
+        problems = [p for p in check_source(marked) if not p.note]
         if problems:
             raise RenderError(f"{source.id}: the MJML is not valid:\n" + "\n".join(f"  {p}" for p in problems))
         clean = strip_origins(marked)

@@ -85,6 +85,11 @@ class MjmlProblem:
     attribute: str | None = None
     origin: str | None = None  # "template.mjml.j2:LINE" when the MJML was generated from a template
     source: str | None = None  # the file the line is in, when it is not the file checked (an mj-include)
+    note: bool = False  # what official MJML accepts and mailpipe only remarks on: it fails neither lint nor build
+
+    @property
+    def severity(self) -> str:
+        return "note" if self.note else "error"
 
     def __str__(self) -> str:
         where = self.origin or (f"{self.source}:{self.line}" if self.source else f"generated MJML line {self.line}")
@@ -96,6 +101,7 @@ class MjmlProblem:
             "tag": self.tag,
             "attribute": self.attribute,
             "kind": self.kind,
+            "severity": self.severity,
             "message": self.message,
         }
 
@@ -110,8 +116,8 @@ class MjmlNode:
     source: str | None = None
     text: str = ""  # text found directly inside a layout tag (not an ending tag), which MJML drops
 
-    def problem(self, kind: str, message: str, attribute: str | None = None) -> MjmlProblem:
-        return MjmlProblem(self.line, kind, message, self.tag, attribute, self.origin, self.source)
+    def problem(self, kind: str, message: str, attribute: str | None = None, note: bool = False) -> MjmlProblem:
+        return MjmlProblem(self.line, kind, message, self.tag, attribute, self.origin, self.source, note)
 
 
 def mark_origins(source: str, template_name: str) -> str:
@@ -471,18 +477,19 @@ def _check_children(node: MjmlNode, problems: list[MjmlProblem]) -> None:
 
 
 def _check_defaults(node: MjmlNode, problems: list[MjmlProblem]) -> None:
-    """mj-all and mj-class set defaults for many components: a value must suit one that has the attribute."""
+    """mj-all and mj-class set defaults for many components: a value that suits none that has the attribute is a note
+    (official MJML checks these values against no type: `var(--x, #2C2C2E)` is accepted, and may work)."""
     for name, value in node.attributes.items():
         if name == "name" and node.tag == "mj-class":
             continue
         types = {rule["attributes"][name] for rule in _RULES.values() if name in rule["attributes"]}
         failures = [expected for kind in sorted(types) if (expected := value_problem(kind, value)) is not None]
         if types and len(failures) == len(types):
-            problems.append(
-                node.problem(
-                    "bad-value", f"{name}={value!r} in <{node.tag}> is not valid: expected {failures[0]}", name
-                )
+            message = (
+                f"{name}={value!r} in <{node.tag}> would not be valid on a component: expected {failures[0]} "
+                "(official MJML does not check it)"
             )
+            problems.append(node.problem("stricter-than-mjml", message, name, note=True))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -146,30 +146,38 @@ class Context:
     @cached_property
     def styled(self) -> list[tuple[etree._Element, Style]]:
         """Every element of the body with the style it inherits, in document order."""
-        return self._styled({})
+        return self._light_and_dark[0]
 
     @cached_property
     def dark_styled(self) -> list[tuple[etree._Element, Style]]:
         """The same in dark mode: what a client that honours the email's prefers-color-scheme CSS shows
         (empty when the email has no dark CSS)."""
-        overrides = _dark_overrides(self.tree, self.style_blocks)
-        return self._styled(overrides) if overrides else []
+        return self._light_and_dark[1]
 
-    def _styled(self, overrides: dict[etree._Element, dict[str, str]]) -> list[tuple[etree._Element, Style]]:
-        out: list[tuple[etree._Element, Style]] = []
-        stack = [(self.body, _PLAIN)]
+    @cached_property
+    def _light_and_dark(self) -> tuple[list[tuple[etree._Element, Style]], list[tuple[etree._Element, Style]]]:
+        """Both from one walk of the body: each element's light style, and its dark style from the dark rules that
+        match it (matched once per rule, not once per selector)."""
+        overrides = _dark_overrides(self.tree, self.style_blocks)
+        light: list[tuple[etree._Element, Style]] = []
+        dark: list[tuple[etree._Element, Style]] = []
+        stack = [(self.body, _PLAIN, _PLAIN)]
         while stack:
-            element, inherited = stack.pop()
+            element, inherited, inherited_dark = stack.pop()
             tag = element.tag
             if not isinstance(tag, str):
                 continue
-            own = overrides.get(element)
-            style = _style_of(
-                inherited, tag, element.get("style"), element.get("bgcolor"), tuple(own.items()) if own else None
-            )
-            out.append((element, style))
-            stack.extend((child, style) for child in reversed(element))
-        return out
+            inline, bgcolor = element.get("style"), element.get("bgcolor")
+            style = _style_of(inherited, tag, inline, bgcolor, None)
+            light.append((element, style))
+            if overrides:
+                own = overrides.get(element)
+                dark_style = _style_of(inherited_dark, tag, inline, bgcolor, tuple(own.items()) if own else None)
+                dark.append((element, dark_style))
+            else:
+                dark_style = style
+            stack.extend((child, style, dark_style) for child in reversed(element))
+        return light, dark
 
     @cached_property
     def _style_by_element(self) -> dict[etree._Element, Style]:

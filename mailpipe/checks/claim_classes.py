@@ -1258,6 +1258,9 @@ WHOLE_MONTH = _cue(
 )
 
 
+MONTH_NAMES = _cue(*MONTHS[:4], *MONTHS[5:])  # not "may", which is mostly a verb
+
+
 def _month_number(name: str) -> int:
     return next(i for i, month in enumerate(MONTHS, 1) if month.startswith(name.lower()[:3]))
 
@@ -1388,7 +1391,7 @@ def _season(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         if month not in months:
             for span in sentence.find(cue):
                 yield _Found(span, f"speaks of {name} in a {setting.month:%B} email", fix)
-    for span in sentence.find(_cue(*MONTHS[:4], *MONTHS[5:])):
+    for span in sentence.find(MONTH_NAMES):
         named = MONTHS.index(span.words.split()[0]) + 1
         start, end = setting.valid_from, setting.valid_until
         in_offer = start is not None and end is not None and start.month <= named <= end.month

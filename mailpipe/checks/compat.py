@@ -264,7 +264,7 @@ def _feature_uses(ctx: Context) -> list[Use]:
     for element in ctx.tree.iter():
         style = element.get("style") if isinstance(element.tag, str) else None
         if style:
-            uses.extend(_inline_uses(declarations(style), element in outlook_hidden))
+            uses.extend(_inline_uses(style, element in outlook_hidden))
     element_counts = _element_features(ctx)
     for slug in HTML_FEATURES:
         uses.extend([Use(slug, Origin.AUTHOR)] * element_counts.get(slug, 0))
@@ -279,7 +279,10 @@ def _feature_uses(ctx: Context) -> list[Use]:
     return [use for use in uses if use.slug in known]
 
 
-def _inline_uses(values: dict[str, str], outlook_hidden: bool) -> list[Use]:
+@lru_cache(maxsize=4096)
+def _inline_uses(style: str, outlook_hidden: bool) -> tuple[Use, ...]:
+    """The uses of one inline style (a layout repeats the same few: each is worked out once per process)."""
+    values = declarations(style)
     own = mjml_declarations()
     hiding = [name for name, value in values.items() if HIDING.get(name) == _normal(value)]
     uses = []
@@ -299,7 +302,7 @@ def _inline_uses(values: dict[str, str], outlook_hidden: bool) -> list[Use]:
             else:
                 origin = Origin.AUTHOR
             uses.append(Use(slug, origin, frozenset(covered)))
-    return uses
+    return tuple(uses)
 
 
 @lru_cache(maxsize=256)

@@ -195,6 +195,8 @@ class Sentence:
         texts = [(self.plain, self._word_starts)] if surface else [(self.lemma_text, self._lemma_starts)]
         if not surface and self.plain != self.lemma_text:
             texts.append((self.plain, self._word_starts))
+        if not any(pattern.search(text) for text, _ in texts):
+            return []  # the usual case, without building spans
         spans: dict[tuple[int, int], Span] = {}
         for text, starts in texts:
             for match in pattern.finditer(text):

@@ -203,3 +203,14 @@ def test_terms_left_at_the_old_end_date_and_summer_copy_in_january_fail_check(pr
     assert "PROMO-DATES" in by_id["specials-2024-06"]
     assert "PROMO-SEASON" in by_id["specials-2025-01"]
     assert by_id["specials-2024-05"].isdisjoint({"PROMO-DATES", "PROMO-SEASON"})
+
+
+def test_the_lemma_table_is_what_scripts_make_lemma_table_makes_from_simplemma_for_the_lexicons_as_they_are():
+    """A lexicon edited without running the script again would look for forms the table does not hold."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_lemma_table", REPO / "scripts" / "make-lemma-table.py")
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.TABLE.read_text(encoding="utf-8") == script.render(script.table())

@@ -1,5 +1,6 @@
-"""Copy read the way a reviewer reads it: sentence by sentence, each word by its dictionary form (simplemma's lemmas:
-"cured", "cures" and "curing" are one word), and what a word is said under (a negation, a question).
+"""Copy read the way a reviewer reads it: sentence by sentence, each word by its dictionary form (simplemma's lemmas,
+as a table of the forms the claim cues need: "cured", "cures" and "curing" are one word), and what a word is said
+under (a negation, a question).
 
 A `Sentence` keeps its words twice: as written (lower-cased) and as lemmas joined by single spaces, so the claim
 classes (`mailpipe.checks.claim_classes`) can match a phrase and its inflections with one compiled pattern, and map a
@@ -10,9 +11,12 @@ or in a preview save that did not touch it, costs one analysis.
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib import resources
+from typing import cast
 
 _ABBREVIATIONS = frozenset(
     [
@@ -148,16 +152,16 @@ _QUESTION_OPENERS = frozenset(
 )
 
 
-@lru_cache(maxsize=65536)
-def lemma(word: str) -> str:
-    """A word's dictionary form, lower-cased ("migraines" -> "migraine", "cured" -> "cure")."""
-    if word in _LEMMA_OVERRIDES:
-        return _LEMMA_OVERRIDES[word]
-    if not word[:1].isalpha():
-        return word
-    import simplemma  # imported on first use: only the claim checks need its dictionary
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, str]:
+    """simplemma's lemmas of every word form whose lemma a claim cue may name (scripts/make-lemma-table.py)."""
+    return cast(dict[str, str], json.loads(resources.files("mailpipe.checks").joinpath("data/lemmas.json").read_text()))
 
-    return str(simplemma.lemmatize(word, lang="en")).lower()
+
+def lemma(word: str) -> str:
+    """A word's dictionary form, lower-cased ("migraines" -> "migraine", "cured" -> "cure"); a word whose lemma no
+    cue names is its own."""
+    return _LEMMA_OVERRIDES.get(word) or _lemma_table().get(word, word)
 
 
 def normalise(text: str) -> str:

@@ -179,6 +179,7 @@ CURE_WORDS = _cue(
     "(be|a) thing of the past",
     "(goodbye|bye|farewell|adios) ({w} ){0,2}(migraine|headache|pain|attack|suffering)",
     "heal (\\S+ ){0,5}(migraine|headache|pain|attack)",
+    "(zero|no) (migraine|headache) (day|attack)",
 )
 # a condition said to be over: "Migraines? Not anymore.", "leave migraine in the past", "kiss your headaches goodbye"
 END_STATE = _cue(
@@ -199,6 +200,7 @@ END_STATE = _cue(
     "never come back",
     "(a )?distant memory",
     "over for good",
+    "(a )?memory",
 )
 TERMINATION = _cue(
     "(migraine|headache) solution",
@@ -212,6 +214,7 @@ TERMINATION = _cue(
     "(do|does) not have to be forever",
     "keep ({w} ){0,2}(migraine|headache|attack)s? away",
     "never ({w} ){0,5}again",
+    "(first|a life|life|day|week|month|year|summer|winter|season) without (migraine|headache|pain|attack)",
 )
 CONDITIONAL = _cue("if", "when", "after", "once", "until", "unless", "before", "whether")
 END_VERBS = _cue(
@@ -246,7 +249,8 @@ def _cure(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         yield _Found(span, why, fix)
     if sentence.has(CONDITION):
         for span in [*_unnegated(sentence, END_STATE), *_unnegated(sentence, TERMINATION)]:
-            if not CONDITIONAL.search(sentence.clause(span)):  # "if a headache no longer responds…" is not a promise
+            rhetorical = sentence.words[:2] in (["what", "if"], ["imagine"]) or sentence.words[:1] == ["imagine"]
+            if rhetorical or not CONDITIONAL.search(sentence.clause(span)):  # "if a headache no longer responds…"
                 yield _Found(span, why, fix)
     for span in _unnegated(sentence, END_VERBS):
         after = " ".join(sentence.lemmas[span.end : span.end + 4])
@@ -284,11 +288,15 @@ SAFE_WORDS = _cue(
     "(excellent|great|strong|proven|outstanding|impeccable|good|long|solid|clean) safety (record|profile|history|"
     "track record)",
 )
+# said of the medicine whatever the sentence's subject: "Extremely safe.", "Worried about safety? Don't be."
 INTENSIFIED_SAFE = _cue(
     "(extremely|very|completely|totally|perfectly|incredibly|super|absolutely|entirely|100 %|really|so|remarkably|"
-    "exceptionally|proven) safe"
+    "exceptionally|proven) safe",
+    "(safety|side effect|risk)s? \\? (do not be|no need to worry|relax|not to worry)",
 )
-RISK_NOUN = _cue("side effect", "reaction", "complication", "adverse effect", "adverse event", "problem with it")
+RISK_NOUN = _cue(
+    "side effect", "reaction", "complication", "adverse effect", "adverse event", "problem with it", "serious problem"
+)
 RARELY = _cue(
     "rarely",
     "seldom",
@@ -306,6 +314,8 @@ RARELY = _cue(
     "rare",
     "unusual",
     "uncommon",
+    "almost never happen",
+    "unheard of",
 )
 MINIMISED_RISK = _cue(
     "(without|no|zero|free of) (any )?(serious |real |major |significant )?(side effect|risk|complication|danger|"
@@ -506,8 +516,8 @@ def _duration(sentence: Sentence) -> Iterator[_Found]:
         before = sentence.window(span, 5, 0)
         if re.search(r"\b(side effect|problem|swallow|weakness|symptom|droop)", before):
             continue
-        if sentence.lemmas[span.start] == "last" and not RELIEF_OWNER.search(before):
-            continue  # "for the last few months" is a time, not how long relief lasts
+        if sentence.lemmas[span.start] in ("last", "for") and not RELIEF_OWNER.search(before):
+            continue  # "for the last few months", "a diary for a month": a time, not how long relief lasts
         yield _Found(
             span,
             "states how long relief lasts; the label gives a 12-week re-treatment interval, not a duration of relief",
@@ -550,6 +560,7 @@ EPISODIC = _cue(
     "(less|short) of chronic",
     "non chronic",
     "not chronic",
+    "(weekly|monthly|once a week|once a month) (migraine|headache|attack)",
 )
 # how often: "a couple of times a month", "3 migraines a week", "twice a month"
 FREQUENCY = _cue(
@@ -745,8 +756,6 @@ GUARANTEE = _cue(
 NUMBER_CLAIM = _cue(
     "\\d+(?:\\.\\d+)? %(?! off)(?! discount)(?! saving)",
     "{n} percent(?! off)",
-    "(half|most|majority|nearly all|almost all|three quarter|the "
-    "vast majority) (of )?(patient|people|client|user|woman|man|those|our patient|sufferer)",
     "cut ({w} ){0,3}in half",
     "halve",
     "triple",
@@ -758,11 +767,19 @@ NUMBER_CLAIM = _cue(
     "(far|way|much|many|a lot) fewer",
     "(dramatically|drastically|significantly|massively|hugely|greatly|substantially|radically|sharply)",
     "(by|in) (half|a third|two third|\\d+ %)",
+    "(dramatic|drastic|significant|massive|huge|remarkable|major) (improvement|reduction|drop|relief|result|"
+    "difference|change)",
 )
 PATIENT_SHARE = _cue(
     "({n}|\\d+) (out of|in) ({n}|\\d+) (of )?(our )?(patient|client|user|those treat)",
     "\\d+(?:\\.\\d+)? % of (our |treated |botox )?(patient|client|user|those treat)",
     "(most|nearly all|almost all|the majority of|the vast majority of|half of) (our |botox |treated )?(patient|client)",
+)
+# "most people", "half of patients": a result only when the sentence is about the treatment ("Most people with migraine
+# have fewer than 15 headache days" is a fact about migraine)
+SHARE_OF_PEOPLE = _cue(
+    "(half|most|majority|nearly all|almost all|three quarter|the vast majority) (of )?(patient|people|client|user|"
+    "woman|man|those|our patient|sufferer)",
 )
 EFFECT = _cue(
     "fewer",
@@ -811,7 +828,8 @@ def _efficacy(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         )
     if not sentence.has(EFFECT):
         return
-    for span in sentence.find(NUMBER_CLAIM):
+    shares = sentence.find(SHARE_OF_PEOPLE) if sentence.has(TREATMENT_OR_PRONOUN) else []
+    for span in [*sentence.find(NUMBER_CLAIM), *shares]:
         if sentence.has(_cue("save", "off", "discount", "price", "\\$\\S*")):
             continue
         yield _Found(
@@ -859,6 +877,7 @@ STRONG_SUPERLATIVE = _cue(
     "unlike (other|most|the other|many|some) ({w} )?(clinic|provider|practice|treatment|spa|med spa|injector|office)",
     "(voted|vote|named|ranked) (the )?",
     "top (tier|notch|flight|shelf)",
+    "(no|nothing|none) (\\S+ )?better",
 )
 LEADING = re.compile(r"(?<![^ ])leading(?! cause)(?![^ ])")
 SUPERLATIVE_WORDS = _cue(
@@ -908,6 +927,7 @@ _NAMED_STORY = re.compile(
     r"^(?!(?:BOTOX|Botox|Migraine|Our|The|This|Your|We|You|It|They|Dr)\b)[A-Z][a-z]+(?: [A-Z]\.)? (used to|went from|"
     r"struggled|suffered|no longer|finally|hasn't|has not|now (has|gets|enjoys|lives))\b"
     r"|\bwhat [A-Z][a-z]+ (told|tells|said|says|shared|thinks|wrote)\b"
+    r"|\b[A-Z][a-z]+'s (story|journey|experience|results?|transformation)\b"
 )
 _FIRST_PERSON = re.compile(r"\b(i|my|me|i'm|i've|myself|mine)\b", re.IGNORECASE)
 _ATTRIBUTION = re.compile(
@@ -936,6 +956,7 @@ PRAISE = _cue(
     "patient whose",
     "hear from (our )?(patient|client|people)",
     "\\d\\S* star",
+    "(satisfied|happy|delighted|thrilled|grateful|loyal) (\\S+ )?(patient|client|customer)",
 )
 # a patient speaking of their own outcome: "my migraines", "my life is back", "I haven't had a migraine since"
 MY_OUTCOME = _cue(

@@ -180,6 +180,7 @@ CURE_WORDS = _cue(
     "(goodbye|bye|farewell|adios) ({w} ){0,2}(migraine|headache|pain|attack|suffering)",
     "heal (\\S+ ){0,5}(migraine|headache|pain|attack)",
     "(zero|no) (migraine|headache) (day|attack)",
+    "(fix|treat|address|target|cure|correct|eliminate) ({w} ){0,2}root cause",
 )
 # a condition said to be over: "Migraines? Not anymore.", "leave migraine in the past", "kiss your headaches goodbye"
 END_STATE = _cue(
@@ -201,6 +202,7 @@ END_STATE = _cue(
     "(a )?distant memory",
     "over for good",
     "(a )?memory",
+    "(be )?done with",
 )
 TERMINATION = _cue(
     "(migraine|headache) solution",
@@ -215,6 +217,8 @@ TERMINATION = _cue(
     "keep ({w} ){0,2}(migraine|headache|attack)s? away",
     "never ({w} ){0,5}again",
     "(first|a life|life|day|week|month|year|summer|winter|season) without (migraine|headache|pain|attack)",
+    "ever ({w} ){0,2}again",
+    "(should not|need not|do not have to|never have to) last (a lifetime|forever|for life)",
 )
 CONDITIONAL = _cue("if", "when", "after", "once", "until", "unless", "before", "whether")
 END_VERBS = _cue(
@@ -264,13 +268,8 @@ def _cure(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
 SAFE_WORDS = _cue(
     "safe",
     "safely",
-    "harmless",
     "gentle",
     "painless",
-    "risk free",
-    "riskless",
-    "worry free",
-    "side effect free",
     "non toxic",
     "all natural",
     "well tolerate",
@@ -293,6 +292,7 @@ INTENSIFIED_SAFE = _cue(
     "(extremely|very|completely|totally|perfectly|incredibly|super|absolutely|entirely|100 %|really|so|remarkably|"
     "exceptionally|proven) safe",
     "(safety|side effect|risk)s? \\? (do not be|no need to worry|relax|not to worry)",
+    "(practically|virtually|nearly|almost|totally|completely )?(harmless|risk free|riskless|worry free|side effect free)",
 )
 RISK_NOUN = _cue(
     "side effect", "reaction", "complication", "adverse effect", "adverse event", "problem with it", "serious problem"
@@ -561,6 +561,7 @@ EPISODIC = _cue(
     "non chronic",
     "not chronic",
     "(weekly|monthly|once a week|once a month) (migraine|headache|attack)",
+    "every (few|couple of|other|two|three|four|2|3|4) (week|day)",
 )
 # how often: "a couple of times a month", "3 migraines a week", "twice a month"
 FREQUENCY = _cue(
@@ -840,6 +841,11 @@ def _efficacy(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
 
 
 # --- comparative and superlative -----------------------------------------------------------------------------------
+# "the smartest choice", "the finest team": a superlative naming what is chosen (not "the latest label")
+SUPERLATIVE_CHOICE = re.compile(
+    r"(?<![^ ])the (?!(?:latest|earliest|nearest|closest|largest|longest|highest|lowest|best|most) )[a-z]+est (choice|option|way|"
+    r"treatment|clinic|team|injector|name|place|care|decision|solution|provider|investment)s?(?![^ ])"
+)
 STRONG_SUPERLATIVE = _cue(
     "(strong|stronger|better|more effective|more powerful|fast|faster|safe|safer|good) than (any|other|every|pill|"
     "medication|drug|daily|oral|traditional|the competition|the rest)",
@@ -878,6 +884,7 @@ STRONG_SUPERLATIVE = _cue(
     "(voted|vote|named|ranked) (the )?",
     "top (tier|notch|flight|shelf)",
     "(no|nothing|none) (\\S+ )?better",
+    "leading (name|provider|clinic|expert|practice|destination|choice|treatment|team)",
 )
 LEADING = re.compile(r"(?<![^ ])leading(?! cause)(?![^ ])")
 SUPERLATIVE_WORDS = _cue(
@@ -909,7 +916,7 @@ SUPERLATIVE_WORDS = _cue(
 def _superlative(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
     if sentence.is_question:
         return
-    spans = list(_unnegated(sentence, STRONG_SUPERLATIVE))
+    spans = [*_unnegated(sentence, STRONG_SUPERLATIVE), *_unnegated(sentence, SUPERLATIVE_CHOICE, surface=True)]
     if sentence.has(TREATMENT_OR_PRONOUN):
         spans += [*_unnegated(sentence, SUPERLATIVE_WORDS), *_unnegated(sentence, LEADING, surface=True)]
     for span in spans:
@@ -931,7 +938,7 @@ _NAMED_STORY = re.compile(
 )
 _FIRST_PERSON = re.compile(r"\b(i|my|me|i'm|i've|myself|mine)\b", re.IGNORECASE)
 _ATTRIBUTION = re.compile(
-    r"\b(says|said|shares|shared|writes|wrote|explains|adds|raves|recalls|reports|tells us)\s+[A-Z][a-z]+"
+    r"\b(says|said|shares|shared|writes|wrote|explains|adds|raves|recalls|reports|tells us)\s+(?!Dr\b)[A-Z][a-z]+"
     r"|[—–]\s*[A-Z][a-z]+\b|\b[A-Z][a-z]+ [A-Z]\.,?\s*\d{2}\b|,\s*\d{2},\s*(of|from)\s+[A-Z]"
 )
 PRAISE = _cue(
@@ -957,6 +964,9 @@ PRAISE = _cue(
     "hear from (our )?(patient|client|people)",
     "\\d\\S* star",
     "(satisfied|happy|delighted|thrilled|grateful|loyal) (\\S+ )?(patient|client|customer)",
+    "review speak",
+    "(our|the|these) review",
+    "(patient|client|customer)s? ({w} ){0,2}(keep coming back|come back|keep return)",
 )
 # a patient speaking of their own outcome: "my migraines", "my life is back", "I haven't had a migraine since"
 MY_OUTCOME = _cue(
@@ -993,6 +1003,8 @@ OUTCOME = _cue(
     "normal",
     "best",
     "good",
+    "miss",
+    "no more",
 )
 
 
@@ -1061,8 +1073,6 @@ URGENCY_WORDS = _cue(
     "(grab|claim|snag|lock in) (it|yours|your spot|this)",
     "right now",
     "do not delay",
-    "limited spot",
-    "limited availability",
     "end (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|this|at)",
     "for a limit",
     "limit time",
@@ -1079,6 +1089,8 @@ URGENCY_WORDS = _cue(
     "lock in (your |the |this )?(price|rate|spot|deal|savings)",
     "too late",
     "before it be too late",
+    "limit(ed)? (spot|appointment|opening|space|slot)",
+    "limit(ed)? availability",
 )
 
 
@@ -1094,7 +1106,6 @@ def _urgency(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
 
 # --- price terms --------------------------------------------------------------------------------------------------
 VAGUE_PRICE = _cue(
-    "as low as",
     "start (at|from)",
     "starting (at|from)",
     "from (just |only )?\\$\\S*",
@@ -1111,6 +1122,7 @@ VAGUE_PRICE = _cue(
     "best price",
     "unbeatable price",
     "\\$\\S* ({w} ){0,3}(and up|and above|or more|and higher)",
+    "as (low|little) as",
 )
 DISCOUNT = _cue(
     "\\d+ % off",

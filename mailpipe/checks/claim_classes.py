@@ -292,7 +292,8 @@ INTENSIFIED_SAFE = _cue(
     "(extremely|very|completely|totally|perfectly|incredibly|super|absolutely|entirely|100 %|really|so|remarkably|"
     "exceptionally|proven) safe",
     "(safety|side effect|risk)s? \\? (do not be|no need to worry|relax|not to worry)",
-    "(practically|virtually|nearly|almost|totally|completely )?(harmless|risk free|riskless|worry free|side effect free)",
+    "((practically|virtually|nearly|almost|totally|completely) )?(harmless|risk free|riskless|worry free|"
+    "side effect free)",
 )
 RISK_NOUN = _cue(
     "side effect", "reaction", "complication", "adverse effect", "adverse event", "problem with it", "serious problem"
@@ -843,8 +844,9 @@ def _efficacy(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
 # --- comparative and superlative -----------------------------------------------------------------------------------
 # "the smartest choice", "the finest team": a superlative naming what is chosen (not "the latest label")
 SUPERLATIVE_CHOICE = re.compile(
-    r"(?<![^ ])the (?!(?:latest|earliest|nearest|closest|largest|longest|highest|lowest|best|most) )[a-z]+est (choice|option|way|"
-    r"treatment|clinic|team|injector|name|place|care|decision|solution|provider|investment)s?(?![^ ])"
+    r"(?<![^ ])the (?!(?:latest|earliest|nearest|closest|largest|longest|highest|lowest|best|most) )[a-z]+est "
+    r"(choice|option|way|treatment|clinic|team|injector|name|place|care|decision|solution|provider|investment)s?"
+    r"(?![^ ])"
 )
 STRONG_SUPERLATIVE = _cue(
     "(strong|stronger|better|more effective|more powerful|fast|faster|safe|safer|good) than (any|other|every|pill|"

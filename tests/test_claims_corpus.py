@@ -88,10 +88,9 @@ def test_a_negation_or_a_plain_question_makes_fair_what_the_same_words_claim_wit
 
 
 def test_a_negation_reaches_six_words_unless_it_governs_the_clause():
-    near = "BOTOX has not been found to be safe."  # "not … safe": within reach
-    far = "We do not say that after one or two or three visits it is totally safe."
-    assert kinds(near) == set()
-    assert "safety" in kinds(far)  # "not" is eleven words before "safe", and "say" does not govern the clause
+    assert kinds("It does not in any real sense look safe.") == set()  # "not" six words before "safe"
+    assert "safety" in kinds("It does not in any real sense ever look safe.")  # seven: out of its reach
+    assert "safety" in kinds("We do not say that after one or two or three visits it is totally safe.")
     assert kinds("It is not known whether, for people with fewer than 15 headache days, BOTOX is safe.") == set()
 
 

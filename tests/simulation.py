@@ -8,6 +8,7 @@ renamed, the local state lost or restored from an old backup, leads becoming pat
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import multiprocessing
 import os
@@ -63,11 +64,18 @@ def add_specials(root: Path, months: list[str]) -> None:
     for month in months:
         year, number = map(int, month.split("-"))
         last = (dt.date(year + number // 12, number % 12 + 1, 1) - dt.timedelta(days=1)).day
+        name = calendar.month_name[number]
         text = (
             template.replace("month: 2024-05", f"month: {month}")
             .replace("valid_from: 2024-05-01", f"valid_from: {month}-01")
             .replace("valid_until: 2024-05-31", f"valid_until: {month}-{last:02d}")
             .replace("Specials May 2024", f"Specials {month}")
+            .replace("May 1 to May 31, 2024", f"{name} 1 to {name} {last}, {year}")
+            .replace("May 1 to May 31", f"{name} 1 to {name} {last}")
+            .replace("bought by May 31", f"bought by {name} {last}")
+            .replace("Your May specials", f"Your {name} specials")
+            .replace(" for summer.", ".")
+            .replace("Spring is a good time to give your skin some care.", "A good month to give your skin some care.")
         )
         (root / f"content/specials/{month}.md").write_text(text)
 

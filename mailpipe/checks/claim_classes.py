@@ -181,6 +181,15 @@ CURE_WORDS = _cue(
     "heal (\\S+ ){0,5}(migraine|headache|pain|attack)",
     "(zero|no) (migraine|headache) (day|attack)",
     "(fix|treat|address|target|cure|correct|eliminate) ({w} ){0,2}root cause",
+    "never (suffer|struggle|deal) (\\S+ ){0,2}(again|migraine|headache)",
+    "no longer (suffer|struggle|live with)",
+    "(break|end) the (migraine |headache |pain )?cycle",
+    "(overcome|outgrow) (your )?(migraine|headache)",
+    "(rid|free) of (your )?(migraine|headache|attack)",
+    "lasting (cure|fix|solution|answer)",
+    "permanent (fix|solution|relief|result|answer)",
+    "remedy for (\\S+ )?(migraine|headache)",
+    "cure all",
 )
 # a condition said to be over: "Migraines? Not anymore.", "leave migraine in the past", "kiss your headaches goodbye"
 END_STATE = _cue(
@@ -203,6 +212,11 @@ END_STATE = _cue(
     "over for good",
     "(a )?memory",
     "(be )?done with",
+    "(be|are|is) (over|finished|behind you)",
+    "(at|keep ({w} ){0,2}at) bay",
+    "used to have",
+    "rearview mirror",
+    "(leave|put|left) ({w} ){0,3}behind",
 )
 TERMINATION = _cue(
     "(migraine|headache) solution",
@@ -219,6 +233,7 @@ TERMINATION = _cue(
     "(first|a life|life|day|week|month|year|summer|winter|season) without (migraine|headache|pain|attack)",
     "ever ({w} ){0,2}again",
     "(should not|need not|do not have to|never have to) last (a lifetime|forever|for life)",
+    "(long term|lasting|permanent|final|ultimate) (solution|answer|fix)",
 )
 CONDITIONAL = _cue("if", "when", "after", "once", "until", "unless", "before", "whether")
 END_VERBS = _cue(
@@ -294,6 +309,12 @@ INTENSIFIED_SAFE = _cue(
     "(safety|side effect|risk)s? \\? (do not be|no need to worry|relax|not to worry)",
     "((practically|virtually|nearly|almost|totally|completely) )?(harmless|risk free|riskless|worry free|"
     "side effect free)",
+    "tolerable",
+    "(well|easily) tolerated",
+    "(side effect|risk)s? (be |are |is )?(low|minimal|manageable|minor|mild)",
+    "(proven|trusted|unmatched) safety",
+    "(safe|safety) (and|&) (effective|proven|gentle|simple)",
+    "none of the (\\S+ )?(risk|side effect|danger)",
 )
 RISK_NOUN = _cue(
     "side effect", "reaction", "complication", "adverse effect", "adverse event", "problem with it", "serious problem"
@@ -388,6 +409,7 @@ BENEFIT = _cue(
     "protect",
     "headache day",
     "migraine day",
+    "enjoy",
 )
 FAST = _cue(
     "immediate",
@@ -437,6 +459,10 @@ FAST = _cue(
     "by (next )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
     "(within|in|after) ({w} ){0,4}(minute|hour|day|week)",
     "(only|just) ({w} ){0,2}(day|week|hour|appointment|visit)s? away",
+    "from (day|week) one",
+    "(soon|shortly|right) after",
+    "before long",
+    "(in|within) (no time|moments|minutes)",
 )
 DURATION = _cue(
     "last ({w} )?(up to |for |about |around |as long as )?({n}|many|several|\\d+ to \\d+) (month|year)",
@@ -447,7 +473,7 @@ DURATION = _cue(
     "(full|whole) (\\S+ )?(month|year)",
     "freedom from (migraine|headache|pain)",
     "(month|year|week|season)s? of (relief|freedom|protection|comfort|fewer)",
-    "for (half a year|a (full )?year|six month|{n} month|month|year)",
+    "for (up to |about |around |as long as )?(half a year|a (full )?year|six month|{n} month|month|year)",
 )
 RELIEF_OWNER = _cue(
     "relief",
@@ -461,6 +487,9 @@ RELIEF_OWNER = _cue(
     "protection",
     "improvement",
     "they",
+    "free",
+    "away",
+    "bay",
 )
 _WEEKS = {"minute": 0, "hour": 0, "day": 0, "week": 1, "month": 4}
 _NUMBER_WORDS = {
@@ -563,6 +592,9 @@ EPISODIC = _cue(
     "not chronic",
     "(weekly|monthly|once a week|once a month) (migraine|headache|attack)",
     "every (few|couple of|other|two|three|four|2|3|4) (week|day)",
+    "(all|every|any) ({w} )?(headache|migraine) (type|kind|sufferer)",
+    "(headache|migraine) sufferer",
+    "(anyone|everyone|anybody|everybody) (who get |who has |with )(a |the )?(headache|migraine)",
 )
 # how often: "a couple of times a month", "3 migraines a week", "twice a month"
 FREQUENCY = _cue(
@@ -754,6 +786,10 @@ GUARANTEE = _cue(
     "(will|be go to|be sure to|be certain to) ({w} ){0,3}(fewer|less|better|relief|result|improvement|difference|"
     "freedom|stop|end|prevent|cut|free)",
     "(work|help)s? ,? period",
+    "(clinically|medically) (test|shown)",
+    "result (be |are )?guarantee",
+    "effective for (everyone|everybody|all|anyone)",
+    "(highly|extremely|incredibly|super|remarkably|amazingly) effective",
 )
 NUMBER_CLAIM = _cue(
     "\\d+(?:\\.\\d+)? %(?! off)(?! discount)(?! saving)",
@@ -887,6 +923,11 @@ STRONG_SUPERLATIVE = _cue(
     "top (tier|notch|flight|shelf)",
     "(no|nothing|none) (\\S+ )?better",
     "leading (name|provider|clinic|expert|practice|destination|choice|treatment|team)",
+    "(only|sole) (clinic|provider|place|practice|injector)",
+    "(exceptional|outstanding|superb|incomparable|unsurpassed)",
+    "(highest|finest|greatest) (quality|standard|level|care)",
+    "(best|top|leading|premier|#1|number one) rate",
+    "better (result|relief|outcome)s? than",
 )
 LEADING = re.compile(r"(?<![^ ])leading(?! cause)(?![^ ])")
 SUPERLATIVE_WORDS = _cue(
@@ -969,6 +1010,11 @@ PRAISE = _cue(
     "review speak",
     "(our|the|these) review",
     "(patient|client|customer)s? ({w} ){0,2}(keep coming back|come back|keep return)",
+    "(patient|client|customer) (story|stories|review|feedback|favorite|favourite)",
+    "(trust|love|chosen|choose|prefer) by ({w} ){0,3}(patient|client|woman|people|customer|mom)",
+    "(thousands|hundreds|dozens) of (happy |satisfied |loyal )?(patient|client|customer|people)",
+    "(hear|read|see) what ({w} ){0,2}(say|said|think)",
+    "what (our )?(patient|client|people|customer)s? (be )?(say|saying)",
 )
 # a patient speaking of their own outcome: "my migraines", "my life is back", "I haven't had a migraine since"
 MY_OUTCOME = _cue(
@@ -1093,6 +1139,14 @@ URGENCY_WORDS = _cue(
     "before it be too late",
     "limit(ed)? (spot|appointment|opening|space|slot)",
     "limit(ed)? availability",
+    "(until|while) (\\S+ )?(spot|supply|supplies|stock|slot)s? (last|run out)",
+    "deadline",
+    "going quickly",
+    "almost (gone|sold out|full|booked)",
+    "(selling|booking|sell|book) (out|up) fast",
+    "(spot|slot|appointment|opening|space)s? (be |are )?(limited|scarce|filling)",
+    "(after that|then) ,? it be go",
+    "(will not|never) (come around|be repeated|happen) again",
 )
 
 
@@ -1151,6 +1205,8 @@ DISCOUNT = _cue(
     "huge saving",
     "big saving",
     "save (big|more|huge|a lot|hundreds|money|on|\\d)",
+    "(huge|big|great|amazing|incredible|unbeatable) (deal|saving)",
+    "(special|introductory|promotional|promo|exclusive|sale|reduced|discounted|limited) (price|pricing|rate)",
 )
 REGULAR_PRICE = _cue(
     "shelf price",

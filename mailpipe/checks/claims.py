@@ -139,9 +139,12 @@ def reviewer_claims(ctx: Context) -> list[tuple[str, Claim]]:
 
 def _claims_of(kind: ClaimClass) -> Callable[[Context], Iterator[Issue]]:
     def check(ctx: Context) -> Iterator[Issue]:
+        said = set()  # the same words twice in the copy are one problem
         for where, claim in ctx.memo(reviewer_claims):
-            if claim.kind == kind:
-                yield Issue(f"{quote(claim.words)} in the {where} {claim.why}", claim.fix)
+            message = f"{quote(claim.words)} in the {where} {claim.why}"
+            if claim.kind == kind and message not in said:
+                said.add(message)
+                yield Issue(message, claim.fix)
 
     return check
 

@@ -153,24 +153,27 @@ def test_words_are_read_by_their_lemma_and_as_written():
     assert "can not" in sentence.plain
 
 
+def special_from(project, source: str, month: str, *replacements: tuple[str, str]) -> None:
+    """content/specials/MONTH.md written from SOURCE's special with each (old, new) replaced, each of them there."""
+    text = (project / "content" / "specials" / f"{source}.md").read_text(encoding="utf-8")
+    for old, new in (("month: " + source, "month: " + month), *replacements):
+        assert old in text, old
+        text = text.replace(old, new)
+    (project / "content" / "specials" / f"{month}.md").write_text(text, encoding="utf-8")
+
+
 def test_a_special_with_the_issues_july_copy_fails_check_and_cannot_be_approved(project, run_cli):
-    special = project / "content" / "specials" / "2024-07.md"
-    special.write_text(
-        (project / "content" / "specials" / "2024-06.md")
-        .read_text(encoding="utf-8")
-        .replace("month: 2024-06", "month: 2024-07")
-        .replace("valid_from: 2024-06-01", "valid_from: 2024-07-01")
-        .replace("valid_until: 2024-06-30", "valid_until: 2024-07-31")
-        .replace("Offers valid June 1 to June 30, 2024.", "Valid July 1 to July 31. Today only.")
-        .replace(
-            "Summer-ready offers for patients, valid June 1 to June 30.", "50% off your first treatment, today only."
-        )
-        .replace(
-            "  - name: Microneedling\n    price: 299.00\n    unit: per session\n", "  - name: Botox\n    price: 10.00\n"
-        )
-        .replace("Summer is here.", "America's favorite injectable.")
-        .replace("Your June specials", "Your July specials"),
-        encoding="utf-8",
+    special_from(
+        project,
+        "2024-06",
+        "2024-07",
+        ("valid_from: 2024-06-01", "valid_from: 2024-07-01"),
+        ("valid_until: 2024-06-30", "valid_until: 2024-07-31"),
+        ("Offers valid June 1 to June 30, 2024.", "Valid July 1 to July 31. Today only."),
+        ("Summer-ready offers for patients, valid June 1 to June 30.", "50% off your first treatment, today only."),
+        ("  - name: Microneedling\n    price: 299.00\n    unit: per session\n", "  - name: Botox\n    price: 10.00\n"),
+        ("Summer is here.", "America's favorite injectable."),
+        ("Your June specials", "Your July specials"),
     )
     checked = json.loads(run_cli(project, "check", "--json").stdout)
     july = next(e for e in checked["emails"] if e["id"] == "specials-2024-07")
@@ -183,19 +186,17 @@ def test_a_special_with_the_issues_july_copy_fails_check_and_cannot_be_approved(
 def test_terms_left_at_the_old_end_date_and_summer_copy_in_january_fail_check(project, run_cli):
     june = project / "content" / "specials" / "2024-06.md"
     edit(june, "valid_until: 2024-06-30", "valid_until: 2024-06-15")
-    january = project / "content" / "specials" / "2025-01.md"
-    january.write_text(
-        (project / "content" / "specials" / "2024-05.md")
-        .read_text(encoding="utf-8")
-        .replace("month: 2024-05", "month: 2025-01")
-        .replace("valid_from: 2024-05-01", "valid_from: 2025-01-01")
-        .replace("valid_until: 2024-05-31", "valid_until: 2025-01-31")
-        .replace("May 1 to May 31, 2024", "January 1 to January 31, 2025")
-        .replace("May 1 to May 31", "January 1 to January 31")
-        .replace("bought by May 31", "bought by January 31")
-        .replace("Your May specials", "Your January specials")
-        .replace("Spring is a good time to give your skin some care.", "Summer-ready skin… so is the heat."),
-        encoding="utf-8",
+    special_from(
+        project,
+        "2024-05",
+        "2025-01",
+        ("valid_from: 2024-05-01", "valid_from: 2025-01-01"),
+        ("valid_until: 2024-05-31", "valid_until: 2025-01-31"),
+        ("May 1 to May 31, 2024", "January 1 to January 31, 2025"),
+        ("May 1 to May 31", "January 1 to January 31"),
+        ("bought by May 31", "bought by January 31"),
+        ("Your May specials", "Your January specials"),
+        ("Spring is a good time to give your skin some care.", "Summer-ready skin… so is the heat."),
     )
     checked = json.loads(run_cli(project, "check", "--json").stdout)
     by_id = {e["id"]: {f["rule"] for f in e["findings"]} for e in checked["emails"]}

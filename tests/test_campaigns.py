@@ -662,3 +662,67 @@ def test_the_sandbox_commands_use_the_sandbox_path_of_the_config(project, run_cl
     assert advanced.exit_code == 0 and (project / "var/elsewhere.sqlite3").exists()
     assert not (project / "var/sandbox.sqlite3").exists()
     assert json.loads(run_cli(project, "sandbox", "deliveries", "--json").stdout) == []
+
+
+def _hand_edit_log(sandbox, email: str, value: str) -> None:
+    """What a person does in Mailchimp's UI: the member's MPLOG field set to `value`."""
+    sandbox.store.patch_member("aivi-main", subscriber_hash(email), {"merge_fields": {"MPLOG": value}})
+
+
+def _log_of(sandbox, email: str) -> str:
+    return sandbox.store.get_member("aivi-main", subscriber_hash(email))["merge_fields"]["MPLOG"]
+
+
+def test_a_hand_edit_that_moves_a_drip_start_earlier_is_ignored_and_written_back(world):
+    """The leads entered on Apr 30: step 2 is due May 4. A person moves p0's start to Apr 26 (step 2 would be due Apr
+    30, still within the week a late step may go): the local copy of what push wrote wins, nothing goes out early."""
+    sandbox, run, _ = world
+    run(MORNING)
+    sandbox.store.advance(dt.datetime(2024, 5, 1, 17, tzinfo=UTC))
+    assert _log_of(sandbox, "p0@example.com") == "|e1@20240430|e1.1.20240501|"
+    _hand_edit_log(sandbox, "p0@example.com", "|e1@20240426|e1.1.20240501|")
+    for day in (2, 3):
+        run(dt.datetime(2024, 5, day, 13, tzinfo=UTC))
+        sandbox.store.advance(dt.datetime(2024, 5, day, 17, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == ["mp-e1-s01-2024-05-01"]
+    run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 17, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")][-1] == "mp-e1-s02-2024-05-04"
+    assert _log_of(sandbox, "p0@example.com").startswith("|e1@20240430|")  # the start written back
+
+
+@pytest.mark.parametrize("value", ["|e1@99991231|", "|e1@19991231|e1.1.99991231|", "|e1@00010101|"])
+def test_a_record_with_a_day_out_of_range_is_ignored_and_stops_nobody_else(world, value):
+    """A day outside 2000..2099 is a hand edit push did not write: ignored like any other (no OverflowError for every
+    lead), and the other leads get their steps."""
+    sandbox, run, _ = world
+    _hand_edit_log(sandbox, "p0@example.com", value)
+    result = run(MORNING)
+    sandbox.store.advance(dt.datetime(2024, 5, 1, 17, tzinfo=UTC))
+    assert (FIRST, "scheduled") in actions(result)
+    assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
+
+
+@pytest.mark.parametrize(
+    ("joined", "imported"),
+    [
+        ("1999-12-31T23:59", False),
+        ("2000-01-01T00:00", True),
+        ("2024-05-02T05:59", True),  # the sandbox clock is 2024-05-01 06:00 local: a day ahead is allowed
+        ("2024-05-02T06:01", False),
+        ("9999-12-31T23:59", False),
+    ],
+)
+def test_leads_import_refuses_a_joined_before_2000_or_more_than_a_day_ahead(
+    project, run_cli, monkeypatch, joined, imported
+):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
+    csv = project / "leads.csv"
+    csv.write_text(f"email,first_name,joined,consent\nlead@example.com,Lea,{joined},yes\n")
+    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    if imported:
+        assert result.exit_code == 0 and "1 added" in result.stdout
+    else:
+        assert result.exit_code == 1 and "0 added" in result.stdout and "row skipped" in result.stdout
+        assert ("before 2000" if joined < "2000" else "in the future") in result.stdout

@@ -24,7 +24,7 @@ from mailpipe.load.config import Audience
 from mailpipe.load.yamlfile import read_text
 from mailpipe.plan import local_date
 from mailpipe.push.mailchimp import Mailchimp, RemoteMember
-from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, LeadLog
+from mailpipe.push.record import FIRST_DAY, LOG_FIELD, LOG_FIELD_NAME, LeadLog
 from mailpipe.util.vocabulary import EMAIL
 
 YES = {"yes", "y", "true", "1", "x"}
@@ -136,7 +136,8 @@ class RowOutcome:
 
     line: int
     email: str
-    outcome: Row  # added, updated, unchanged or failed (a skipped row is a Problem of read_leads)
+    outcome: Row  # added, updated, unchanged, failed, or skipped for a `joined` out of range (other bad rows are
+    # Problems of read_leads)
     detail: str = ""
 
 
@@ -162,38 +163,60 @@ def plan_import(
     re-subscribed."""
     plans = []
     for lead in leads:
+        outside = _joined_outside(lead, now)
         member = existing.get(lead.email.lower())
-        current = member.merge_fields if member else {}
-        fields: dict[str, str] = {}
-        changed = []
-        for tag_name, value, what in (("FNAME", lead.first_name, "first name"), ("LNAME", lead.last_name, "last name")):
-            if value and not current.get(tag_name):
-                fields[tag_name] = value
-                changed.append(what)
-        written = str(current.get(LOG_FIELD) or "")
-        log = LeadLog.parse(written)
-        for drip in drips:
-            if drip.code not in log.starts:
-                log = log.with_start(drip.code, local_date(now if start_now else (lead.joined or now), drip.timezone))
-        if drips and log.render() != written:
-            fields[LOG_FIELD] = log.render()
-            changed.append("drip start")
-        needs_tag = bool(tag) and (member is None or tag not in member.tags)
-        if member is None:
-            plans.append(_Plan(lead, Row.ADDED, "", fields, needs_tag))
-        elif member.status != "subscribed":
-            plans.append(
-                _Plan(
-                    lead, Row.UNCHANGED, f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False
-                )
-            )
-        elif changed or needs_tag:
-            plans.append(
-                _Plan(lead, Row.UPDATED, ", ".join(changed + (["tag"] if needs_tag else [])), fields, needs_tag)
-            )
+        if outside:
+            plans.append(_Plan(lead, Row.SKIPPED, outside, {}, False))
         else:
-            plans.append(_Plan(lead, Row.UNCHANGED, "", {}, False))
+            plans.append(_plan_lead(lead, member, tag, drips, _start_of(lead, now, start_now)))
     return plans
+
+
+def _start_of(lead: Lead, now: dt.datetime, start_now: bool) -> dt.datetime:
+    """When a lead enters the drips: now with --start-now, else their `joined` (now when empty)."""
+    return now if start_now else (lead.joined or now)
+
+
+def _plan_lead(
+    lead: Lead, member: RemoteMember | None, tag: str | None, drips: Sequence[Drip], start: dt.datetime
+) -> _Plan:
+    current = member.merge_fields if member else {}
+    fields: dict[str, str] = {}
+    changed = []
+    for tag_name, value, what in (("FNAME", lead.first_name, "first name"), ("LNAME", lead.last_name, "last name")):
+        if value and not current.get(tag_name):
+            fields[tag_name] = value
+            changed.append(what)
+    written = str(current.get(LOG_FIELD) or "")
+    log = LeadLog.parse(written)
+    for drip in drips:
+        if drip.code not in log.starts:
+            log = log.with_start(drip.code, local_date(start, drip.timezone))
+    if drips and log.render() != written:
+        fields[LOG_FIELD] = log.render()
+        changed.append("drip start")
+    needs_tag = bool(tag) and (member is None or tag not in member.tags)
+    if member is None:
+        return _Plan(lead, Row.ADDED, "", fields, needs_tag)
+    if member.status != "subscribed":
+        return _Plan(
+            lead, Row.UNCHANGED, f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False
+        )
+    if changed or needs_tag:
+        return _Plan(lead, Row.UPDATED, ", ".join(changed + (["tag"] if needs_tag else [])), fields, needs_tag)
+    return _Plan(lead, Row.UNCHANGED, "", {}, False)
+
+
+def _joined_outside(lead: Lead, now: dt.datetime) -> str:
+    """Why a lead's `joined` cannot be a drip start (empty if it can): before 2000, or more than a day ahead of now
+    (a typo such as 9999-12-31 would hold the lead back forever, and a drip start is a date push computes with)."""
+    if lead.joined is None:
+        return ""
+    if lead.joined.date() < FIRST_DAY:
+        return f"joined {lead.joined:%Y-%m-%d} is before {FIRST_DAY:%Y}; row skipped"
+    if lead.joined > now + dt.timedelta(days=1):
+        return f"joined {lead.joined:%Y-%m-%d %H:%M} is in the future; row skipped"
+    return ""
 
 
 def import_leads(

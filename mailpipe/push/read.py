@@ -139,9 +139,9 @@ def _tagged_by_hand(
 
 
 def _lead_log(member: RemoteMember, mirror: dict[str, str]) -> tuple[str, LeadLog]:
-    """What the member's MPLOG holds now, and their record: that and the local copy together."""
+    """What the member's MPLOG holds now, and their record: that with the local copy, whose starts win."""
     written = str(member.merge_fields.get(LOG_FIELD) or "")
-    return written, LeadLog.parse(written).union(LeadLog.parse(mirror.get(member.email.lower(), "")))
+    return written, LeadLog.parse(written).with_local(LeadLog.parse(mirror.get(member.email.lower(), "")))
 
 
 def _keep(current: Found | None, remote: RemoteCampaign) -> bool:

@@ -71,8 +71,16 @@ def key_of(conditions: Iterable[tuple[str, str, str, str]]) -> CampaignKey | Non
     return None
 
 
+# The days a record may hold: anything outside is a hand edit or a typo, ignored like any entry mailpipe did not
+# write (and far enough from the ends of Python's calendar that a step's day is always computable).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 def _day(text: str) -> dt.date:
-    return dt.datetime.strptime(text, "%Y%m%d").date()
+    day = dt.datetime.strptime(text, "%Y%m%d").date()
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day} is outside {FIRST_DAY}..{LAST_DAY}")
+    return day
 
 
 @dataclass(frozen=True)
@@ -106,12 +114,11 @@ class LeadLog:
         entries += [log_entry(key) for key in sorted(self.assigned)]
         return "|" + "|".join(entries) + "|" if entries else ""
 
-    def union(self, other: LeadLog) -> LeadLog:
-        """Both records together: the earlier start of each drip, every assignment either holds."""
-        starts = dict(self.starts)
-        for code, day in other.starts.items():
-            starts[code] = min(day, starts.get(code, day))
-        return LeadLog(starts, self.assigned | other.assigned)
+    def with_local(self, local: LeadLog) -> LeadLog:
+        """Mailchimp's record (self) with the local copy of what push last wrote: the local start of a drip wins (a
+        hand edit in Mailchimp cannot move a start, least of all earlier: steps would go out early), Mailchimp's
+        start counts where the local copy has none (a lost state file), and every assignment either holds."""
+        return LeadLog({**self.starts, **local.starts}, self.assigned | local.assigned)
 
     def with_start(self, code: str, day: dt.date) -> LeadLog:
         return LeadLog({**self.starts, code: day}, self.assigned)

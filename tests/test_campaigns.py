@@ -726,3 +726,58 @@ def test_leads_import_refuses_a_joined_before_2000_or_more_than_a_day_ahead(
     else:
         assert result.exit_code == 1 and "0 added" in result.stdout and "row skipped" in result.stdout
         assert ("before 2000" if joined < "2000" else "in the future") in result.stdout
+
+
+def _drip_tag(sandbox) -> dict:
+    return next(s for s in sandbox.store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-a")
+
+
+@pytest.mark.parametrize("how", ["renamed", "deleted"])
+def test_a_drip_tag_renamed_or_deleted_while_leads_are_inside_is_a_problem_every_run_until_it_is_back(world, how):
+    sandbox, run, _ = world
+    run(MORNING)
+    sandbox.store.advance(dt.datetime(2024, 5, 2, 12, tzinfo=UTC))
+    tag = _drip_tag(sandbox)
+    if how == "renamed":
+        sandbox.store.update_segment("aivi-main", str(tag["id"]), {"name": "mp-a (old)"})
+    else:
+        sandbox.store.delete_segment("aivi-main", str(tag["id"]))
+    stopped = run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))
+    [problem] = [o for o in stopped.outcomes if o.action == "problem"]
+    assert stopped.needs_attention and "the tag 'mp-a' is not in Mailchimp" in problem.detail
+    assert "2 leads of this drip wait" in problem.detail
+    if how == "renamed":
+        sandbox.store.update_segment("aivi-main", str(tag["id"]), {"name": "mp-a"})
+    else:
+        for email in ("p0@example.com", "p1@example.com"):
+            sandbox.store.set_member_tags(
+                "aivi-main", subscriber_hash(email), {"tags": [{"name": "mp-a", "status": "active"}]}
+            )
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 12, tzinfo=UTC))
+    back = run(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))
+    assert not [o for o in back.outcomes if o.action == "problem"]
+    sandbox.store.advance(dt.datetime(2024, 5, 4, 18, tzinfo=UTC))
+    assert [d["title"] for d in sandbox.store.deliveries("p0@example.com")] == [FIRST, "mp-e1-s02-2024-05-04"]
+
+
+def test_leads_import_does_not_make_a_drip_tag_again_that_people_entered(project, run_cli, monkeypatch):
+    """Made again empty, a renamed tag would hide the people in the old one while every run looked normal."""
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
+    assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
+    assert run_cli(project, "push").exit_code == 0  # the local record now knows Lea entered the drip
+    store = Store(project / "var/sandbox.sqlite3")
+    tag = next(s for s in store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-a")
+    store.update_segment("aivi-main", str(tag["id"]), {"name": "Lea's group"})
+    store.close()
+    csv.write_text("email,first_name,joined,consent\nnew@example.com,Nat,2024-05-01T05:00,yes\n")
+    refused = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "the tag 'mp-a' is not in Mailchimp (renamed or deleted?) though 1 person entered" in refused.stderr
+    store = Store(project / "var/sandbox.sqlite3")
+    names = [s["name"] for s in store.list_segments("aivi-main", {})["segments"]]
+    members = [m["email_address"] for m in store.list_members("aivi-main", {})["members"]]
+    store.close()
+    assert "mp-a" not in names and members == ["lead@example.com"]

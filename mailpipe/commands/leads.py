@@ -6,11 +6,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailpipe.commands import OnTarget, ignore_target
 from mailpipe.errors import MailpipeError
 from mailpipe.project import Project
 from mailpipe.push.leads import Row
+
+if TYPE_CHECKING:
+    from mailpipe.load.campaigns import Drip
+    from mailpipe.push.target import Target
+
+
+def _entered_before(target: Target, list_id: str, drips: list[Drip]) -> int:
+    """How many people the local record has seen enter these drips (then their tag must exist in Mailchimp)."""
+    from mailpipe.push.record import LeadLog
+
+    state = target.open_state()
+    try:
+        codes = {drip.code for drip in drips}
+        return sum(1 for value in state.lead_logs(list_id).values() if codes & set(LeadLog.parse(value).starts))
+    finally:
+        state.close()
 
 
 @dataclass(frozen=True)
@@ -57,8 +74,16 @@ def import_people(
     people, problems = read_leads(file, site.timezone)
     with connect(project.root, site) as target:
         on_target(target)
+        entered = _entered_before(target, site.audiences[audience].list_id, drips)
         outcomes = import_leads(
-            target.mailchimp, site.audiences[audience], people, target.now(), drips, start_now, progress=progress
+            target.mailchimp,
+            site.audiences[audience],
+            people,
+            target.now(),
+            drips,
+            start_now,
+            progress=progress,
+            entered_before=entered,
         )
     rows = [ImportRow(o.line, o.email, o.outcome, o.detail) for o in outcomes]
     rows += [ImportRow(p.line, "", Row.SKIPPED, f"{p.field}: {p.message}") for p in problems]

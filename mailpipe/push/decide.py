@@ -63,6 +63,8 @@ class World:
     tag_ids: dict[str, dict[str, int]]  # list id -> tag name -> id
     log_field: dict[str, bool]  # list id -> does the audience have the MPLOG merge field
     folders: dict[str, str]  # folder name -> id, of the folders that exist
+    # drip code -> leads the local copy still has inside the drip, for a drip whose tag is not in Mailchimp
+    untagged: dict[str, int] = field(default_factory=dict)
 
 
 # -- what push does ------------------------------------------------------------------------------
@@ -211,7 +213,9 @@ def decide(
     may not be sent (check errors, example content on a real account)."""
     decision = Decision()
     for drip in drips:
-        list_id, _ = audiences[drip.audience]
+        list_id, tag = audiences[drip.audience]
+        if world.untagged.get(drip.code):
+            decision.steps.append(_missing_tag(drip, tag or "", world.untagged[drip.code]))
         _decide_drip(decision, world, drip, list_id, emails, refusals, f"{folder_prefix}: {drip.name}")
     for monthly in monthlies:
         list_id, tag = audiences[monthly.audience]
@@ -220,6 +224,19 @@ def decide(
         )
     _prepare(decision, world)
     return decision
+
+
+def _missing_tag(drip: Drip, tag: str, waiting: int) -> Notice:
+    """A drip whose tag is gone from Mailchimp while leads are inside it: nobody can be given a step, and nothing else
+    would say so (the run would look normal)."""
+    return Notice(
+        None,
+        Action.PROBLEM,
+        f"{drip.name}: the tag {tag!r} is not in Mailchimp (renamed or deleted?) and {waiting} lead"
+        f"{'s' if waiting != 1 else ''} of this drip wait for their next step; rename the tag back to {tag!r} in "
+        "Mailchimp (or tag them again)",
+        True,
+    )
 
 
 def _prepare(decision: Decision, world: World) -> None:

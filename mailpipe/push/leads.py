@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from mailpipe.errors import InputError, Problem
+from mailpipe.errors import InputError, MailpipeError, Problem
 from mailpipe.load.campaigns import Drip
 from mailpipe.load.config import Audience
 from mailpipe.load.yamlfile import read_text
@@ -227,9 +227,19 @@ def import_leads(
     drips: Sequence[Drip] = (),
     start_now: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    entered_before: int = 0,
 ) -> list[RowOutcome]:
     """Upsert the leads with the audience's tag and their drip start (see plan_import), in batches of 500: Mailchimp's
-    batch subscribe, then the tag's batch add. An address Mailchimp refuses fails alone; the rest go in."""
+    batch subscribe, then the tag's batch add. An address Mailchimp refuses fails alone; the rest go in.
+
+    `entered_before`: how many people the local record saw enter these drips. Then the tag existed, and when it is
+    gone (renamed or deleted in Mailchimp) nothing is imported: made again empty, it would hide those people."""
+    if entered_before and audience.tag and drips and not mailchimp.tag_ids(audience.list_id, {audience.tag}):
+        raise MailpipeError(
+            f"the tag {audience.tag!r} is not in Mailchimp (renamed or deleted?) though {entered_before} "
+            f"{'person' if entered_before == 1 else 'people'} entered its drip; nothing imported. Rename the tag "
+            f"back to {audience.tag!r} in Mailchimp, then import again"
+        )
     if drips and LOG_FIELD not in mailchimp.merge_field_tags(audience.list_id):
         mailchimp.create_text_merge_field(audience.list_id, LOG_FIELD, LOG_FIELD_NAME)
     existing = mailchimp.members_named(audience.list_id, [lead.email for lead in leads])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.plan.keys import CampaignKey
@@ -45,10 +46,23 @@ def read_world(
         for list_id in sorted({audiences[d.audience][0] for d in drips})
     }
     leads = {}
+    untagged = {}
     for drip in drips:
         list_id, tag = audiences[drip.audience]
         leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id])
-    return World(now, found, pushed, leads, tag_ids, log_field, folders)
+        if tag is not None and tag not in tag_ids[list_id]:
+            untagged[drip.code] = _inside(drip, state.lead_logs(list_id).values())
+    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged)
+
+
+def _inside(drip: Drip, logs: Iterable[str]) -> int:
+    """How many of these records have entered the drip and not yet been given its last step."""
+    last = len(drip.steps)
+    inside = 0
+    for value in logs:
+        log = LeadLog.parse(value)
+        inside += drip.code in log.starts and not log.steps(drip.code, last)
+    return inside
 
 
 def _tags_used(campaigns: list[Campaign], audiences: dict[str, tuple[str, str | None]], list_id: str) -> set[str]:

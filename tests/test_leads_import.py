@@ -123,13 +123,48 @@ def test_batches_hold_at_most_500_members(sandbox_project):
     with pytest.raises(ApiError):
         store.batch_subscribe(
             "aivi-main",
-            {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"} for i in range(501)]},
+            {"members": [{"email_address": f"x{i}@example.com", "status": "subscribed"} for i in range(501)]},
         )
     assert (
         store.batch_subscribe(
             "aivi-main",
-            {"members": [{"email_address": f"x{i}@example.com", "status_if_new": "subscribed"} for i in range(500)]},
+            {"members": [{"email_address": f"x{i}@example.com", "status": "subscribed"} for i in range(500)]},
         )["total_created"]
         == 500
     )
     store.close()
+
+
+def test_the_batch_gives_a_status_to_new_members_only_and_sends_only_fields_the_spec_defines(tmp_path, mailchimp_spec):
+    """Batch subscribe's members define `status`, not `status_if_new`: a new lead is subscribed, an existing one is
+    updated without a status (never re-subscribed). The contract test closes request bodies to undefined fields."""
+    from conftest import REPO, Exchanges, validate_against_spec
+    from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+    from mailpipe.sandbox.server import RunningSandbox
+
+    recorded = Exchanges()
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=recorded.record) as sandbox:
+        sandbox.store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
+        provision(sandbox.store, Project(REPO).rendered().site)
+        client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+        client.batch_subscribe("aivi-main", [("old@example.com", {"FNAME": "Old"}, True)])
+        client.batch_subscribe("aivi-main", [("new@example.com", {}, True), ("old@example.com", {"LNAME": "O"}, False)])
+        found = {m["email_address"]: m for m in sandbox.store.list_members("aivi-main", {})["members"]}
+    batches = [json.loads(r["body"]) for r, _, _ in recorded if r["method"] == "POST" and r["path"].endswith("main")]
+    assert batches[-1]["members"] == [
+        {"email_address": "new@example.com", "merge_fields": {}, "status": "subscribed"},
+        {"email_address": "old@example.com", "merge_fields": {"LNAME": "O"}},
+    ]
+    assert (
+        found["new@example.com"]["status"] == "subscribed" and found["old@example.com"]["merge_fields"]["LNAME"] == "O"
+    )
+    if mailchimp_spec is not None:
+        assert validate_against_spec(mailchimp_spec, recorded) > 0
+        undefined = Exchanges()
+        request = dict(
+            recorded[-1][0],
+            body=json.dumps({"members": [{"email_address": "x@y.co", "status_if_new": "subscribed"}]}).encode(),
+        )
+        undefined.record(request, 200, recorded[-1][2])
+        with pytest.raises(AssertionError, match="status_if_new"):
+            validate_against_spec(mailchimp_spec, undefined)

@@ -249,7 +249,8 @@ def import_leads(
     total, done = len(writes) + len(tags), 0
     refused: dict[str, str] = {}
     for chunk in _chunks(writes):
-        refused |= mailchimp.batch_subscribe(audience.list_id, [(p.lead.email, p.fields) for p in chunk])
+        batch = [(p.lead.email, p.fields, p.outcome == Row.ADDED) for p in chunk]
+        refused |= mailchimp.batch_subscribe(audience.list_id, batch)
         done += len(chunk)
         if progress:
             progress(done, total)

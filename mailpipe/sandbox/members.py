@@ -106,10 +106,18 @@ class Members(Lists):
                     }
                 )
                 continue
-            try:
-                member = self.upsert_member(
-                    list_id, member_hash, {k: v for k, v in entry.items() if k != "status" or not exists}
+            if not exists and not entry.get("status"):  # a batch's members have `status` (no `status_if_new`)
+                errors.append(
+                    {
+                        "email_address": email,
+                        "error": "a new member needs a status (subscribed, pending, …)",
+                        "error_code": "ERROR_GENERIC",
+                    }
                 )
+                continue
+            try:
+                kept = {k: v for k, v in entry.items() if k != "status_if_new" and (k != "status" or not exists)}
+                member = self.upsert_member(list_id, member_hash, kept)
             except ApiError as err:
                 errors.append({"email_address": email, "error": err.detail, "error_code": "ERROR_GENERIC"})
                 continue

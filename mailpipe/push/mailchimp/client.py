@@ -178,13 +178,14 @@ class Mailchimp:
             {"tags": tags, "is_syncing": True},
         )
 
-    def batch_subscribe(self, list_id: str, members: Sequence[tuple[str, dict[str, str]]]) -> dict[str, str]:
-        """Up to 500 (email, merge fields) at once: new ones subscribed, existing ones updated in only the fields given,
-        nobody re-subscribed. Returns the addresses Mailchimp refused, with why. (Upserts: a retry repeats nothing.)"""
+    def batch_subscribe(self, list_id: str, members: Sequence[tuple[str, dict[str, str], bool]]) -> dict[str, str]:
+        """Up to 500 (email, merge fields, new) at once: a new one subscribed, an existing one updated in only the
+        fields given and never given a status (nobody re-subscribed; the batch's members define `status`, not
+        `status_if_new`). Returns the addresses Mailchimp refused, with why. (Upserts: a retry repeats nothing.)"""
         body = {
             "members": [
-                {"email_address": email, "status_if_new": "subscribed", "merge_fields": fields}
-                for email, fields in members
+                {"email_address": email, "merge_fields": fields, **({"status": "subscribed"} if new else {})}
+                for email, fields, new in members
             ],
             "update_existing": True,
         }

@@ -43,19 +43,24 @@ MUTANTS = [
     ("held campaign not said", "    if holding or isinstance(key, MonthlyKey):", "    if isinstance(key, MonthlyKey):"),
     (
         "deleted campaign counted as pending",
-        "        return StepState.PENDING if key.day == today and known is None else StepState.VOID",
+        "        return StepState.PENDING if key.day == today and not made else StepState.VOID",
         "        return StepState.PENDING",
     ),
     ("refused email given anyway", "        if step.content in self.refusals:", "        if False:"),
     (
         "refused draft scheduled",
-        "        elif plan.email.id in refusals:\n            decision.steps.append(Notice(key, Action.REFUSED,",
-        "        elif False:\n            decision.steps.append(Notice(key, Action.REFUSED,",
+        "    if plan.email.id in refusals:\n        return Notice(key, Action.REFUSED,",
+        "    if False:\n        return Notice(key, Action.REFUSED,",
     ),
     (
         "too-late draft scheduled",
-        "        if too_late:\n            decision.steps.append(Delete(",
-        "        if False:\n            decision.steps.append(Delete(",
+        "    if too_late:\n        return Delete(",
+        "    if False:\n        return Delete(",
+    ),
+    (
+        "a draft with no record of making it adopted",
+        "    if known is None:\n        return Notice(key, Action.HELD, UNKNOWN_DRAFT, True)",
+        "    if False:\n        return Notice(key, Action.HELD, UNKNOWN_DRAFT, True)",
     ),
     ("changed campaign not updated", "        if current != plan.email.content_hash:", "        if False:"),
     (

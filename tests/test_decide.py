@@ -160,16 +160,28 @@ def test_a_refused_email_is_not_given_and_is_said_once(shipped):
 
 def test_a_draft_a_stopped_run_left_is_scheduled_unless_its_email_is_now_refused(shipped):
     draft = {step(1): Found("c1", "save", None)}
+    ours = {step(1): Pushed(step(1), "", FIRST, None, False)}  # the record a run writes before it creates
     assignee = lead(TODAY - dt.timedelta(days=1), step(1))
-    assert [s.campaign_id for s in of(drip_run(shipped, world(assignee, found=draft)), Schedule)] == ["c1"]
-    refused = drip_run(shipped, world(assignee, found=draft), refusals={FIRST: "not signed off"})
+    scheduled = drip_run(shipped, world(assignee, found=draft, pushed=ours))
+    assert [s.campaign_id for s in of(scheduled, Schedule)] == ["c1"]
+    refused = drip_run(shipped, world(assignee, found=draft, pushed=ours), refusals={FIRST: "not signed off"})
     assert of(refused, Schedule) == [] and [n.kind for n in of(refused, Notice)] == ["refused"]
+
+
+def test_a_draft_with_mailpipes_recipients_but_no_record_of_making_it_is_never_adopted(shipped):
+    """The state file lost, or a person unscheduled (or made) it: whose draft it is cannot be known, so it is held."""
+    draft = {step(1): Found("c1", "save", None)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1), step(1)), found=draft))
+    assert of(decision, Schedule) == [] and of(decision, Delete) == []
+    (notice,) = of(decision, Notice)
+    assert notice.kind == "held" and notice.attention and "no sign of making" in notice.detail
 
 
 def test_a_draft_that_can_no_longer_go_out_in_time_is_deleted_not_scheduled(shipped):
     old = step(1, TODAY - dt.timedelta(days=9))
     draft = {old: Found("c1", "save", None)}
-    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=10), old), found=draft))
+    ours = {old: Pushed(old, "c1", FIRST, None, False)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=10), old), found=draft, pushed=ours))
     assert [(d.key, d.campaign_id) for d in of(decision, Delete)] == [(old, "c1")] and of(decision, Schedule) == []
 
 

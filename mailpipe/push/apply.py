@@ -149,6 +149,8 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
         return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(c.conditions) == plan.key), None)
 
     conditions = plan.conditions(world.tag_ids.get(plan.list_id, {}))
+    # recorded first: a run stopped between Mailchimp's create and the record below finds a draft it knows it made
+    state.record(Pushed(plan.key, "", plan.email.id, None, False))
     campaign = mc.create_campaign(plan.list_id, _settings(plan, folder_id), conditions, tracking=True, find=find)
     state.record(Pushed(plan.key, campaign.id, plan.email.id, None, False))
     created = Outcome(plan.key, Action.CREATED, f"{plan.email.id} to {campaign.recipient_count} member(s)", plan)

@@ -253,16 +253,17 @@ def _assignment(key: DripKey, world: World, today: dt.date) -> StepState:
     """sent, pending, held or void: what became of one assignment, from its campaign."""
     found, known = world.found.get(key), world.pushed.get(key)
     if found is None:
-        # not in Mailchimp: a crashed run of today makes it now; one mailpipe made is gone (deleted), as is
-        # every one of an earlier day: the step was not sent
-        return StepState.PENDING if key.day == today and known is None else StepState.VOID
+        # not in Mailchimp: a crashed run of today makes it now (it may have recorded only that it was about to);
+        # one mailpipe made is gone (deleted), as is every one of an earlier day: the step was not sent
+        made = known is not None and known.campaign_id
+        return StepState.PENDING if key.day == today and not made else StepState.VOID
     if found.status == "sent":
         return StepState.SENT
     if found.status in WAITING:
         return StepState.PENDING
-    if found.status == "save" and not (known and known.scheduled):
-        return StepState.PENDING  # a draft mailpipe has not scheduled yet: scheduled below
-    return StepState.HELD  # paused, unscheduled, canceled... by a person: left alone
+    if found.status == "save" and known is not None and not known.scheduled:
+        return StepState.PENDING  # a draft mailpipe made and has not scheduled yet: scheduled below
+    return StepState.HELD  # paused, unscheduled, canceled by a person, or a draft mailpipe never made: left alone
 
 
 @dataclass
@@ -404,6 +405,10 @@ def _drip_campaigns(
         _existing(decision, world, key, found, plan, day.deadlines.get(key), day.holding.get(key, 0), day.refusals)
 
 
+UNKNOWN_DRAFT = (
+    "a draft with mailpipe's recipients that the local record has no sign of making (the state file was lost, or a "
+    "person made or unscheduled it): mailpipe leaves it alone; schedule or delete it in Mailchimp"
+)
 DELETED_DRIP = (
     "deleted in Mailchimp before it was sent; its leads get this step on a later day (if still within max_late_days)"
 )
@@ -424,12 +429,7 @@ def _existing(
     known = world.pushed.get(key)
     too_late = deadline is not None and plan.send_at > deadline
     if found.status == "save" and not (known and known.scheduled):
-        if too_late:
-            decision.steps.append(Delete(key, found.campaign_id, "a draft left by a stopped run, now too late to send"))
-        elif plan.email.id in refusals:
-            decision.steps.append(Notice(key, Action.REFUSED, refusals[plan.email.id], True))
-        else:
-            decision.steps.append(Schedule(plan, found.campaign_id))
+        decision.steps.append(_draft(key, found, known, plan, too_late, refusals))
         return
     if found.status == "schedule":
         current = known.content_hash if known and known.content_hash else found.content_hash
@@ -471,6 +471,20 @@ def _existing(
         )
 
 
+def _draft(
+    key: CampaignKey, found: Found, known: Pushed | None, plan: CampaignPlan, too_late: bool, refusals: dict[str, str]
+) -> Step:
+    """A draft mailpipe has not scheduled: one it recorded making (a stopped run's) is finished, or deleted when it
+    is too late; one it has no record of making is never adopted."""
+    if known is None:
+        return Notice(key, Action.HELD, UNKNOWN_DRAFT, True)
+    if too_late:
+        return Delete(key, found.campaign_id, "a draft left by a stopped run, now too late to send")
+    if plan.email.id in refusals:
+        return Notice(key, Action.REFUSED, refusals[plan.email.id], True)
+    return Schedule(plan, found.campaign_id)
+
+
 def _decide_monthly(
     decision: Decision,
     world: World,
@@ -493,7 +507,8 @@ def _decide_monthly(
             plan = CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag)
             if (
                 found.status == "save"
-                and not (world.pushed.get(key) and world.pushed[key].scheduled)
+                and world.pushed.get(key) is not None
+                and not world.pushed[key].scheduled
                 and _expired(content, month, today)
             ):
                 decision.steps.append(

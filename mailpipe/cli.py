@@ -397,13 +397,20 @@ def _print_plan(sends: list[PlannedSend], sign_offs: dict[str, ReviewState]) -> 
     help="Act as if it were this time (UTC unless an offset is given) [default: now; the embedded sandbox's clock].",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Also list who each campaign goes to.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="For cron: print nothing unless a person must act; then only those lines, on stderr (exit 1).",
+)
 @click.pass_obj
-def push(project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool) -> None:
+def push(project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool, quiet: bool) -> None:
     """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
     from mailpipe.commands.push import push as run_push
 
     def announce(target: Target) -> None:
-        click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
+        if not quiet:
+            click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
 
     pushed = run_push(project, dry_run, now, on_target=announce)
     result = pushed.result
@@ -411,13 +418,16 @@ def push(project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool
         f"{'dry run' if dry_run else 'push'} at {pushed.at:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
         f"{result.api_calls} API calls"
     )
-    _print_outcomes(result, title, project.site.timezone, verbose)
-    for email_id, summary in pushed.unsigned:
+    if not quiet:
+        _print_outcomes(result, title, project.site.timezone, verbose)
+    for email_id, summary in [] if quiet else pushed.unsigned:  # a test target's: nobody must act on it
         click.echo(
             f"warning: {email_id} went to a test target unsigned ({summary}); a real account refuses it", err=True
         )
     if pushed.needs_attention:
-        click.echo("some campaigns need attention (in red above); the others went ahead", err=True)
+        for outcome in (o for o in result.outcomes if o.attention):
+            click.echo(f"{outcome.key.title if outcome.key else 'push'}: {outcome.action}: {outcome.detail}", err=True)
+        click.echo("these need a person; the other campaigns went ahead", err=True)
         _fail()
 
 

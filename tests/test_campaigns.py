@@ -779,3 +779,30 @@ def test_leads_import_does_not_make_a_drip_tag_again_that_people_entered(project
     members = [m["email_address"] for m in store.list_members("aivi-main", {})["members"]]
     store.close()
     assert "mp-a" not in names and members == ["lead@example.com"]
+
+
+def test_a_quiet_push_says_nothing_when_all_is_well_and_only_what_needs_a_person_on_stderr(
+    project, run_cli, monkeypatch
+):
+    """What a daily cron mails: nothing on a good morning; on a bad one, each line a person must act on (exit 1)."""
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    set_embedded_sandbox_clock(project, MORNING)
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
+    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    good = run_cli(project, "push", "--quiet")
+    assert (good.exit_code, good.stdout, good.stderr) == (0, "", "")
+    edit(
+        project / "content/articles/02-four-stages-of-migraine.md",
+        "One or two days",
+        "A guaranteed cure. One or two days",
+    )
+    store = Store(project / "var/sandbox.sqlite3")
+    store.advance(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))  # step 1 goes out on May 1; step 2 is due May 4
+    store.close()
+    bad = run_cli(project, "push", "--quiet")
+    assert bad.exit_code == 1 and bad.stdout == ""
+    lines = bad.stderr.splitlines()
+    assert lines[0].startswith("mp-e1-s02-2024-05-04: refused: four-stages-of-migraine fails checks: ") and lines[
+        -1
+    ] == ("these need a person; the other campaigns went ahead")

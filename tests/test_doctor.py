@@ -186,3 +186,21 @@ def test_the_shipped_project_is_not_ready_and_push_to_a_real_account_refuses_con
 def test_audiences_lists_ids_members_and_tags(project, run_cli, account):
     result = run_cli(project, "audiences")
     assert result.exit_code == 0 and "aivi-main" in result.stdout and "mp-a, mp-b" in result.stdout
+
+
+def test_a_drip_tag_gone_while_leads_are_inside_is_a_cross_saying_to_rename_it_back(project, run_cli, account):
+    """Not 'nobody has the tag yet, import the people': importing would make it again, empty, and hide them."""
+    from mailpipe.push.mailchimp import Connection
+    from mailpipe.push.state import State
+
+    sandbox, site = account
+    endpoint = Connection("good-us1", sandbox.url).where
+    state = State(project / "var/state.sqlite3", endpoint)
+    state.record_lead_logs("aivi-main", {"lead@example.com": "|e1@20240430|e1.1.20240501|"})
+    state.close()
+    tag = next(s for s in sandbox.store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-a")
+    sandbox.store.update_segment("aivi-main", str(tag["id"]), {"name": "leads (old)"})
+    result = doctor(run_cli, project)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "✗ new-consult: the tag mp-a is not in aivi-main (renamed or deleted?) while 1 lead(s)" in result.stdout
+    assert "fix: rename the tag back to mp-a in Mailchimp" in result.stdout

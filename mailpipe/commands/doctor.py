@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailpipe.commands import OnTarget, ignore_target
 from mailpipe.load.campaigns import Campaign
@@ -19,6 +21,9 @@ from mailpipe.load.content import ContentSet
 from mailpipe.project import Project
 from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.render import RenderedEmail
+
+if TYPE_CHECKING:
+    from mailpipe.push.target import Target
 
 HORIZON_DAYS = 60
 FICTIONAL_PHONE = re.compile(r"\b555[-. ]?01\d\d\b")  # 555-0100 to 555-0199 are reserved for fiction
@@ -51,8 +56,28 @@ def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget =
     checks = project_checks(project.root, rendered.site, rendered.content, project.campaigns, rendered.emails, start)
     with connect(project.root, rendered.site, dry_run=True) as target:
         on_target(target)
-        checks += account_checks(target.mailchimp, rendered.site)
+        checks += account_checks(target.mailchimp, rendered.site, _inside_drips(target, rendered.site, project))
     return Diagnosis(checks)
+
+
+def _inside_drips(target: Target, site: SiteConfig, project: Project) -> dict[str, int]:
+    """Audience name -> how many leads the local record has inside its drips (read from a copy: doctor writes
+    nothing): then its tag must exist."""
+    from mailpipe.load.campaigns import Drip
+    from mailpipe.push.read import leads_inside
+
+    state = target.open_state()
+    try:
+        return {
+            name: sum(
+                leads_inside(drip, state.lead_logs(audience.list_id).values())
+                for drip in project.campaigns
+                if isinstance(drip, Drip) and drip.audience == name
+            )
+            for name, audience in site.audiences.items()
+        }
+    finally:
+        state.close()
 
 
 def project_checks(
@@ -131,7 +156,26 @@ def project_checks(
     return checks
 
 
-def account_checks(mc: Mailchimp, site: SiteConfig) -> list[Check]:
+def _tag_check(name: str, list_id: str, tag: str, tags: Iterable[str], inside: int) -> Check:
+    """The audience's tag: present; missing before anyone entered its drips (import them); or gone while leads are
+    inside (renamed or deleted in Mailchimp: every push says so)."""
+    if tag in tags:
+        return Check(True, f"{name}: members carry the tag {tag}")
+    if inside:
+        return Check(
+            False,
+            f"{name}: the tag {tag} is not in {list_id} (renamed or deleted?) while {inside} lead(s) are inside its "
+            "drip",
+            f"rename the tag back to {tag} in Mailchimp",
+        )
+    return Check(
+        False,
+        f"{name}: nobody in {list_id} has the tag {tag} yet",
+        f"import the people: mailpipe leads import FILE.csv --audience {name}",
+    )
+
+
+def account_checks(mc: Mailchimp, site: SiteConfig, inside: dict[str, int] | None = None) -> list[Check]:
     try:
         mc.ping()
         account = mc.account()
@@ -176,15 +220,7 @@ def account_checks(mc: Mailchimp, site: SiteConfig) -> list[Check]:
             )
         )
         if wanted.tag:
-            checks.append(
-                Check(
-                    wanted.tag in tags,
-                    f"{name}: members carry the tag {wanted.tag}"
-                    if wanted.tag in tags
-                    else f"{name}: nobody in {audience.id} has the tag {wanted.tag} yet",
-                    f"import the people: mailpipe leads import FILE.csv --audience {name}",
-                )
-            )
+            checks.append(_tag_check(name, audience.id, wanted.tag, tags, (inside or {}).get(name, 0)))
     addresses = {
         " ".join(a.address) for a in audiences.values() if a.id in {w.list_id for w in site.audiences.values()}
     }

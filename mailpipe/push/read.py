@@ -51,11 +51,11 @@ def read_world(
         list_id, tag = audiences[drip.audience]
         leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id])
         if tag is not None and tag not in tag_ids[list_id]:
-            untagged[drip.code] = _inside(drip, state.lead_logs(list_id).values())
+            untagged[drip.code] = leads_inside(drip, state.lead_logs(list_id).values())
     return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged)
 
 
-def _inside(drip: Drip, logs: Iterable[str]) -> int:
+def leads_inside(drip: Drip, logs: Iterable[str]) -> int:
     """How many of these records have entered the drip and not yet been given its last step."""
     last = len(drip.steps)
     inside = 0

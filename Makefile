@@ -49,6 +49,7 @@ bench: $(STAMP) node-mjml debian-tools
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/plan_push.py
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/claims.py
 	$(BIN)/python bench/preview_reload.py
 	$(BIN)/python bench/mjml_check.py
 	$(BIN)/python bench/scale.py

@@ -40,7 +40,9 @@ def main() -> None:
     warm = (time.perf_counter() - start) / len(examples) * 1e6
 
     print(f"corpus: {len(rejected)} rejected, {len(fair)} fair written, {len(shipped)} fair from the shipped emails")
-    print(f"{'class':<12} {'rejected':>8} {'caught':>7} {'recall':>7} {'flagged':>8} {'right':>6} {'precision':>9}")
+    print(
+        f"{'class':<12} {'rejected':>8} {'caught':>7} {'recall':>7} {'flagged':>8} {'precision':>9} {'same class':>10}"
+    )
     caught_any = 0
     for kind in ClaimClass:
         own = [e for e in rejected if e.kind == kind.value]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
 import pytest
 
-from conftest import Exchanges, edit, findings_of, set_embedded_sandbox_clock, validate_against_spec
-from mailpipe.load.campaigns import load_campaigns
+from conftest import REPO, Exchanges, edit, findings_of, set_embedded_sandbox_clock, validate_against_spec
+from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
 from mailpipe.project import Project
 from mailpipe.push import push, refusals
@@ -20,7 +21,7 @@ from mailpipe.review import Reviews, review_states
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store
 from mailpipe.util.vocabulary import subscriber_hash
-from simulation import add_specials
+from simulation import add_articles, add_specials
 
 UTC = dt.UTC
 DRIP = "campaigns/migraine-education.yaml"
@@ -806,3 +807,37 @@ def test_a_quiet_push_says_nothing_when_all_is_well_and_only_what_needs_a_person
     assert lines[0].startswith("mp-e1-s02-2024-05-04: refused: four-stages-of-migraine fails checks: ") and lines[
         -1
     ] == ("these need a person; the other campaigns went ahead")
+
+
+def test_the_mplog_length_the_config_checks_is_the_length_push_writes():
+    from mailpipe.load.campaigns import log_length
+    from mailpipe.plan.keys import DripKey
+    from mailpipe.push.record import LeadLog
+
+    rendered = Project(REPO).rendered()
+    campaigns = load_campaigns(REPO / "campaigns", rendered.site, {e.id for e in rendered.emails})
+    drips = [c for c in campaigns if isinstance(c, Drip)]
+    for steps in (7, 9, 10, 16):
+        drip = dataclasses.replace(drips[0], steps=tuple(drips[0].steps[i % 7] for i in range(steps)))
+        day = dt.date(2031, 12, 31)
+        full = LeadLog({drip.code: day}, frozenset(DripKey(drip.code, n, day) for n in range(1, steps + 1)))
+        assert len(full.render()) == log_length([drip])
+
+
+@pytest.mark.parametrize(("steps", "fits"), [(16, True), (17, False)])
+def test_a_drip_whose_mplog_cannot_fit_is_a_config_error(project, run_cli, steps, fits):
+    """One lead's MPLOG holds 255 characters; a drip of 17 steps would need 259 (16 need 244)."""
+    add_articles(project, steps)
+    articles = sorted(
+        p.read_text().split("\nid: ", 1)[1].split("\n", 1)[0] for p in (project / "content/articles").glob("*.md")
+    )[:steps]
+    text = (project / DRIP).read_text()
+    head = text[: text.index("steps:")]
+    listed = "".join(f"  - content: {article}\n    delay_days: {n}\n" for n, article in enumerate(articles, 1))
+    (project / DRIP).write_text(head + "steps:\n" + listed)
+    result = run_cli(project, "plan", "--from", "2024-05-01")
+    if fits:
+        assert result.exit_code == 0, result.stderr
+    else:
+        assert result.exit_code == 1 and "Traceback" not in result.stderr
+        assert f"{DRIP}:1: steps: the drips of audience aivi-main (e1) need up to 259 characters" in result.stderr

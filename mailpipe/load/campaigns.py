@@ -135,10 +135,43 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
             problems += found
             if not found and parsed.audience in site.audiences:
                 campaigns.append(_campaign(parsed, file, site))
-    problems += _shared_codes(campaigns) + _same_sends(campaigns)
+    problems += _shared_codes(campaigns) + _same_sends(campaigns) + _log_space(campaigns, site)
     if problems:
         raise InputError(problems)
     return campaigns
+
+
+LOG_LIMIT = 255  # characters in a Mailchimp text merge field: a lead's MPLOG (push/record.py) must fit
+
+
+def log_length(drips: list[Drip]) -> int:
+    """The longest MPLOG these drips give one lead with one entry per step: `|`, then `code@YYYYMMDD|` per drip and
+    `code.N.YYYYMMDD|` per step (push/record.py's encoding; tests/test_campaigns.py checks the two agree)."""
+    return 1 + sum(
+        len(d.code) + 10 + sum(len(d.code) + 11 + len(str(n)) for n in range(1, len(d.steps) + 1)) for d in drips
+    )
+
+
+def _log_space(campaigns: list[Campaign], site: SiteConfig) -> list[Problem]:
+    """The drips of one Mailchimp audience share each lead's MPLOG: more than it holds, and a lead would get nothing."""
+    by_list: dict[str, list[Drip]] = {}
+    for campaign in campaigns:
+        if isinstance(campaign, Drip):
+            by_list.setdefault(site.audiences[campaign.audience].list_id, []).append(campaign)
+    problems = []
+    for list_id, drips in by_list.items():
+        if (length := log_length(drips)) > LOG_LIMIT:
+            problems.append(
+                Problem(
+                    drips[-1].source,
+                    1,
+                    "steps",
+                    f"the drips of audience {list_id} ({', '.join(d.code for d in drips)}) need up to {length} "
+                    f"characters in each lead's MPLOG, more than Mailchimp's {LOG_LIMIT}: use fewer steps or "
+                    "shorter codes",
+                )
+            )
+    return problems
 
 
 def _sends(campaign: Campaign) -> set[str]:

@@ -22,7 +22,6 @@ from mailpipe.plan.keys import CampaignKey, DripKey, MonthlyKey
 
 LOG_FIELD = "MPLOG"  # merge tag of the per-lead record (Mailchimp allows 10 characters)
 LOG_FIELD_NAME = "mailpipe log"
-LOG_LIMIT = 255  # characters a text merge field holds
 _ENTRY = re.compile(r"^(?P<code>[a-z][a-z0-9]{0,7})(?:@(?P<start>\d{8})|\.(?P<step>\d{1,2})\.(?P<day>\d{8}))$")
 _MONTHLY_MARK = re.compile(r"^mailpipe:(?P<code>[a-z][a-z0-9]{0,7})\.(?P<month>\d{4}-\d{2})$")
 

@@ -128,6 +128,11 @@ MEASURED = _cue(
 )
 # the label's comparison: a number or an onset is fair only beside the placebo figure
 COMPARED = _cue("placebo", "compared with", "compared to", "versus", "vs", "as did", "than those")
+MIGRAINE = _cue("migraine", "headache")
+TRIGGERS = _cue("trigger", "caffeine", "alcohol", "food", "habit")  # "eliminate caffeine" ends no migraine
+FOR_GOOD = _cue("for good", "forever", "completely")
+PLAIN_BENEFIT = _cue("result", "relief", "work", "better", "fewer")
+PRICE_TALK = _cue("save", "off", "discount", "price", "\\$\\S*")  # "50% off" is a price, not an efficacy number
 RISK_CONTEXT = _cue(
     "side effect", "problem", "swallow", "breathe", "breathing", "weakness", "reaction", "spread", "symptom", "droop"
 )
@@ -273,8 +278,8 @@ def _cure(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
                 yield _Found(span, why, fix)
     for span in _unnegated(sentence, END_VERBS):
         after = " ".join(sentence.lemmas[span.end : span.end + 4])
-        if CONDITION.search(after) and not sentence.has(_cue("trigger", "caffeine", "alcohol", "food", "habit")):
-            if sentence.lemmas[span.start] == "stop" and not sentence.has(_cue("for good", "forever", "completely")):
+        if CONDITION.search(after) and not sentence.has(TRIGGERS):
+            if sentence.lemmas[span.start] == "stop" and not sentence.has(FOR_GOOD):
                 continue  # "stop an attack" is read by the scope class (acute use)
             yield _Found(span, why, fix)
 
@@ -531,7 +536,7 @@ def _onset(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         weeks = _weeks(span.words)
         if weeks is not None and (weeks >= 12 or ("month" in span.words and weeks >= 12)):
             continue
-        if sentence.has(RISK_CONTEXT) and not sentence.has(_cue("result", "relief", "work", "better", "fewer")):
+        if sentence.has(RISK_CONTEXT) and not sentence.has(PLAIN_BENEFIT):
             continue
         yield _Found(
             span,
@@ -735,7 +740,7 @@ def _scope(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
     for span in _unnegated(sentence, ACUTE):
         if BOTOX_OR_INJECTION.search(sentence.clause(span)):
             yield _Found(span, "suggests it treats an attack; it is a preventive treatment, not for an attack", fix)
-    if sentence.has(_cue("migraine", "headache")) and not sentence.has(SEPARATE):
+    if sentence.has(MIGRAINE) and not sentence.has(SEPARATE):
         for span in _unnegated(sentence, COSMETIC):
             yield _Found(
                 span,
@@ -868,7 +873,7 @@ def _efficacy(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         return
     shares = sentence.find(SHARE_OF_PEOPLE) if sentence.has(TREATMENT_OR_PRONOUN) else []
     for span in [*sentence.find(NUMBER_CLAIM), *shares]:
-        if sentence.has(_cue("save", "off", "discount", "price", "\\$\\S*")):
+        if sentence.has(PRICE_TALK):
             continue
         yield _Found(
             span,

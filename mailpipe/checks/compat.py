@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 import tinycss2
+from lxml import etree
 
 from mailpipe.checks import ERROR, NOTE, WARNING, Context, Issue, declarations, rule, stylesheet_rules
 
@@ -114,47 +115,17 @@ def _gaps(slug: str) -> tuple[tuple[str, ...], int]:
 _TAG_FEATURE = {tag: slug for slug, tags in HTML_FEATURES.items() for tag in tags.split("|")}
 
 
-@lru_cache(maxsize=4096)
-def _style_features(style: str) -> tuple[str, ...]:
-    """The caniemail slugs an inline style uses (an email repeats the same few styles)."""
-    slugs = []
-    for name, value in declarations(style).items():
-        if name == "display" and value.split()[0] in ("flex", "grid", "none"):
-            slugs.append(f"css-display-{value.split()[0]}")
-        elif not name.startswith(("mso-", "-")):
-            slugs.append(f"css-{name}")
-    return tuple(slugs)
+def _declaration_slugs(name: str, value: str) -> tuple[str, ...]:
+    """The caniemail slugs one inline declaration uses (`mso-` and vendor properties: none)."""
+    if name == "display" and value.split() and value.split()[0] in ("flex", "grid", "none"):
+        return (f"css-display-{value.split()[0]}",)
+    return () if name.startswith(("mso-", "-")) else (f"css-{name}",)
 
 
 def detected_features(ctx: Context) -> dict[str, int]:
-    """caniemail feature slug -> how many times the email uses it (once per email: the rule and the scores share it)."""
-    return ctx.memo(_detect_features)
-
-
-def _detect_features(ctx: Context) -> dict[str, int]:
-    """Each caniemail feature the email uses, and how often, in the order they are first met."""
-    known = _features()
-    found: Counter[str] = Counter()
-    for part in (_element_features(ctx), _link_and_image_features(ctx), _stylesheet_features(ctx)):
-        found.update(part)
-    return {slug: count for slug, count in found.items() if slug in known}
-
-
-def _element_features(ctx: Context) -> Counter[str]:
-    """One walk: each element's inline style's properties, then the HTML elements that are features."""
-    styles: Counter[str] = Counter()
-    elements: Counter[str] = Counter()
-    for element in ctx.tree.iter():
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue
-        if tag in _TAG_FEATURE:
-            elements[_TAG_FEATURE[tag]] += 1
-        style = element.get("style")
-        if style:
-            styles.update(_style_features(style))
-    styles.update({slug: elements[slug] for slug in HTML_FEATURES if slug in elements})
-    return styles
+    """caniemail feature slug -> how many times the email uses it, in the order first met (counted from the uses the
+    rule reads: one walk of the email for both)."""
+    return dict(Counter(use.slug for use in feature_uses(ctx)))
 
 
 def _link_and_image_features(ctx: Context) -> Counter[str]:
@@ -254,27 +225,28 @@ def feature_uses(ctx: Context) -> list[Use]:
 
 
 def _feature_uses(ctx: Context) -> list[Use]:
+    """One walk of the email: each inline style's uses (under an `mso-hide:all` ancestor, Outlook never shows them)
+    and each HTML element that is a feature; then links, images and the <style> blocks."""
     uses: list[Use] = []
-    outlook_hidden = {  # the elements themselves (an lxml element's id() changes once its proxy is freed)
-        element
-        for hider in ctx.tree.iter()
-        if isinstance(hider.tag, str) and "mso-hide:all" in (hider.get("style") or "").replace(" ", "")
-        for element in hider.iter()
-    }
-    for element in ctx.tree.iter():
-        style = element.get("style") if isinstance(element.tag, str) else None
+    elements: Counter[str] = Counter()
+    stack: list[tuple[etree._Element, bool]] = [(ctx.tree, False)]
+    while stack:
+        element, outlook_hidden = stack.pop()
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in _TAG_FEATURE:
+            elements[_TAG_FEATURE[element.tag]] += 1
+        style = element.get("style")
         if style:
-            uses.extend(_inline_uses(style, element in outlook_hidden))
-    element_counts = _element_features(ctx)
+            outlook_hidden = outlook_hidden or "mso-hide:all" in style.replace(" ", "")
+            uses.extend(_inline_uses(style, outlook_hidden))
+        stack.extend((child, outlook_hidden) for child in reversed(element))
     for slug in HTML_FEATURES:
-        uses.extend([Use(slug, Origin.AUTHOR)] * element_counts.get(slug, 0))
-    links_and_images = _link_and_image_features(ctx)
-    for slug, count in links_and_images.items():
-        origin = Origin.MJML if slug == "html-style" else Origin.AUTHOR
-        uses.extend([Use(slug, origin)] * count)
+        uses.extend([Use(slug, Origin.AUTHOR)] * elements.get(slug, 0))
+    for slug, count in _link_and_image_features(ctx).items():
+        uses.extend([Use(slug, Origin.MJML if slug == "html-style" else Origin.AUTHOR)] * count)
     for slug, count in _stylesheet_features(ctx).items():
-        origin = Origin.AUTHOR if slug == "css-at-import" else Origin.ENHANCEMENT
-        uses.extend([Use(slug, origin)] * count)
+        uses.extend([Use(slug, Origin.AUTHOR if slug == "css-at-import" else Origin.ENHANCEMENT)] * count)
     known = _features()
     return [use for use in uses if use.slug in known]
 
@@ -287,15 +259,12 @@ def _inline_uses(style: str, outlook_hidden: bool) -> tuple[Use, ...]:
     hiding = [name for name, value in values.items() if HIDING.get(name) == _normal(value)]
     uses = []
     for name, value in values.items():
-        slugs = _style_features(f"{name}:{value}")
-        for slug in slugs:
+        for slug in _declaration_slugs(name, value):
             covered = set(OUTLOOK_DESKTOP if outlook_hidden else ())
             if name in hiding:
                 covered |= _supported_by_any(tuple(f"css-{other}" for other in hiding if other != name))
-            if (
-                name,
-                _normal(value),
-            ) in own and name not in HIDING:  # a lone display:none is never MJML's to answer for
+            # a hiding property is judged by its fallbacks: a lone display:none is never MJML's to answer for
+            if (name, _normal(value)) in own and name not in HIDING:
                 origin = Origin.MJML
             elif _gap_clients(slug) <= covered:
                 origin = Origin.FALLBACK

@@ -237,12 +237,7 @@ class Sentence:
     def clause(self, span: Span) -> str:
         """The lemmas of the clause a span stands in: between the clause boundaries around it ("Keep your rescue
         medicine for attacks; BOTOX does not replace it" is two clauses)."""
-        start = span.start
-        while start > 0 and self.lemmas[start - 1] not in _CLAUSE_BOUNDARIES:
-            start -= 1
-        end = span.end
-        while end < len(self.lemmas) and self.lemmas[end] not in _CLAUSE_BOUNDARIES:
-            end += 1
+        start, end = self._clause_bounds(span)
         return " ".join(self.lemmas[start:end])
 
     def window(self, span: Span, before: int, after: int, within_clause: bool = False) -> str:
@@ -250,13 +245,18 @@ class Sentence:
         boundary: "The consultation is free; treatment is priced as listed")."""
         start, end = max(0, span.start - before), min(len(self.lemmas), span.end + after)
         if within_clause:
-            for index in range(span.start - 1, start - 1, -1):
-                if self.lemmas[index] in _CLAUSE_BOUNDARIES:
-                    start = index + 1
-                    break
-            end = next((i for i in range(span.end, end) if self.lemmas[i] in _CLAUSE_BOUNDARIES), end)
+            clause_start, clause_end = self._clause_bounds(span)
+            start, end = max(start, clause_start), min(end, clause_end)
         return " ".join(self.lemmas[start:end])
 
+    def _clause_bounds(self, span: Span) -> tuple[int, int]:
+        start = span.start
+        while start > 0 and self.lemmas[start - 1] not in _CLAUSE_BOUNDARIES:
+            start -= 1
+        end = span.end
+        while end < len(self.lemmas) and self.lemmas[end] not in _CLAUSE_BOUNDARIES:
+            end += 1
+        return start, end
 
 def _starts(words: list[str]) -> list[int]:
     starts, position = [], 0

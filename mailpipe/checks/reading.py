@@ -258,6 +258,7 @@ class Sentence:
             end += 1
         return start, end
 
+
 def _starts(words: list[str]) -> list[int]:
     starts, position = [], 0
     for word in words:

@@ -68,16 +68,16 @@ def _inside_drips(target: Target, site: SiteConfig, project: Project) -> dict[st
 
     state = target.open_state()
     try:
-        return {
-            name: sum(
-                leads_inside(drip, state.lead_logs(audience.list_id).values())
-                for drip in project.campaigns
-                if isinstance(drip, Drip) and drip.audience == name
-            )
-            for name, audience in site.audiences.items()
+        logs = {
+            list_id: list(state.lead_logs(list_id).values()) for list_id in {a.list_id for a in site.audiences.values()}
         }
     finally:
         state.close()
+    drips = [c for c in project.campaigns if isinstance(c, Drip)]
+    return {
+        name: sum(leads_inside(drip, logs[audience.list_id]) for drip in drips if drip.audience == name)
+        for name, audience in site.audiences.items()
+    }
 
 
 def project_checks(

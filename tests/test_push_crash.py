@@ -18,11 +18,10 @@ from mailpipe.project import Project
 from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
-from mailpipe.push.record import key_of
 from mailpipe.push.state import State
 from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
-from simulation import _conditions
+from simulation import written_key
 
 UTC = dt.UTC
 MONDAY = dt.datetime(
@@ -121,7 +120,7 @@ def test_a_push_killed_after_each_write_converges_without_duplicates(prepared, t
             assert not settled.decision.writes, f"killed after {writes[kill_after - 1]}: a third run still had work"
             sandbox.store.advance(MONDAY + dt.timedelta(days=1, hours=6))
             made = sandbox.store.list_campaigns({"count": 100})["campaigns"]
-            keys = Counter(key_of(_conditions(c)) for c in made)
+            keys = Counter(written_key(sandbox.store, c) for c in made)
             assert all(n == 1 for n in keys.values()), (
                 f"killed after {writes[kill_after - 1]}: duplicate campaigns {keys}"
             )

@@ -25,7 +25,8 @@ from mailpipe.push.decide import (
     WriteLog,
 )
 from mailpipe.push.mailchimp import CampaignSettings, Mailchimp, MailchimpError, RemoteCampaign
-from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, key_of
+from mailpipe.push.read import recognise
+from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME
 from mailpipe.push.state import Pushed, State
 
 UTC = dt.UTC
@@ -144,9 +145,9 @@ def _settings(plan: CampaignPlan, folder_id: str | None) -> CampaignSettings:
 
 
 def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, state: State) -> list[Outcome]:
-    def find() -> RemoteCampaign | None:  # a create whose answer was lost is looked for by its recipients, its identity
+    def find() -> RemoteCampaign | None:  # a create whose answer was lost is looked for as the next run would
         since = world.now - dt.timedelta(days=2)
-        return next((c for c in mc.recent_campaigns(plan.list_id, since) if key_of(c.conditions) == plan.key), None)
+        return next((c for c in mc.recent_campaigns(plan.list_id, since) if recognise(c, {}) == plan.key), None)
 
     conditions = plan.conditions(world.tag_ids.get(plan.list_id, {}))
     # recorded first: a run stopped between Mailchimp's create and the record below finds a draft it knows it made

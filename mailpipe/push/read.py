@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from mailpipe.load.campaigns import Campaign, Drip
-from mailpipe.plan.keys import CampaignKey
+from mailpipe.plan.keys import CampaignKey, key_of_title
 from mailpipe.push.decide import Found, TaggedLead, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
@@ -78,12 +78,13 @@ def _tags_used(campaigns: list[Campaign], audiences: dict[str, tuple[str, str | 
 def _found(
     mc: Mailchimp, pushed: dict[CampaignKey, Pushed], list_ids: list[str], codes: set[str], since: dt.datetime
 ) -> dict[CampaignKey, Found]:
-    """mailpipe's campaigns among those made since `since`, by their recipients; the content of a draft or a
-    scheduled one is read only when the local record does not know it."""
+    """mailpipe's campaigns among those made since `since` (`recognise`); the content of a draft or a scheduled one is
+    read only when the local record does not know it."""
     found: dict[CampaignKey, Found] = {}
+    ours = {entry.campaign_id: key for key, entry in pushed.items() if entry.campaign_id}
     for list_id in list_ids:
         for remote in mc.recent_campaigns(list_id, since):
-            key = key_of(remote.conditions)
+            key = recognise(remote, ours)
             if key is not None and key.code in codes and _keep(found.get(key), remote):
                 found[key] = Found(remote.id, remote.status, None)
     for key, entry in list(found.items()):
@@ -91,6 +92,13 @@ def _found(
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
     return found
+
+
+def recognise(remote: RemoteCampaign, ours: dict[str, CampaignKey]) -> CampaignKey | None:
+    """The mailpipe campaign this is: by its id in the local record (whatever a person renamed or moved); else by the
+    title push gave it, which Mailchimp keeps as written (a lost state file); else, renamed and not in the record, by
+    its recipients, in whichever form Mailchimp answers them (the adapter names the fields)."""
+    return ours.get(remote.id) or key_of_title(remote.title) or key_of(remote.conditions)
 
 
 def _drip_leads(

@@ -25,6 +25,9 @@ def engagement(seed: str, title: str, email: str) -> tuple[int, int, int, int]:
     return 0, opens, clicks, int(draw[3] < 4)
 
 
+CONDITION_FORMS = ("as-written", "internal", "none")
+
+
 class Campaigns(Segments):
     """Campaigns, folders, sending and deliveries."""
 
@@ -205,7 +208,7 @@ class Campaigns(Segments):
                 "list_name": list_name,
                 "segment_text": "",
                 "recipient_count": len(snapshot),
-                "segment_opts": recipients.get("segment_opts") or {},
+                "segment_opts": self._answered_segment(recipients.get("list_id", ""), recipients.get("segment_opts")),
             },
             "settings": json.loads(row["settings"]),
             "tracking": json.loads(row["tracking"]),
@@ -214,6 +217,38 @@ class Campaigns(Segments):
         if row["send_time"]:  # absent until scheduled or sent
             campaign["send_time"] = row["send_time"]
         return campaign
+
+    def _answered_segment(self, list_id: str, options: dict | None) -> dict:
+        """A campaign's segment as the sandbox answers it: as it was written; or (the `internal` condition form) with
+        the field names Mailchimp's spec shows in its answers: `merge0` for the address, `mergeN` for merge field N; or
+        (`none`) not at all, the worst an account could answer."""
+        options, form = options or {}, self.condition_form()
+        if form == "none":
+            return {}
+        if form != "internal" or not options.get("conditions"):
+            return options
+        ids = {
+            r["tag"]: r["merge_id"]
+            for r in self._db.execute("SELECT tag, merge_id FROM merge_fields WHERE list_id=?", (list_id,))
+        }
+        ids["EMAIL"] = 0
+        conditions = [
+            {**c, "field": f"merge{ids[c['field']]}"} if isinstance(c, dict) and c.get("field") in ids else c
+            for c in options["conditions"]
+        ]
+        return {**options, "conditions": conditions}
+
+    def condition_form(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key='condition_form'").fetchone()
+        return row["value"] if row else "as-written"
+
+    def set_condition_form(self, form: str) -> None:
+        """How campaigns' segment conditions are answered: `as-written`, `internal` (Mailchimp's own field names) or
+        `none`, so that push is tested against each."""
+        if form not in CONDITION_FORMS:
+            raise ValueError(f"condition form {form!r}: expected one of {', '.join(CONDITION_FORMS)}")
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('condition_form', ?)", (form,))
 
     def list_campaigns(self, query: dict) -> dict:
         sql, args = "SELECT id FROM campaigns WHERE 1=1", []

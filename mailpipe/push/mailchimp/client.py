@@ -20,6 +20,7 @@ from mailchimp_marketing.api_client import ApiClientError
 
 from mailpipe.errors import MailpipeError
 from mailpipe.push.mailchimp.models import (
+    INTERNAL_FIELD,
     Account,
     Audience,
     CampaignCopy,
@@ -28,6 +29,7 @@ from mailpipe.push.mailchimp.models import (
     Checklist,
     RemoteCampaign,
     RemoteMember,
+    named_fields,
     remote_campaign,
     segment_opts,
 )
@@ -228,8 +230,12 @@ class Mailchimp:
         )
 
     def merge_field_tags(self, list_id: str) -> set[str]:
+        return set(self._merge_fields(list_id))
+
+    def _merge_fields(self, list_id: str) -> dict[str, int]:
+        """The audience's merge fields: tag -> merge_id (what Mailchimp's own answers may name a field by)."""
         return {
-            f["tag"]
+            f["tag"]: int(f.get("merge_id") or 0)
             for f in self._pages(
                 "lists.get_list_merge_fields", self._client.lists.get_list_merge_fields, "merge_fields", list_id=list_id
             )
@@ -437,10 +443,14 @@ class Mailchimp:
             "campaigns.recipients.segment_opts",
             "total_items",
         ]
-        return [
+        campaigns = [
             remote_campaign(c)
             for c in self._campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)
         ]
+        if any(INTERNAL_FIELD.match(c.field) for campaign in campaigns for c in campaign.conditions):
+            tags = {0: "EMAIL", **{merge_id: tag for tag, merge_id in self._merge_fields(list_id).items()}}
+            campaigns = [named_fields(campaign, tags) for campaign in campaigns]
+        return campaigns
 
     def campaign_reports(self) -> Iterator[CampaignReport]:
         """The report of every sent campaign, a page of them per call (GET /reports)."""

@@ -3,10 +3,13 @@ into its JSON, so nothing outside mailpipe/push/mailchimp/ sees a request or an 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mailpipe.push.record import Condition
+
+INTERNAL_FIELD = re.compile(r"^merge(\d+)$")  # a field as Mailchimp may answer it: merge0 (the address), mergeN
 
 
 @dataclass(frozen=True)
@@ -138,3 +141,14 @@ def remote_campaign(campaign: dict) -> RemoteCampaign:
             if isinstance(c, dict)
         ),
     )
+
+
+def named_fields(campaign: RemoteCampaign, tags: dict[int, str]) -> RemoteCampaign:
+    """The campaign with each condition's field as mailpipe writes it (a merge tag, EMAIL), where Mailchimp answered
+    with its internal name (`merge0`, `mergeN`, N the field's merge_id)."""
+    conditions = []
+    for condition in campaign.conditions:
+        internal = INTERNAL_FIELD.match(condition.field)
+        named = tags.get(int(internal[1]), condition.field) if internal else condition.field
+        conditions.append(condition._replace(field=named))
+    return replace(campaign, conditions=tuple(conditions))

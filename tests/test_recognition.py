@@ -1,0 +1,149 @@
+"""Push recognises its own campaigns without needing Mailchimp to echo a segment condition as it was written: by the
+id in its record, by the title it gave, and only then by the recipients, in whichever form Mailchimp answers them.
+Every case runs against the sandbox answering conditions as written and in Mailchimp's internal form (merge0, mergeN).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+
+import pytest
+
+from conftest import findings_of
+from mailpipe.load.campaigns import Drip, load_campaigns
+from mailpipe.plan.keys import DripKey, MonthlyKey
+from mailpipe.project import Project
+from mailpipe.push import push, refusals
+from mailpipe.push.leads import Lead, import_leads
+from mailpipe.push.mailchimp import Connection, Mailchimp, RemoteCampaign, RetryPolicy
+from mailpipe.push.read import recognise
+from mailpipe.push.record import Condition
+from mailpipe.push.state import State
+from mailpipe.push.target import provision
+from mailpipe.sandbox.server import RunningSandbox
+from simulation import written_key
+
+UTC = dt.UTC
+MONDAY = dt.datetime(2024, 5, 6, 13, tzinfo=UTC)  # 06:00 in Agoura Hills
+RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
+FORMS = ("as-written", "internal")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A sandbox file with new leads (step 1 due Monday) and a patient (the May newsletter), ready for Monday."""
+    from conftest import copy_project
+
+    root = copy_project(tmp_path_factory.mktemp("recognition") / "project")
+    rendered = Project(root).rendered()
+    campaigns = load_campaigns(root / "campaigns", rendered.site, {e.id for e in rendered.emails})
+    template = root / "template.sqlite3"
+    with RunningSandbox(template) as sandbox:
+        sandbox.store.set_clock(MONDAY - dt.timedelta(days=7))
+        provision(sandbox.store, rendered.site)
+        mc = Mailchimp(Connection("k-us1", sandbox.url), RETRY)
+        drips = [c for c in campaigns if isinstance(c, Drip)]
+        leads = [Lead(n, f"a{n}@example.com", "A", "", dt.datetime(2024, 5, 5, 9, tzinfo=UTC)) for n in range(3)]
+        import_leads(mc, rendered.site.audiences["new-consult"], leads, MONDAY - dt.timedelta(days=1), drips)
+        import_leads(mc, rendered.site.audiences["existing-patient"], [Lead(9, "p@example.com", "P", "", None)], MONDAY)
+    return root, rendered, campaigns, template
+
+
+def _push(url, state_path, prepared, now):
+    _, rendered, campaigns, _ = prepared
+    state = State(state_path, url)
+    try:
+        return push(
+            Mailchimp(Connection("k-us1", url), RETRY),
+            state,
+            rendered.site,
+            campaigns,
+            rendered.emails,
+            rendered.content,
+            refusals(rendered.emails, findings_of(rendered.emails, rendered.site), {}, real_account=False),
+            now,
+        )
+    finally:
+        state.close()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_sandbox_answers_conditions_in_the_form_it_is_set_to(prepared, tmp_path, form, client):
+    """What the push tests below run against: in the internal form a campaign's MPLOG condition comes back as
+    `mergeN` (N the field's merge_id) and the address as `merge0`; as written, as push wrote them."""
+    db = tmp_path / "pushed.sqlite3"  # the client fixture's own sandbox is sandbox.sqlite3
+    shutil.copy(prepared[3], db)
+    with RunningSandbox(db) as sandbox:
+        sandbox.store.set_condition_form(form)
+        sandbox.store.set_clock(MONDAY)
+        _push(sandbox.url, tmp_path / "state.sqlite3", prepared, MONDAY)
+        client.api_client.host = sandbox.url
+        answered = client.campaigns.list(count=100)["campaigns"]
+        fields = {c["field"] for a in answered for c in a["recipients"]["segment_opts"]["conditions"]}
+        merge_id = next(
+            f["merge_id"] for f in client.lists.get_list_merge_fields("aivi-main")["merge_fields"] if f["tag"] == "MPLOG"
+        )
+    if form == "internal":
+        assert fields == {f"merge{merge_id}", "merge0", "static_segment"}
+    else:
+        assert fields == {"MPLOG", "EMAIL", "static_segment"}
+
+
+def _rename_all(store) -> None:
+    for campaign in store.list_campaigns({"count": 100})["campaigns"]:
+        store.update_campaign(campaign["id"], {"settings": {"title": f"Renamed by hand {campaign['web_id']}"}})
+
+
+CASES = [
+    (form, change)
+    for form in (*FORMS, "none")
+    for change in ("nothing", "renamed", "state lost", "renamed and state lost")
+    if not (form == "none" and change == "renamed and state lost")  # nothing is left to know it by
+]
+
+
+@pytest.mark.parametrize(("form", "change"), CASES)
+def test_a_second_run_makes_nothing_again_and_nobody_gets_an_email_twice(prepared, tmp_path, form, change):
+    """A campaign is known by its id in the record (renamed), by its title (the record lost), and by its recipients
+    only when it was renamed and the record lost; an account answering no conditions at all (`none`) still gets no
+    campaign twice while either the record or the title is there."""
+    db, state_path = tmp_path / "sandbox.sqlite3", tmp_path / "state.sqlite3"
+    shutil.copy(prepared[3], db)
+    with RunningSandbox(db) as sandbox:
+        store = sandbox.store
+        store.set_condition_form(form)
+        store.set_clock(MONDAY)
+        first = _push(sandbox.url, state_path, prepared, MONDAY)
+        made = {o.key for o in first.outcomes if o.action == "created"}
+        assert {type(k) for k in made} == {DripKey, MonthlyKey}, first.outcomes
+        if "renamed" in change:
+            _rename_all(store)
+        if "state lost" in change:
+            for leftover in tmp_path.glob("state.sqlite3*"):
+                leftover.unlink()
+        later = MONDAY + dt.timedelta(hours=1)
+        store.advance(later)
+        again = _push(sandbox.url, state_path, prepared, later)
+        assert not [o for o in again.outcomes if o.action == "created"], again.outcomes
+        tomorrow = MONDAY + dt.timedelta(days=1)
+        store.advance(tomorrow)
+        _push(sandbox.url, state_path, prepared, tomorrow)
+        store.advance(MONDAY + dt.timedelta(days=3))
+        campaigns = store.list_campaigns({"count": 100})["campaigns"]
+        keys = Counter(written_key(store, c) for c in campaigns)
+        deliveries = Counter((d["email"], written_key(store, {"id": d["campaign_id"]})) for d in store.deliveries())
+    assert keys and all(n == 1 for n in keys.values()), keys
+    assert deliveries and all(n == 1 for n in deliveries.values()), deliveries
+
+
+def test_the_record_of_a_campaign_id_beats_its_title_and_the_title_beats_its_recipients():
+    step1 = DripKey("e1", 1, dt.date(2024, 5, 6))
+    step2 = DripKey("e1", 2, dt.date(2024, 5, 6))
+    conditions = (Condition("TextMerge", "MPLOG", "contains", "|e1.2.20240506|"),)
+    remote = RemoteCampaign("c1", step1.title, "schedule", None, 1, conditions)
+    assert recognise(remote, {"c1": MonthlyKey("m1", "2024-05")}) == MonthlyKey("m1", "2024-05")
+    assert recognise(remote, {}) == step1
+    assert recognise(RemoteCampaign("c1", "Renamed", "schedule", None, 1, conditions), {}) == step2
+    assert recognise(RemoteCampaign("c1", "Renamed", "schedule", None, 1, ()), {}) is None

@@ -118,6 +118,7 @@ class Simulation:
     marketer_rate: float = 0.35  # chance of a marketer action each day
     skip_rate: float = 0.08  # chance a day has no push at all
     extra_push_rate: float = 0.4  # chance of another push later the same day (a person, on top of cron)
+    late_push_rate: float = 0.2  # chance of a push late in the evening or at night (after an outage)
     dry_run_rate: float = 0.4  # chance of a dry run at a random moment of the day
     kill_rate: float = 0.1  # chance a push is killed with kill -9 mid-run
     ui_tagged_share: float = 0.3  # leads tagged by hand in Mailchimp's UI instead of imported
@@ -184,6 +185,10 @@ class Simulation:
                 times = [] if rng.random() < self.skip_rate else [local_to_utc(day, "06:00", TZ)]
                 if rng.random() < self.extra_push_rate:
                     times.append(local_to_utc(day, f"{rng.randrange(7, 21):02d}:{rng.choice([0, 7, 15, 40]):02d}", TZ))
+                if rng.random() < self.late_push_rate:  # 20:40 to 04:40: runs whose sends would fall in quiet hours
+                    hour = rng.choice([20, 21, 22, 23, 0, 1, 2, 3, 4])
+                    late_day = day + dt.timedelta(days=1) if hour < 5 else day
+                    times.append(local_to_utc(late_day, f"{hour:02d}:{rng.choice([31, 40, 50]):02d}", TZ))
                 if rng.random() < self.marketer_rate:
                     # mostly between the morning push and the 09:30 send, when campaigns wait in Mailchimp
                     hour = rng.choice([6, 7, 8, 9]) if rng.random() < 0.8 else rng.randrange(10, 20)
@@ -411,9 +416,9 @@ def written_key(store, campaign: dict) -> DripKey | MonthlyKey | None:
 
 
 def check_guarantees(sim: Simulation, facts: dict) -> dict:
-    """Every lead got every due step at most once, in order, never early, within max_late_days, at most one per local
-    day; a step never delivered was skipped or is held or the lead left; exits stopped the drip; dry runs wrote
-    nothing."""
+    """No email arrived in the quiet hours; every lead got every due step at most once, in order, never early, within
+    max_late_days, at most one per local day; a step never delivered was skipped or is held or the lead left; exits
+    stopped the drip; dry runs wrote nothing."""
     drip: Drip = facts["drip"]
     order = [s.content for s in drip.steps]
     late = dt.timedelta(days=drip.max_late_days)
@@ -424,6 +429,12 @@ def check_guarantees(sim: Simulation, facts: dict) -> dict:
         key = campaigns.get(delivery["campaign_id"]) or campaigns.get(by_title.get(delivery["title"], ""))
         assert key is not None, f"a delivery of a campaign mailpipe did not make: {delivery}"
         received.setdefault(delivery["email"], []).append((dt.datetime.fromisoformat(delivery["delivered_at"]), key))
+    quiet = [
+        d
+        for d in facts["deliveries"]
+        if sim.site.quiet_hours.hold(f"{dt.datetime.fromisoformat(d['delivered_at']).astimezone(ZONE):%H:%M}")
+    ]
+    assert not quiet, f"emails delivered in the quiet hours: {quiet}"
     progress = {p.email: p.steps for p in facts["final"].decision.progress} if facts["final"] else {}
     counts = {"delivered": 0, "skipped": 0, "held": 0}
     for lead in facts["leads"]:

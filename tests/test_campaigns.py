@@ -841,3 +841,35 @@ def test_a_drip_whose_mplog_cannot_fit_is_a_config_error(project, run_cli, steps
     else:
         assert result.exit_code == 1 and "Traceback" not in result.stderr
         assert f"{DRIP}:1: steps: the drips of audience aivi-main (e1) need up to 259 characters" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "refused"),
+    [
+        (DRIP, 'send_time: "09:30"', 'send_time: "20:59"', False),
+        (DRIP, 'send_time: "09:30"', 'send_time: "21:00"', True),
+        (DRIP, 'send_time: "09:30"', 'send_time: "07:00"', False),
+        (DRIP, 'send_time: "09:30"', 'send_time: "06:59"', True),
+        ("campaigns/monthly-specials.yaml", 'time: "10:00"', 'time: "22:30"', True),
+    ],
+)
+def test_a_campaign_time_inside_the_quiet_hours_is_a_config_error(project, run_cli, file, old, new, refused):
+    """No email goes out from 21:00 to 07:00 (mailpipe.yaml's quiet_hours): a campaign's own time there never could."""
+    edit(project / file, old, new)
+    result = run_cli(project, "plan", "--from", "2024-05-01")
+    if not refused:
+        assert result.exit_code == 0, result.stderr
+        return
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    time = new.split('"')[1]
+    field = "send_time" if file == DRIP else "schedule.time"
+    assert f"{file}:" in result.stderr and f": {field}: {time} is in the quiet hours of mailpipe.yaml" in result.stderr
+
+
+def test_quiet_hours_are_the_clinics_to_set(project, run_cli):
+    edit(project / DRIP, 'send_time: "09:30"', 'send_time: "21:30"')
+    assert run_cli(project, "plan", "--from", "2024-05-01").exit_code == 1
+    (project / "mailpipe.yaml").write_text(
+        (project / "mailpipe.yaml").read_text() + 'quiet_hours:\n  start: "22:00"\n  end: "06:00"\n'
+    )
+    assert run_cli(project, "plan", "--from", "2024-05-01").exit_code == 0

@@ -229,3 +229,98 @@ def test_the_monthly_email_is_never_sent_after_its_offers_end(shipped, valid_unt
     assert ("mp-m1-2024-05" in [s.plan.key.title for s in of(decision, Create)]) == made
     if not made:
         assert [(n.key, n.kind) for n in of(decision, Notice)] == [(MonthlyKey("m1", "2024-05"), "refused")]
+
+
+# -- one drip email a day, by the day it arrives; nothing in the quiet hours ------------------------
+def local(day: dt.date, hh_mm: str) -> dt.datetime:
+    from mailpipe.plan import local_to_utc
+
+    return local_to_utc(day, hh_mm, "America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("run", "day", "sent"),
+    [
+        ("05:00", TODAY, "09:30"),  # before its time: at its time
+        ("12:00", TODAY, "12:15"),  # late: the earliest Mailchimp takes (15 minutes ahead)
+        ("20:30", TODAY, "20:45"),  # the last quarter hour before the quiet hours
+        ("20:31", TODAY + dt.timedelta(days=1), "09:30"),  # 21:00 is quiet: tomorrow, at its own time
+        ("23:40", TODAY + dt.timedelta(days=1), "09:30"),  # never at midnight
+    ],
+)
+def test_a_run_sends_on_the_day_the_email_arrives_and_never_in_the_quiet_hours(run, day, sent):
+    from mailpipe.load.config import QuietHours
+    from mailpipe.plan import delivery
+
+    got_day, _, at = delivery(TODAY, "09:30", "America/Los_Angeles", QuietHours(), local(TODAY, run))
+    assert (got_day, at) == (day, local(day, sent))
+
+
+def test_without_quiet_hours_a_late_run_still_never_sends_after_midnight():
+    from mailpipe.load.config import QuietHours
+    from mailpipe.plan import delivery
+
+    none = QuietHours("00:00", "00:00")
+    assert delivery(TODAY, "09:30", "America/Los_Angeles", none, local(TODAY, "23:20"))[2] == local(TODAY, "23:45")
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert delivery(TODAY, "09:30", "America/Los_Angeles", none, local(TODAY, "23:40"))[2] == local(tomorrow, "09:30")
+
+
+@pytest.mark.parametrize(("time", "quiet"), [("20:59", False), ("21:00", True), ("06:59", True), ("07:00", False)])
+def test_quiet_hours_run_from_their_start_up_to_their_end(time, quiet):
+    from mailpipe.load.config import QuietHours
+
+    assert QuietHours().hold(time) is quiet
+    assert QuietHours("13:00", "14:00").hold(time) is False
+
+
+def test_a_late_evening_run_gives_the_step_to_tomorrow_and_the_morning_run_adds_none(shipped):
+    """The outage case: step 1 two days late, step 2 due tomorrow. A run at 23:40 schedules step 1 for tomorrow 09:30
+    (it counts for tomorrow); tomorrow's 06:00 run gives step 2 to nobody, as step 1 arrives that day."""
+    entered = TODAY - dt.timedelta(days=3)  # step 1 was due 2 days ago, step 2 (day 4) is due tomorrow
+    tomorrow = TODAY + dt.timedelta(days=1)
+    late = drip_run(shipped, world(lead(entered), now=local(TODAY, "23:40")))
+    assert created(late) == [(step(1, tomorrow).title, ("lea@example.com",))]
+    assert of(late, Create)[0].plan.send_at == local(tomorrow, "09:30")
+    morning = world(
+        lead(entered, step(1, tomorrow)),
+        now=local(tomorrow, "06:00"),
+        found={step(1, tomorrow): Found("c1", "schedule", None)},
+        pushed={step(1, tomorrow): Pushed(step(1, tomorrow), "c1", FIRST, None, True)},
+    )
+    assert created(drip_run(shipped, morning)) == []
+
+
+def test_a_stopped_runs_draft_that_can_no_longer_go_out_on_its_day_is_deleted_not_sent_at_night(shipped):
+    pushed = {step(1): Pushed(step(1), "c1", FIRST, None, False)}
+    found = {step(1): Found("c1", "save", None)}
+    entered = TODAY - dt.timedelta(days=1)
+    evening = drip_run(shipped, world(lead(entered, step(1)), now=local(TODAY, "20:00"), found=found, pushed=pushed))
+    assert [s.campaign_id for s in of(evening, Schedule)] == ["c1"]
+    assert of(evening, Schedule)[0].plan.send_at == local(TODAY, "20:15")
+    night = drip_run(shipped, world(lead(entered, step(1)), now=local(TODAY, "20:40"), found=found, pushed=pushed))
+    assert [s.campaign_id for s in of(night, Delete)] == ["c1"] and not of(night, Schedule)
+
+
+def test_two_drips_of_one_audience_share_a_lead_record_and_give_one_email_a_day_between_them(shipped):
+    rendered, drips, _, audiences = shipped
+    later = (dataclasses.replace(drips[0].steps[4], delay_days=1), dataclasses.replace(drips[0].steps[5], delay_days=5))
+    second = dataclasses.replace(drips[0], code="e2", name="Second", steps=later)  # step 1 due the day e1's is
+    entered = TODAY - dt.timedelta(days=1)
+    log = LeadLog({"e1": entered, "e2": entered})
+    member = TaggedLead("lea@example.com", log, log.render(), None, False)
+    state = dataclasses.replace(world(member), leads={"e1": [member], "e2": [member]})
+    emails = {e.id: e for e in rendered.emails}
+    first_day = decide(state, [drips[0], second], [], audiences, emails, {}, rendered.content, "mailpipe")
+    assert created(first_day) == [(step(1).title, ("lea@example.com",))]
+    (write,) = of(first_day, WriteLog)
+    assert LeadLog.parse(write.value).assigned == {step(1)} and set(LeadLog.parse(write.value).starts) == {"e1", "e2"}
+    tomorrow = TODAY + dt.timedelta(days=1)
+    sent = {step(1): Found("c1", "sent", None)}
+    after = LeadLog.parse(write.value)
+    member = TaggedLead("lea@example.com", after, write.value, None, False)
+    state = dataclasses.replace(
+        world(member, now=MORNING + dt.timedelta(days=1), found=sent), leads={"e1": [member], "e2": [member]}
+    )
+    next_day = decide(state, [drips[0], second], [], audiences, emails, {}, rendered.content, "mailpipe")
+    assert created(next_day) == [(DripKey("e2", 1, tomorrow).title, ("lea@example.com",))]

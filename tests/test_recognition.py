@@ -82,9 +82,8 @@ def test_the_sandbox_answers_conditions_in_the_form_it_is_set_to(prepared, tmp_p
         client.api_client.host = sandbox.url
         answered = client.campaigns.list(count=100)["campaigns"]
         fields = {c["field"] for a in answered for c in a["recipients"]["segment_opts"]["conditions"]}
-        merge_id = next(
-            f["merge_id"] for f in client.lists.get_list_merge_fields("aivi-main")["merge_fields"] if f["tag"] == "MPLOG"
-        )
+        fields_of_list = client.lists.get_list_merge_fields("aivi-main")["merge_fields"]
+        merge_id = next(f["merge_id"] for f in fields_of_list if f["tag"] == "MPLOG")
     if form == "internal":
         assert fields == {f"merge{merge_id}", "merge0", "static_segment"}
     else:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.load.config import SiteConfig
+from mailpipe.load.config import QuietHours, SiteConfig
 from mailpipe.load.yamlfile import (
     Code,
     Count,
@@ -81,6 +81,7 @@ class Drip:
     max_late_days: int
     exit_tags: tuple[str, ...]
     source: Path
+    quiet_hours: QuietHours = QuietHours()
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Monthly:
     content: str
     timezone: str
     source: Path
+    quiet_hours: QuietHours = QuietHours()
 
     def content_id(self, month: str) -> str:
         return f"{self.content}-{month}"
@@ -131,7 +133,7 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
         parsed, found = validate(DripFile if kind == "drip" else MonthlyFile, doc, "a campaign")
         problems += found
         if parsed:
-            found = _step_problems(parsed, doc, email_ids)
+            found = _step_problems(parsed, doc, email_ids) + _quiet_problems(parsed, doc, site.quiet_hours)
             problems += found
             if not found and parsed.audience in site.audiences:
                 campaigns.append(_campaign(parsed, file, site))
@@ -249,6 +251,23 @@ def _step_problems(parsed: DripFile | MonthlyFile, doc: YamlDocument, email_ids:
     return found
 
 
+def _quiet_problems(parsed: DripFile | MonthlyFile, doc: YamlDocument, quiet: QuietHours) -> list[Problem]:
+    """A campaign's own time inside the quiet hours of mailpipe.yaml would never go out on its day."""
+    where = ("send_time",) if isinstance(parsed, DripFile) else ("schedule", "time")
+    time = parsed.send_time if isinstance(parsed, DripFile) else parsed.schedule.time
+    if not quiet.hold(time):
+        return []
+    return [
+        Problem(
+            doc.file,
+            doc.line_of(where),
+            field_name(where),
+            f"{time} is in the quiet hours of mailpipe.yaml ({quiet.start} to {quiet.end}), when no email goes out: "
+            "choose a time outside them",
+        )
+    ]
+
+
 def _campaign(parsed: DripFile | MonthlyFile, file: Path, site: SiteConfig) -> Campaign:
     timezone = parsed.timezone or site.timezone
     if isinstance(parsed, DripFile):
@@ -269,7 +288,16 @@ def _campaign(parsed: DripFile | MonthlyFile, file: Path, site: SiteConfig) -> C
             parsed.max_late_days,
             tuple(exits),
             file,
+            site.quiet_hours,
         )
     return Monthly(
-        file.stem, parsed.code, parsed.name, parsed.audience, parsed.schedule, parsed.content, timezone, file
+        file.stem,
+        parsed.code,
+        parsed.name,
+        parsed.audience,
+        parsed.schedule,
+        parsed.content,
+        timezone,
+        file,
+        site.quiet_hours,
     )

@@ -133,6 +133,21 @@ class MailchimpSettings:
 
 
 @schema
+class QuietHours:
+    """No email goes out from `start` until `end`, local time (across midnight when `start` is the later): a late run
+    sends the next day instead. The same two times: no quiet hours."""
+
+    start: LocalTime = "21:00"
+    end: LocalTime = "07:00"
+
+    def hold(self, hh_mm: str) -> bool:
+        """Whether a local wall-clock time (HH:MM) falls in the quiet hours."""
+        if self.start <= self.end:
+            return self.start <= hh_mm < self.end
+        return hh_mm >= self.start or hh_mm < self.end
+
+
+@schema
 class Demo:
     """The sample run `make run` does against a fresh sandbox, the same on any day it runs."""
 
@@ -170,6 +185,7 @@ class SiteConfig:
     sample_contact: dict[str, str]
     audiences: dict[str, Audience]
     mailchimp: MailchimpSettings = MailchimpSettings()
+    quiet_hours: QuietHours = QuietHours()
     review: ReviewSettings = dataclasses.field(default_factory=ReviewSettings)
     demo: Demo | None = None
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from mailpipe.errors import Problem
 from mailpipe.load.campaigns import WEEKDAYS, Campaign, Drip, Monthly
+from mailpipe.load.config import QuietHours
 from mailpipe.load.content import ContentSet
 from mailpipe.plan.keys import DripKey, MonthlyKey
 from mailpipe.util.clock import local_date
@@ -38,6 +39,27 @@ def schedule_time(wanted: dt.datetime, now: dt.datetime) -> dt.datetime:
     """When to schedule: the wanted quarter hour, or, when that is too close or past, the earliest one Mailchimp
     accepts."""
     return max(next_quarter_hour(wanted), next_quarter_hour(now + SCHEDULE_MARGIN))
+
+
+def delivery(
+    day: dt.date, hh_mm: str, timezone: str, quiet: QuietHours, now: dt.datetime
+) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """When a send wanted on local `day` at `hh_mm` goes out: (its local day, its wanted time, the UTC quarter hour
+    to schedule). That time, or when it has passed the earliest Mailchimp accepts; but never in the quiet hours and
+    never on a later local day than the one it counts for: then it is the next day's send, at its own time."""
+    while True:
+        wanted = local_to_utc(day, hh_mm, timezone)
+        at = schedule_time(wanted, now)
+        local = at.astimezone(zoneinfo.ZoneInfo(timezone))
+        if local.date() == day and not quiet.hold(f"{local:%H:%M}"):
+            return day, wanted, at
+        day += dt.timedelta(days=1)
+
+
+def last_send(day: dt.date, quiet: QuietHours, timezone: str) -> dt.datetime:
+    """The latest a send of local `day` may go out: when the evening's quiet hours start (those that run past
+    midnight; `delivery` never gives a time inside them), else the day's last minute."""
+    return local_to_utc(day, quiet.start if quiet.start > quiet.end else "23:59", timezone)
 
 
 def nth_weekday(year: int, month: int, weekday: str, nth: int) -> dt.date:

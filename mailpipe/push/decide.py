@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from mailpipe.load.campaigns import Drip, Monthly
 from mailpipe.load.content import ContentSet
-from mailpipe.plan import local_date, local_to_utc, monthly_problems, monthly_send, months_between, schedule_time
+from mailpipe.plan import delivery, last_send, local_date, local_to_utc, monthly_problems, monthly_send, months_between
 from mailpipe.plan.keys import CampaignKey, DripKey, MonthlyKey
 from mailpipe.push.record import Condition, LeadLog, conditions_for
 from mailpipe.push.state import Pushed
@@ -212,11 +212,15 @@ def decide(
     """Everything this run should do. `audiences`: logical name -> (list id, tag); `refusals`: email id -> why it
     may not be sent (check errors, example content on a real account)."""
     decision = Decision()
+    records: dict[tuple[str, str], _Record] = {}
     for drip in drips:
         list_id, tag = audiences[drip.audience]
         if world.untagged.get(drip.code):
             decision.steps.append(_missing_tag(drip, tag or "", world.untagged[drip.code]))
-        _decide_drip(decision, world, drip, list_id, emails, refusals, f"{folder_prefix}: {drip.name}")
+        _decide_drip(decision, world, drip, list_id, emails, refusals, f"{folder_prefix}: {drip.name}", records)
+    for (list_id, _), record in records.items():
+        if record.log.render() != record.written:
+            decision.steps.append(WriteLog(list_id, record.email, record.log.render()))
     for monthly in monthlies:
         list_id, tag = audiences[monthly.audience]
         _decide_monthly(
@@ -284,15 +288,17 @@ class _DripDay:
 
     @classmethod
     def of(cls, world: World, drip: Drip, refusals: dict[str, str]) -> _DripDay:
-        today = local_date(world.now, drip.timezone)
-        send_at = schedule_time(local_to_utc(today, drip.send_time, drip.timezone), world.now)
+        """`today` is the local day this run's campaigns go out: the run's own, or the next for a run so late that
+        they would fall in the quiet hours or after midnight (what counts for one email a day is the day it arrives)."""
+        today, _, send_at = delivery(
+            local_date(world.now, drip.timezone), drip.send_time, drip.timezone, drip.quiet_hours, world.now
+        )
         made = {k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == drip.code}
         return cls(world, drip, refusals, today, send_at, {k for k in made if k.day == today})
 
-    def lead(self, lead: TaggedLead) -> tuple[LeadLog, dict[int, StepState]]:
-        """The lead's record after this run, and each step's state: steps are settled in order, and the first that is
-        neither sent nor skipped is as far as the lead goes today."""
-        log = lead.log
+    def lead(self, lead: TaggedLead, log: LeadLog) -> tuple[LeadLog, dict[int, StepState]]:
+        """The lead's record after this run (`log`: as the drips before this one left it), and each step's state:
+        steps are settled in order, and the first that is neither sent nor skipped is as far as the lead goes today."""
         if self.drip.code not in log.starts:
             log = log.with_start(self.drip.code, local_date(lead.entered or self.world.now, self.drip.timezone))
         states: dict[int, StepState] = {}
@@ -324,8 +330,8 @@ class _DripDay:
         if lead.exited or due_day > self.today or start > self.today:
             return log, None
         key = DripKey(code, number, self.today)
-        if any(k.code == code and k.day == self.today for k in log.assigned) or key in self.made_today:
-            return log, None  # one step a day; and today's campaign of this step already took its recipients
+        if any(k.day == self.today for k in log.assigned) or key in self.made_today:
+            return log, None  # one drip email a day, of any drip; and today's campaign of this step has its recipients
         if step.content in self.refusals:
             self.refused_steps.add(number)
             return log, None
@@ -360,10 +366,25 @@ class _DripDay:
         recipients: tuple[str, ...] = (),
     ) -> CampaignPlan:
         email = emails[self.drip.steps[key.step - 1].content]
-        wanted = local_to_utc(key.day, self.drip.send_time, self.drip.timezone)
-        return CampaignPlan(
-            key, email, list_id, folder, wanted, schedule_time(wanted, self.world.now), recipients, None
-        )
+        drip = self.drip
+        _, wanted, send_at = delivery(key.day, drip.send_time, drip.timezone, drip.quiet_hours, self.world.now)
+        return CampaignPlan(key, email, list_id, folder, wanted, send_at, recipients, None)
+
+    def latest(self, key: DripKey) -> dt.datetime:
+        """The latest the campaign of `key` may go out: on its own day, outside the quiet hours, and within every
+        lead's lateness limit."""
+        own_day = last_send(key.day, self.drip.quiet_hours, self.drip.timezone)
+        return min(own_day, self.deadlines.get(key, own_day))
+
+
+@dataclass
+class _Record:
+    """One member's MPLOG through this decision: the drips of an audience share it, each starting where the one
+    before left it, and it is written once."""
+
+    email: str
+    written: str
+    log: LeadLog
 
 
 def _decide_drip(
@@ -374,13 +395,12 @@ def _decide_drip(
     emails: dict[str, RenderedEmail],
     refusals: dict[str, str],
     folder: str,
+    records: dict[tuple[str, str], _Record],
 ) -> None:
     day = _DripDay.of(world, drip, refusals)
     for lead in world.leads.get(drip.code, []):
-        log, states = day.lead(lead)
-        value = log.render()
-        if value != lead.written:
-            decision.steps.append(WriteLog(list_id, lead.email, value))
+        record = records.setdefault((list_id, lead.email.lower()), _Record(lead.email, lead.written, lead.log))
+        record.log, states = day.lead(lead, record.log)
         decision.progress.append(LeadProgress(lead.email, drip.code, states))
     _drip_campaigns(decision, day, list_id, folder, emails)
 
@@ -402,7 +422,7 @@ def _drip_campaigns(
             decision.steps.append(Notice(key, Action.DELETED, DELETED_DRIP, False))
     for key, found in sorted((k, f) for k, f in world.found.items() if isinstance(k, DripKey) and k.code == code):
         plan = day.plan(key, list_id, folder, emails)
-        _existing(decision, world, key, found, plan, day.deadlines.get(key), day.holding.get(key, 0), day.refusals)
+        _existing(decision, world, key, found, plan, day.latest(key), day.holding.get(key, 0), day.refusals)
 
 
 UNKNOWN_DRAFT = (
@@ -504,7 +524,7 @@ def _decide_monthly(
         found = world.found.get(key)
         email = emails.get(monthly.content_id(month))
         if found is not None and email is not None:
-            plan = CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag)
+            plan = CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag)
             if (
                 found.status == "save"
                 and world.pushed.get(key) is not None
@@ -538,8 +558,14 @@ def _decide_monthly(
                 Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", True)
             )
         decision.steps.append(
-            Create(CampaignPlan(key, email, list_id, folder, send, schedule_time(send, now), (), tag))
+            Create(CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag))
         )
+
+
+def _monthly_at(monthly: Monthly, send: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When a monthly email goes out: at its time, or as soon as Mailchimp accepts, outside the quiet hours."""
+    day = local_date(send, monthly.timezone)
+    return delivery(day, monthly.rule.time, monthly.timezone, monthly.quiet_hours, now)[2]
 
 
 def _expired(content: ContentSet, month: str, today: dt.date) -> bool:

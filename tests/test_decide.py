@@ -174,7 +174,21 @@ def test_a_draft_with_mailpipes_recipients_but_no_record_of_making_it_is_never_a
     decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1), step(1)), found=draft))
     assert of(decision, Schedule) == [] and of(decision, Delete) == []
     (notice,) = of(decision, Notice)
-    assert notice.kind == "held" and notice.attention and "no sign of making" in notice.detail
+    assert notice.kind == "held" and "no sign of making" in notice.detail
+    assert "act by Mon May 13 09:30 or it is missed" in notice.detail and not notice.attention  # said, not loud yet
+    day_before = MORNING + dt.timedelta(days=6, hours=3, minutes=30)  # May 12 09:30: a day before its leads miss it
+    (notice,) = of(
+        drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1), step(1)), found=draft, now=day_before)), Notice
+    )
+    assert notice.attention
+    (notice,) = of(
+        drip_run(
+            shipped,
+            world(lead(TODAY - dt.timedelta(days=1), step(1)), found=draft, now=day_before - dt.timedelta(minutes=15)),
+        ),
+        Notice,
+    )
+    assert not notice.attention
 
 
 def test_a_draft_that_can_no_longer_go_out_in_time_is_deleted_not_scheduled(shipped):

@@ -15,6 +15,7 @@ The rules (the README's "How the drip is built" says why):
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -30,6 +31,7 @@ MONTHLY_LEAD = dt.timedelta(
     hours=36
 )  # a monthly campaign is made by the daily run before it goes out (a fresh snapshot)
 MONTHLY_LATE = dt.timedelta(days=7)  # a month missed by more than this is not sent late
+ESCALATION = dt.timedelta(days=1)  # a held campaign: push exits 1 about it from this long before someone misses it
 WAITING = ("schedule", "sending")  # statuses that will send by themselves
 
 
@@ -65,6 +67,32 @@ class World:
     folders: dict[str, str]  # folder name -> id, of the folders that exist
     # drip code -> leads the local copy still has inside the drip, for a drip whose tag is not in Mailchimp
     untagged: dict[str, int] = field(default_factory=dict)
+    tag_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (list id, tag) -> members, monthly tags
+
+
+@dataclass
+class Waiting:
+    """People waiting on one thing (a campaign a person holds, an email refused): how many, and when the first of
+    them misses it."""
+
+    people: int = 0
+    window: dt.datetime | None = None
+
+    def add(self, deadline: dt.datetime) -> None:
+        self.people += 1
+        self.window = deadline if self.window is None else min(self.window, deadline)
+
+    def urgent(self, now: dt.datetime) -> bool:
+        """A person must act today: the window closes within ESCALATION, or has closed (nobody can tell then)."""
+        return self.window is None or now >= self.window - ESCALATION
+
+    def by(self, now: dt.datetime, timezone: str, act: str, miss: str, missed: str) -> str:
+        """`; <act> by <time> or <miss>`, or once that time has passed, `; its time ended <time>: <missed>`."""
+        if self.window is None:
+            return ""
+        local = self.window.astimezone(zoneinfo.ZoneInfo(timezone))
+        when = f"{local:%a %b} {local.day} {local:%H:%M}"
+        return f"; its time ended {when}: {missed}" if now >= self.window else f"; {act} by {when} or {miss}"
 
 
 # -- what push does ------------------------------------------------------------------------------
@@ -283,8 +311,8 @@ class _DripDay:
     made_today: set[DripKey]  # today's campaigns already made (a run earlier today, or a stopped one)
     assignees: dict[DripKey, list[str]] = field(default_factory=dict)
     deadlines: dict[DripKey, dt.datetime] = field(default_factory=dict)  # the latest it may go out for all its leads
-    holding: dict[DripKey, int] = field(default_factory=dict)  # a held campaign -> how many leads wait on it
-    refused_steps: set[int] = field(default_factory=set)
+    holding: dict[DripKey, Waiting] = field(default_factory=dict)  # a held campaign -> the leads waiting on it
+    refused_steps: dict[int, Waiting] = field(default_factory=dict)  # a step whose email is refused -> leads due it
 
     @classmethod
     def of(cls, world: World, drip: Drip, refusals: dict[str, str]) -> _DripDay:
@@ -333,7 +361,7 @@ class _DripDay:
         if any(k.day == self.today for k in log.assigned) or key in self.made_today:
             return log, None  # one drip email a day, of any drip; and today's campaign of this step has its recipients
         if step.content in self.refusals:
-            self.refused_steps.add(number)
+            self.refused_steps.setdefault(number, Waiting()).add(deadline)
             return log, None
         self._keep_deadline(key, deadline)
         return log.with_assigned(key), StepState.ASSIGNED
@@ -351,7 +379,7 @@ class _DripDay:
         settled = next((s for s in (StepState.SENT, StepState.HELD, StepState.PENDING) if s in outcomes.values()), None)
         if settled == StepState.HELD:
             for key in (k for k, outcome in outcomes.items() if outcome == StepState.HELD):
-                self.holding[key] = self.holding.get(key, 0) + 1
+                self.holding.setdefault(key, Waiting()).add(deadline)
         return log, settled
 
     def _keep_deadline(self, key: DripKey, deadline: dt.datetime) -> None:
@@ -411,9 +439,17 @@ def _drip_campaigns(
     """Today's campaigns made for the leads assigned, a step refused said once, a deletion said while it is news, and
     every campaign of the drip in Mailchimp finished, updated or left alone."""
     world, code = day.world, day.drip.code
-    for number in sorted(day.refused_steps):
+    for number, waiting in sorted(day.refused_steps.items()):
         content_id = day.drip.steps[number - 1].content
-        decision.steps.append(Notice(DripKey(code, number, day.today), Action.REFUSED, day.refusals[content_id], True))
+        detail = day.refusals[content_id] + waiting.by(
+            world.now,
+            day.drip.timezone,
+            "act",
+            f"the first of {waiting.people} lead(s) due step {number} misses it",
+            f"the first of {waiting.people} lead(s) due step {number} missed it",
+        )
+        notice = Notice(DripKey(code, number, day.today), Action.REFUSED, detail, True)
+        decision.steps.append(notice)
     for key, assigned in sorted(day.assignees.items()):
         if key not in world.found:
             decision.steps.append(Create(day.plan(key, list_id, folder, emails, tuple(sorted(assigned)))))
@@ -422,7 +458,8 @@ def _drip_campaigns(
             decision.steps.append(Notice(key, Action.DELETED, DELETED_DRIP, False))
     for key, found in sorted((k, f) for k, f in world.found.items() if isinstance(k, DripKey) and k.code == code):
         plan = day.plan(key, list_id, folder, emails)
-        _existing(decision, world, key, found, plan, day.latest(key), day.holding.get(key, 0), day.refusals)
+        held = day.holding.get(key)
+        _existing(decision, world, key, found, plan, day.latest(key), held, day.refusals, day.drip.timezone)
 
 
 UNKNOWN_DRAFT = (
@@ -441,28 +478,27 @@ def _existing(
     found: Found,
     plan: CampaignPlan,
     deadline: dt.datetime | None,
-    holding: int,
+    waiting: Waiting | None,
     refusals: dict[str, str],
+    timezone: str,
 ) -> None:
     """A campaign already in Mailchimp: finish a draft of ours, update a changed one, leave a person's choice alone.
-    `deadline`: the latest it may go out (a drip step's lateness limit for its most overdue lead)."""
+    `deadline`: the latest it may go out (a drip step's lateness limit for its most overdue lead); `waiting`: who
+    waits on it while a person holds it (a drip step's leads; a monthly email's patients), and until when."""
     known = world.pushed.get(key)
     too_late = deadline is not None and plan.send_at > deadline
     if found.status == "save" and not (known and known.scheduled):
-        decision.steps.append(_draft(key, found, known, plan, too_late, refusals))
+        decision.steps.append(_draft(key, found, known, plan, too_late, refusals, waiting, world.now, timezone))
         return
     if found.status == "schedule":
         current = known.content_hash if known and known.content_hash else found.content_hash
         if current != plan.email.content_hash:
             if plan.email.id in refusals:
-                decision.steps.append(
-                    Notice(
-                        key,
-                        Action.REFUSED,
-                        f"changed, but {refusals[plan.email.id]}; the scheduled version stays",
-                        True,
-                    )
+                sends = Waiting(0, plan.wanted)
+                detail = f"changed, but {refusals[plan.email.id]}; the scheduled version stays" + sends.by(
+                    world.now, timezone, "act", "the scheduled version goes out", "the scheduled version went out"
                 )
+                decision.steps.append(Notice(key, Action.REFUSED, detail, True))
             elif too_late:
                 decision.steps.append(
                     Notice(
@@ -477,27 +513,43 @@ def _existing(
         return
     if found.status in ("sent", "sending"):
         return
-    if holding or isinstance(key, MonthlyKey):
-        who = f"{holding} lead(s) get no further step until it is" if holding else "it is not sent until it is"
-        action = "resumed" if found.status == "paused" else "scheduled again"
-        decision.steps.append(
-            Notice(
-                key,
-                Action.HELD,
-                f"{found.status} in Mailchimp by a person: mailpipe leaves it alone; {who} "
-                f"{action} or deleted in Mailchimp",
-                True,
-            )
-        )
+    if waiting is not None:
+        decision.steps.append(_held(key, found.status, waiting, world.now, timezone))
+
+
+def _held(key: CampaignKey, status: str, waiting: Waiting, now: dt.datetime, timezone: str) -> Notice:
+    """A campaign a person paused, unscheduled or canceled: left alone, said every run, and loud from a day before
+    the first person waiting on it would miss it (and after: a drip's leads get nothing more until it is resolved)."""
+    action = "resumed" if status == "paused" else "scheduled again"
+    if isinstance(key, DripKey):
+        who = f"{waiting.people} lead(s) get no further step until it is {action} or deleted in Mailchimp"
+        miss = f"the first of them misses step {key.step}"
+        missed = f"the first of them missed step {key.step}; delete it in Mailchimp so they get the next steps"
+    else:
+        who = f"it is not sent until it is {action} or deleted in Mailchimp"
+        miss, missed = f"its {waiting.people} member(s) miss {key.month}", f"{key.month} was missed"
+    detail = f"{status} in Mailchimp by a person: mailpipe leaves it alone; {who}"
+    detail += waiting.by(now, timezone, action.split()[0], miss, missed)
+    return Notice(key, Action.HELD, detail, waiting.urgent(now))
 
 
 def _draft(
-    key: CampaignKey, found: Found, known: Pushed | None, plan: CampaignPlan, too_late: bool, refusals: dict[str, str]
+    key: CampaignKey,
+    found: Found,
+    known: Pushed | None,
+    plan: CampaignPlan,
+    too_late: bool,
+    refusals: dict[str, str],
+    waiting: Waiting | None,
+    now: dt.datetime,
+    timezone: str,
 ) -> Step:
     """A draft mailpipe has not scheduled: one it recorded making (a stopped run's) is finished, or deleted when it
     is too late; one it has no record of making is never adopted."""
     if known is None:
-        return Notice(key, Action.HELD, UNKNOWN_DRAFT, True)
+        waiting = waiting or Waiting()
+        detail = UNKNOWN_DRAFT + waiting.by(now, timezone, "act", "it is missed", "it was missed")
+        return Notice(key, Action.HELD, detail, waiting.urgent(now))
     if too_late:
         return Delete(key, found.campaign_id, "a draft left by a stopped run, now too late to send")
     if plan.email.id in refusals:
@@ -523,6 +575,8 @@ def _decide_monthly(
         send = monthly_send(monthly, month)
         found = world.found.get(key)
         email = emails.get(monthly.content_id(month))
+        members = world.tag_sizes.get((list_id, tag), 0) if tag else 0
+        waiting = Waiting(members, _monthly_window(monthly, month, content))
         if found is not None and email is not None:
             plan = CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag)
             if (
@@ -535,31 +589,43 @@ def _decide_monthly(
                     Delete(key, found.campaign_id, f"a draft left by a stopped run; the {month} offers have ended")
                 )
             else:
-                _existing(decision, world, key, found, plan, send + MONTHLY_LATE, 0, refusals)
+                _existing(decision, world, key, found, plan, send + MONTHLY_LATE, waiting, refusals, monthly.timezone)
             continue
         if found is not None or send - now > MONTHLY_LEAD or now - send > MONTHLY_LATE:
             continue
+        miss, missed = f"its {waiting.people} member(s) miss it", "it was missed"
         problems = monthly_problems(monthly, month, content, set(emails))
         if problems:
-            decision.steps.append(Notice(key, Action.PROBLEM, "; ".join(p.message for p in problems), True))
+            detail = "; ".join(p.message for p in problems) + waiting.by(now, monthly.timezone, "fix it", miss, missed)
+            decision.steps.append(Notice(key, Action.PROBLEM, detail, True))
             continue
         assert email is not None
-        if _expired(content, month, today):
-            decision.steps.append(Notice(key, Action.REFUSED, f"the {month} offers have ended; not sent late", True))
+        if _expired(content, month, today):  # nobody can do anything about it now: said, not loud
+            decision.steps.append(Notice(key, Action.REFUSED, f"the {month} offers have ended; not sent late", False))
             continue
         if email.id in refusals:
-            decision.steps.append(Notice(key, Action.REFUSED, refusals[email.id], True))
+            detail = refusals[email.id] + waiting.by(now, monthly.timezone, "act", miss, missed)
+            decision.steps.append(Notice(key, Action.REFUSED, detail, True))
             continue
         if tag and tag not in world.tag_ids.get(list_id, {}):
             decision.steps.append(Notice(key, Action.WAITING, f"nobody in the audience has the tag {tag!r} yet", False))
             continue
         if key in world.pushed:
             decision.steps.append(
-                Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", True)
+                Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", False)
             )
         decision.steps.append(
             Create(CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag))
         )
+
+
+def _monthly_window(monthly: Monthly, month: str, content: ContentSet) -> dt.datetime:
+    """The latest a monthly email may go out: a week after its time, and never after its offers end."""
+    window = monthly_send(monthly, month) + MONTHLY_LATE
+    special = next((s for s in content.specials if s.front.month == month), None)
+    if special is not None:
+        window = min(window, last_send(special.front.valid_until, monthly.quiet_hours, monthly.timezone))
+    return window
 
 
 def _monthly_at(monthly: Monthly, send: dt.datetime, now: dt.datetime) -> dt.datetime:

@@ -52,7 +52,12 @@ def read_world(
         leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id])
         if tag is not None and tag not in tag_ids[list_id]:
             untagged[drip.code] = leads_inside(drip, state.lead_logs(list_id).values())
-    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged)
+    sizes = {}
+    for monthly in (c for c in campaigns if not isinstance(c, Drip)):
+        list_id, tag = audiences[monthly.audience]
+        if tag is not None and tag in tag_ids[list_id]:  # who a held or refused monthly email would miss
+            sizes[(list_id, tag)] = mc.tag_size(list_id, tag_ids[list_id][tag])
+    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes)
 
 
 def leads_inside(drip: Drip, logs: Iterable[str]) -> int:

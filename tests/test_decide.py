@@ -338,3 +338,15 @@ def test_two_drips_of_one_audience_share_a_lead_record_and_give_one_email_a_day_
     )
     next_day = decide(state, [drips[0], second], [], audiences, emails, {}, rendered.content, "mailpipe")
     assert created(next_day) == [(DripKey("e2", 1, tomorrow).title, ("lea@example.com",))]
+
+
+def test_a_twin_found_when_reading_is_deleted_and_loud(shipped):
+    from mailpipe.push.decide import Twin
+
+    twin = Twin(step(1), "c2", True, "c1")
+    state = dataclasses.replace(
+        world(lead(TODAY - dt.timedelta(days=1), step(1)), found={step(1): Found("c1", "schedule", None)}),
+        twins=[twin],
+    )
+    deletes = of(drip_run(shipped, state), Delete)
+    assert [(d.campaign_id, d.twin) for d in deletes] == [("c2", twin)] and "c1 stays" in deletes[0].why

@@ -146,3 +146,85 @@ def test_the_record_of_a_campaign_id_beats_its_title_and_the_title_beats_its_rec
     assert recognise(remote, {}) == step1
     assert recognise(RemoteCampaign("c1", "Renamed", "schedule", None, 1, conditions), {}) == step2
     assert recognise(RemoteCampaign("c1", "Renamed", "schedule", None, 1, ()), {}) is None
+
+
+# -- two checkouts pushing at the same minute ---------------------------------------------------------
+def _read_and_decide(url, state, prepared, now):
+    """What one pusher decides from what it read: the first half of a run, to interleave two of them."""
+    from mailpipe.load.campaigns import Monthly
+    from mailpipe.push.decide import decide
+    from mailpipe.push.read import read_world
+
+    _, rendered, campaigns, _ = prepared
+    site = rendered.site
+    audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
+    mc = Mailchimp(Connection("k-us1", url), RETRY)
+    world = read_world(mc, state, campaigns, audiences, now)
+    refused = refusals(rendered.emails, findings_of(rendered.emails, site), {}, real_account=False)
+    decision = decide(
+        world,
+        [c for c in campaigns if isinstance(c, Drip)],
+        [c for c in campaigns if isinstance(c, Monthly)],
+        audiences,
+        {e.id: e for e in rendered.emails},
+        refused,
+        rendered.content,
+        site.mailchimp.folder,
+    )
+    return mc, world, decision
+
+
+@pytest.mark.parametrize("first", ["old machine", "new machine"])
+def test_two_checkouts_that_read_before_either_made_anything_leave_one_campaign_each_and_send_nothing_twice(
+    prepared, tmp_path, first
+):
+    """The worst interleaving, every morning for four days: both read Mailchimp, then one makes today's campaigns,
+    then the other. Each looks again after making its own; both keep the same copy and the twin is deleted before
+    it goes out. Nobody gets an email twice, and both say so (exit 1: a person should let only one machine push)."""
+    from mailpipe.push.apply import apply
+
+    db = tmp_path / "sandbox.sqlite3"
+    shutil.copy(prepared[3], db)
+    with RunningSandbox(db) as sandbox:
+        store = sandbox.store
+        states = [State(tmp_path / "old.sqlite3", sandbox.url), State(tmp_path / "new.sqlite3", sandbox.url)]
+        said = []
+        for day in range(4):
+            morning = MONDAY + dt.timedelta(days=day)
+            store.advance(morning)
+            read = [_read_and_decide(sandbox.url, state, prepared, morning) for state in states]
+            order = [0, 1] if first == "old machine" else [1, 0]
+            for index in order:
+                mc, world, decision = read[index]
+                said += apply(decision, world, mc, states[index])
+        store.advance(MONDAY + dt.timedelta(days=6))
+        for state in states:
+            state.close()
+        sent = Counter(written_key(store, c) for c in store.list_campaigns({"count": 100})["campaigns"])
+        deliveries = Counter((d["email"], written_key(store, {"id": d["campaign_id"]})) for d in store.deliveries())
+    assert sent and all(n == 1 for n in sent.values()), sent
+    assert len(deliveries) >= 6 and all(n == 1 for n in deliveries.values()), deliveries
+    twins = [o for o in said if o.action == "deleted" and "made twice" in o.detail]
+    assert twins and all(o.attention for o in twins)
+
+
+def test_which_twin_stays_is_the_same_for_every_pusher_and_a_replica_by_hand_is_never_one():
+    from mailpipe.push.read import twins
+
+    step1 = DripKey("e1", 1, dt.date(2024, 5, 6))
+    conditions = (Condition("TextMerge", "MPLOG", "contains", "|e1.1.20240506|"),)
+
+    def made(campaign_id, status, at, title=step1.title):
+        return RemoteCampaign(campaign_id, title, status, None, 1, conditions, f"2024-05-06T13:00:{at:02d}+00:00")
+
+    first, second = made("b", "save", 1), made("a", "schedule", 2)
+    for remotes in ([first, second], [second, first]):
+        (twin,) = twins(remotes, {}, {"e1"})
+        assert (twin.campaign_id, twin.kept, twin.scheduled) == ("a", "b", True)  # the first made stays
+    (twin,) = twins([made("b", "save", 1), made("a", "sent", 2)], {}, {"e1"})
+    assert (twin.campaign_id, twin.kept) == ("b", "a")  # one that went out always stays
+    assert twins([made("b", "save", 1), made("a", "paused", 2)], {}, {"e1"}) == []  # a person's pause: left alone
+    replica = made("c", "save", 3, title=f"{step1.title} (copy)")  # Mailchimp's Replicate: same recipients
+    assert twins([made("b", "schedule", 1), replica], {}, {"e1"}) == []
+    renamed = made("d", "schedule", 4, title="Renamed by hand")
+    assert [t.campaign_id for t in twins([made("b", "schedule", 1), renamed], {"d": step1}, {"e1"})] == ["d"]

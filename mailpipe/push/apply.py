@@ -23,9 +23,10 @@ from mailpipe.push.decide import (
     Update,
     World,
     WriteLog,
+    twin_deleted,
 )
 from mailpipe.push.mailchimp import CampaignSettings, Mailchimp, MailchimpError, RemoteCampaign
-from mailpipe.push.read import recognise
+from mailpipe.push.read import recognise, twins
 from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME
 from mailpipe.push.state import Pushed, State
 
@@ -66,7 +67,8 @@ def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list
             )
             if isinstance(step, MakeLogField):
                 failed_lists.add(step.list_id)
-    return outcomes
+    made = [o.plan for o in outcomes if o.action == Action.CREATED and o.plan is not None]
+    return outcomes + (_twins_of(made, world, mc, state) if made else [])
 
 
 def _run(
@@ -84,9 +86,7 @@ def _run(
         mc.create_text_merge_field(step.list_id, LOG_FIELD, LOG_FIELD_NAME)
         return []
     if isinstance(step, Delete):
-        mc.delete_campaign(step.campaign_id)
-        state.forget(step.key)
-        return [Outcome(step.key, Action.DELETED, step.why)]
+        return _delete(step, mc, state)
     if isinstance(step, Create):
         if step.plan.list_id in failed_lists or step.plan.folder not in folders:
             return [
@@ -103,6 +103,39 @@ def _run(
     mc.unschedule(step.campaign_id)
     mc.update_campaign(step.campaign_id, _settings(step.plan, None))
     return _fill_and_schedule(step.plan, step.campaign_id, mc, state, Action.RESCHEDULED)
+
+
+def _delete(step: Delete, mc: Mailchimp, state: State) -> list[Outcome]:
+    """A stale draft of ours, and the record of it; or a twin, unscheduled first (the other pusher may have deleted it
+    already), and the record only if it was this one's."""
+    twin = step.twin
+    if twin is not None and twin.scheduled:
+        try:
+            mc.unschedule(step.campaign_id)
+        except MailchimpError as err:
+            if err.status != 404:
+                raise
+    mc.delete_campaign(step.campaign_id)
+    known = state.pushed().get(step.key)
+    if twin is None or (known is not None and known.campaign_id == step.campaign_id):
+        state.forget(step.key)
+    return [Outcome(step.key, Action.DELETED, step.why, attention=twin is not None)]
+
+
+def _twins_of(made: list[CampaignPlan], world: World, mc: Mailchimp, state: State) -> list[Outcome]:
+    """Campaigns made this run, looked for once more: a second pusher (another checkout, another machine) that read
+    Mailchimp before either made them made them too, and each pusher deletes the same copies before they go out."""
+    ours = {entry.campaign_id: key for key, entry in state.pushed().items() if entry.campaign_id}
+    since = world.now - dt.timedelta(days=2)
+    remotes = [r for list_id in sorted({p.list_id for p in made}) for r in mc.recent_campaigns(list_id, since)]
+    keys = {p.key for p in made}
+    outcomes = []
+    for twin in (t for t in twins(remotes, ours, {k.code for k in keys}) if t.key in keys):
+        try:
+            outcomes += _delete(Delete(twin.key, twin.campaign_id, twin_deleted(twin), twin), mc, state)
+        except MailchimpError as err:
+            outcomes.append(Outcome(twin.key, Action.FAILED, f"{twin_deleted(twin)}: {err}", attention=True))
+    return outcomes
 
 
 def _write_logs(writes: list[WriteLog], mc: Mailchimp, state: State, failed_lists: set[str]) -> list[Outcome]:

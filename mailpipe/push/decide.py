@@ -57,6 +57,17 @@ class Found:
 
 
 @dataclass(frozen=True)
+class Twin:
+    """A second campaign push made for one key (two checkouts pushing at once, each with its own state), unsent:
+    deleted, so that nobody gets the email twice."""
+
+    key: CampaignKey
+    campaign_id: str
+    scheduled: bool
+    kept: str  # the campaign that stays
+
+
+@dataclass(frozen=True)
 class World:
     now: dt.datetime
     found: dict[CampaignKey, Found]
@@ -68,6 +79,7 @@ class World:
     # drip code -> leads the local copy still has inside the drip, for a drip whose tag is not in Mailchimp
     untagged: dict[str, int] = field(default_factory=dict)
     tag_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (list id, tag) -> members, monthly tags
+    twins: list[Twin] = field(default_factory=list)
 
 
 @dataclass
@@ -152,11 +164,12 @@ class Update:
 
 @dataclass(frozen=True)
 class Delete:
-    """A draft mailpipe made and never scheduled that can no longer go out in time."""
+    """A draft mailpipe made and never scheduled that can no longer go out in time; or a twin (unscheduled first)."""
 
     key: CampaignKey
     campaign_id: str
     why: str
+    twin: Twin | None = None
 
 
 class Action(StrEnum):
@@ -254,8 +267,16 @@ def decide(
         _decide_monthly(
             decision, world, monthly, list_id, tag, emails, refusals, content, f"{folder_prefix}: {monthly.name}"
         )
+    decision.steps += [Delete(t.key, t.campaign_id, twin_deleted(t), t) for t in world.twins]
     _prepare(decision, world)
     return decision
+
+
+def twin_deleted(twin: Twin) -> str:
+    return (
+        f"made twice (another push, from another checkout or machine, at the same time?): this copy is deleted and "
+        f"{twin.kept} stays, so nobody gets it twice; let only one machine push"
+    )
 
 
 def _missing_tag(drip: Drip, tag: str, waiting: int) -> Notice:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.plan.keys import CampaignKey, key_of_title
-from mailpipe.push.decide import Found, TaggedLead, World
+from mailpipe.push.decide import Found, TaggedLead, Twin, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import Pushed, State
@@ -39,7 +39,7 @@ def read_world(
     tag_ids = {list_id: mc.tag_ids(list_id, _tags_used(campaigns, audiences, list_id)) for list_id in list_ids}
     log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
     since = now - look_back(campaigns)
-    found = _found(mc, pushed, list_ids, {c.code for c in campaigns}, since)
+    found, twins = _found(mc, pushed, list_ids, {c.code for c in campaigns}, since)
     drips = [c for c in campaigns if isinstance(c, Drip)]
     changed = {
         list_id: list(mc.changed_members(list_id, since))
@@ -57,7 +57,7 @@ def read_world(
         list_id, tag = audiences[monthly.audience]
         if tag is not None and tag in tag_ids[list_id]:  # who a held or refused monthly email would miss
             sizes[(list_id, tag)] = mc.tag_size(list_id, tag_ids[list_id][tag])
-    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes)
+    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins)
 
 
 def leads_inside(drip: Drip, logs: Iterable[str]) -> int:
@@ -82,21 +82,48 @@ def _tags_used(campaigns: list[Campaign], audiences: dict[str, tuple[str, str | 
 
 def _found(
     mc: Mailchimp, pushed: dict[CampaignKey, Pushed], list_ids: list[str], codes: set[str], since: dt.datetime
-) -> dict[CampaignKey, Found]:
-    """mailpipe's campaigns among those made since `since` (`recognise`); the content of a draft or a scheduled one is
-    read only when the local record does not know it."""
+) -> tuple[dict[CampaignKey, Found], list[Twin]]:
+    """mailpipe's campaigns among those made since `since` (`recognise`), and the twins among them; the content of a
+    draft or a scheduled one is read only when the local record does not know it."""
     found: dict[CampaignKey, Found] = {}
     ours = {entry.campaign_id: key for key, entry in pushed.items() if entry.campaign_id}
-    for list_id in list_ids:
-        for remote in mc.recent_campaigns(list_id, since):
-            key = recognise(remote, ours)
-            if key is not None and key.code in codes and _keep(found.get(key), remote):
-                found[key] = Found(remote.id, remote.status, None)
+    remotes = [remote for list_id in list_ids for remote in mc.recent_campaigns(list_id, since)]
+    chosen: dict[CampaignKey, RemoteCampaign] = {}
+    for remote in remotes:
+        key = recognise(remote, ours)
+        if key is not None and key.code in codes and (key not in chosen or _first(remote) < _first(chosen[key])):
+            chosen[key] = remote
+    found = {key: Found(remote.id, remote.status, None) for key, remote in chosen.items()}
     for key, entry in list(found.items()):
         known = pushed.get(key)
         if entry.status in ("schedule", "save") and not (known and known.content_hash):
             found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
+    return found, twins(remotes, ours, codes)
+
+
+def twins(remotes: Iterable[RemoteCampaign], ours: dict[str, CampaignKey], codes: set[str]) -> list[Twin]:
+    """Unsent campaigns push made a second time for one key, to delete: those it knows by the title it gave or the id
+    in its record (never one known only by its recipients, which may be a person's replica). The one that stays is
+    the one that sent or is sending, else the first made that will send; every pusher picks the same one."""
+    made: dict[CampaignKey, list[RemoteCampaign]] = {}
+    for remote in remotes:
+        key = ours.get(remote.id) or key_of_title(remote.title)
+        if key is not None and key.code in codes:
+            made.setdefault(key, []).append(remote)
+    found = []
+    for key, group in sorted(made.items(), key=lambda item: item[0].title):
+        kept, *others = sorted(group, key=_first)
+        found += [Twin(key, r.id, r.status == "schedule", kept.id) for r in others if r.status in ("save", "schedule")]
     return found
+
+
+_STAYS = {"sent": 0, "sending": 1, "schedule": 2, "save": 2}  # then paused, canceled: a person's
+
+
+def _first(remote: RemoteCampaign) -> tuple[int, str, str]:
+    """Which of two campaigns with one key counts (and stays): one that sent, is sending, else one that will send or
+    is being made, the first made first."""
+    return (_STAYS.get(remote.status, 3), remote.create_time, remote.id)
 
 
 def recognise(remote: RemoteCampaign, ours: dict[str, CampaignKey]) -> CampaignKey | None:
@@ -169,12 +196,6 @@ def _lead_log(member: RemoteMember, mirror: dict[str, str]) -> tuple[str, LeadLo
     """What the member's MPLOG holds now, and their record: that with the local copy, whose starts win."""
     written = str(member.merge_fields.get(LOG_FIELD) or "")
     return written, LeadLog.parse(written).with_local(LeadLog.parse(mirror.get(member.email.lower(), "")))
-
-
-def _keep(current: Found | None, remote: RemoteCampaign) -> bool:
-    """Two campaigns with one key (made by hand, or by an old version): the one that sent or will send wins."""
-    rank = {"sent": 0, "sending": 1, "schedule": 2}
-    return current is None or rank.get(remote.status, 9) < rank.get(current.status, 9)
 
 
 def _remote_digest(mc: Mailchimp, campaign_id: str) -> str:

@@ -438,6 +438,7 @@ class Mailchimp:
             "campaigns.id",
             "campaigns.status",
             "campaigns.send_time",
+            "campaigns.create_time",
             "campaigns.settings.title",
             "campaigns.recipients.recipient_count",
             "campaigns.recipients.segment_opts",

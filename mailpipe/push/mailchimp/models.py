@@ -22,6 +22,7 @@ class RemoteCampaign:
     send_time: str | None
     recipient_count: int
     conditions: tuple[Condition, ...]  # of its segment
+    create_time: str = ""  # ISO 8601, as Mailchimp gives it
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def remote_campaign(campaign: dict) -> RemoteCampaign:
             for c in conditions
             if isinstance(c, dict)
         ),
+        str(campaign.get("create_time") or ""),
     )
 
 

@@ -746,15 +746,22 @@ def new_special(project: Project, month: str) -> None:
 # -- going live -----------------------------------------------------------------------------------------------
 @main.command()
 @click.option("--today", type=LOCAL_DATE, help="Check the plan from this local date [default: today].")
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Instead, try on the account what push relies on: a test contact and a draft campaign, read back and "
+    "deleted (writes; push to a real account waits for a pass).",
+)
 @click.pass_obj
-def doctor(project: Project, today: dt.date | None) -> None:
+def doctor(project: Project, today: dt.date | None, probe: bool) -> None:
     """The go-live checklist: each line ✓ or ✗ with how to fix it (exit 1 on any ✗)."""
     from mailpipe.commands.doctor import doctor as diagnose
+    from mailpipe.commands.doctor import run_probe
 
     def announce(target: Target) -> None:
-        click.echo(f"doctor: {target.description}")
+        click.echo(f"doctor{' --probe' if probe else ''}: {target.description}")
 
-    diagnosis = diagnose(project, today, on_target=announce)
+    diagnosis = run_probe(project, on_target=announce) if probe else diagnose(project, today, on_target=announce)
     console = _console()
     for check in diagnosis.checks:
         console.print(("[green]✓[/] " if check.ok else "[red]✗[/] ") + _escape(check.what), soft_wrap=True)

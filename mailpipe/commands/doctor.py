@@ -57,6 +57,54 @@ def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget =
     with connect(project.root, rendered.site, dry_run=True) as target:
         on_target(target)
         checks += account_checks(target.mailchimp, rendered.site, _inside_drips(target, rendered.site, project))
+        if not target.is_test and checks[-1].ok:
+            checks.append(_probed(target))
+    return Diagnosis(checks)
+
+
+def _probed(target: Target) -> Check:
+    """Whether this account passed the probe push waits for (read from the state: doctor writes nothing)."""
+    state = target.open_state()
+    try:
+        account = target.mailchimp.account()
+        passed = state.probe_passed(account.id)
+    finally:
+        state.close()
+    return Check(
+        passed is not None,
+        f"the account passed `mailpipe doctor --probe` on {passed:%Y-%m-%d}"
+        if passed
+        else "the account has not passed `mailpipe doctor --probe` (push waits for it)",
+        "run `mailpipe doctor --probe`: it adds a test contact and a draft campaign, reads them back, deletes them",
+    )
+
+
+def run_probe(project: Project, on_target: OnTarget = ignore_target) -> Diagnosis:
+    """`doctor --probe` on the account the environment names (or the embedded sandbox)."""
+    from mailpipe.push.target import connect
+
+    with connect(project.root, project.load().site) as target:
+        on_target(target)
+        return probe_target(project, target)
+
+
+def probe_target(project: Project, target: Target, now: dt.datetime | None = None) -> Diagnosis:
+    """What the sandbox can only assume, tried on `target` (writes, undone); a pass is recorded in its state against
+    the account id, for push."""
+    from mailpipe.push.probe import probe
+
+    now = now or target.now()
+    results = probe(target.mailchimp, project.load().site, now)
+    checks = [
+        Check(r.ok, r.what, r.fix) if r.ok or r.required else Check(True, f"note: not so: {r.what}; {r.fix}")
+        for r in results
+    ]
+    if all(c.ok for c in checks):
+        state = target.open_state()
+        try:
+            state.record_probe(target.mailchimp.account().id, now)
+        finally:
+            state.close()
     return Diagnosis(checks)
 
 

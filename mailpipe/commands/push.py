@@ -14,6 +14,7 @@ from mailpipe.commands import OnTarget, ignore_target
 from mailpipe.errors import MailpipeError
 from mailpipe.project import Project
 from mailpipe.push import PushResult
+from mailpipe.push.state import State
 from mailpipe.push.target import Target
 
 
@@ -61,6 +62,8 @@ def push_to(project: Project, target: Target, now: dt.datetime | None = None) ->
     refused = refusals(rendered.emails, project.findings, sign_offs, real_account)
     state = target.open_state()
     try:
+        if real_account and not target.dry_run:
+            _require_probe(target, state)
         at = now or target.now()
         result = run_push(
             target.mailchimp, state, rendered.site, project.campaigns, rendered.emails, rendered.content, refused, at
@@ -69,3 +72,14 @@ def push_to(project: Project, target: Target, now: dt.datetime | None = None) ->
         state.close()
     unsigned = [(e, sign_offs[e].summary) for e in sorted(result.due_emails) if not sign_offs[e].approved]
     return Pushed(result, at, unsigned)
+
+
+def _require_probe(target: Target, state: State) -> None:
+    """A real account is written to only once `mailpipe doctor --probe` passed on it (from this state file)."""
+    account = target.mailchimp.account()
+    if state.probe_passed(account.id) is None:
+        raise MailpipeError(
+            f"not pushing to the Mailchimp account {account.name or account.id}: it has not passed `mailpipe doctor "
+            "--probe`, which checks with a test contact and a draft campaign (both deleted after) what push relies "
+            "on; run it once"
+        )

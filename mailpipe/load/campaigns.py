@@ -25,6 +25,7 @@ from mailpipe.load.yamlfile import (
     validate,
 )
 
+PROBE_CODE = "mpprobe"  # the drip code `mailpipe doctor --probe` tries on the account: no campaign file may take it
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
@@ -132,7 +133,11 @@ def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -
             )
         parsed, found = validate(DripFile if kind == "drip" else MonthlyFile, doc, "a campaign")
         problems += found
-        if parsed:
+        if parsed and parsed.code == PROBE_CODE:
+            problems.append(
+                Problem(file, doc.line_of(("code",)), "code", f"{PROBE_CODE!r} is mailpipe's own; use another")
+            )
+        elif parsed:
             found = _step_problems(parsed, doc, email_ids) + _quiet_problems(parsed, doc, site.quiet_hours)
             problems += found
             if not found and parsed.audience in site.audiences:

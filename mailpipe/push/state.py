@@ -163,6 +163,17 @@ class State:
             )
             self._db.executemany("INSERT OR IGNORE INTO tag_rosters VALUES (?,?,?)", [(list_id, tag, e) for e in added])
 
+    def record_probe(self, account_id: str, when: dt.datetime) -> None:
+        """`mailpipe doctor --probe` passed on this account (push to a real account waits for it)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"probe:{account_id}", when.isoformat()))
+
+    def probe_passed(self, account_id: str) -> dt.datetime | None:
+        """When this account last passed the probe, if it has."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"probe:{account_id}",)).fetchone()
+        return dt.datetime.fromisoformat(row["value"]) if row else None
+
     def record_lead_logs(self, list_id: str, values: dict[str, str]) -> None:
         """Written before the members are, so a crash in between is finished from here."""
         with self._db:

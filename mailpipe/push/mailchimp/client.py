@@ -125,7 +125,11 @@ class Mailchimp:
     # -- account and audiences -----------------------------------------------------------------
     def account(self) -> Account:
         answer = self._call("root.get_root", self._client.root.get_root) or {}
-        return Account(str(answer.get("account_name") or ""), str(answer.get("pricing_plan_type") or ""))
+        return Account(
+            str(answer.get("account_name") or ""),
+            str(answer.get("pricing_plan_type") or ""),
+            str(answer.get("account_id") or ""),
+        )
 
     def audiences(self) -> list[Audience]:
         found = []
@@ -218,6 +222,24 @@ class Mailchimp:
             list_id,
             str(tag_id),
         )
+
+    def archive_member(self, list_id: str, email: str) -> None:
+        """DELETE a member (Mailchimp archives them); one already gone is fine."""
+        try:
+            self._call(
+                "lists.delete_list_member", self._client.lists.delete_list_member, list_id, subscriber_hash(email)
+            )
+        except MailchimpError as err:
+            if err.status != 404:
+                raise
+
+    def delete_tag(self, list_id: str, tag_id: int) -> None:
+        """Delete a tag (a static segment); one already gone is fine."""
+        try:
+            self._call("lists.delete_segment", self._client.lists.delete_segment, list_id, str(tag_id))
+        except MailchimpError as err:
+            if err.status != 404:
+                raise
 
     def update_member_fields(self, list_id: str, email: str, merge_fields: dict[str, str]) -> None:
         """PATCH only these merge fields of an existing member (nothing else about them changes)."""
@@ -449,7 +471,7 @@ class Mailchimp:
             for c in self._campaigns(list_id=list_id, since_create_time=since.isoformat(), fields=fields)
         ]
         if any(INTERNAL_FIELD.match(c.field) for campaign in campaigns for c in campaign.conditions):
-            tags = {0: "EMAIL", **{merge_id: tag for tag, merge_id in self._merge_fields(list_id).items()}}
+            tags = self._field_names(list_id)
             campaigns = [named_fields(campaign, tags) for campaign in campaigns]
         return campaigns
 
@@ -508,7 +530,15 @@ class Mailchimp:
         )
 
     def get_campaign(self, campaign_id: str) -> RemoteCampaign:
-        return remote_campaign(self._call("campaigns.get", self._client.campaigns.get, campaign_id))
+        answer = self._call("campaigns.get", self._client.campaigns.get, campaign_id)
+        campaign = remote_campaign(answer)
+        if any(INTERNAL_FIELD.match(c.field) for c in campaign.conditions):
+            campaign = named_fields(campaign, self._field_names(str((answer.get("recipients") or {}).get("list_id"))))
+        return campaign
+
+    def _field_names(self, list_id: str) -> dict[int, str]:
+        """merge_id -> merge tag (0: the address), to read conditions Mailchimp answers with internal names."""
+        return {0: "EMAIL", **{merge_id: tag for tag, merge_id in self._merge_fields(list_id).items()}}
 
     def update_campaign(self, campaign_id: str, settings: CampaignSettings) -> None:
         """Replace the campaign's settings (a draft's: Mailchimp refuses to change a scheduled one)."""

@@ -83,6 +83,7 @@ class RemoteMember:
 class Account:
     name: str
     plan: str  # Mailchimp's pricing_plan_type: forever_free, monthly, pay_as_you_go
+    id: str = ""  # account_id: what a passed probe is recorded against
 
 
 @dataclass(frozen=True)

@@ -696,8 +696,8 @@ def test_a_hand_edit_that_moves_a_drip_start_earlier_is_ignored_and_written_back
     sandbox, run, _ = world
     run(MORNING)
     sandbox.store.advance(dt.datetime(2024, 5, 1, 17, tzinfo=UTC))
-    assert _log_of(sandbox, "p0@example.com") == "|e1@20240430|e1.1.20240501|"
-    _hand_edit_log(sandbox, "p0@example.com", "|e1@20240426|e1.1.20240501|")
+    assert _log_of(sandbox, "p0@example.com") == "|e1@20240430|e1.1.6uv|"
+    _hand_edit_log(sandbox, "p0@example.com", "|e1@20240426|e1.1.6uv|")
     for day in (2, 3):
         run(dt.datetime(2024, 5, day, 13, tzinfo=UTC))
         sandbox.store.advance(dt.datetime(2024, 5, day, 17, tzinfo=UTC))
@@ -842,23 +842,37 @@ def test_the_mplog_length_the_config_checks_is_the_length_push_writes():
         assert len(full.render()) == log_length([drip])
 
 
-@pytest.mark.parametrize(("steps", "fits"), [(16, True), (17, False)])
-def test_a_drip_whose_mplog_cannot_fit_is_a_config_error(project, run_cli, steps, fits):
-    """One lead's MPLOG holds 255 characters; a drip of 17 steps would need 259 (16 need 244)."""
-    add_articles(project, steps)
-    articles = sorted(
-        p.read_text().split("\nid: ", 1)[1].split("\n", 1)[0] for p in (project / "content/articles").glob("*.md")
-    )[:steps]
+@pytest.mark.parametrize(("codes", "fits"), [(("e1", "e2", "e3"), True), (("eaaa", "ebbb", "eccc"), False)])
+def test_drips_whose_mplog_cannot_fit_are_a_config_error(project, run_cli, codes, fits):
+    """Three drips of 7 steps in one audience share each lead's MPLOG (255 characters): with 2-letter codes they need
+    226, with 4-letter codes 274."""
+
+    def article_ids() -> set[str]:
+        return {
+            p.read_text().split("\nid: ", 1)[1].split("\n", 1)[0] for p in (project / "content/articles").glob("*.md")
+        }
+
+    before = article_ids()
+    add_articles(project, len(before) + 14)  # grows the project to that many articles
+    extra = sorted(article_ids() - before)
+    assert len(extra) == 14
+    edit(project / DRIP, "code: e1", f"code: {codes[0]}")
     text = (project / DRIP).read_text()
     head = text[: text.index("steps:")]
-    listed = "".join(f"  - content: {article}\n    delay_days: {n}\n" for n, article in enumerate(articles, 1))
-    (project / DRIP).write_text(head + "steps:\n" + listed)
+    for number, code in enumerate(codes[1:]):
+        listed = "".join(
+            f"  - content: {article}\n    delay_days: {n}\n"
+            for n, article in enumerate(extra[7 * number : 7 * number + 7], 1)
+        )
+        (project / f"campaigns/drip-{code}.yaml").write_text(
+            head.replace(f"code: {codes[0]}", f"code: {code}") + "steps:\n" + listed
+        )
     result = run_cli(project, "plan", "--from", "2024-05-01")
     if fits:
         assert result.exit_code == 0, result.stderr
     else:
         assert result.exit_code == 1 and "Traceback" not in result.stderr
-        assert f"{DRIP}:1: steps: the drips of audience aivi-main (e1) need up to 259 characters" in result.stderr
+        assert "steps: the drips of audience aivi-main (ebbb, eccc, eaaa) need up to 274 characters" in (result.stderr)
 
 
 @pytest.mark.parametrize(

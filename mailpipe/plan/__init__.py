@@ -43,16 +43,16 @@ def schedule_time(wanted: dt.datetime, now: dt.datetime) -> dt.datetime:
 
 def delivery(
     day: dt.date, hh_mm: str, timezone: str, quiet: QuietHours, now: dt.datetime
-) -> tuple[dt.date, dt.datetime, dt.datetime]:
-    """When a send wanted on local `day` at `hh_mm` goes out: (its local day, its wanted time, the UTC quarter hour
-    to schedule). That time, or when it has passed the earliest Mailchimp accepts; but never in the quiet hours and
-    never on a later local day than the one it counts for: then it is the next day's send, at its own time."""
+) -> tuple[dt.date, dt.datetime]:
+    """When a send wanted on local `day` at `hh_mm` goes out: (its local day, the UTC quarter hour to schedule). That
+    time, or when it has passed the earliest Mailchimp accepts; but never in the quiet hours and never on a later
+    local day than the one it counts for: then it is the next possible day's send, at its own time."""
+    day = max(day, local_date(now, timezone))  # a day gone by can only be sent today or later
     while True:
-        wanted = local_to_utc(day, hh_mm, timezone)
-        at = schedule_time(wanted, now)
+        at = schedule_time(local_to_utc(day, hh_mm, timezone), now)
         local = at.astimezone(zoneinfo.ZoneInfo(timezone))
         if local.date() == day and not quiet.hold(f"{local:%H:%M}"):
-            return day, wanted, at
+            return day, at
         day += dt.timedelta(days=1)
 
 

@@ -339,7 +339,7 @@ class _DripDay:
     def of(cls, world: World, drip: Drip, refusals: dict[str, str]) -> _DripDay:
         """`today` is the local day this run's campaigns go out: the run's own, or the next for a run so late that
         they would fall in the quiet hours or after midnight (what counts for one email a day is the day it arrives)."""
-        today, _, send_at = delivery(
+        today, send_at = delivery(
             local_date(world.now, drip.timezone), drip.send_time, drip.timezone, drip.quiet_hours, world.now
         )
         made = {k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == drip.code}
@@ -416,7 +416,8 @@ class _DripDay:
     ) -> CampaignPlan:
         email = emails[self.drip.steps[key.step - 1].content]
         drip = self.drip
-        _, wanted, send_at = delivery(key.day, drip.send_time, drip.timezone, drip.quiet_hours, self.world.now)
+        wanted = local_to_utc(key.day, drip.send_time, drip.timezone)
+        _, send_at = delivery(key.day, drip.send_time, drip.timezone, drip.quiet_hours, self.world.now)
         return CampaignPlan(key, email, list_id, folder, wanted, send_at, recipients, None)
 
     def latest(self, key: DripKey) -> dt.datetime:
@@ -652,7 +653,7 @@ def _monthly_window(monthly: Monthly, month: str, content: ContentSet) -> dt.dat
 def _monthly_at(monthly: Monthly, send: dt.datetime, now: dt.datetime) -> dt.datetime:
     """When a monthly email goes out: at its time, or as soon as Mailchimp accepts, outside the quiet hours."""
     day = local_date(send, monthly.timezone)
-    return delivery(day, monthly.rule.time, monthly.timezone, monthly.quiet_hours, now)[2]
+    return delivery(day, monthly.rule.time, monthly.timezone, monthly.quiet_hours, now)[1]
 
 
 def _expired(content: ContentSet, month: str, today: dt.date) -> bool:

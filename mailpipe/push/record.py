@@ -1,9 +1,10 @@
 """What push writes into Mailchimp to know who was given what, without trusting tags, titles or folders.
 
 Two opaque records, read on every run:
-- on each lead, the text merge field MPLOG, e.g. `|e1@20241003|e1.1.20241004|e1.2.20241007|`: the local day
-  the lead entered drip `e1`, and each step assigned to the campaign of a local day;
-- on each campaign, its recipients: a drip campaign goes to "MPLOG contains |e1.2.20241007|", a monthly one to
+- on each lead, the text merge field MPLOG, e.g. `|e1@20241003|e1.1.6z7|e1.2.6za|`: the local day the lead
+  entered drip `e1`, and each step assigned to the campaign of a local day (step and day in base 36, the day counted
+  from 2000-01-01: 6za is 2024-10-07), at most one per step;
+- on each campaign, its recipients: a drip campaign goes to "MPLOG contains |e1.2.6za|", a monthly one to
   its tag and "email address does not contain mailpipe:m1.2024-05". That condition is the campaign's identity,
   so a campaign renamed or moved to another folder is still recognised.
 Codes (`e1`, `m1`) come from the campaign files; neither record names a condition or a treatment. The conditions are
@@ -12,6 +13,7 @@ typed here; the adapter (push/mailchimp) writes and reads them as Mailchimp's JS
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -22,7 +24,10 @@ from mailpipe.plan.keys import CampaignKey, DripKey, MonthlyKey
 
 LOG_FIELD = "MPLOG"  # merge tag of the per-lead record (Mailchimp allows 10 characters)
 LOG_FIELD_NAME = "mailpipe log"
-_ENTRY = re.compile(r"^(?P<code>[a-z][a-z0-9]{0,7})(?:@(?P<start>\d{8})|\.(?P<step>\d{1,2})\.(?P<day>\d{8}))$")
+_ENTRY = re.compile(
+    r"^(?P<code>[a-z][a-z0-9]{0,7})(?:@(?P<start>\d{8})|\.(?P<step>[0-9a-z])\.(?P<day>[0-9a-z]{3})"
+    r"|\.(?P<old_step>\d{1,2})\.(?P<old_day>\d{8}))$"
+)  # a start; a step assigned; a step assigned as versions before the compact form wrote it (still read, kept as is)
 _MONTHLY_MARK = re.compile(r"^mailpipe:(?P<code>[a-z][a-z0-9]{0,7})\.(?P<month>\d{4}-\d{2})$")
 
 
@@ -36,8 +41,16 @@ class Condition(NamedTuple):
 
 
 def log_entry(key: DripKey) -> str:
-    """How a lead's MPLOG says that it was given `key`."""
-    return f"{key.code}.{key.step}.{key.day:%Y%m%d}"
+    """How a lead's MPLOG says that it was given `key`: `code.S.DDD`, the step and the day in base 36."""
+    return f"{key.code}.{_base36(key.step, 1)}.{_base36((key.day - FIRST_DAY).days, 3)}"
+
+
+def _base36(number: int, width: int) -> str:
+    digits = ""
+    while number:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    return digits.rjust(width, "0")
 
 
 def monthly_mark(key: MonthlyKey) -> str:
@@ -61,8 +74,9 @@ def key_of(conditions: Iterable[tuple[str, str, str, str]]) -> CampaignKey | Non
     for kind, field_name, op, value in conditions:
         if kind == "TextMerge" and field_name == LOG_FIELD and op == "contains":
             match = _ENTRY.match(value.strip("|"))
-            if match and match["step"]:
-                return DripKey(match["code"], int(match["step"]), _day(match["day"]))
+            with contextlib.suppress(ValueError):
+                if match and not match["start"]:
+                    return _assignment(match)
         if kind == "EmailAddress" and op == "notcontain":
             match = _MONTHLY_MARK.match(value)
             if match:
@@ -76,10 +90,17 @@ FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def _day(text: str) -> dt.date:
-    day = dt.datetime.strptime(text, "%Y%m%d").date()
+    """A day as MPLOG writes it: YYYYMMDD, or three base-36 digits counting from FIRST_DAY."""
+    day = dt.datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else FIRST_DAY + dt.timedelta(int(text, 36))
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValueError(f"{day} is outside {FIRST_DAY}..{LAST_DAY}")
     return day
+
+
+def _assignment(match: re.Match[str]) -> DripKey:
+    if match["step"]:
+        return DripKey(match["code"], int(match["step"], 36), _day(match["day"]))
+    return DripKey(match["code"], int(match["old_step"]), _day(match["old_day"]))
 
 
 @dataclass(frozen=True)
@@ -88,12 +109,15 @@ class LeadLog:
 
     starts: dict[str, dt.date] = field(default_factory=dict)
     assigned: frozenset[DripKey] = frozenset()
+    # an assignment as an older version wrote it: kept as written while it is kept (a campaign made then selects it)
+    written_as: dict[DripKey, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def parse(cls, value: str) -> LeadLog:
         """Entries mailpipe did not write (a marketer's edit) are ignored, never guessed at."""
         starts: dict[str, dt.date] = {}
         assigned = set()
+        written_as = {}
         for entry in (value or "").split("|"):
             match = _ENTRY.match(entry.strip())
             if not match:
@@ -102,31 +126,40 @@ class LeadLog:
                 if match["start"]:
                     day = _day(match["start"])
                     starts[match["code"]] = min(day, starts.get(match["code"], day))
-                else:
-                    assigned.add(DripKey(match["code"], int(match["step"]), _day(match["day"])))
+                    continue
+                key = _assignment(match)
             except ValueError:
                 continue
-        return cls(starts, frozenset(assigned))
+            assigned.add(key)
+            if match["old_step"]:
+                written_as[key] = entry.strip()
+        return cls(starts, frozenset(assigned), written_as)
 
     def render(self) -> str:
         entries = [f"{code}@{day:%Y%m%d}" for code, day in sorted(self.starts.items())]
-        entries += [log_entry(key) for key in sorted(self.assigned)]
+        entries += [self.written_as.get(key) or log_entry(key) for key in sorted(self.assigned)]
         return "|" + "|".join(entries) + "|" if entries else ""
+
+    def _with(self, starts: dict[str, dt.date], assigned: frozenset[DripKey]) -> LeadLog:
+        return LeadLog(starts, assigned, {k: v for k, v in self.written_as.items() if k in assigned})
 
     def with_local(self, local: LeadLog) -> LeadLog:
         """Mailchimp's record (self) with the local copy of what push last wrote: the local start of a drip wins (a
         hand edit in Mailchimp cannot move a start, least of all earlier: steps would go out early), Mailchimp's
         start counts where the local copy has none (a lost state file), and every assignment either holds."""
-        return LeadLog({**self.starts, **local.starts}, self.assigned | local.assigned)
+        merged = LeadLog({**self.starts, **local.starts}, self.assigned | local.assigned)
+        return LeadLog(merged.starts, merged.assigned, {**local.written_as, **self.written_as})
 
     def with_start(self, code: str, day: dt.date) -> LeadLog:
-        return LeadLog({**self.starts, code: day}, self.assigned)
+        return self._with({**self.starts, code: day}, self.assigned)
 
     def with_assigned(self, key: DripKey) -> LeadLog:
-        return LeadLog(self.starts, self.assigned | {key})
+        """`key` given, in place of the step's earlier assignments (all void by then: a step is given again only when
+        none of its campaigns can still send), so a lead's record holds one entry per step at most."""
+        return self._with(self.starts, frozenset(self.assigned - set(self.steps(key.code, key.step))) | {key})
 
     def without(self, keys: set[DripKey]) -> LeadLog:
-        return LeadLog(self.starts, self.assigned - keys)
+        return self._with(self.starts, self.assigned - keys)
 
     def steps(self, code: str, step: int) -> list[DripKey]:
         return sorted(k for k in self.assigned if k.code == code and k.step == step)

@@ -720,6 +720,27 @@ def test_a_record_with_a_day_out_of_range_is_ignored_and_stops_nobody_else(world
     assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
 
 
+@pytest.mark.parametrize(("start", "believed"), [("20240502", True), ("20240503", False)])
+def test_a_start_in_mailchimp_after_tomorrow_is_not_believed_said_and_written_back(world, start, believed):
+    """It is May 1: a start on May 2 could be a lead who joins tomorrow; one on May 3 cannot be true. Not believed,
+    said, and the lead's start is taken from when they got the tag (the import, this morning) and written back."""
+    sandbox, run, _ = world
+    _hand_edit_log(sandbox, "p0@example.com", f"|e1@{start}|")
+    result = run(MORNING)
+    said = [o.detail for o in result.outcomes if o.action == "ignored"]
+    recipients = next(o.plan.recipients for o in result.outcomes if o.action == "created")
+    if believed:
+        assert not said and "p0@example.com" not in recipients
+        assert _log_of(sandbox, "p0@example.com") == "|e1@20240502|"
+    else:
+        assert said == [
+            "p0@example.com: its MPLOG says it entered Migraine education series on 2024-05-03, after tomorrow (edited "
+            "by hand?): ignored; its start is taken from when it got the tag, and written back"
+        ]
+        assert "p0@example.com" not in recipients and not result.needs_attention
+        assert _log_of(sandbox, "p0@example.com") == "|e1@20240501|"  # tagged by the import, this morning
+
+
 @pytest.mark.parametrize(
     ("joined", "imported"),
     [

@@ -80,6 +80,7 @@ class World:
     untagged: dict[str, int] = field(default_factory=dict)
     tag_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (list id, tag) -> members, monthly tags
     twins: list[Twin] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # lead records read and not believed, with why
 
 
 @dataclass
@@ -187,6 +188,7 @@ class Action(StrEnum):
     PROBLEM = "problem"  # its month cannot be sent as things are (no special)
     WAITING = "waiting"  # for something nobody must do now (the tag has no members yet)
     KEPT = "kept"  # changed, but sending it again would be too late: the scheduled version stays
+    IGNORED = "ignored"  # a lead's record that cannot be true (a hand edit): not believed, and written back
     WOULD_MAKE_FOLDER = "would make folder"
     WOULD_ADD_FIELD = "would add field"
     WOULD_WRITE = "would write"
@@ -268,6 +270,7 @@ def decide(
             decision, world, monthly, list_id, tag, emails, refusals, content, f"{folder_prefix}: {monthly.name}"
         )
     decision.steps += [Delete(t.key, t.campaign_id, twin_deleted(t), t) for t in world.twins]
+    decision.steps += [Notice(None, Action.IGNORED, why, False) for why in world.ignored]
     _prepare(decision, world)
     return decision
 

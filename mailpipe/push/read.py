@@ -12,6 +12,7 @@ from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import Pushed, State
 from mailpipe.render import content_digest
+from mailpipe.util.clock import local_date
 
 LOOK_BACK_MARGIN = dt.timedelta(days=45)  # campaigns are looked for this far beyond the longest drip
 
@@ -47,9 +48,10 @@ def read_world(
     }
     leads = {}
     untagged = {}
+    ignored: list[str] = []
     for drip in drips:
         list_id, tag = audiences[drip.audience]
-        leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id])
+        leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id], now, ignored)
         if tag is not None and tag not in tag_ids[list_id]:
             untagged[drip.code] = leads_inside(drip, state.lead_logs(list_id).values())
     sizes = {}
@@ -57,7 +59,7 @@ def read_world(
         list_id, tag = audiences[monthly.audience]
         if tag is not None and tag in tag_ids[list_id]:  # who a held or refused monthly email would miss
             sizes[(list_id, tag)] = mc.tag_size(list_id, tag_ids[list_id][tag])
-    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins)
+    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins, ignored)
 
 
 def leads_inside(drip: Drip, logs: Iterable[str]) -> int:
@@ -141,9 +143,12 @@ def _drip_leads(
     tag: str | None,
     tag_ids: dict[str, int],
     changed: list[RemoteMember],
+    now: dt.datetime,
+    ignored: list[str],
 ) -> list[TaggedLead]:
     """The drip's leads that can be due: changed members with its tag, and those tagged by hand; none while nobody
-    has the tag."""
+    has the tag. A start in Mailchimp after tomorrow (a hand edit: no lead can have entered yet) is ignored and said
+    in `ignored`; the lead's start is then taken from the tag, like a new lead's, and written back."""
     if tag is not None and tag not in tag_ids:
         return []
     mirror = state.lead_logs(list_id)
@@ -152,8 +157,16 @@ def _drip_leads(
         members += _tagged_by_hand(mc, state, list_id, tag, tag_ids[tag], changed, drip.code, mirror)
     exits = set(drip.exit_tags)
     leads = []
+    latest = local_date(now, drip.timezone) + dt.timedelta(days=1)
     for member in members:
         written, log = _lead_log(member, mirror)
+        start = log.starts.get(drip.code)
+        if start is not None and start > latest:
+            log = log.without_start(drip.code)
+            ignored.append(
+                f"{member.email}: its MPLOG says it entered {drip.name} on {start}, after tomorrow (edited by hand?): "
+                "ignored; its start is taken from when it got the tag, and written back"
+            )
         entered = mc.tag_added(list_id, member.email, tag) if tag and drip.code not in log.starts else None
         leads.append(TaggedLead(member.email, log, written, entered, not exits.isdisjoint(member.tags)))
     return leads

@@ -153,6 +153,9 @@ class LeadLog:
     def with_start(self, code: str, day: dt.date) -> LeadLog:
         return self._with({**self.starts, code: day}, self.assigned)
 
+    def without_start(self, code: str) -> LeadLog:
+        return self._with({c: d for c, d in self.starts.items() if c != code}, self.assigned)
+
     def with_assigned(self, key: DripKey) -> LeadLog:
         """`key` given, in place of the step's earlier assignments (all void by then: a step is given again only when
         none of its campaigns can still send), so a lead's record holds one entry per step at most."""

@@ -160,8 +160,7 @@ def main() -> None:
             print(
                 f"  {members:,} members: {calls_made} API calls, push CPU {cpu:.2f} s, peak push memory "
                 f"{measured[1][3] / 2**20:.1f} MB "
-                f"(the morning before, the first run after the fill: {first_calls} calls, reading the lead tag's "
-                "new roster once)"
+                f"(the morning before, the first run after the fill: {first_calls} calls)"
             )
 
 

@@ -32,22 +32,32 @@ def test_the_probe_passes_on_the_sandbox_and_leaves_nothing_behind(sandbox, adap
     sandbox.store.set_condition_form(form)
     checks = probe(adapter, site, NOW)
     required = [c for c in checks if c.required]
-    assert len(required) == 5 and all(c.ok for c in required), [c for c in checks if not c.ok]
+    assert len(required) == 6 and all(c.ok for c in required), [c for c in checks if not c.ok]
     (answered,) = [c for c in checks if not c.required]
     assert answered.ok is (form != "none")  # said, and not required: push knows its campaigns by id and title
     assert sandbox.store.list_campaigns({})["total_items"] == 0
     member = sandbox.store.list_members("aivi-main", {"count": 100})["members"]
-    assert [(m["email_address"], m["status"]) for m in member] == [(probe_address(site), "archived")]
-    tags = {s["name"] for s in sandbox.store.list_segments("aivi-main", {})["segments"]}
-    assert PROBE_TAG not in tags
+    by_hand = probe_address(site).replace("@", "-tagged@")
+    assert sorted((m["email_address"], m["status"]) for m in member) == [
+        (by_hand, "archived"),
+        (probe_address(site), "archived"),
+    ]
+    names = {s["name"] for s in sandbox.store.list_segments("aivi-main", {})["segments"]}
+    assert PROBE_TAG not in names and "mp-mpprobe-new" not in names  # the tag and the waiting room, deleted
 
 
 def _sent() -> Sent:
     key = DripKey("mpprobe", 1, dt.date(2026, 12, 1))
-    return Sent("aivi-main", "mailpipe-probe@aiviaesthetics.com", {"FNAME": "Probe", LOG_FIELD: "|x|"}, key)
+    return Sent(
+        "aivi-main",
+        "mailpipe-probe@aiviaesthetics.com",
+        {"FNAME": "Probe", LOG_FIELD: "|x|"},
+        key,
+        "mailpipe-probe-tagged@aiviaesthetics.com",
+    )
 
 
-def _read_back(**changes):
+def _read_back(room=("mailpipe-probe-tagged@aiviaesthetics.com",), **changes):
     sent = _sent()
     member = RemoteMember(sent.email, "subscribed", dict(sent.fields), (PROBE_TAG,))
     campaign = RemoteCampaign("c1", sent.key.title, "save", None, 1, conditions_for(sent.key))
@@ -56,7 +66,7 @@ def _read_back(**changes):
             member = RemoteMember(**{**member.__dict__, name: value})
         else:
             campaign = RemoteCampaign(**{**campaign.__dict__, name: value})
-    return member, campaign
+    return member, campaign, list(room)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +79,8 @@ def _read_back(**changes):
         ({"title": "mp-mpprobe-s01-2026-12-01 (renamed)"}, "keeps the title push gives it"),
         ({"recipient_count": 0}, "selects exactly the lead"),
         ({"recipient_count": 2}, "selects exactly the lead"),
+        ({"room": ()}, "waiting room holds a contact tagged by hand"),
+        ({"room": ("mailpipe-probe-tagged@aiviaesthetics.com", "mailpipe-probe@aiviaesthetics.com")}, "waiting room"),
     ],
 )
 def test_the_probe_fails_on_each_thing_push_relies_on(change, fails):

@@ -46,12 +46,17 @@ def _pad(store, count: int, list_id: str, lead_tag_id: int, patient_tag_id: int)
 
 
 def _daily_pushes(
-    tmp_path: Path, padding: int, tag_by_hand: dict[int, str] | None = None, unsubscribe: dict[int, str] | None = None
+    tmp_path: Path,
+    padding: int,
+    tag_by_hand: dict[int, str] | None = None,
+    unsubscribe: dict[int, str] | None = None,
+    untag_by_hand: dict[int, str] | None = None,
 ) -> list[tuple[int, list[tuple[str, str]], set[str]]]:
     """A daily push for DAYS days with two new leads a day, on an audience `padding` members larger: per day the calls,
     the outcomes and who that day's new campaigns go to. `tag_by_hand`: day -> a member given the lead tag by hand;
-    `unsubscribe`: day -> a lead who unsubscribes before that day's push."""
-    run = f"{padding}-{len(tag_by_hand or {})}-{len(unsubscribe or {})}"
+    `unsubscribe`: day -> a lead who unsubscribes before that day's push; `untag_by_hand`: day -> a member whose lead
+    tag is taken off by hand."""
+    run = f"{padding}-{len(tag_by_hand or {})}-{len(unsubscribe or {})}-{len(untag_by_hand or {})}"
     root = copy_project(tmp_path / f"project-{run}")
     rendered = Project(root).rendered()
     site = rendered.site
@@ -85,6 +90,12 @@ def _daily_pushes(
                     subscriber_hash((unsubscribe or {})[offset]),
                     {"email_address": (unsubscribe or {})[offset], "status": "unsubscribed"},
                 )
+            if offset in (untag_by_hand or {}):
+                store.set_member_tags(
+                    list_id,
+                    subscriber_hash((untag_by_hand or {})[offset]),
+                    {"tags": [{"name": "mp-a", "status": "inactive"}]},
+                )
             if offset in (tag_by_hand or {}):
                 store.set_member_tags(
                     list_id,
@@ -106,31 +117,39 @@ def plain(tmp_path_factory):
 
 
 def test_push_makes_the_same_calls_to_the_same_effect_whatever_the_audience_size(tmp_path, plain):
-    """The larger audience's first run reads its lead tag once (the roster of a tag push has never seen); from then on
-    both make the same calls, every day, to the same effect."""
+    """Each first run reads its lead tag once (no waiting room yet: one page, the larger one's 600 old leads too) and
+    makes the drip's waiting room; from then on both make the same calls, every day, to the same effect."""
     small, large = _daily_pushes(tmp_path, 0), plain
-    assert large[0][0] == small[0][0] + 1  # one page of the tag's 600 old leads
+    assert large[0][0] == small[0][0]
     assert [calls for calls, _, _ in small[1:]] == [calls for calls, _, _ in large[1:]]
     assert [outcomes for _, outcomes, _ in small] == [outcomes for _, outcomes, _ in large]
     assert sum(1 for _, outcomes, _ in small for action, _ in outcomes if action == "created") >= DAYS  # the drip ran
 
 
 def test_a_contact_tagged_by_hand_enters_the_drip_though_their_record_did_not_change(tmp_path, plain):
-    """Tagging in Mailchimp's UI changes no member record, so it is found by the tag's size: that day, and only that
-    day, push reads the whole tag."""
+    """Tagging in Mailchimp's UI changes no member record: it is found in the drip's waiting room (a saved segment of
+    tagged members with no start, read every run in one call), never by reading the whole tag."""
     days = _daily_pushes(tmp_path, 3_000, tag_by_hand={5: "past00001@example.com"})  # an old subscriber with no tag
-    assert days[5][0] == plain[5][0] + 3  # a page of the tag, when they were tagged, their MPLOG
+    assert days[5][0] == plain[5][0] + 2  # when they were tagged, their MPLOG
     assert "past00001@example.com" in days[6][2] and not any(
         "past00001@example.com" in d[2] for d in plain
     )  # step 1, a day on
     assert [d[0] for d in days[:5]] == [d[0] for d in plain[:5]]
 
 
-def test_a_lead_who_unsubscribes_leaves_the_roster_without_a_reading_of_the_whole_tag(tmp_path, plain):
+def test_a_contact_tagged_by_hand_the_day_another_is_untagged_is_found_the_same_run(tmp_path, plain):
+    """The tag's size is unchanged that day (one in, one out): the waiting room still holds the new one."""
+    days = _daily_pushes(
+        tmp_path, 3_000, tag_by_hand={5: "past00001@example.com"}, untag_by_hand={5: "past00000@example.com"}
+    )
+    assert days[5][0] == plain[5][0] + 2  # when they were tagged, their MPLOG: the same as with nobody untagged
+    assert "past00001@example.com" in days[6][2]
+
+
+def test_a_lead_who_unsubscribes_gets_nothing_more_without_a_reading_of_the_whole_tag(tmp_path, plain):
     days = _daily_pushes(tmp_path, 3_000, unsubscribe={6: "day2-0@example.com"})
     assert [d[0] for d in days[:6]] == [d[0] for d in plain[:6]]
-    # their record changed: read as changed and dropped from the roster, so no page of the tag; and no step 2 for them,
-    # so one MPLOG write fewer
+    # their record changed: read as changed, no page of the tag; and no step 2 for them, so one MPLOG write fewer
     assert days[6][0] == plain[6][0] - 1
     assert not any("day2-0@example.com" in d[2] for d in days[6:]) and any(
         "day2-0@example.com" in d[2] for d in plain[6:]
@@ -179,4 +198,7 @@ def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path
         dry.close()
         assert any(p.email == "lead@example.com" for p in result.decision.progress)  # read, as a real run would
         assert (tmp_path / "state.sqlite3").read_bytes() == before
-        assert State(tmp_path / "state.sqlite3", sandbox.url).roster("aivi-main", "mp-a") == set()
+        assert State(tmp_path / "state.sqlite3", sandbox.url).waiting_room("aivi-main", "e1") is None
+        assert ("would add segment", "the saved segment mp-e1-new (the drip's waiting room)") in [
+            (o.action, o.detail) for o in result.outcomes
+        ]

@@ -28,11 +28,13 @@ from mailpipe.push.decide import (
     Schedule,
     Step,
     Update,
+    WaitingRoom,
     WriteLog,
     decide,
 )
 from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.push.read import read_world
+from mailpipe.push.record import waiting_room
 from mailpipe.push.state import State
 from mailpipe.render import RenderedEmail
 from mailpipe.review import ReviewState
@@ -131,6 +133,9 @@ def _would(step: Step) -> Outcome:
         return Outcome(None, Action.WOULD_MAKE_FOLDER, step.name)
     if isinstance(step, MakeLogField):
         return Outcome(None, Action.WOULD_ADD_FIELD, f"the hidden merge field MPLOG to audience {step.list_id}")
+    if isinstance(step, WaitingRoom):
+        name = waiting_room(step.code, step.tag_id)[0]
+        return Outcome(None, Action.WOULD_ADD_SEGMENT, f"the saved segment {name} (the drip's waiting room)")
     if isinstance(step, Create):
         return Outcome(step.plan.key, Action.WOULD_CREATE, step.plan.email.id, step.plan)
     if isinstance(step, Schedule):

@@ -21,13 +21,14 @@ from mailpipe.push.decide import (
     Notice,
     Schedule,
     Update,
+    WaitingRoom,
     World,
     WriteLog,
     twin_deleted,
 )
 from mailpipe.push.mailchimp import CampaignSettings, Mailchimp, MailchimpError, RemoteCampaign
 from mailpipe.push.read import recognise, twins
-from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME
+from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, waiting_room
 from mailpipe.push.state import Pushed, State
 
 UTC = dt.UTC
@@ -49,7 +50,7 @@ def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list
     outcomes: list[Outcome] = []
     folders = dict(world.folders)
     failed_lists: set[str] = set()  # audiences whose MPLOG field could not be made: nothing is assigned there
-    setup = [s for s in decision.steps if isinstance(s, (MakeFolder, MakeLogField))]
+    setup = [s for s in decision.steps if isinstance(s, (MakeFolder, MakeLogField, WaitingRoom))]
     writes = [s for s in decision.steps if isinstance(s, WriteLog)]
     for step in setup + [None] + [s for s in decision.steps if s not in setup and not isinstance(s, WriteLog)]:
         if step is None:
@@ -72,7 +73,7 @@ def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list
 
 
 def _run(
-    step: MakeFolder | MakeLogField | Delete | Create | Schedule | Update,
+    step: MakeFolder | MakeLogField | WaitingRoom | Delete | Create | Schedule | Update,
     folders: dict[str, str],
     failed_lists: set[str],
     world: World,
@@ -84,6 +85,12 @@ def _run(
         return []
     if isinstance(step, MakeLogField):
         mc.create_text_merge_field(step.list_id, LOG_FIELD, LOG_FIELD_NAME)
+        return []
+    if isinstance(step, WaitingRoom):
+        if step.list_id not in failed_lists:  # its conditions name the MPLOG field
+            name, conditions = waiting_room(step.code, step.tag_id)
+            segment_id = mc.ensure_saved_segment(step.list_id, name, conditions)
+            state.record_waiting_room(step.list_id, step.code, segment_id, step.tag_id)
         return []
     if isinstance(step, Delete):
         return _delete(step, mc, state)

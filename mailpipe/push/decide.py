@@ -57,6 +57,15 @@ class Found:
 
 
 @dataclass(frozen=True)
+class WaitingRoom:
+    """A drip's waiting room to make (or give its tag's new id): the saved segment of members tagged by hand."""
+
+    list_id: str
+    code: str
+    tag_id: int
+
+
+@dataclass(frozen=True)
 class Twin:
     """A second campaign push made for one key (two checkouts pushing at once, each with its own state), unsent:
     deleted, so that nobody gets the email twice."""
@@ -81,6 +90,7 @@ class World:
     tag_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (list id, tag) -> members, monthly tags
     twins: list[Twin] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # lead records read and not believed, with why
+    rooms: list[WaitingRoom] = field(default_factory=list)  # drips' waiting rooms to make (read/_tagged_by_hand)
 
 
 @dataclass
@@ -191,6 +201,7 @@ class Action(StrEnum):
     IGNORED = "ignored"  # a lead's record that cannot be true (a hand edit): not believed, and written back
     WOULD_MAKE_FOLDER = "would make folder"
     WOULD_ADD_FIELD = "would add field"
+    WOULD_ADD_SEGMENT = "would add segment"
     WOULD_WRITE = "would write"
     WOULD_CREATE = "would create"
     WOULD_SCHEDULE = "would schedule"
@@ -208,7 +219,7 @@ class Notice:
     attention: bool
 
 
-Step = MakeFolder | MakeLogField | WriteLog | Create | Schedule | Update | Delete | Notice
+Step = MakeFolder | MakeLogField | WaitingRoom | WriteLog | Create | Schedule | Update | Delete | Notice
 
 
 class StepState(StrEnum):
@@ -300,7 +311,9 @@ def _prepare(decision: Decision, world: World) -> None:
     folders = {s.plan.folder for s in decision.steps if isinstance(s, Create)}
     first: list[Step] = [MakeFolder(name) for name in sorted(folders - set(world.folders))]
     lists = sorted({s.list_id for s in decision.steps if isinstance(s, WriteLog)})
+    lists += sorted({room.list_id for room in world.rooms} - set(lists))
     first += [MakeLogField(list_id) for list_id in lists if not world.log_field.get(list_id)]
+    first += world.rooms  # after the MPLOG field their conditions name
     order = {MakeFolder: 0, MakeLogField: 1, WriteLog: 2, Delete: 3, Schedule: 4, Update: 4, Create: 5, Notice: 6}
     decision.steps = first + sorted(decision.steps, key=lambda s: order[type(s)])
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.plan.keys import CampaignKey, key_of_title
-from mailpipe.push.decide import Found, TaggedLead, Twin, World
+from mailpipe.push.decide import Found, TaggedLead, Twin, WaitingRoom, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import Pushed, State
@@ -33,7 +33,7 @@ def read_world(
     """Reads that do not grow with history or with the audience: the tags push uses, by name; the campaigns made
     within the look-back; and only the members whose record changed within it. A lead who can still be due always is
     one: they joined or were imported then, and every start and step push gives them is a write of their MPLOG; a
-    contact tagged by hand without any other change is found by the tag's roster (`_tagged_by_hand`)."""
+    contact tagged by hand without any other change is found in the drip's waiting room (`_tagged_by_hand`)."""
     pushed = state.pushed()
     list_ids = sorted({audiences[c.audience][0] for c in campaigns})
     folders = mc.folders()
@@ -49,9 +49,12 @@ def read_world(
     leads = {}
     untagged = {}
     ignored: list[str] = []
+    rooms: list[WaitingRoom] = []
     for drip in drips:
         list_id, tag = audiences[drip.audience]
-        leads[drip.code] = _drip_leads(mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id], now, ignored)
+        leads[drip.code] = _drip_leads(
+            mc, state, drip, list_id, tag, tag_ids[list_id], changed[list_id], now, ignored, rooms
+        )
         if tag is not None and tag not in tag_ids[list_id]:
             untagged[drip.code] = leads_inside(drip, state.lead_logs(list_id).values())
     sizes = {}
@@ -59,7 +62,7 @@ def read_world(
         list_id, tag = audiences[monthly.audience]
         if tag is not None and tag in tag_ids[list_id]:  # who a held or refused monthly email would miss
             sizes[(list_id, tag)] = mc.tag_size(list_id, tag_ids[list_id][tag])
-    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins, ignored)
+    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins, ignored, rooms)
 
 
 def leads_inside(drip: Drip, logs: Iterable[str]) -> int:
@@ -145,6 +148,7 @@ def _drip_leads(
     changed: list[RemoteMember],
     now: dt.datetime,
     ignored: list[str],
+    rooms: list[WaitingRoom],
 ) -> list[TaggedLead]:
     """The drip's leads that can be due: changed members with its tag, and those tagged by hand; none while nobody
     has the tag. A start in Mailchimp after tomorrow (a hand edit: no lead can have entered yet) is ignored and said
@@ -154,7 +158,7 @@ def _drip_leads(
     mirror = state.lead_logs(list_id)
     members = [m for m in changed if m.status == "subscribed" and (tag is None or tag in m.tags)]
     if tag is not None:
-        members += _tagged_by_hand(mc, state, list_id, tag, tag_ids[tag], changed, drip.code, mirror)
+        members += _tagged_by_hand(mc, state, list_id, tag_ids[tag], changed, drip.code, mirror, rooms)
     exits = set(drip.exit_tags)
     leads = []
     latest = local_date(now, drip.timezone) + dt.timedelta(days=1)
@@ -176,31 +180,26 @@ def _tagged_by_hand(
     mc: Mailchimp,
     state: State,
     list_id: str,
-    tag: str,
     tag_id: int,
     changed: list[RemoteMember],
     code: str,
     mirror: dict[str, str],
+    rooms: list[WaitingRoom],
 ) -> list[RemoteMember]:
-    """Members who got the drip's tag without their record changing (tagged by hand in Mailchimp's UI), and who have
-    not entered the drip: found by keeping a roster of the tag. The roster follows the changed members; when the
-    tag's size (one call) says someone was tagged or untagged besides, the whole tag is read once and the roster
-    starts again from it. A dry run reads the same and records nothing."""
-    roster = state.roster(list_id, tag)
-    tagged = {m.email.lower() for m in changed if tag in m.tags and m.status in ("subscribed", "pending")}
-    others = {m.email.lower() for m in changed} - tagged
-    roster = (roster - others) | tagged
-    if mc.tag_size(list_id, tag_id) == len(roster):
-        if not state.read_only:
-            state.record_roster(list_id, tag, tagged, others)
-        return []
-    swept = list(mc.tagged_members(list_id, tag_id))
-    if not state.read_only:
-        state.record_roster(list_id, tag, {m.email.lower() for m in swept}, set(), replace=True)
+    """Members who got the drip's tag without their record changing (tagged by hand in Mailchimp's UI) and have not
+    entered the drip: the drip's waiting room, a saved segment of tagged members with no start in their MPLOG (one
+    call while it holds under 1,000, whatever else changed that day). Without a room made for this tag (the first
+    run, a lost state file, the tag made anew, the room deleted by a person), the whole tag is read once and the
+    room is to be made (`rooms`)."""
+    room = state.waiting_room(list_id, code)
+    waiting = mc.saved_segment_members(list_id, room[0]) if room and room[1] == tag_id else None
+    if waiting is None:
+        waiting = list(mc.tagged_members(list_id, tag_id))
+        rooms.append(WaitingRoom(list_id, code, tag_id))
     seen = {m.email.lower() for m in changed}
     return [
         m
-        for m in swept
+        for m in waiting
         if m.status == "subscribed" and m.email.lower() not in seen and code not in _lead_log(m, mirror)[1].starts
     ]
 

@@ -69,6 +69,15 @@ def conditions_for(key: CampaignKey, tag_id: int | None = None) -> tuple[Conditi
     return (Condition("StaticSegment", "static_segment", "static_is", str(tag_id)), mark)
 
 
+def waiting_room(code: str, tag_id: int) -> tuple[str, tuple[Condition, ...]]:
+    """The saved segment of a drip's waiting room, by name and conditions: members with its tag whose MPLOG has no
+    start in it (tagged by hand in Mailchimp's UI, and not yet seen by push). Opaque like the rest."""
+    return f"mp-{code}-new", (
+        Condition("StaticSegment", "static_segment", "static_is", str(tag_id)),
+        Condition("TextMerge", LOG_FIELD, "notcontain", f"|{code}@"),
+    )
+
+
 def key_of(conditions: Iterable[tuple[str, str, str, str]]) -> CampaignKey | None:
     """The mailpipe campaign a campaign's segment conditions (type, field, op, value) identify, if any."""
     for kind, field_name, op, value in conditions:

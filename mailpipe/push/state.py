@@ -28,8 +28,8 @@ CREATE TABLE IF NOT EXISTS pushed (
     scheduled INTEGER NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lead_logs (list_id TEXT NOT NULL, email TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (list_id, email));
-CREATE TABLE IF NOT EXISTS tag_rosters (list_id TEXT NOT NULL, tag TEXT NOT NULL, email TEXT NOT NULL,
-    PRIMARY KEY (list_id, tag, email));
+CREATE TABLE IF NOT EXISTS waiting_rooms (list_id TEXT NOT NULL, code TEXT NOT NULL, segment_id INTEGER NOT NULL,
+    tag_id INTEGER NOT NULL, PRIMARY KEY (list_id, code));
 """
 
 
@@ -145,23 +145,19 @@ class State:
             for r in self._db.execute("SELECT email, value FROM lead_logs WHERE list_id=?", (list_id,))
         }
 
-    def roster(self, list_id: str, tag: str) -> set[str]:
-        """The members (lower-cased addresses) push last knew to carry a drip's tag."""
-        return {
-            r["email"]
-            for r in self._db.execute("SELECT email FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))
-        }
+    def waiting_room(self, list_id: str, code: str) -> tuple[int, int] | None:
+        """The saved segment push made for a drip's waiting room, and the tag id it was made for."""
+        row = self._db.execute(
+            "SELECT segment_id, tag_id FROM waiting_rooms WHERE list_id=? AND code=?", (list_id, code)
+        ).fetchone()
+        return (row["segment_id"], row["tag_id"]) if row else None
 
-    def record_roster(self, list_id: str, tag: str, added: set[str], removed: set[str], replace: bool = False) -> None:
-        """Apply what a run learnt (or, after reading the whole tag, `replace` the roster with `added`)."""
+    def record_waiting_room(self, list_id: str, code: str, segment_id: int, tag_id: int) -> None:
         with self._db:
             self._db.execute("BEGIN")
-            if replace:
-                self._db.execute("DELETE FROM tag_rosters WHERE list_id=? AND tag=?", (list_id, tag))
-            self._db.executemany(
-                "DELETE FROM tag_rosters WHERE list_id=? AND tag=? AND email=?", [(list_id, tag, e) for e in removed]
+            self._db.execute(
+                "INSERT OR REPLACE INTO waiting_rooms VALUES (?,?,?,?)", (list_id, code, segment_id, tag_id)
             )
-            self._db.executemany("INSERT OR IGNORE INTO tag_rosters VALUES (?,?,?)", [(list_id, tag, e) for e in added])
 
     def record_probe(self, account_id: str, when: dt.datetime) -> None:
         """`mailpipe doctor --probe` passed on this account (push to a real account waits for it)."""

@@ -223,6 +223,29 @@ class Mailchimp:
             str(tag_id),
         )
 
+    def ensure_saved_segment(self, list_id: str, name: str, conditions: tuple[Condition, ...]) -> int:
+        """A saved segment of that name with these conditions, made anew: one of that name (a lost state file, a tag
+        made anew) is deleted first, not changed (the spec's PATCH body types a segment's conditions as arrays of
+        arrays, which is not what Mailchimp takes)."""
+        options = segment_opts(conditions)
+        for existing in (s for s in self._segments(list_id, "saved") if s.get("name") == name):
+            self.delete_tag(list_id, int(existing["id"]))
+        made = self._create(
+            "lists.create_segment",
+            lambda: self._client.lists.create_segment(list_id, {"name": name, "options": options}),
+            lambda: next((s for s in self._segments(list_id, "saved") if s.get("name") == name), None),
+        )
+        return int(made["id"])
+
+    def saved_segment_members(self, list_id: str, segment_id: int) -> list[RemoteMember] | None:
+        """Who a saved segment selects now, with their tags; None when it is gone (a person deleted it)."""
+        try:
+            return list(self.tagged_members(list_id, segment_id))
+        except MailchimpError as err:
+            if err.status == 404:
+                return None
+            raise
+
     def archive_member(self, list_id: str, email: str) -> None:
         """DELETE a member (Mailchimp archives them); one already gone is fine."""
         try:
@@ -234,7 +257,7 @@ class Mailchimp:
                 raise
 
     def delete_tag(self, list_id: str, tag_id: int) -> None:
-        """Delete a tag (a static segment); one already gone is fine."""
+        """Delete a tag or a saved segment; one already gone is fine."""
         try:
             self._call("lists.delete_segment", self._client.lists.delete_segment, list_id, str(tag_id))
         except MailchimpError as err:

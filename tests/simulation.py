@@ -56,6 +56,11 @@ MARKETER_ACTIONS = (
     "restore-old-state",
     "becomes-patient",
     "resume-or-delete",
+    "rename-tag",  # the drip's tag renamed, and renamed back a little later
+    "move-start",  # a lead's drip start moved earlier or later in MPLOG
+    "tag-and-untag",  # a new contact tagged by hand while another lead is untagged, the same minute
+    "two-checkouts",  # a second checkout (its own state file) pushing at the same minute as this one
+    "edit-article",  # an article (featured in a newsletter, sent in the drip) edited
 )
 
 
@@ -128,11 +133,15 @@ class Simulation:
     exits: dict[str, dt.datetime] = field(default_factory=dict)
     dry_runs: int = 0
     dry_run_writes: int = 0
+    twice: int = 0  # pushes run from two checkouts at the same minute
+    twins_deleted: int = 0
     kills: int = 0
     pushes: int = 0
     touched_months: set[str] = field(default_factory=set)
     tagged_on: dict[str, dt.date] = field(default_factory=dict)
     made_patients: dict[str, dt.datetime] = field(default_factory=dict)
+    hand_tagged: list[Lead] = field(default_factory=list)  # contacts a marketer tagged by hand (leads too)
+    moved_starts: dict[str, dt.date] = field(default_factory=dict)  # lead -> the start a person wrote in MPLOG
     _cycle: list[str] = field(default_factory=list)
 
     def run(self) -> dict:
@@ -207,12 +216,17 @@ class Simulation:
                             self._push(mc, dry_run=True)
                         continue
                     self._clock(moment)
-                    if rng.random() < self.kill_rate:
+                    if getattr(self, "_twice_next", False):
+                        self._twice_next = False
+                        self._two_checkouts(mc, state_path)
+                        self.twice += 1
+                    elif rng.random() < self.kill_rate:
                         self._killed_push(rng.randrange(3, 25))
                     else:
                         self._push(mc)
             end = local_to_utc(self.start + dt.timedelta(days=self.days), "05:00", TZ)
             self._clock(end)
+            self._push(mc)  # writes back what a person moved since the last run
             final = self._push(mc, dry_run=True)
             deliveries = store.deliveries()
             made = [
@@ -224,14 +238,14 @@ class Simulation:
             for m in members
         }
         return {
-            "leads": leads,
+            "leads": leads + self.hand_tagged,
             "end": end,
             "deliveries": deliveries,
             "campaigns": made,
             "final": final,
             "drip": self.drip,
             "starts": starts,
-            "ui_tagged": ui_tagged,
+            "ui_tagged": ui_tagged | {lead.email for lead in self.hand_tagged},
             "tagged_on": self.tagged_on,
         }
 
@@ -282,6 +296,41 @@ class Simulation:
         finally:
             self._dry = False
             state.close()
+
+    def _two_checkouts(self, mc: Mailchimp, state_path: Path) -> None:
+        """This checkout and an old one (its own state file) push at the same minute: both read before either
+        writes (the worst interleaving), then each applies what it decided."""
+        from mailpipe.load.campaigns import Monthly
+        from mailpipe.push.apply import apply
+        from mailpipe.push.decide import decide
+        from mailpipe.push.read import read_world
+
+        url, _, _, campaigns, rendered, refused = self._args
+        audiences = {name: (a.list_id, a.tag) for name, a in self.site.audiences.items()}
+        states = [State(state_path, url), State(state_path.with_name("other-checkout.sqlite3"), url)]
+        try:
+            decided = []
+            for state in states:
+                world = read_world(mc, state, campaigns, audiences, self.store.now())
+                decision = decide(
+                    world,
+                    [c for c in campaigns if isinstance(c, Drip)],
+                    [c for c in campaigns if isinstance(c, Monthly)],
+                    audiences,
+                    {e.id: e for e in rendered.emails},
+                    refused,
+                    rendered.content,
+                    self.site.mailchimp.folder,
+                )
+                decided.append((world, decision))
+            for state, (world, decision) in zip(states, decided, strict=True):
+                said = apply(decision, world, mc, state)
+                self.twins_deleted += sum(o.action == "deleted" and "made twice" in o.detail for o in said)
+        except MailchimpError:
+            pass  # like a run that died: the next one converges
+        finally:
+            for state in states:
+                state.close()
 
     def _killed_push(self, after_writes: int) -> None:
         """A push in another process, killed with SIGKILL right after its Nth write reached the server."""
@@ -386,6 +435,71 @@ class Simulation:
                     store.resume(campaign["id"])
                 else:
                     store.delete_campaign(campaign["id"])
+        elif action == "rename-tag":
+            tag = next(s for s in store.list_segments(LIST, {"count": 1000})["segments"] if s["name"] == LEAD_TAG)
+            store.update_segment(LIST, str(tag["id"]), {"name": f"{LEAD_TAG} (old)"})
+            self._pending_rename = tag["id"]  # noticed (push says so) and renamed back a little later
+            detail = "renamed"
+        elif action == "move-start":
+            state = State(state_path, self._args[0], read_only=True) if state_path.exists() else None
+            known = state.lead_logs(LIST) if state else {}
+            if state:
+                state.close()
+            members = [
+                m
+                for m in store.list_members(LIST, {"count": 1000})["members"]
+                if m["email_address"].lower() in known and f"|{self.drip.code}@" in m["merge_fields"].get(LOG_FIELD, "")
+            ]
+            if members:  # the local copy knows their start (a lost state file and an edited MPLOG is not survived)
+                member = rng.choice(members)
+                log = LeadLog.parse(member["merge_fields"][LOG_FIELD])
+                moved = log.starts[self.drip.code] + dt.timedelta(days=rng.choice([-4, -2, 3]))
+                store.patch_member(
+                    LIST,
+                    subscriber_hash(member["email_address"]),
+                    {"merge_fields": {LOG_FIELD: log.with_start(self.drip.code, moved).render()}},
+                )
+                self.moved_starts[member["email_address"]] = moved
+                detail = f"{member['email_address']} -> {moved}"
+        elif action == "tag-and-untag":
+            tagged = [
+                m["email_address"]
+                for m in store.list_members(LIST, {"count": 1000})["members"]
+                if LEAD_TAG in {t["name"] for t in m["tags"]}
+            ]
+            newcomer = Lead(900 + len(self.hand_tagged), f"walkin{len(self.hand_tagged)}@example.com", "W", "", now)
+            store.upsert_member(
+                LIST,
+                subscriber_hash(newcomer.email),
+                {"email_address": newcomer.email, "status_if_new": "subscribed"},
+            )
+            store._db.execute(  # an old contact: their record last changed long before the look-back
+                "UPDATE members SET last_changed=? WHERE list_id=? AND hash=?",
+                ("2023-01-01T00:00:00+00:00", LIST, subscriber_hash(newcomer.email)),
+            )
+            store.set_member_tags(
+                LIST, subscriber_hash(newcomer.email), {"tags": [{"name": LEAD_TAG, "status": "active"}]}
+            )
+            self.hand_tagged.append(newcomer)
+            self.tagged_on[newcomer.email] = now.astimezone(ZONE).date()
+            if tagged:
+                untagged = rng.choice(tagged)
+                store.set_member_tags(
+                    LIST, subscriber_hash(untagged), {"tags": [{"name": LEAD_TAG, "status": "inactive"}]}
+                )
+                self.exits.setdefault(untagged, now)
+            detail = newcomer.email
+        elif action == "two-checkouts":
+            self._twice_next = True  # the next push (a morning's, with work to do) runs from two checkouts at once
+            detail = "next push from two checkouts"
+        elif action == "edit-article":
+            article = sorted((self.root / "content/articles").glob("*.md"))[rng.randrange(7)]
+            article.write_text(article.read_text() + f"\n\nUpdated on {now:%Y-%m-%d}.\n")
+            rendered = Project(self.root).rendered()
+            url, retry, state_path_, campaigns, _, _ = self._args
+            refused = refusals(rendered.emails, findings_of(rendered.emails, self.site), {}, real_account=False)
+            self._args = (url, retry, state_path_, campaigns, rendered, refused)
+            detail = article.name
         elif action == "rename-folder":
             for folder in store.folders({"count": 100})["folders"]:
                 store.rename_folder(folder["id"], {"name": f"{folder['name']} (old {rng.random():.3f})"})
@@ -395,6 +509,9 @@ class Simulation:
         elif action == "restore-old-state" and backup.exists():
             shutil.copy(backup, state_path)
         self.actions.append((now, action, detail))
+        if getattr(self, "_pending_rename", None) and action != "rename-tag":
+            store.update_segment(LIST, str(self._pending_rename), {"name": LEAD_TAG})
+            self._pending_rename = None
         if getattr(self, "_pending_retag", None) and action != "delete-tag":
             for email in self._pending_retag:
                 if email not in self.exits:
@@ -437,6 +554,9 @@ def check_guarantees(sim: Simulation, facts: dict) -> dict:
     assert not quiet, f"emails delivered in the quiet hours: {quiet}"
     progress = {p.email: p.steps for p in facts["final"].decision.progress} if facts["final"] else {}
     counts = {"delivered": 0, "skipped": 0, "held": 0}
+    for newcomer in sim.hand_tagged:  # tagged by hand (while another lead was untagged): push must know them
+        if newcomer.email not in sim.exits and newcomer.joined < facts["end"] - dt.timedelta(days=2):
+            assert newcomer.email in progress or newcomer.email in received, f"{newcomer.email} was never found"
     for lead in facts["leads"]:
         everything = sorted(received.get(lead.email, []), key=lambda r: r[0])
         monthly = [(w, k) for w, k in everything if isinstance(k, MonthlyKey)]

@@ -29,6 +29,8 @@ def test_sixty_days_with_a_marketer_in_mailchimp(sim_project, seed, form):
     assert counts["delivered"] > 100 and sim.dry_runs > 5 and sim.pushes > 50
     done = {action for _, action, detail in sim.actions if detail}
     assert len(done & {"pause", "delete", "cancel", "unschedule", "rename", "move"}) >= 3, sim.actions
+    assert {"rename-tag", "move-start", "tag-and-untag", "two-checkouts", "edit-article"} <= done, sim.actions
+    assert sim.twice and sim.twins_deleted  # two checkouts made twins, and they were deleted before going out
     assert sim.kills >= 1
 
 

@@ -297,6 +297,20 @@ class Simulation:
             self._dry = False
             state.close()
 
+    def _rename_back(self, store, tag_id: int) -> None:
+        """The tag gets its name back; when a lead import made a new one of that name meanwhile, the person moves the
+        renamed tag's members into it and deletes the renamed one (Mailchimp keeps tag names unique)."""
+        tags = store.list_segments(LIST, {"count": 1000, "type": "static"})["segments"]
+        made = next((s for s in tags if s["name"] == LEAD_TAG), None)
+        if made is None:
+            store.update_segment(LIST, str(tag_id), {"name": LEAD_TAG})
+            return
+        for member in store.segment_members(LIST, str(tag_id), {"count": 1000})["members"]:
+            store.set_member_tags(
+                LIST, subscriber_hash(member["email_address"]), {"tags": [{"name": LEAD_TAG, "status": "active"}]}
+            )
+        store.delete_segment(LIST, str(tag_id))
+
     def _two_checkouts(self, mc: Mailchimp, state_path: Path) -> None:
         """This checkout and an old one (its own state file) push at the same minute: both read before either
         writes (the worst interleaving), then each applies what it decided."""
@@ -365,6 +379,9 @@ class Simulation:
         if not self._cycle:  # every action comes up, in a seeded order
             self._cycle = rng.sample(MARKETER_ACTIONS, len(MARKETER_ACTIONS))
         action = self._cycle.pop()
+        if getattr(self, "_pending_rename", None):  # the renamed tag is given its name back first
+            self._rename_back(store, self._pending_rename)
+            self._pending_rename = None
         ours = [c for c in store.list_campaigns({"count": 1000})["campaigns"] if written_key(store, c)]
         scheduled = [c for c in ours if c["status"] == "schedule"]
         detail = ""
@@ -509,9 +526,6 @@ class Simulation:
         elif action == "restore-old-state" and backup.exists():
             shutil.copy(backup, state_path)
         self.actions.append((now, action, detail))
-        if getattr(self, "_pending_rename", None) and action != "rename-tag":
-            store.update_segment(LIST, str(self._pending_rename), {"name": LEAD_TAG})
-            self._pending_rename = None
         if getattr(self, "_pending_retag", None) and action != "delete-tag":
             for email in self._pending_retag:
                 if email not in self.exits:

@@ -517,3 +517,13 @@ def test_a_tags_members_are_paged_in_sql_with_their_status(client, sandbox):
     assert every["total_items"] == 750
     listed = client.lists.list_segments(LIST, type="static")["segments"]
     assert [(s["name"], s["member_count"]) for s in listed] == [("big", 750)]
+
+
+def test_a_tag_cannot_be_renamed_to_a_name_another_tag_has(client):
+    """As in Mailchimp, tag names are unique in an audience: a renamed tag cannot take back a name a new one took."""
+    old = client.lists.create_segment("clinic", {"name": "mp-a", "static_segment": []})
+    client.lists.update_segment("clinic", str(old["id"]), {"name": "mp-a (old)"})
+    client.lists.create_segment("clinic", {"name": "mp-a", "static_segment": []})
+    body = problem(lambda: client.lists.update_segment("clinic", str(old["id"]), {"name": "mp-a"}))
+    assert body["status"] == 400 and "already exists" in body["detail"]
+    assert client.lists.update_segment("clinic", str(old["id"]), {"name": "mp-a older"})["name"] == "mp-a older"

@@ -164,6 +164,12 @@ class Segments(Members):
 
     def update_segment(self, list_id: str, segment_id: str, body: dict) -> dict:
         row = self._segment_row(list_id, segment_id)
+        taken = self._db.execute(
+            "SELECT 1 FROM segments WHERE list_id=? AND type=? AND name=? AND id<>?",
+            (list_id, row["type"], body.get("name"), row["id"]),
+        ).fetchone()
+        if body.get("name") and taken:
+            raise invalid(f"A segment named {body['name']!r} already exists in this list.", "name")
         with self.transaction() as db:
             if body.get("name"):
                 db.execute(

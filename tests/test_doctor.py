@@ -35,6 +35,18 @@ def make_ready(project):
             "example: true          # example offers: a push to a real Mailchimp account refuses this file",
             "example: false",
         )
+    sign_everything(project)
+
+
+def sign_everything(project):
+    """Every email signed off by each role it needs (as the reviewers would before go-live)."""
+    from mailpipe.review import Reviews
+
+    rendered = Project(project).rendered()
+    reviews = Reviews(project / "reviews")
+    for email in rendered.emails:
+        for role in reviews.state(email, rendered.site).roles:
+            reviews.approve(email, rendered.site, role.role, "Dana Lee, MD", dt.date(2024, 4, 19))
 
 
 @pytest.fixture
@@ -65,7 +77,22 @@ def doctor(run_cli, project):
 def test_all_checks_pass_on_a_correct_setup(project, run_cli, account):
     result = doctor(run_cli, project)
     assert result.exit_code == 0, result.output
-    assert "✗" not in result.stdout and "14 of 14 ready: ready to go live" in result.stdout
+    assert "✗" not in result.stdout and "15 of 15 ready: ready to go live" in result.stdout
+
+
+def test_a_due_email_whose_sign_off_an_edit_voided_is_a_cross_naming_it_and_when_it_goes_out(project, run_cli, account):
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "A migraine is more than",
+        "A migraine is much more than",
+    )
+    result = doctor(run_cli, project)
+    assert result.exit_code == 1
+    assert (
+        "✗ 1 due email(s) a real account refuses: what-causes-migraine (changed since its medical approval"
+        in result.stdout
+    )
+    assert "first goes out Sat Apr 20 09:30)" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from mailpipe.load.content import ContentSet
 from mailpipe.project import Project
 from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.render import RenderedEmail
+from mailpipe.review import ReviewState
 
 if TYPE_CHECKING:
     from mailpipe.push.target import Target
@@ -54,6 +55,7 @@ def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget =
     rendered = project.load()
     start = today or project.today()
     checks = project_checks(project.root, rendered.site, rendered.content, project.campaigns, rendered.emails, start)
+    checks.append(signed_off(project.campaigns, rendered.content, rendered.emails, project.sign_offs, start))
     with connect(project.root, rendered.site, dry_run=True) as target:
         on_target(target)
         checks += account_checks(target.mailchimp, rendered.site, _inside_drips(target, rendered.site, project))
@@ -202,6 +204,36 @@ def project_checks(
         )
     )
     return checks
+
+
+def signed_off(
+    campaigns: list[Campaign],
+    content: ContentSet,
+    emails: list[RenderedEmail],
+    sign_offs: Mapping[str, ReviewState],
+    today: dt.date,
+) -> Check:
+    """The emails due in the next days that a real account would refuse for want of a sign-off, each with what it
+    needs and when it first goes out (what push says when it refuses one)."""
+    from mailpipe.plan import plan
+
+    sends = plan(campaigns, content, {e.id for e in emails}, today, HORIZON_DAYS)
+    first: dict[str, dt.datetime] = {}
+    for send in sends:
+        if not send.problem:
+            first[send.email_id] = min(send.local_time, first.get(send.email_id, send.local_time))
+    unsigned = [
+        f"{email_id} ({sign_offs[email_id].summary}; first goes out {when:%a %b} {when.day} {when:%H:%M})"
+        for email_id, when in sorted(first.items(), key=lambda item: item[1])
+        if email_id in sign_offs and not sign_offs[email_id].approved
+    ]
+    return Check(
+        not unsigned,
+        f"every email due in the next {HORIZON_DAYS} days is signed off"
+        if not unsigned
+        else f"{len(unsigned)} due email(s) a real account refuses: {'; '.join(unsigned)}",
+        "sign them off (`mailpipe review`, or the preview's sign-off form) before they go out",
+    )
 
 
 def _tag_check(name: str, list_id: str, tag: str, tags: Iterable[str], inside: int) -> Check:

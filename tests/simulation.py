@@ -128,6 +128,7 @@ class Simulation:
     kill_rate: float = 0.1  # chance a push is killed with kill -9 mid-run
     ui_tagged_share: float = 0.3  # leads tagged by hand in Mailchimp's UI instead of imported
     condition_form: str = "as-written"  # how the sandbox answers segment conditions (`internal`: merge0, mergeN)
+    segment_timing: str = "create"  # when the sandbox resolves a campaign's segment (`send`: Free and Essentials)
     # what happened, for the assertions
     actions: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
     exits: dict[str, dt.datetime] = field(default_factory=dict)
@@ -162,6 +163,7 @@ class Simulation:
             self.store = store = sandbox.store
             store.set_clock(local_to_utc(self.start, "05:00", TZ))
             store.set_condition_form(self.condition_form)
+            store.set_segment_timing(self.segment_timing)
             provision(store, site)
             retry = RetryPolicy(attempts=12, base_delay=0.001, max_delay=0.01)
             mc = Mailchimp(Connection(KEY, sandbox.url), retry)

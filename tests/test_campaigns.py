@@ -722,6 +722,28 @@ def test_a_record_with_a_day_out_of_range_is_ignored_and_stops_nobody_else(world
     assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
 
 
+@pytest.mark.parametrize("timing", ["send", "create"])
+def test_a_lead_a_sent_campaign_did_not_reach_gets_the_step_later(world, timing):
+    """On Free and Essentials plans a segment is resolved when the campaign goes out: p0's MPLOG cleared by hand
+    between the 06:00 run and the 09:30 send drops them from it. Mailchimp's report of who it went to says so, and p0
+    gets step 1 the next day (on a plan that snapshots the segment when the campaign is made, they got it)."""
+    sandbox, run, _ = world
+    sandbox.store.set_segment_timing(timing)
+    run(MORNING)
+    _hand_edit_log(sandbox, "p0@example.com", "")
+    sandbox.store.advance(dt.datetime(2024, 5, 1, 17, tzinfo=UTC))
+    next_day = run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))
+    sandbox.store.advance(dt.datetime(2024, 5, 2, 17, tzinfo=UTC))
+    titles = [d["title"] for d in sandbox.store.deliveries("p0@example.com")]
+    said = [o.detail for o in next_day.outcomes if o.action == "not reached"]
+    if timing == "send":
+        assert titles == ["mp-e1-s01-2024-05-02"] and len(said) == 1 and "not to 1 lead(s)" in said[0]
+        assert not next_day.needs_attention
+    else:
+        assert titles == [FIRST] and not said
+    assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
+
+
 @pytest.mark.parametrize(("start", "believed"), [("20240502", True), ("20240503", False)])
 def test_a_start_in_mailchimp_after_tomorrow_is_not_believed_said_and_written_back(world, start, believed):
     """It is May 1: a start on May 2 could be a lead who joins tomorrow; one on May 3 cannot be true. Not believed,

@@ -20,10 +20,14 @@ def sim_project(project):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("seed", "form"), [(1, "as-written"), (2, "as-written"), (3, "internal"), (4, "internal")])
-def test_sixty_days_with_a_marketer_in_mailchimp(sim_project, seed, form):
-    """`form`: how the sandbox answers campaigns' conditions (`internal`: Mailchimp's merge0, mergeN)."""
-    sim = Simulation(sim_project, START, DAYS, seed=seed, condition_form=form)
+@pytest.mark.parametrize(
+    ("seed", "form", "timing"),
+    [(1, "as-written", "create"), (2, "as-written", "send"), (3, "internal", "create"), (4, "internal", "send")],
+)
+def test_sixty_days_with_a_marketer_in_mailchimp(sim_project, seed, form, timing):
+    """`form`: how the sandbox answers campaigns' conditions (`internal`: Mailchimp's merge0, mergeN); `timing`: when
+    it resolves a campaign's segment (`send`: as on Free and Essentials plans)."""
+    sim = Simulation(sim_project, START, DAYS, seed=seed, condition_form=form, segment_timing=timing)
     facts = sim.run()
     counts = check_guarantees(sim, facts)
     assert counts["delivered"] > 100 and sim.dry_runs > 5 and sim.pushes > 50

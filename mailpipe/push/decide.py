@@ -91,6 +91,7 @@ class World:
     twins: list[Twin] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # lead records read and not believed, with why
     rooms: list[WaitingRoom] = field(default_factory=list)  # drips' waiting rooms to make (read/_tagged_by_hand)
+    sent_to: dict[DripKey, set[str]] = field(default_factory=dict)  # a sent drip campaign -> who it reached
 
 
 @dataclass
@@ -198,6 +199,7 @@ class Action(StrEnum):
     PROBLEM = "problem"  # its month cannot be sent as things are (no special)
     WAITING = "waiting"  # for something nobody must do now (the tag has no members yet)
     KEPT = "kept"  # changed, but sending it again would be too late: the scheduled version stays
+    UNREACHED = "not reached"  # a sent campaign's report lacks leads it was made for: they have not had the step
     IGNORED = "ignored"  # a lead's record that cannot be true (a hand edit): not believed, and written back
     WOULD_MAKE_FOLDER = "would make folder"
     WOULD_ADD_FIELD = "would add field"
@@ -350,6 +352,7 @@ class _DripDay:
     deadlines: dict[DripKey, dt.datetime] = field(default_factory=dict)  # the latest it may go out for all its leads
     holding: dict[DripKey, Waiting] = field(default_factory=dict)  # a held campaign -> the leads waiting on it
     refused_steps: dict[int, Waiting] = field(default_factory=dict)  # a step whose email is refused -> leads due it
+    unreached: dict[DripKey, int] = field(default_factory=dict)  # a sent campaign -> leads it was made for, not sent
 
     @classmethod
     def of(cls, world: World, drip: Drip, refusals: dict[str, str]) -> _DripDay:
@@ -387,7 +390,7 @@ class _DripDay:
         deadline = local_to_utc(due_day, self.drip.send_time, self.drip.timezone) + dt.timedelta(
             days=self.drip.max_late_days
         )
-        log, settled = self._settle(log, number, deadline)
+        log, settled = self._settle(lead.email, log, number, deadline)
         if settled is not None:
             return log, settled
         if self.send_at > deadline:
@@ -403,10 +406,15 @@ class _DripDay:
         self._keep_deadline(key, deadline)
         return log.with_assigned(key), StepState.ASSIGNED
 
-    def _settle(self, log: LeadLog, number: int, deadline: dt.datetime) -> tuple[LeadLog, StepState | None]:
+    def _settle(self, email: str, log: LeadLog, number: int, deadline: dt.datetime) -> tuple[LeadLog, StepState | None]:
         """What the step's assignments add up to: sent if one sent, else held if one is held, else pending if one
         will send; an assignment of a stopped run that is now too late to make is taken back (void)."""
         outcomes = {key: _assignment(key, self.world, self.today) for key in log.steps(self.drip.code, number)}
+        for key, outcome in list(outcomes.items()):  # sent, but not to this lead (Mailchimp's report): not had
+            reached = self.world.sent_to.get(key)
+            if outcome == StepState.SENT and reached is not None and email.lower() not in reached:
+                outcomes[key] = StepState.VOID
+                self.unreached[key] = self.unreached.get(key, 0) + 1
         for key, outcome in list(outcomes.items()):
             if outcome == StepState.PENDING and key not in self.world.found and self.send_at > deadline:
                 outcomes[key] = StepState.VOID
@@ -494,6 +502,13 @@ def _drip_campaigns(
     for key in sorted(k for k in world.pushed if isinstance(k, DripKey) and k.code == code and k not in world.found):
         if key.day >= day.today - dt.timedelta(days=1):  # say so while it is news
             decision.steps.append(Notice(key, Action.DELETED, DELETED_DRIP, False))
+    for key, count in sorted(day.unreached.items()):
+        if key.day >= day.today - dt.timedelta(days=1):
+            detail = (
+                f"went out, but not to {count} lead(s) it was made for (Mailchimp's report; dropped from its segment "
+                "before the send?): they get this step on a later day, if still within max_late_days"
+            )
+            decision.steps.append(Notice(key, Action.UNREACHED, detail, False))
     for key, found in sorted((k, f) for k, f in world.found.items() if isinstance(k, DripKey) and k.code == code):
         plan = day.plan(key, list_id, folder, emails)
         held = day.holding.get(key)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from mailpipe.load.campaigns import Campaign, Drip
-from mailpipe.plan.keys import CampaignKey, key_of_title
+from mailpipe.plan.keys import CampaignKey, DripKey, key_of_title
 from mailpipe.push.decide import Found, TaggedLead, Twin, WaitingRoom, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
@@ -41,6 +41,7 @@ def read_world(
     log_field = {list_id: LOG_FIELD in mc.merge_field_tags(list_id) for list_id in list_ids}
     since = now - look_back(campaigns)
     found, twins = _found(mc, pushed, list_ids, {c.code for c in campaigns}, since)
+    sent_to = _sent_to(mc, state, found)
     drips = [c for c in campaigns if isinstance(c, Drip)]
     changed = {
         list_id: list(mc.changed_members(list_id, since))
@@ -62,7 +63,25 @@ def read_world(
         list_id, tag = audiences[monthly.audience]
         if tag is not None and tag in tag_ids[list_id]:  # who a held or refused monthly email would miss
             sizes[(list_id, tag)] = mc.tag_size(list_id, tag_ids[list_id][tag])
-    return World(now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins, ignored, rooms)
+    return World(
+        now, found, pushed, leads, tag_ids, log_field, folders, untagged, sizes, twins, ignored, rooms, sent_to
+    )
+
+
+def _sent_to(mc: Mailchimp, state: State, found: dict[CampaignKey, Found]) -> dict[DripKey, set[str]]:
+    """Who each sent drip campaign went to (Mailchimp's report, read once and kept in the state; a dry run reads it
+    and keeps nothing): a lead it was made for but that it did not reach (dropped from its segment before the send, on
+    plans that resolve segments then) has not had the step."""
+    sent = {}
+    for key, entry in found.items():
+        if isinstance(key, DripKey) and entry.status == "sent":
+            known = state.sent_to(key)
+            if known is None:
+                known = mc.sent_to(entry.campaign_id)
+                if not state.read_only:
+                    state.record_sent_to(key, known)
+            sent[key] = known
+    return sent
 
 
 def leads_inside(drip: Drip, logs: Iterable[str]) -> int:

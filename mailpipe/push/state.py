@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS pushed (
     scheduled INTEGER NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lead_logs (list_id TEXT NOT NULL, email TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (list_id, email));
+CREATE TABLE IF NOT EXISTS sent_to (title TEXT NOT NULL, email TEXT NOT NULL, PRIMARY KEY (title, email));
+CREATE TABLE IF NOT EXISTS sent_read (title TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS waiting_rooms (list_id TEXT NOT NULL, code TEXT NOT NULL, segment_id INTEGER NOT NULL,
     tag_id INTEGER NOT NULL, PRIMARY KEY (list_id, code));
 """
@@ -144,6 +146,18 @@ class State:
             r["email"]: r["value"]
             for r in self._db.execute("SELECT email, value FROM lead_logs WHERE list_id=?", (list_id,))
         }
+
+    def sent_to(self, key: CampaignKey) -> set[str] | None:
+        """Who a sent campaign went to, as read once from Mailchimp's report; None until then."""
+        if self._db.execute("SELECT 1 FROM sent_read WHERE title=?", (key.title,)).fetchone() is None:
+            return None
+        return {r["email"] for r in self._db.execute("SELECT email FROM sent_to WHERE title=?", (key.title,))}
+
+    def record_sent_to(self, key: CampaignKey, emails: set[str]) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR IGNORE INTO sent_to VALUES (?,?)", [(key.title, e) for e in emails])
+            self._db.execute("INSERT OR IGNORE INTO sent_read VALUES (?)", (key.title,))
 
     def waiting_room(self, list_id: str, code: str) -> tuple[int, int] | None:
         """The saved segment push made for a drip's waiting room, and the tag id it was made for."""

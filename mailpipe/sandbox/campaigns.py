@@ -52,6 +52,8 @@ class Campaigns(Segments):
         campaign = db.execute("SELECT * FROM campaigns WHERE id=?", (campaign_id,)).fetchone()
         list_id = json.loads(campaign["recipients"])["list_id"]
         snapshot = json.loads(campaign["snapshot"])
+        if self.segment_timing() == "send":  # Free and Essentials: the segment as it is now
+            snapshot = self._snapshot(json.loads(campaign["recipients"]))
         count = 0
         for member_hash in snapshot:
             member = db.execute(
@@ -451,6 +453,34 @@ class Campaigns(Segments):
         ]
         count, offset = _paging(query)
         return {"reports": [self.report(i) for i in ids[offset : offset + count]], "total_items": len(ids)}
+
+    def sent_to(self, campaign_id: str, query: dict) -> dict:
+        """GET /reports/{campaign_id}/sent-to: who the campaign was sent to, paged."""
+        self._campaign_row(campaign_id)
+        rows = self._db.execute(
+            "SELECT email FROM deliveries WHERE campaign_id=? ORDER BY email", (campaign_id,)
+        ).fetchall()
+        count, offset = _paging(query)
+        return {
+            "sent_to": [
+                {"email_address": r["email"], "status": "sent", "campaign_id": campaign_id}
+                for r in rows[offset : offset + count]
+            ],
+            "campaign_id": campaign_id,
+            "total_items": len(rows),
+        }
+
+    def segment_timing(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key='segment_timing'").fetchone()
+        return row["value"] if row else "create"
+
+    def set_segment_timing(self, timing: str) -> None:
+        """When a campaign's segment is resolved: `create` (Mailchimp's Standard plans: a snapshot when it is made)
+        or `send` (Free and Essentials: when it goes out)."""
+        if timing not in ("create", "send"):
+            raise ValueError(f"segment timing {timing!r}: expected create or send")
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('segment_timing', ?)", (timing,))
 
     def report(self, campaign_id: str) -> dict:
         """GET /reports/{campaign_id}, with Mailchimp's rates: unique opens and clicks over delivered (sent minus

@@ -110,6 +110,7 @@ route("POST", "/campaigns/{campaign}/actions/cancel-send", lambda s, p, q, b: s.
 route("POST", "/campaigns/{campaign}/actions/test", lambda s, p, q, b: s.send_test(p["campaign"], b))
 route("GET", "/reports", lambda s, p, q, b: s.reports(q))
 route("GET", "/reports/{campaign}", lambda s, p, q, b: s.report(p["campaign"]))
+route("GET", "/reports/{campaign}/sent-to", lambda s, p, q, b: s.sent_to(p["campaign"], q))
 
 
 def select_fields(document: object, fields: str | None, exclude: str | None) -> object:

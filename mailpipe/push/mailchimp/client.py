@@ -498,6 +498,19 @@ class Mailchimp:
             campaigns = [named_fields(campaign, tags) for campaign in campaigns]
         return campaigns
 
+    def sent_to(self, campaign_id: str) -> set[str]:
+        """Who a sent campaign went to, as Mailchimp recorded it (GET /reports/{id}/sent-to), lower-cased."""
+        return {
+            str(entry.get("email_address", "")).lower()
+            for entry in self._pages(
+                "reports.get_campaign_recipients",
+                self._client.reports.get_campaign_recipients,
+                "sent_to",
+                campaign_id=campaign_id,
+                fields=["sent_to.email_address", "total_items"],
+            )
+        }
+
     def campaign_reports(self) -> Iterator[CampaignReport]:
         """The report of every sent campaign, a page of them per call (GET /reports)."""
         for answer in self._pages(

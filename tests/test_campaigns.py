@@ -719,6 +719,10 @@ def test_a_record_with_a_day_out_of_range_is_ignored_and_stops_nobody_else(world
     result = run(MORNING)
     sandbox.store.advance(dt.datetime(2024, 5, 1, 17, tzinfo=UTC))
     assert (FIRST, "scheduled") in actions(result)
+    assert [o.detail for o in result.outcomes if o.action == "ignored"] == [
+        "p0@example.com: its MPLOG start in Migraine education series is not a day between 2000-01-01 and "
+        "2099-12-31 (edited by hand?): ignored, and written back"
+    ]
     assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
 
 

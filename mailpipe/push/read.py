@@ -9,7 +9,7 @@ from mailpipe.load.campaigns import Campaign, Drip
 from mailpipe.plan.keys import CampaignKey, DripKey, key_of_title
 from mailpipe.push.decide import Found, TaggedLead, Twin, WaitingRoom, World
 from mailpipe.push.mailchimp import Mailchimp, RemoteCampaign, RemoteMember
-from mailpipe.push.record import LOG_FIELD, LeadLog, key_of
+from mailpipe.push.record import FIRST_DAY, LAST_DAY, LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import Pushed, State
 from mailpipe.render import content_digest
 from mailpipe.util.clock import local_date
@@ -184,6 +184,11 @@ def _drip_leads(
     for member in members:
         written, log = _lead_log(member, mirror)
         start = log.starts.get(drip.code)
+        if f"|{drip.code}@" in written and drip.code not in LeadLog.parse(written).starts:
+            ignored.append(
+                f"{member.email}: its MPLOG start in {drip.name} is not a day between {FIRST_DAY} and {LAST_DAY} "
+                "(edited by hand?): ignored, and written back"
+            )
         if start is not None and start > latest:
             log = log.without_start(drip.code)
             ignored.append(

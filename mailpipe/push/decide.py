@@ -4,7 +4,8 @@ files, the emails and the time. Nothing here talks to Mailchimp; `apply` carries
 The rules (the README's "How the drip is built" says why):
 - a lead's step k is *sent* when the campaign of its latest assignment to k has sent; *pending* while that
   campaign is scheduled or sending (or is a draft mailpipe has not scheduled yet); *held* while a person has
-  paused, unscheduled or canceled it in Mailchimp: nothing more goes to that lead until they resolve it;
+  paused, unscheduled or canceled it in Mailchimp: nothing more goes to that lead until they resolve it or the
+  step's time (`max_late_days`) is over, when the step is skipped and the lead goes on;
 - an assignment whose campaign is gone (deleted before sending, or never made by a crashed run) is void: the
   step was not sent, and is assigned again on a later day;
 - a step is assigned only when the step before is sent or skipped, the lead has no exit tag, it is due
@@ -107,8 +108,8 @@ class Waiting:
         self.window = deadline if self.window is None else min(self.window, deadline)
 
     def urgent(self, now: dt.datetime) -> bool:
-        """A person must act today: the window closes within ESCALATION, or has closed (nobody can tell then)."""
-        return self.window is None or now >= self.window - ESCALATION
+        """A person must act today: the window closes within ESCALATION (once it has closed, nobody can help it)."""
+        return self.window is None or self.window - ESCALATION <= now < self.window
 
     def by(self, now: dt.datetime, timezone: str, act: str, miss: str, missed: str) -> str:
         """`; <act> by <time> or <miss>`, or once that time has passed, `; its time ended <time>: <missed>`."""
@@ -229,7 +230,7 @@ class StepState(StrEnum):
 
     SENT = "sent"  # the campaign of its latest assignment has sent
     PENDING = "pending"  # that campaign is scheduled or sending, or a draft of mailpipe's not scheduled yet
-    HELD = "held"  # a person paused, unscheduled or canceled that campaign: nothing more goes to the lead
+    HELD = "held"  # a person paused, unscheduled or canceled that campaign: nothing more goes to the lead in its time
     VOID = "void"  # that campaign is gone (deleted before sending, never made): the step was not sent
     SKIPPED = "skipped"  # it could no longer go out within max_late_days: never sent late
     ASSIGNED = "assigned"  # given to today's campaign of the step by this decision
@@ -425,6 +426,8 @@ class _DripDay:
         if settled == StepState.HELD:
             for key in (k for k, outcome in outcomes.items() if outcome == StepState.HELD):
                 self.holding.setdefault(key, Waiting()).add(deadline)
+            if self.send_at > deadline:  # its time is over: the step is missed, and the lead goes on
+                return log, StepState.SKIPPED
         return log, settled
 
     def _keep_deadline(self, key: DripKey, deadline: dt.datetime) -> None:
@@ -571,13 +574,19 @@ def _existing(
 
 
 def _held(key: CampaignKey, status: str, waiting: Waiting, now: dt.datetime, timezone: str) -> Notice:
-    """A campaign a person paused, unscheduled or canceled: left alone, said every run, and loud from a day before
-    the first person waiting on it would miss it (and after: a drip's leads get nothing more until it is resolved)."""
+    """A campaign a person paused, unscheduled or canceled: left alone and said every run, loud the day before the
+    first person waiting on it would miss it; after that the step is missed and a drip's leads go on."""
     action = "resumed" if status == "paused" else "scheduled again"
     if isinstance(key, DripKey):
-        who = f"{waiting.people} lead(s) get no further step until it is {action} or deleted in Mailchimp"
+        who = (
+            f"{waiting.people} lead(s) get no further step until it is {action} or deleted in Mailchimp, or its "
+            "time ends"
+        )
         miss = f"the first of them misses step {key.step}"
-        missed = f"the first of them missed step {key.step}; delete it in Mailchimp so they get the next steps"
+        missed = (
+            f"its leads missed step {key.step} and go on with the next ones (resuming it now would send it late: "
+            "delete it)"
+        )
     else:
         who = f"it is not sent until it is {action} or deleted in Mailchimp"
         miss, missed = f"its {waiting.people} member(s) miss {key.month}", f"{key.month} was missed"

@@ -749,6 +749,26 @@ def test_a_lead_a_sent_campaign_did_not_reach_gets_the_step_later(world, timing)
     assert [d["title"] for d in sandbox.store.deliveries("p1@example.com")] == [FIRST]
 
 
+@pytest.mark.parametrize(("start", "believed"), [("20240430", True), ("20240429", False)])
+def test_a_start_before_the_lead_signed_up_is_not_believed_even_without_the_state(world, start, believed):
+    """`leads import` sends each new lead's sign-up (their `joined`, Apr 30): with no local copy to go by (a lost
+    state file), a start moved by hand to before it cannot be true. Not believed, said, and the start is taken from
+    when they got the tag; a start on the sign-up day is believed."""
+    sandbox, run, _ = world
+    _hand_edit_log(sandbox, "p0@example.com", f"|e1@{start}|")
+    result = run(MORNING)
+    said = [o.detail for o in result.outcomes if o.action == "ignored"]
+    recipients = next(o.plan.recipients for o in result.outcomes if o.action == "created")
+    if believed:
+        assert not said and "p0@example.com" in recipients
+    else:
+        assert said == [
+            "p0@example.com: its MPLOG says it entered Migraine education series on 2024-04-29, before it signed up "
+            "(2024-04-30; edited by hand?): ignored; its start is taken from when it got the tag, and written back"
+        ]
+        assert "p0@example.com" not in recipients and _log_of(sandbox, "p0@example.com") == "|e1@20240501|"
+
+
 @pytest.mark.parametrize(("start", "believed"), [("20240502", True), ("20240503", False)])
 def test_a_start_in_mailchimp_after_tomorrow_is_not_believed_said_and_written_back(world, start, believed):
     """It is May 1: a start on May 2 could be a lead who joins tomorrow; one on May 3 cannot be true. Not believed,

@@ -148,6 +148,7 @@ class _Plan:
     detail: str
     fields: dict[str, str]
     tag: bool  # the member needs the audience's tag
+    signed_up: dt.datetime | None = None  # a new member's sign-up: when they entered (a start can be no earlier)
 
 
 def plan_import(
@@ -197,7 +198,7 @@ def _plan_lead(
         changed.append("drip start")
     needs_tag = bool(tag) and (member is None or tag not in member.tags)
     if member is None:
-        return _Plan(lead, Row.ADDED, "", fields, needs_tag)
+        return _Plan(lead, Row.ADDED, "", fields, needs_tag, start)
     if member.status != "subscribed":
         return _Plan(
             lead, Row.UNCHANGED, f"{member.status} in Mailchimp: left as it is, never re-subscribed", {}, False
@@ -250,7 +251,8 @@ def import_leads(
     refused: dict[str, str] = {}
     for chunk in _chunks(writes):
         batch = [(p.lead.email, p.fields, p.outcome == Row.ADDED) for p in chunk]
-        refused |= mailchimp.batch_subscribe(audience.list_id, batch)
+        signed_up = {p.lead.email: p.signed_up for p in chunk if p.signed_up is not None}
+        refused |= mailchimp.batch_subscribe(audience.list_id, batch, signed_up)
         done += len(chunk)
         if progress:
             progress(done, total)

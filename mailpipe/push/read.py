@@ -13,6 +13,7 @@ from mailpipe.push.record import FIRST_DAY, LAST_DAY, LOG_FIELD, LeadLog, key_of
 from mailpipe.push.state import Pushed, State
 from mailpipe.render import content_digest
 from mailpipe.util.clock import local_date
+from mailpipe.util.vocabulary import parse_time
 
 LOOK_BACK_MARGIN = dt.timedelta(days=45)  # campaigns are looked for this far beyond the longest drip
 
@@ -189,7 +190,15 @@ def _drip_leads(
                 f"{member.email}: its MPLOG start in {drip.name} is not a day between {FIRST_DAY} and {LAST_DAY} "
                 "(edited by hand?): ignored, and written back"
             )
-        if start is not None and start > latest:
+        signed_up = _local_day(member.signed_up, drip.timezone)
+        local = LeadLog.parse(mirror.get(member.email.lower(), "")).starts.get(drip.code)
+        if start is not None and local is None and signed_up is not None and start < signed_up:
+            log = log.without_start(drip.code)
+            ignored.append(
+                f"{member.email}: its MPLOG says it entered {drip.name} on {start}, before it signed up ({signed_up}; "
+                "edited by hand?): ignored; its start is taken from when it got the tag, and written back"
+            )
+        elif start is not None and start > latest:
             log = log.without_start(drip.code)
             ignored.append(
                 f"{member.email}: its MPLOG says it entered {drip.name} on {start}, after tomorrow (edited by hand?): "
@@ -226,6 +235,14 @@ def _tagged_by_hand(
         for m in waiting
         if m.status == "subscribed" and m.email.lower() not in seen and code not in _lead_log(m, mirror)[1].starts
     ]
+
+
+def _local_day(timestamp: str, timezone: str) -> dt.date | None:
+    """The local day of a time Mailchimp gave (None when it gave none, or not one that reads)."""
+    try:
+        return local_date(parse_time(timestamp), timezone) if timestamp else None
+    except ValueError:
+        return None
 
 
 def _lead_log(member: RemoteMember, mirror: dict[str, str]) -> tuple[str, LeadLog]:

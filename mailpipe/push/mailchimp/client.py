@@ -10,7 +10,7 @@ was lost is looked for before it is tried again).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ _MEMBER_FIELDS = [
     "members.merge_fields",
     "members.tags",
     "members.tags_count",
+    "members.timestamp_signup",
     "total_items",
 ]
 
@@ -184,13 +185,25 @@ class Mailchimp:
             {"tags": tags, "is_syncing": True},
         )
 
-    def batch_subscribe(self, list_id: str, members: Sequence[tuple[str, dict[str, str], bool]]) -> dict[str, str]:
+    def batch_subscribe(
+        self,
+        list_id: str,
+        members: Sequence[tuple[str, dict[str, str], bool]],
+        signed_up: Mapping[str, datetime] | None = None,
+    ) -> dict[str, str]:
         """Up to 500 (email, merge fields, new) at once: a new one subscribed, an existing one updated in only the
         fields given and never given a status (nobody re-subscribed; the batch's members define `status`, not
-        `status_if_new`). Returns the addresses Mailchimp refused, with why. (Upserts: a retry repeats nothing.)"""
+        `status_if_new`). `signed_up`: a new member's sign-up time, sent as `timestamp_signup`. Returns the addresses
+        Mailchimp refused, with why. (Upserts: a retry repeats nothing.)"""
+        signups = signed_up or {}
         body = {
             "members": [
-                {"email_address": email, "merge_fields": fields, **({"status": "subscribed"} if new else {})}
+                {
+                    "email_address": email,
+                    "merge_fields": fields,
+                    **({"status": "subscribed"} if new else {}),
+                    **({"timestamp_signup": signups[email].isoformat()} if new and email in signups else {}),
+                }
                 for email, fields, new in members
             ],
             "update_existing": True,
@@ -414,7 +427,13 @@ class Mailchimp:
                 or {}
             )
             tags = tuple(str(t.get("name", "")) for t in answer.get("tags") or [])
-        return RemoteMember(member["email_address"], member.get("status", ""), member.get("merge_fields") or {}, tags)
+        return RemoteMember(
+            member["email_address"],
+            member.get("status", ""),
+            member.get("merge_fields") or {},
+            tags,
+            str(member.get("timestamp_signup") or ""),
+        )
 
     def tag_added(self, list_id: str, email: str, tag: str) -> datetime | None:
         """When a member got a tag (the member list shows no dates)."""

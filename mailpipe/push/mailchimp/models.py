@@ -77,6 +77,7 @@ class RemoteMember:
     status: str
     merge_fields: dict[str, Any]
     tags: tuple[str, ...] = ()
+    signed_up: str = ""  # timestamp_signup, as Mailchimp gives it (empty when it has none)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +126,28 @@ def test_a_large_project_gets_a_summary_and_verbose_gets_every_email(project, ru
     assert ": 0 errors," not in checked.stdout  # no table per email
     verbose = run_cli(project, "check", "-v")
     assert verbose.stdout.count(": 0 errors,") == 20 and f"{failing}: 0 errors" not in verbose.stdout
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    ["../content/articles/01-what-causes-migraine.md", "../mailpipe.yaml", "/etc/hostname", "notes.md", "a/b.html"],
+)
+def test_a_manifest_naming_files_a_build_does_not_write_deletes_nothing(project, run_cli, foreign):
+    """`build/manifest.json` is a file anyone can edit: a name the build could not have written is refused, never
+    deleted, and nothing is written; the files it names are untouched."""
+    run_cli(project, "build")
+    manifest = project / "build/manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["emails"].append({"id": "y", "html": foreign, "text": "y.txt"})
+    manifest.write_text(json.dumps(doc))
+    target = (project / "build" / foreign) if not foreign.startswith("/") else Path(foreign)
+    existed = target.exists()
+    before = snapshot(project / "build")
+    (project / "content/specials/2024-06.md").unlink()  # so that the build has stale files of its own too
+    result = run_cli(project, "build")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert (
+        f"names files a build does not write ('{foreign}')" in result.stderr and "nothing was deleted" in result.stderr
+    )
+    assert target.exists() == existed and snapshot(project / "build") == before
+    assert (project / "content/articles/01-what-causes-migraine.md").exists() and (project / "mailpipe.yaml").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,9 @@ def write_build(emails: list[RenderedEmail], out_dir: Path) -> BuildResult:
     mode = 0o666 & ~_umask()
     temporaries: dict[str, Path] = {}
     changed: set[str] = set()
+    stale = _previous_files(out_dir) - files.keys()  # checked before anything is written
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        stale = _previous_files(out_dir) - files.keys()
         for name, text in files.items():
             data = text.encode("utf-8")
             if not _unchanged(out_dir / name, data):
@@ -73,12 +74,25 @@ def write_build(emails: list[RenderedEmail], out_dir: Path) -> BuildResult:
     return BuildResult(out_dir, frozenset(changed), frozenset(stale))
 
 
+_BUILT = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\.(html|txt)$")  # the only names a build writes (an email id, .html/.txt)
+
+
 def _previous_files(out_dir: Path) -> set[str]:
+    """The files the last build wrote, by its manifest: what a build may delete when they are stale. A name the build
+    could not have written (another folder, `..`, an absolute path, another kind of file) is refused, never deleted:
+    the manifest is a file anyone can edit."""
     try:
         previous = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        return {name for entry in previous["emails"] for name in (entry["html"], entry["text"])}
+        names = {name for entry in previous["emails"] for name in (entry["html"], entry["text"])}
     except (OSError, ValueError, KeyError, TypeError):
         return set()
+    foreign = sorted(str(name) for name in names if not (isinstance(name, str) and _BUILT.match(name)))
+    if foreign:
+        raise MailpipeError(
+            f"{out_dir / MANIFEST} names files a build does not write ({', '.join(map(repr, foreign))}): nothing was "
+            "deleted or written; delete that manifest (the next build writes it anew)"
+        )
+    return names
 
 
 def _umask() -> int:

@@ -148,3 +148,60 @@ def test_an_answer_that_quotes_the_key_is_said_without_it():
     with pytest.raises(MailchimpError) as caught:
         client(Script(echo)).ping()
     assert KEY not in str(caught.value) and "<api key>" in str(caught.value)
+
+
+def test_a_server_that_echoes_the_request_headers_gets_the_key_said_in_no_form():
+    """A proxy or server that echoes the Authorization header sends back `Basic base64(user:key)`: that, the key
+    URL-encoded, and its secret part alone are all said as <api key>. A real server on 127.0.0.1, the real client."""
+    import base64
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            body = json.dumps(
+                {
+                    "title": "Bad Request",
+                    "status": 400,
+                    "detail": f"you sent {dict(self.headers)} to {self.path}; key {urllib.parse.quote(KEY, safe='')}; "
+                    f"secret {KEY.split('-')[0]}",
+                }
+            ).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        mc = Mailchimp(Connection(KEY, f"http://127.0.0.1:{server.server_address[1]}/3.0"), RetryPolicy(attempts=1))
+        with pytest.raises(MailchimpError) as caught:
+            mc.ping()
+    finally:
+        server.shutdown()
+        server.server_close()
+    said = str(caught.value)
+    header = base64.b64encode(f"user:{KEY}".encode()).decode()
+    assert "Basic <api key>" in said and said.count("<api key>") >= 3, said
+    for form in (KEY, KEY.split("-")[0], header, urllib.parse.quote(KEY, safe="")):
+        assert form not in said
+    assert header[4:-4] not in said  # not even the middle of the header
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "ab", "anystring:", "x:"])
+def test_the_key_base64_encoded_after_any_prefix_is_said_without_it(prefix):
+    import base64
+
+    encoded = base64.b64encode(f"{prefix}{KEY}".encode()).decode()
+    echo = answer(400, {"title": "Bad Request", "detail": f"echo {encoded}"})
+    with pytest.raises(MailchimpError) as caught:
+        client(Script(echo)).ping()
+    said = str(caught.value)
+    assert "<api key>" in said and not any(encoded[i : i + 12] in said for i in range(4, len(encoded) - 16)), said

@@ -9,12 +9,14 @@ The official client calls `Transport.request` for each HTTP request; what it sen
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import random
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -246,7 +248,30 @@ class Transport:
         return error
 
     def redact(self, text: str) -> str:
-        return text.replace(self._secret.value, "<api key>") if self._secret.value else text
+        """The text without the key in any form it travels or is echoed in."""
+        for form in secret_forms(self._secret.value):
+            text = text.replace(form, "<api key>")
+        return text
+
+
+def secret_forms(key: str) -> list[str]:
+    """Every form of the key a server or proxy could echo, longest first: raw; its secret part alone (the key without
+    its `-usNN` data centre, as a split would show it); URL-encoded; and base64 at each of the three alignments it can
+    take inside a longer base64 text (as in `Authorization: Basic base64(user:key)`), each cut to the characters
+    that depend on the key alone."""
+    if not key:
+        return []
+    secret = key.rsplit("-", 1)[0] if "-" in key else key
+    forms = {key, secret, urllib.parse.quote(key, safe=""), urllib.parse.quote_plus(key)}
+    forms.add(base64.b64encode(f"user:{key}".encode()).decode())  # the Authorization header the client sends, whole
+    for part in (key, secret):
+        for offset in range(3):
+            encoded = base64.b64encode(b"\0" * offset + part.encode()).decode()
+            start = (offset * 4 + 2) // 3  # characters that mix in bytes before the key
+            end = len(encoded) - (0 if (offset + len(part)) % 3 == 0 else 4)  # the last group mixes in padding
+            if end - start >= 8:
+                forms.add(encoded[start:end])
+    return sorted((f for f in forms if len(f) >= 8), key=len, reverse=True)
 
 
 def _problem(text: Any) -> tuple[str, str]:

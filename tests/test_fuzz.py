@@ -107,6 +107,7 @@ def test_any_csv_rows_import_or_are_reported_by_line(tmp_path_factory, rows, hea
     for lead in leads:
         assert EMAIL.match(lead.email) and "\x00" not in lead.email + lead.first_name + lead.last_name
         assert not lead.first_name.startswith(FORMULA_STARTS) and not lead.last_name.startswith(FORMULA_STARTS)
+        assert not lead.email.startswith(FORMULA_STARTS)
     assert all(p.line >= 2 for p in problems)
 
 

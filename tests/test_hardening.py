@@ -567,3 +567,34 @@ def test_nesting_at_the_limit_is_read(project, run_cli):
     )
     result = run_cli(project, "build")
     assert result.exit_code == 1 and "nested more than" not in result.stderr and "extra" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "doubled", "columns"),
+    [
+        ("email,first_name,consent,Consent", "consent", "3 and 4"),
+        ("email,first_name,consent,Email", "email", "1 and 4"),
+    ],
+)
+def test_a_csv_header_naming_a_column_twice_is_refused_naming_both(
+    project, run_cli, monkeypatch, header, doubled, columns
+):
+    """Which of two `consent` columns counts would be a guess (a "no" under one, a "yes" under the other)."""
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    csv = project / "twice.csv"
+    csv.write_text(f"{header}\nlea@example.com,Lea,no,yes\n")
+    assert_clean_failure(
+        run_cli(project, "leads", "import", str(csv), "--audience", "new-consult"),
+        f"twice.csv:1: {doubled}: is named by columns {columns} of the header: keep one",
+    )
+    csv.write_text("email,first_name,consent,last_name\nlea@example.com,Lea,yes,Ray\n")
+    assert read_leads(csv, "America/Los_Angeles")[0][0].email == "lea@example.com"
+
+
+def test_an_address_that_starts_like_a_formula_is_refused(project):
+    csv = project / "leads.csv"
+    csv.write_text("email,consent\n=1+1@example.com,yes\n+lea@example.com,yes\nlea@example.com,yes\n")
+    leads, problems = read_leads(csv, "America/Los_Angeles")
+    assert [lead.email for lead in leads] == ["lea@example.com"]
+    assert [(p.line, p.field) for p in problems] == [(2, "email"), (3, "email")]
+    assert all("spreadsheet formula" in p.message for p in problems)

@@ -67,6 +67,21 @@ def _check_header(reader: csv.DictReader, file: Path) -> None:
         columns = [c.strip().lower() for c in reader.fieldnames or []]
     except csv.Error as err:
         raise InputError([Problem(file, 1, "", f"is not a CSV file Mailchimp's import could read: {err}")]) from None
+    doubled = sorted({c for c in columns if c and columns.count(c) > 1})
+    if doubled:  # which of the two would count is a guess (a "no" under one consent column, a "yes" under the other)
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    1,
+                    column,
+                    "is named by columns "
+                    + " and ".join(str(n + 1) for n, c in enumerate(columns) if c == column)
+                    + " of the header: keep one",
+                )
+                for column in doubled
+            ]
+        )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         expected = (
@@ -84,6 +99,8 @@ def _lead(line: int, values: dict[str, str], zone: zoneinfo.ZoneInfo, seen: set[
     if any(len(values.get(k, "")) > 100 for k in ("first_name", "last_name")):
         return "first_name", "a name longer than 100 characters; row skipped"
     email = values.get("email", "")
+    if email[:1] in FORMULA_STARTS:
+        return "email", f"{email[:30]!r} starts like a spreadsheet formula; row skipped"
     if not EMAIL.match(email):
         return "email", f"{email!r} is not a valid email address; row skipped"
     if values.get("consent", "").lower() not in YES:

@@ -316,29 +316,18 @@ class Simulation:
     def _two_checkouts(self, mc: Mailchimp, state_path: Path) -> None:
         """This checkout and an old one (its own state file) push at the same minute: both read before either
         writes (the worst interleaving), then each applies what it decided."""
-        from mailpipe.load.campaigns import Monthly
+        from mailpipe.push import read_and_decide
         from mailpipe.push.apply import apply
-        from mailpipe.push.decide import decide
-        from mailpipe.push.read import read_world
 
         url, _, _, campaigns, rendered, refused = self._args
-        audiences = {name: (a.list_id, a.tag) for name, a in self.site.audiences.items()}
         states = [State(state_path, url), State(state_path.with_name("other-checkout.sqlite3"), url)]
         try:
-            decided = []
-            for state in states:
-                world = read_world(mc, state, campaigns, audiences, self.store.now())
-                decision = decide(
-                    world,
-                    [c for c in campaigns if isinstance(c, Drip)],
-                    [c for c in campaigns if isinstance(c, Monthly)],
-                    audiences,
-                    {e.id: e for e in rendered.emails},
-                    refused,
-                    rendered.content,
-                    self.site.mailchimp.folder,
+            decided = [
+                read_and_decide(
+                    mc, state, self.site, campaigns, rendered.emails, rendered.content, refused, self.store.now()
                 )
-                decided.append((world, decision))
+                for state in states
+            ]
             for state, (world, decision) in zip(states, decided, strict=True):
                 said = apply(decision, world, mc, state)
                 self.twins_deleted += sum(o.action == "deleted" and "made twice" in o.detail for o in said)

@@ -151,26 +151,13 @@ def test_the_record_of_a_campaign_id_beats_its_title_and_the_title_beats_its_rec
 # -- two checkouts pushing at the same minute ---------------------------------------------------------
 def _read_and_decide(url, state, prepared, now):
     """What one pusher decides from what it read: the first half of a run, to interleave two of them."""
-    from mailpipe.load.campaigns import Monthly
-    from mailpipe.push.decide import decide
-    from mailpipe.push.read import read_world
+    from mailpipe.push import read_and_decide
 
     _, rendered, campaigns, _ = prepared
     site = rendered.site
-    audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
     mc = Mailchimp(Connection("k-us1", url), RETRY)
-    world = read_world(mc, state, campaigns, audiences, now)
     refused = refusals(rendered.emails, findings_of(rendered.emails, site), {}, real_account=False)
-    decision = decide(
-        world,
-        [c for c in campaigns if isinstance(c, Drip)],
-        [c for c in campaigns if isinstance(c, Monthly)],
-        audiences,
-        {e.id: e for e in rendered.emails},
-        refused,
-        rendered.content,
-        site.mailchimp.folder,
-    )
+    world, decision = read_and_decide(mc, state, site, campaigns, rendered.emails, rendered.content, refused, now)
     return mc, world, decision
 
 

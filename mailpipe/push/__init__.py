@@ -29,6 +29,7 @@ from mailpipe.push.decide import (
     Step,
     Update,
     WaitingRoom,
+    World,
     WriteLog,
     decide,
 )
@@ -99,16 +100,10 @@ def push(
     dry_run = mc.read_only
     if state.read_only != dry_run:
         raise ValueError("a dry run reads the state as a copy, and only a dry run does: the client and state disagree")
-    audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
-    drips = [c for c in campaigns if isinstance(c, Drip)]
-    monthlies = [c for c in campaigns if isinstance(c, Monthly)]
     calls = mc.calls
 
     def run() -> tuple[Decision, list[Outcome]]:
-        world = read_world(mc, state, campaigns, audiences, now)
-        decision = decide(
-            world, drips, monthlies, audiences, {e.id: e for e in emails}, refused, content, site.mailchimp.folder
-        )
+        world, decision = read_and_decide(mc, state, site, campaigns, emails, content, refused, now)
         return decision, (planned(decision) if dry_run else apply(decision, world, mc, state))
 
     if dry_run:
@@ -117,6 +112,32 @@ def push(
         with state.lock():
             decision, outcomes = run()
     return PushResult(outcomes, decision, mc.calls - calls, dry_run)
+
+
+def read_and_decide(
+    mc: Mailchimp,
+    state: State,
+    site: SiteConfig,
+    campaigns: list[Campaign],
+    emails: list[RenderedEmail],
+    content: ContentSet,
+    refused: dict[str, str],
+    now: dt.datetime,
+) -> tuple[World, Decision]:
+    """The first half of a run: what Mailchimp and the state hold, and what to do about it (nothing written)."""
+    audiences = {name: (a.list_id, a.tag) for name, a in site.audiences.items()}
+    world = read_world(mc, state, campaigns, audiences, now)
+    decision = decide(
+        world,
+        [c for c in campaigns if isinstance(c, Drip)],
+        [c for c in campaigns if isinstance(c, Monthly)],
+        audiences,
+        {e.id: e for e in emails},
+        refused,
+        content,
+        site.mailchimp.folder,
+    )
+    return world, decision
 
 
 def planned(decision: Decision) -> list[Outcome]:

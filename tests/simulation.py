@@ -98,6 +98,26 @@ def add_articles(root: Path, count: int) -> None:
         (root / f"content/articles/{number + 1:04d}-{original}.md").write_text(text)
 
 
+def monday_template(folder: Path, monday: dt.datetime, leads: list[Lead]) -> tuple[Path, object, list, Path]:
+    """A copy of the project and a sandbox file, ready for a push at `monday`: `leads` imported into the drip the day
+    before, and a patient. Copied for each case by the tests that push from it."""
+    from conftest import copy_project
+
+    root = copy_project(folder / "project")
+    rendered = Project(root).rendered()
+    campaigns = load_campaigns(root / "campaigns", rendered.site, {e.id for e in rendered.emails})
+    template = root / "template.sqlite3"
+    with RunningSandbox(template) as sandbox:
+        sandbox.store.set_clock(monday - dt.timedelta(days=7))
+        provision(sandbox.store, rendered.site)
+        mc = Mailchimp(Connection(KEY, sandbox.url), RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01))
+        drips = [c for c in campaigns if isinstance(c, Drip)]
+        import_leads(mc, rendered.site.audiences["new-consult"], leads, monday - dt.timedelta(days=1), drips)
+        import_leads(mc, rendered.site.audiences["existing-patient"], [Lead(9, "p@example.com", "P", "", None)], monday)
+        sandbox.store.set_clock(monday)
+    return root, rendered, campaigns, template
+
+
 def make_leads(start: dt.date, days: int, per_week: float, rng: random.Random) -> list[Lead]:
     """Leads at a steady rate on random local times, some at 23:59, some around the daylight-saving change."""
     leads = []

@@ -13,15 +13,12 @@ from collections import Counter
 import pytest
 
 from conftest import findings_of
-from mailpipe.load.campaigns import Drip, load_campaigns
-from mailpipe.project import Project
 from mailpipe.push import push, refusals
-from mailpipe.push.leads import Lead, import_leads
+from mailpipe.push.leads import Lead
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
 from mailpipe.push.state import State
-from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
-from simulation import written_key
+from simulation import monday_template, written_key
 
 UTC = dt.UTC
 MONDAY = dt.datetime(
@@ -33,23 +30,9 @@ RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """A sandbox file with leads due on time and late, and a patient, ready for Monday's push; copied for each kill."""
-    from conftest import copy_project
-
-    root = copy_project(tmp_path_factory.mktemp("crash") / "project")
-    rendered = Project(root).rendered()
-    campaigns = load_campaigns(root / "campaigns", rendered.site, {e.id for e in rendered.emails})
-    template = root / "template.sqlite3"
-    with RunningSandbox(template) as sandbox:
-        sandbox.store.set_clock(MONDAY - dt.timedelta(days=7))
-        provision(sandbox.store, rendered.site)
-        mc = Mailchimp(Connection("k-us1", sandbox.url), RETRY)
-        drips = [c for c in campaigns if isinstance(c, Drip)]
-        leads = [Lead(n, f"a{n}@example.com", "A", "", dt.datetime(2024, 5, 5, 9, tzinfo=UTC)) for n in range(3)]
-        leads += [Lead(n, f"b{n}@example.com", "B", "", dt.datetime(2024, 5, 2, 9, tzinfo=UTC)) for n in range(3)]
-        import_leads(mc, rendered.site.audiences["new-consult"], leads, MONDAY - dt.timedelta(days=1), drips)
-        import_leads(mc, rendered.site.audiences["existing-patient"], [Lead(9, "p@example.com", "P", "", None)], MONDAY)
-        sandbox.store.set_clock(MONDAY)
-    return root, rendered, campaigns, template
+    leads = [Lead(n, f"a{n}@example.com", "A", "", dt.datetime(2024, 5, 5, 9, tzinfo=UTC)) for n in range(3)]
+    leads += [Lead(n, f"b{n}@example.com", "B", "", dt.datetime(2024, 5, 2, 9, tzinfo=UTC)) for n in range(3)]
+    return monday_template(tmp_path_factory.mktemp("crash"), MONDAY, leads)
 
 
 def _run(url, state_path, rendered, campaigns, now=MONDAY):

@@ -12,18 +12,15 @@ from collections import Counter
 import pytest
 
 from conftest import findings_of
-from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan.keys import DripKey, MonthlyKey
-from mailpipe.project import Project
 from mailpipe.push import push, refusals
-from mailpipe.push.leads import Lead, import_leads
+from mailpipe.push.leads import Lead
 from mailpipe.push.mailchimp import Connection, Mailchimp, RemoteCampaign, RetryPolicy
 from mailpipe.push.read import recognise
 from mailpipe.push.record import Condition
 from mailpipe.push.state import State
-from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
-from simulation import written_key
+from simulation import monday_template, written_key
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2024, 5, 6, 13, tzinfo=UTC)  # 06:00 in Agoura Hills
@@ -34,21 +31,8 @@ FORMS = ("as-written", "internal")
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """A sandbox file with new leads (step 1 due Monday) and a patient (the May newsletter), ready for Monday."""
-    from conftest import copy_project
-
-    root = copy_project(tmp_path_factory.mktemp("recognition") / "project")
-    rendered = Project(root).rendered()
-    campaigns = load_campaigns(root / "campaigns", rendered.site, {e.id for e in rendered.emails})
-    template = root / "template.sqlite3"
-    with RunningSandbox(template) as sandbox:
-        sandbox.store.set_clock(MONDAY - dt.timedelta(days=7))
-        provision(sandbox.store, rendered.site)
-        mc = Mailchimp(Connection("k-us1", sandbox.url), RETRY)
-        drips = [c for c in campaigns if isinstance(c, Drip)]
-        leads = [Lead(n, f"a{n}@example.com", "A", "", dt.datetime(2024, 5, 5, 9, tzinfo=UTC)) for n in range(3)]
-        import_leads(mc, rendered.site.audiences["new-consult"], leads, MONDAY - dt.timedelta(days=1), drips)
-        import_leads(mc, rendered.site.audiences["existing-patient"], [Lead(9, "p@example.com", "P", "", None)], MONDAY)
-    return root, rendered, campaigns, template
+    leads = [Lead(n, f"a{n}@example.com", "A", "", dt.datetime(2024, 5, 5, 9, tzinfo=UTC)) for n in range(3)]
+    return monday_template(tmp_path_factory.mktemp("recognition"), MONDAY, leads)
 
 
 def _push(url, state_path, prepared, now):

@@ -27,7 +27,7 @@ from mailpipe.push.decide import (
     twin_deleted,
 )
 from mailpipe.push.mailchimp import CampaignSettings, Mailchimp, MailchimpError, RemoteCampaign
-from mailpipe.push.read import recognise, twins
+from mailpipe.push.read import campaign_ids, recognise, twins
 from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME, waiting_room
 from mailpipe.push.state import Pushed, State
 
@@ -132,7 +132,7 @@ def _delete(step: Delete, mc: Mailchimp, state: State) -> list[Outcome]:
 def _twins_of(made: list[CampaignPlan], world: World, mc: Mailchimp, state: State) -> list[Outcome]:
     """Campaigns made this run, looked for once more: a second pusher (another checkout, another machine) that read
     Mailchimp before either made them made them too, and each pusher deletes the same copies before they go out."""
-    ours = {entry.campaign_id: key for key, entry in state.pushed().items() if entry.campaign_id}
+    ours = campaign_ids(state.pushed())
     since = world.now - dt.timedelta(days=2)
     remotes = [r for list_id in sorted({p.list_id for p in made}) for r in mc.recent_campaigns(list_id, since)]
     keys = {p.key for p in made}

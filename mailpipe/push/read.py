@@ -110,20 +110,24 @@ def _found(
 ) -> tuple[dict[CampaignKey, Found], list[Twin]]:
     """mailpipe's campaigns among those made since `since` (`recognise`), and the twins among them; the content of a
     draft or a scheduled one is read only when the local record does not know it."""
-    found: dict[CampaignKey, Found] = {}
-    ours = {entry.campaign_id: key for key, entry in pushed.items() if entry.campaign_id}
+    ours = campaign_ids(pushed)
     remotes = [remote for list_id in list_ids for remote in mc.recent_campaigns(list_id, since)]
     chosen: dict[CampaignKey, RemoteCampaign] = {}
     for remote in remotes:
         key = recognise(remote, ours)
         if key is not None and key.code in codes and (key not in chosen or _first(remote) < _first(chosen[key])):
             chosen[key] = remote
-    found = {key: Found(remote.id, remote.status, None) for key, remote in chosen.items()}
-    for key, entry in list(found.items()):
+    found = {}
+    for key, remote in chosen.items():
         known = pushed.get(key)
-        if entry.status in ("schedule", "save") and not (known and known.content_hash):
-            found[key] = Found(entry.campaign_id, entry.status, _remote_digest(mc, entry.campaign_id))
+        unknown_copy = remote.status in ("schedule", "save") and not (known and known.content_hash)
+        found[key] = Found(remote.id, remote.status, _remote_digest(mc, remote.id) if unknown_copy else None)
     return found, twins(remotes, ours, codes)
+
+
+def campaign_ids(pushed: dict[CampaignKey, Pushed]) -> dict[str, CampaignKey]:
+    """Campaign id -> key, of the campaigns the local record says push made."""
+    return {entry.campaign_id: key for key, entry in pushed.items() if entry.campaign_id}
 
 
 def twins(remotes: Iterable[RemoteCampaign], ours: dict[str, CampaignKey], codes: set[str]) -> list[Twin]:

@@ -9,8 +9,8 @@ PYTHON_FOUND := $(shell $(PYTHON) -c 'import sys; print(sys.version.split()[0], 
 # The official MJML is only a reference oracle for tests and benchmarks, never a runtime dependency.
 MJML_NPM := mjml@5.4.1
 NODE_MJML := .node/node_modules/mjml/package.json
-# Debian packages the tests run (each package's name is its command's).
-DEBIAN_TOOLS := chromium spamassassin
+# Debian packages the tests run, each named by its command or as package:command (ssh-keygen checks sign-offs' format).
+DEBIAN_TOOLS := chromium spamassassin openssh-client:ssh-keygen
 # The fast tier: every test that needs no browser, node, SpamAssassin, other process, and is not slow on its own.
 FAST := not browser and not node and not spamassassin and not subprocess and not slow
 
@@ -81,7 +81,7 @@ constraints:
 	.venv-fresh/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^mailpipe' > constraints.txt
 	rm -rf .venv-fresh
 
-# Debian's Chromium and SpamAssassin, installed when missing (needs root or sudo; waits for another apt).
+# Debian's Chromium, SpamAssassin and OpenSSH's ssh-keygen, installed when missing (needs root or sudo; waits for another apt).
 debian-tools:
 	@scripts/install-debian-tools.sh $(DEBIAN_TOOLS)
 

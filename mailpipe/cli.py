@@ -631,7 +631,12 @@ def review_status(project: Project, as_json: bool) -> None:
     table = _table(f"sign-offs: {sum(s.approved for s in states.values())} of {len(states)} emails approved")
     for column in ("email", "kind", "medical", "legal"):
         table.add_column(column, no_wrap=True)
-    marks = {"approved": "[green]✓ {who}[/]", "changed": "[red]✗ changed since {who}[/]", "missing": "[red]✗ needed[/]"}
+    marks = {
+        "approved": "[green]✓ {who}[/]",
+        "changed": "[red]✗ changed since {who}[/]",
+        "missing": "[red]✗ needed[/]",
+        "invalid": "[red]✗ does not verify[/]",
+    }
     for email_id, state in states.items():
         cells = {
             r.role: marks[r.state].format(who=f"{r.approval.reviewer}, {r.approval.date}" if r.approval else "")
@@ -640,6 +645,10 @@ def review_status(project: Project, as_json: bool) -> None:
         table.add_row(email_id, current.kinds[email_id], cells.get("medical", "–"), cells.get("legal", "–"))
     console = _console()
     console.print(table)
+    for state in states.values():
+        for r in state.roles:
+            if r.why:
+                console.print(f"✗ {state.email}: its {r.role} sign-off does not count: {r.why}", markup=False)
     for path in current.needs_approved_text:
         console.print(
             f"[red]✗[/] {path}: the project's own wording; replace it with the manufacturer's current approved text, "
@@ -654,6 +663,7 @@ def _sign_off_json(state: ReviewState) -> dict:
             "state": r.state,
             "reviewer": r.approval.reviewer if r.approval else None,
             "date": r.approval.date.isoformat() if r.approval else None,
+            **({"why": r.why} if r.why else {}),
         }
         for r in state.roles
     ]
@@ -663,21 +673,30 @@ def _sign_off_json(state: ReviewState) -> dict:
 @review.command("approve")
 @click.argument("email_ids", nargs=-1, required=True)
 @click.option("--role", required=True, type=ROLES, help="The sign-off given.")
-@click.option("--reviewer", required=True, help='Name and credentials, e.g. "Dana Lee, MD".')
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    envvar="MAILPIPE_REVIEW_KEY",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your private key (ssh-keygen -t ed25519), whose public half is yours in reviews/reviewers.yaml "
+    "[env: MAILPIPE_REVIEW_KEY].",
+)
 @click.pass_obj
-def review_approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> None:
-    """Approve emails as they are now (refused for an email with check errors)."""
-    from mailpipe.commands.review import approve
+def review_approve(project: Project, email_ids: tuple[str, ...], role: str, key_path: Path) -> None:
+    """Approve emails as they are now, signed with your key (refused for an email with check errors)."""
+    from mailpipe.commands.review import approve, reviewer_key
 
-    for done in approve(project, email_ids, role, reviewer):
+    key = reviewer_key(project, key_path, lambda: click.prompt(f"passphrase for {key_path}", hide_input=True))
+    for done in approve(project, email_ids, role, key):
         approval = done.approval
         for warning in done.warnings:
             click.echo(f"{done.email}: warning {warning}")
         if done.new:
             accepted = f", with {_plural(len(done.warnings), 'warning')} accepted" if done.warnings else ""
             click.echo(
-                f"{done.email}: {role} approval by {approval.reviewer} on {approval.date} (fingerprint "
-                f"{approval.fingerprint}){accepted}"
+                f"{done.email}: {role} approval signed by {approval.reviewer} on {approval.date} (fingerprint "
+                f"{approval.fingerprint[:20]}){accepted}"
             )
         else:
             click.echo(

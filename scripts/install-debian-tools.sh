@@ -1,11 +1,12 @@
 #!/bin/sh
-# Install the Debian packages named (each also the name of its command) that this machine lacks; nothing when none is.
+# Install the Debian packages named that this machine lacks; nothing when none is. Each is named by its command, or as
+# package:command when the two differ (openssh-client:ssh-keygen).
 # Another apt or dpkg at work is waited for, up to 10 minutes: `install` waits for dpkg's lock by itself
 # (DPkg::Lock::Timeout), `update` does not wait for the package lists' lock, so it is tried again.
 set -eu
 missing=""
-for package in "$@"; do
-  command -v "$package" >/dev/null 2>&1 || missing="$missing $package"
+for item in "$@"; do
+  command -v "${item#*:}" >/dev/null 2>&1 || missing="$missing ${item%%:*}"
 done
 [ -n "$missing" ] || exit 0
 sudo=""

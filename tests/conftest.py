@@ -344,3 +344,73 @@ def adapter(sandbox):
     return Mailchimp(
         Connection(TEST_KEY, sandbox.url, timeout=10), RetryPolicy(attempts=8, base_delay=0.005, max_delay=0.05)
     )
+
+
+def add_reviewer(project: Path, keys: Path, name: str, roles: list[str], passphrase: bytes | None = None) -> Path:
+    """A reviewer with a fresh Ed25519 key: its public half added to the project's reviews/reviewers.yaml, its private
+    half written (OpenSSH format, as `ssh-keygen -t ed25519` writes it) under `keys`, outside the project. Returns the
+    private key's path."""
+    import yaml
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    private = keys / f"{len(list(keys.glob('*')))}-{name.split(',')[0].replace(' ', '-').lower()}"
+    keys.mkdir(parents=True, exist_ok=True)
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, encryption))
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    file = project / "reviews" / "reviewers.yaml"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    listed = yaml.safe_load(file.read_text())["reviewers"] if file.exists() else []
+    listed.append({"name": name, "roles": roles, "key": f"{public.decode()} {private.name}"})
+    file.write_text(yaml.safe_dump({"reviewers": listed}, sort_keys=False, allow_unicode=True))
+    return private
+
+
+@pytest.fixture
+def reviewer_key(project: Path, tmp_path: Path, monkeypatch) -> Path:
+    """Dana Lee, MD, who signs off both roles, is a reviewer of `project`; her key is what `review approve` uses."""
+    private = add_reviewer(project, tmp_path / "keys", "Dana Lee, MD", ["medical", "legal"])
+    monkeypatch.setenv("MAILPIPE_REVIEW_KEY", str(private))
+    return private
+
+
+def make_ready(project):
+    """The project as a clinic would have it at go-live: checked values, real offers, every email signed off by Dana
+    Lee (whose private key is returned)."""
+    config = project / "mailpipe.yaml"
+    edit(
+        config,
+        'postal_address: "Agoura Hills, CA 91301"   # CONFIRM: the full street address Mailchimp\'s audience uses',
+        'postal_address: "29500 Heathercliff Rd, Agoura Hills, CA 91301"',
+    )
+    edit(
+        config,
+        'phone: "(818) 555-0142"                      # CONFIRM: the front-desk number',
+        'phone: "(818) 555-2368"',
+    )
+    for month in ("2024-05", "2024-06"):
+        edit(
+            project / f"content/specials/{month}.md",
+            "example: true          # example offers: a push to a real Mailchimp account refuses this file",
+            "example: false",
+        )
+    return sign_everything(project)
+
+
+def sign_everything(project):
+    """Every email signed off by each role it needs (as the reviewers would before go-live)."""
+    from mailpipe.review import Reviews
+    from mailpipe.review.signing import load_private_key
+
+    private = add_reviewer(project, project.parent / "keys", "Dana Lee, MD", ["medical", "legal"])
+    key = load_private_key(private)
+    from mailpipe.project import Project
+
+    rendered = Project(project).rendered()
+    reviews = Reviews(project / "reviews")
+    for email in rendered.emails:
+        for role in reviews.state(email, rendered.site).roles:
+            reviews.approve(email, rendered.site, role.role, key, dt.date(2024, 4, 19))
+    return private

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import REPO, Exchanges, edit, findings_of, set_embedded_sandbox_clock, validate_against_spec
+from conftest import REPO, Exchanges, add_reviewer, edit, findings_of, set_embedded_sandbox_clock, validate_against_spec
 from mailpipe.load.campaigns import Drip, load_campaigns
 from mailpipe.plan import local_to_utc, next_quarter_hour, nth_weekday, schedule_time
 from mailpipe.project import Project
@@ -17,7 +17,8 @@ from mailpipe.push.leads import Lead, import_leads
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
 from mailpipe.push.state import PushLocked, State
 from mailpipe.push.target import provision
-from mailpipe.review import Reviews, review_states
+from mailpipe.review import Reviews, SignOffGate, review_states
+from mailpipe.review.signing import load_private_key
 from mailpipe.sandbox.server import RunningSandbox
 from mailpipe.sandbox.store import Store
 from mailpipe.util.vocabulary import subscriber_hash
@@ -159,6 +160,8 @@ def world(project, tmp_path, mailchimp_spec):
                 Connection("k-us1", sandbox.url),
                 RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.01),
                 read_only=dry_run,
+                sign_offs=SignOffGate(project / "reviews", rendered.site),
+                as_real_account=real_account,
             )
             try:
                 return push(
@@ -267,8 +270,9 @@ def test_example_content_is_refused_by_a_real_account_and_accepted_by_the_sandbo
     assert ("mp-m1-2024-05", "scheduled") in actions(accepted)
 
 
-def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the_sign_off(world, project):
+def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the_sign_off(world, project, tmp_path):
     sandbox, run, rendered = world
+    key = load_private_key(add_reviewer(project, tmp_path / "keys", "Dana Lee, MD", ["medical"]))
     reviews = Reviews(project / "reviews")
     first = next(e for e in rendered.emails if e.id == "what-causes-migraine")
     unsigned = run(MORNING, real_account=True, sign_offs=review_states(rendered.emails, rendered.site, reviews))
@@ -276,7 +280,7 @@ def test_a_real_account_gets_only_signed_off_emails_and_a_changed_word_voids_the
         o.action == "refused" and "not signed off: needs medical sign-off" in o.detail for o in unsigned.outcomes
     )
     assert (FIRST, "scheduled") not in actions(unsigned) and not sandbox.store.list_campaigns({})["campaigns"]
-    reviews.approve(first, rendered.site, "medical", "Dana Lee, MD", dt.date(2024, 4, 29))
+    reviews.approve(first, rendered.site, "medical", key, dt.date(2024, 4, 29))
     edit(
         project / "content/articles/01-what-causes-migraine.md",
         "A migraine is more than",
@@ -526,7 +530,7 @@ def test_send_test_sends_a_mailchimp_test_email(project, run_cli, monkeypatch):
     assert unknown.exit_code == 1 and "no email has id 'no-such-email'" in unknown.stderr
 
 
-def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, monkeypatch, wall_clock):
+def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, monkeypatch, wall_clock, reviewer_key):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     wall_clock(MORNING)  # the day the reviewer approves
     add_specials(project, [])
@@ -541,7 +545,7 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     assert "warning: what-causes-migraine went to a test target unsigned (needs medical sign-off)" in result.stderr
     assert (
         run_cli(
-            project, "review", "approve", "what-causes-migraine", "--role", "medical", "--reviewer", "Dana Lee, MD"
+            project, "review", "approve", "what-causes-migraine", "--role", "medical", "--key", str(reviewer_key)
         ).exit_code
         == 0
     )

@@ -162,7 +162,7 @@ def special_from(project, source: str, month: str, *replacements: tuple[str, str
     (project / "content" / "specials" / f"{month}.md").write_text(text, encoding="utf-8")
 
 
-def test_a_special_with_the_issues_july_copy_fails_check_and_cannot_be_approved(project, run_cli):
+def test_a_special_with_the_issues_july_copy_fails_check_and_cannot_be_approved(project, run_cli, reviewer_key):
     special_from(
         project,
         "2024-06",
@@ -179,7 +179,7 @@ def test_a_special_with_the_issues_july_copy_fails_check_and_cannot_be_approved(
     july = next(e for e in checked["emails"] if e["id"] == "specials-2024-07")
     fired = {f["rule"] for f in july["findings"] if f["severity"] == "error"}
     assert {"PROMO-URGENCY", "PROMO-PRICE-TERMS", "CLAIM-SUPERLATIVE"} <= fired, fired
-    refused = run_cli(project, "review", "approve", "specials-2024-07", "--role", "legal", "--reviewer", "Dana Lee, MD")
+    refused = run_cli(project, "review", "approve", "specials-2024-07", "--role", "legal", "--key", str(reviewer_key))
     assert refused.exit_code != 0 and "not approved" in refused.output + refused.stderr
 
 

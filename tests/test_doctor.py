@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import edit, set_embedded_sandbox_clock
+from conftest import edit, make_ready, set_embedded_sandbox_clock
 from mailpipe.project import Project
 from mailpipe.push.target import provision, sandbox_list_body
 from mailpipe.sandbox.server import RunningSandbox
@@ -14,39 +14,6 @@ from mailpipe.util.vocabulary import subscriber_hash
 
 TODAY = "2024-04-20"  # the next 60 days hold the May and June newsletters
 NOW = dt.datetime(2024, 4, 20, 16, tzinfo=dt.UTC)  # that day, 09:00 in Agoura Hills
-
-
-def make_ready(project):
-    """The project as a clinic would have it at go-live: checked values, real offers."""
-    config = project / "mailpipe.yaml"
-    edit(
-        config,
-        'postal_address: "Agoura Hills, CA 91301"   # CONFIRM: the full street address Mailchimp\'s audience uses',
-        'postal_address: "29500 Heathercliff Rd, Agoura Hills, CA 91301"',
-    )
-    edit(
-        config,
-        'phone: "(818) 555-0142"                      # CONFIRM: the front-desk number',
-        'phone: "(818) 555-2368"',
-    )
-    for month in ("2024-05", "2024-06"):
-        edit(
-            project / f"content/specials/{month}.md",
-            "example: true          # example offers: a push to a real Mailchimp account refuses this file",
-            "example: false",
-        )
-    sign_everything(project)
-
-
-def sign_everything(project):
-    """Every email signed off by each role it needs (as the reviewers would before go-live)."""
-    from mailpipe.review import Reviews
-
-    rendered = Project(project).rendered()
-    reviews = Reviews(project / "reviews")
-    for email in rendered.emails:
-        for role in reviews.state(email, rendered.site).roles:
-            reviews.approve(email, rendered.site, role.role, "Dana Lee, MD", dt.date(2024, 4, 19))
 
 
 @pytest.fixture
@@ -77,7 +44,11 @@ def doctor(run_cli, project):
 def test_all_checks_pass_on_a_correct_setup(project, run_cli, account):
     result = doctor(run_cli, project)
     assert result.exit_code == 0, result.output
-    assert "✗" not in result.stdout and "15 of 15 ready: ready to go live" in result.stdout
+    assert "✗" not in result.stdout and "16 of 16 ready: ready to go live" in result.stdout
+    from mailpipe.review.signing import load_reviewers
+
+    (dana,) = load_reviewers(project / "reviews")
+    assert f"✓ reviewer Dana Lee, MD signs off medical and legal with key {dana.key_fingerprint}" in result.stdout
 
 
 def test_a_due_email_whose_sign_off_an_edit_voided_is_a_cross_naming_it_and_when_it_goes_out(project, run_cli, account):
@@ -201,6 +172,8 @@ def test_the_shipped_project_is_not_ready_and_push_to_a_real_account_refuses_con
     set_embedded_sandbox_clock(project, NOW)
     result = doctor(run_cli, project)
     assert result.exit_code == 1 and "still marked CONFIRM" in result.stdout
+    for role in ("legal", "medical"):  # no reviewers ship
+        assert f"✗ nobody in reviews/reviewers.yaml signs off {role}: push to a real account refuses" in result.stdout
     monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef0123456789abcdef-us7")
     monkeypatch.setenv("MAILCHIMP_SERVER_URL", "https://us7.api.mailchimp.com/3.0")
     refused = run_cli(project, "push")

@@ -46,6 +46,17 @@ def test_the_probe_passes_on_the_sandbox_and_leaves_nothing_behind(sandbox, adap
     assert PROBE_TAG not in names and "mp-mpprobe-new" not in names  # the tag and the waiting room, deleted
 
 
+def _real_account(project, sandbox):
+    """A client that takes the sandbox for a real account, with the project's sign-off gate."""
+    from mailpipe.push.mailchimp import Connection, Mailchimp
+    from mailpipe.review import SignOffGate
+
+    site = Project(project).site
+    return Mailchimp(
+        Connection("k-us1", sandbox.url), sign_offs=SignOffGate(project / "reviews", site), as_real_account=True
+    )
+
+
 def _sent() -> Sent:
     key = DripKey("mpprobe", 1, dt.date(2026, 12, 1))
     return Sent(
@@ -94,7 +105,6 @@ def test_a_real_account_is_pushed_to_only_after_its_probe_passed(project, sandbo
     after `doctor --probe` passed against it, push goes ahead."""
     from mailpipe.commands.doctor import probe_target
     from mailpipe.commands.push import push_to
-    from mailpipe.push.mailchimp import Connection, Mailchimp
     from mailpipe.push.target import Target
 
     site = Project(project).load().site
@@ -104,7 +114,7 @@ def test_a_real_account_is_pushed_to_only_after_its_probe_passed(project, sandbo
             (project / "mailpipe.yaml").write_text(
                 (project / "mailpipe.yaml").read_text().replace(line, line.split("#")[0].rstrip())
             )
-    target = Target(Mailchimp(Connection("k-us1", sandbox.url)), sandbox.url, False, project / "var/state.sqlite3")
+    target = Target(_real_account(project, sandbox), sandbox.url, project / "var/state.sqlite3")
     with pytest.raises(MailpipeError, match=r"has not passed `mailpipe doctor --probe`.*run it once"):
         push_to(Project(project), target, NOW)
     assert sandbox.store.list_campaigns({})["total_items"] == 0
@@ -125,11 +135,10 @@ def test_doctor_probe_on_the_embedded_sandbox(project, run_cli, monkeypatch):
 
 def test_doctor_says_whether_a_real_account_passed_its_probe(project, sandbox):
     from mailpipe.commands.doctor import _probed, probe_target
-    from mailpipe.push.mailchimp import Connection, Mailchimp
     from mailpipe.push.target import Target
 
     provision(sandbox.store, Project(project).load().site)
-    target = Target(Mailchimp(Connection("k-us1", sandbox.url)), sandbox.url, False, project / "var/state.sqlite3")
+    target = Target(_real_account(project, sandbox), sandbox.url, project / "var/state.sqlite3")
     before = _probed(target)
     assert not before.ok and "has not passed `mailpipe doctor --probe`" in before.what
     probe_target(Project(project), target, NOW)

@@ -20,8 +20,9 @@ REVIEWER = "Dana Lee, MD"
 
 
 @pytest.fixture(autouse=True)
-def review_day(wall_clock):
-    """Sign-offs are given on Monday 2024-04-22 (at 23:30 UTC, already the 22nd in Agoura Hills, not the 23rd)."""
+def review_day(wall_clock, reviewer_key):
+    """Sign-offs are given on Monday 2024-04-22 (at 23:30 UTC, already the 22nd in Agoura Hills, not the 23rd), with
+    Dana Lee's key."""
     wall_clock(dt.datetime(2024, 4, 22, 23, 30, tzinfo=dt.UTC))
 
 
@@ -31,20 +32,18 @@ def states(project):
 
 
 def approve(run_cli, project, *args):
-    return run_cli(project, "review", "approve", *args, "--reviewer", REVIEWER)
+    return run_cli(project, "review", "approve", *args)
 
 
 def test_approve_records_one_line_and_the_approved_view_and_re_approval_changes_nothing(project, run_cli):
     assert approve(run_cli, project, FIRST, "--role", "medical").exit_code == 0
     approvals = project / "reviews" / "approvals.tsv"
     lines = [line for line in approvals.read_text().splitlines() if not line.startswith("#")]
-    assert len(lines) == 1 and lines[0].startswith(f"{FIRST}\tmedical\t") and lines[0].endswith(f"\t{REVIEWER}")
+    assert len(lines) == 1 and lines[0].startswith(f"{FIRST}\tmedical\t") and lines[0].split("\t")[4] == REVIEWER
     assert lines[0].split("\t")[3] == "2024-04-22"  # the reviewer's local date
     print_ = lines[0].split("\t")[2]
     assert (
-        (project / "reviews" / "approved" / FIRST / f"{print_}.txt")
-        .read_text()
-        .startswith("Subject: What is really behind a migraine?")
+        (project / "reviews" / "approved" / FIRST / f"{print_}.txt").read_text().startswith("From: AIVI Aesthetics <")
     )
     assert states(project)[FIRST].approved
     before = approvals.read_bytes()
@@ -131,7 +130,7 @@ def test_an_email_with_check_errors_cannot_be_approved(project, run_cli):
     )
     refused = approve(run_cli, project, BOTOX, "--role", "medical")
     assert refused.exit_code == 1 and "check errors first" in refused.stderr and "CLAIM-SAFETY" in refused.stderr
-    assert "Traceback" not in refused.output and not (project / "reviews").exists()
+    assert "Traceback" not in refused.output and not (project / "reviews" / "approvals.tsv").exists()
 
 
 def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_cli):
@@ -145,21 +144,43 @@ def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_c
     refused = approve(run_cli, project, FIRST, "--role", "legal")
     assert refused.exit_code == 1 and "does not need a legal sign-off" in refused.stderr
     with open(project / "mailpipe.yaml", "a") as config:
-        config.write("review:\n  roles:\n    article: []\n    special: [legal]\n  names_treatment: [medical]\n")
+        config.write(
+            "review:\n  roles:\n    article: [legal]\n    special: [legal]\n    newsletter: [legal]\n"
+            "  names_treatment: [medical]\n"
+        )
     rendered = Project(project).rendered()
     by_id = {e.id: e for e in rendered.emails}
-    assert required_roles(Context(by_id[FIRST], rendered.site)) == ()  # no drug or treatment named
-    assert required_roles(Context(by_id[BOTOX], rendered.site)) == ("medical",)  # names BOTOX®
-    assert states(project)[FIRST].approved and states(project)[FIRST].summary == "no sign-off needed"
+    assert required_roles(Context(by_id[FIRST], rendered.site)) == ("legal",)  # no drug or treatment named
+    assert required_roles(Context(by_id[BOTOX], rendered.site)) == ("medical", "legal")  # names BOTOX®
+
+
+@pytest.mark.parametrize(
+    ("roles", "unreviewed"),
+    [
+        ("{}", "article, special, newsletter"),
+        ("\n    article: []\n    special: [legal]\n    newsletter: [legal]", "article"),
+        ("\n    article: [medical]\n    special: [legal]", "newsletter"),
+    ],
+)
+def test_a_config_that_leaves_a_kind_of_email_unreviewed_is_an_error(project, run_cli, roles, unreviewed):
+    """`review: {roles: {}}` would make every email "approved" with nobody's sign-off."""
+    with open(project / "mailpipe.yaml", "a") as config:
+        config.write(f"review:\n  roles: {roles}\n")
+    result = run_cli(project, "review", "status")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        f"review.roles: expected at least one role (medical or legal) for each kind of email; none for: {unreviewed}"
+        in result.stderr
+    )
 
 
 def test_a_hand_broken_approvals_file_is_a_clear_error(project, run_cli):
-    (project / "reviews").mkdir()
+    (project / "reviews").mkdir(exist_ok=True)
     (project / "reviews" / "approvals.tsv").write_text("what-causes-migraine medical abc\n")
     result = run_cli(project, "review", "status")
     assert (
         result.exit_code == 1
-        and "approvals.tsv:1: expected email, role, fingerprint" in result.stderr
+        and "approvals.tsv:1: expected email, role, fingerprint, date, reviewer and signature" in result.stderr
         and "Traceback" not in result.output
     )
 

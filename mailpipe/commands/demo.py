@@ -114,7 +114,7 @@ def run_demo(project: Project, on_day: Callable[[dt.date, list[Outcome]], None] 
         provision(sandbox.store, site)
         mailchimp = Mailchimp(Connection(SANDBOX_KEY, sandbox.url))
         target = Target(
-            mailchimp, f"sandbox {sandbox.store.instance}", True, folder / "state.sqlite3", sandbox.store, "the demo"
+            mailchimp, f"sandbox {sandbox.store.instance}", folder / "state.sqlite3", sandbox.store, "the demo"
         )
         imported: set[str] = set()
         for offset in range(demo.days):

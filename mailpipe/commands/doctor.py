@@ -22,6 +22,7 @@ from mailpipe.project import Project
 from mailpipe.push.mailchimp import Mailchimp
 from mailpipe.render import RenderedEmail
 from mailpipe.review import ReviewState
+from mailpipe.review.signing import Reviewer
 
 if TYPE_CHECKING:
     from mailpipe.push.target import Target
@@ -55,6 +56,7 @@ def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget =
     rendered = project.load()
     start = today or project.today()
     checks = project_checks(project.root, rendered.site, rendered.content, project.campaigns, rendered.emails, start)
+    checks += reviewer_checks(project.reviews.reviewers, rendered.site)
     checks.append(signed_off(project.campaigns, rendered.content, rendered.emails, project.sign_offs, start))
     with connect(project.root, rendered.site, dry_run=True) as target:
         on_target(target)
@@ -62,6 +64,29 @@ def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget =
         if not target.is_test and checks[-1].ok:
             checks.append(_probed(target))
     return Diagnosis(checks)
+
+
+def reviewer_checks(reviewers: list[Reviewer], site: SiteConfig) -> list[Check]:
+    """Who may sign off, each with the fingerprint of their key (as `ssh-keygen -l` shows it, for the reviewer to
+    compare with theirs); a role nobody holds means the emails that need it can never go out."""
+    from mailpipe.review.signing import REVIEWERS_FILE
+
+    checks = [
+        Check(True, f"reviewer {r.name} signs off {' and '.join(r.roles)} with key {r.key_fingerprint}")
+        for r in reviewers
+    ]
+    needed = {role for roles in site.review.roles.values() for role in roles} | set(site.review.names_treatment)
+    for role in sorted(needed - {role for r in reviewers for role in r.roles}):
+        checks.append(
+            Check(
+                False,
+                f"nobody in reviews/{REVIEWERS_FILE} signs off {role}: push to a real account refuses every email "
+                "that needs it",
+                f"add the reviewer's name, roles and public key (`ssh-keygen -t ed25519`, the .pub line) to "
+                f"reviews/{REVIEWERS_FILE}",
+            )
+        )
+    return checks
 
 
 def _probed(target: Target) -> Check:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailpipe.errors import MailpipeError
 from mailpipe.project import Project
 from mailpipe.review import Approval, Change, ReviewState
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @dataclass(frozen=True)
@@ -33,9 +39,25 @@ class Approved:
     warnings: tuple[str, ...]  # the check warnings the reviewer signs off with ('RULE: what'), recorded with it
 
 
-def approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: str) -> list[Approved]:
-    """Sign off each email as it is now, with its warnings; refused (nothing recorded) while any of them has check
-    errors."""
+def reviewer_key(project: Project, path: Path, ask_passphrase: Callable[[], str]) -> Ed25519PrivateKey:
+    """The reviewer's private key; one kept inside the project is refused (it would be committed with the sign-offs it
+    makes, and anyone could sign with it)."""
+    from mailpipe.review.signing import NeedsPassphrase, load_private_key
+
+    if path.resolve().is_relative_to(project.root.resolve()):
+        raise MailpipeError(
+            f"--key: {path} is inside the project, where it would be committed and anyone could sign with it; keep "
+            "your private key in ~/.ssh and only its .pub line in reviews/reviewers.yaml"
+        )
+    try:
+        return load_private_key(path)
+    except NeedsPassphrase:
+        return load_private_key(path, ask_passphrase())
+
+
+def approve(project: Project, email_ids: tuple[str, ...], role: str, key: Ed25519PrivateKey) -> list[Approved]:
+    """Sign off each email as it is now, with its warnings and the reviewer's signature; refused (nothing recorded)
+    while any of them has check errors."""
     from mailpipe.checks import Severity, error_rules
 
     site = project.rendered().site
@@ -52,7 +74,7 @@ def approve(project: Project, email_ids: tuple[str, ...], role: str, reviewer: s
     done = []
     for email in emails:
         warnings = tuple(f"{f.rule}: {f.message}" for f in project.findings[email.id] if f.severity == Severity.WARNING)
-        approval = project.reviews.approve(email, site, role, reviewer, today, warnings)
+        approval = project.reviews.approve(email, site, role, key, today, warnings)
         existing = project.reviews.approvals[(email.id, role)]
         done.append(Approved(email.id, role, approval or existing, approval is not None, warnings))
     return done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import typing
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -162,12 +163,22 @@ Role = Literal["medical", "legal"]
 EmailKind = Literal["article", "special", "newsletter"]
 
 
+def _every_kind_reviewed(roles: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every kind of email is signed off by someone: a kind left out (or `roles: {}`) would go out unreviewed."""
+    unreviewed = [kind for kind in typing.get_args(EmailKind) if not roles.get(kind)]
+    if unreviewed:
+        raise ValueError(
+            f"expected at least one role (medical or legal) for each kind of email; none for: {', '.join(unreviewed)}"
+        )
+    return roles
+
+
 @schema
 class ReviewSettings:
     """Which sign-offs an email needs before push sends it to a real account (`mailpipe review`)."""
 
     # every article is health education: medical; an offer: legal (its price and terms)
-    roles: dict[EmailKind, list[Role]] = dataclasses.field(
+    roles: Annotated[dict[EmailKind, list[Role]], AfterValidator(_every_kind_reviewed)] = dataclasses.field(
         default_factory=lambda: {"article": ["medical"], "special": ["legal"], "newsletter": ["legal"]}
     )
     names_treatment: list[Role] = dataclasses.field(

@@ -80,8 +80,11 @@ class YamlDocument:
 
 
 def read_text(file: Path) -> str:
-    """Read a UTF-8 file; a wrong encoding is reported at the line of the first bad byte."""
+    """Read a UTF-8 file; a wrong encoding is reported at the line of the first bad byte. Only a regular file is
+    opened: a FIFO in its place would block the read forever."""
     try:
+        if not file.is_file():
+            raise InputError([Problem(file, 1, "", "expected a file (this is a folder, a pipe or a device)")])
         with file.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as err:

@@ -201,7 +201,7 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
 def _fill_and_schedule(
     plan: CampaignPlan, campaign_id: str, mc: Mailchimp, state: State, verb: Action
 ) -> list[Outcome]:
-    mc.set_content(campaign_id, plan.email.html, plan.email.text)
+    mc.set_content(campaign_id, plan.email)
     state.record(Pushed(plan.key, campaign_id, plan.email.id, plan.email.content_hash, False))
     checklist = mc.checklist(campaign_id)
     if not checklist.is_ready:

@@ -29,6 +29,6 @@ def send_test(mc: Mailchimp, email: RenderedEmail, list_id: str, to: list[str], 
     settings = CampaignSettings(title, f"[TEST] {email.subject}", email.preheader, email.from_name, email.reply_to)
     campaign = mc.find_campaign(title) or mc.create_campaign(list_id, settings)
     mc.update_campaign(campaign.id, settings)
-    mc.set_content(campaign.id, email.html, email.text)
+    mc.set_test_content(campaign.id, email)
     mc.send_test(campaign.id, to, "plaintext" if plain_text else "html")
     return title

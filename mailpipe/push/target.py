@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from mailpipe.load.config import SiteConfig
 from mailpipe.push.mailchimp import Connection, Mailchimp
@@ -24,17 +23,24 @@ if TYPE_CHECKING:
     from mailpipe.sandbox.store import Store
 
 SANDBOX_KEY = "sandbox-us0"  # the sandbox accepts any key
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Set to 1, a server on this machine is taken for a real account, with every gate a real one has (a rehearsal; tests).
+# It can only add gates: nothing makes a real account a test one.
+AS_REAL_ACCOUNT = "MAILPIPE_AS_REAL_ACCOUNT"
 
 
 @dataclass
 class Target:
     mailchimp: Mailchimp
     endpoint: str
-    is_test: bool  # the embedded sandbox, or a server on this machine: example content is allowed
     state_path: Path
     sandbox_store: Store | None = None  # the embedded sandbox's store (its clock), when that is the target
     description: str = ""  # which account or sandbox, for the first line of every command that talks to it
+
+    @property
+    def is_test(self) -> bool:
+        """The embedded sandbox, or a server on this machine: example content is allowed, sign-offs are not needed.
+        The client's to say, which checks every email's sign-off itself when it is not."""
+        return not self.mailchimp.real_account
 
     @property
     def dry_run(self) -> bool:
@@ -104,12 +110,18 @@ def connect(
     connection = Connection.from_environment(environ)
     state_path = root / site.mailchimp.state_path
     if connection is not None:
-        is_test = urlsplit(connection.base_url).hostname in LOOPBACK
-        kind = "a Mailchimp-compatible server on this machine" if is_test else "the Mailchimp account"
+        from mailpipe.review import SignOffGate
+
+        client = Mailchimp(
+            connection,
+            read_only=read_only,
+            sign_offs=SignOffGate(root / "reviews", site),
+            as_real_account=environ.get(AS_REAL_ACCOUNT) == "1",
+        )
+        kind = "the Mailchimp account" if client.real_account else "a Mailchimp-compatible server on this machine"
         yield Target(
-            Mailchimp(connection, read_only=read_only),
+            client,
             connection.where,
-            is_test,
             state_path,
             description=f"{kind} at {connection.where} (MAILCHIMP_API_KEY)",
         )
@@ -124,7 +136,6 @@ def connect(
         yield Target(
             Mailchimp(Connection(SANDBOX_KEY, sandbox.url), read_only=read_only),
             f"sandbox {sandbox.store.instance}",
-            True,
             sandbox_state,
             sandbox.store,
             f"the embedded sandbox {sandbox_path} (MAILCHIMP_API_KEY is not set: nothing reaches anyone)",

@@ -1,7 +1,7 @@
 """The only code that talks to Mailchimp: typed operations (`client`) over a transport that retries, guards a dry
 run and keeps the key out of every message (`transport`), with the data they take and return (`models`)."""
 
-from mailpipe.push.mailchimp.client import PAGE, Mailchimp
+from mailpipe.push.mailchimp.client import PAGE, Mailchimp, NotSignedOff, SignOffGate
 from mailpipe.push.mailchimp.models import (
     Account,
     Audience,
@@ -33,9 +33,11 @@ __all__ = [
     "Connection",
     "Mailchimp",
     "MailchimpError",
+    "NotSignedOff",
     "ReadOnlyViolation",
     "RemoteCampaign",
     "RemoteMember",
     "RetryPolicy",
     "Send",
+    "SignOffGate",
 ]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import mailchimp_marketing
 import requests
@@ -45,6 +46,21 @@ from mailpipe.push.mailchimp.transport import (
 from mailpipe.push.record import Condition
 from mailpipe.util.vocabulary import parse_time, subscriber_hash
 
+if TYPE_CHECKING:
+    from mailpipe.render import RenderedEmail
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class SignOffGate(Protocol):
+    def refusal(self, email: RenderedEmail) -> str | None:
+        """None when the email, exactly as it is, may go to a real account; else why not."""
+
+
+class NotSignedOff(MailpipeError):
+    """Content a real account must not get: the adapter's own gate, behind push's refusals."""
+
+
 PAGE = 1000  # Mailchimp's largest page
 # what push reads of a member in a listing: with tags_count, to know when the listing's 50 tags are not all
 _MEMBER_FIELDS = [
@@ -69,7 +85,17 @@ class Mailchimp:
         sleep: Callable[[float], None] = time.sleep,
         read_only: bool = False,
         send: Send = send_http,
+        sign_offs: SignOffGate | None = None,
+        as_real_account: bool = False,
     ):
+        """`sign_offs` answers, for each email, whether it may go to a real account; a client for a real account
+        (anything but a server on this machine, or one `as_real_account` takes for it) cannot be made without one, and
+        checks it before it uploads any email's content: no caller can leave the gate out."""
+        self.real_account = as_real_account or urlsplit(connection.base_url).hostname not in LOOPBACK
+        if self.real_account and sign_offs is None:
+            raise ValueError("a client for a real account checks every email's sign-off itself: give it `sign_offs`")
+        self._sign_offs = sign_offs
+        self._test_content: set[str] = set()  # campaigns filled by set_test_content: never scheduled
         self._transport = Transport(connection, retry, max_connections, read_only, sleep, send)
         self._client = mailchimp_marketing.Client(
             {"api_key": connection.api_key, "server": "us1", "timeout": connection.timeout}
@@ -599,12 +625,26 @@ class Mailchimp:
         """Replace the campaign's settings (a draft's: Mailchimp refuses to change a scheduled one)."""
         self._call("campaigns.update", self._client.campaigns.update, campaign_id, {"settings": settings.as_json()})
 
-    def set_content(self, campaign_id: str, html: str, plain_text: str) -> None:
+    def set_content(self, campaign_id: str, email: RenderedEmail) -> None:
+        """The email's HTML and plain text, after (on a real account) its sign-off gate cleared it."""
+        if self._sign_offs is not None and self.real_account:
+            refusal = self._sign_offs.refusal(email)
+            if refusal is not None:
+                raise NotSignedOff(f"not uploading {email.id} to a real Mailchimp account: {refusal}")
+        self._upload(campaign_id, email)
+
+    def set_test_content(self, campaign_id: str, email: RenderedEmail) -> None:
+        """Content for test emails only (a proof a reviewer reads before signing off): the campaign is marked, and
+        this client refuses to schedule it."""
+        self._test_content.add(campaign_id)
+        self._upload(campaign_id, email)
+
+    def _upload(self, campaign_id: str, email: RenderedEmail) -> None:
         self._call(
             "campaigns.set_content",
             self._client.campaigns.set_content,
             campaign_id,
-            {"html": html, "plain_text": plain_text},
+            {"html": email.html, "plain_text": email.text},
         )
 
     def campaign_copy(self, campaign_id: str) -> CampaignCopy:
@@ -636,6 +676,8 @@ class Mailchimp:
 
     def schedule(self, campaign_id: str, utc_time: str) -> None:
         """Schedule at a UTC quarter hour; a repeat after a lost answer is recognised, not an error."""
+        if campaign_id in self._test_content:
+            raise NotSignedOff(f"campaign {campaign_id} holds test-email content, which is never scheduled")
         try:
             self._call(
                 "campaigns.schedule",

@@ -433,14 +433,17 @@ def project_files(root) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+DAMAGED_DATABASE = b"SQLite format 3\x00" + b"\x00garbage" * 100  # a database's first bytes, then damage
+
+
 def test_a_corrupt_state_or_sandbox_database_is_left_by_a_dry_run_and_set_aside_by_a_push(
     project, run_cli, monkeypatch, wall_clock
 ):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     wall_clock(dt.datetime(2024, 5, 1, 13, tzinfo=dt.UTC))  # the new sandbox's clock follows the real one
     (project / "var").mkdir(exist_ok=True)
-    (project / "var/sandbox.sqlite3").write_bytes(b"this is not a database" * 100)
-    (project / "var/state-sandbox.sqlite3").write_bytes(b"\x00garbage" * 100)
+    (project / "var/sandbox.sqlite3").write_bytes(DAMAGED_DATABASE)
+    (project / "var/state-sandbox.sqlite3").write_bytes(DAMAGED_DATABASE)
     before = project_files(project)
     dry = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
     assert dry.exit_code == 0 and "Traceback" not in dry.output, dry.output
@@ -479,7 +482,7 @@ def test_commands_that_only_read_leave_every_file_of_the_project_as_it_was(
     if setup == "corrupt":
         (project / "var").mkdir()
         for name in ("sandbox.sqlite3", "state-sandbox.sqlite3"):
-            (project / "var" / name).write_bytes(b"\x00garbage" * 100)
+            (project / "var" / name).write_bytes(DAMAGED_DATABASE)
     elif setup == "pushed":
         csv = project / "leads.csv"
         csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")

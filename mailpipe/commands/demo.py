@@ -25,6 +25,7 @@ from mailpipe.push.mailchimp import Connection, Mailchimp
 from mailpipe.push.target import SANDBOX_KEY, Target, provision
 from mailpipe.report import Report, build_report, read_results
 from mailpipe.sandbox.server import RunningSandbox
+from mailpipe.util.paths import inside_project
 
 DEMO_DIR = Path("var") / "demo"
 DEMO_SEED = "demo"
@@ -100,8 +101,10 @@ def run_demo(project: Project, on_day: Callable[[dt.date, list[Outcome]], None] 
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.sqlite3*"):
         stale.unlink()
-    leads, lead_problems = read_leads(project.root / demo.leads_csv, site.timezone)
-    patients, patient_problems = read_leads(project.root / demo.patients_csv, site.timezone)
+    leads_csv = inside_project(project.root, demo.leads_csv, "demo.leads_csv")
+    patients_csv = inside_project(project.root, demo.patients_csv, "demo.patients_csv")
+    leads, lead_problems = read_leads(leads_csv, site.timezone)
+    patients, patient_problems = read_leads(patients_csv, site.timezone)
     start = local_to_utc(demo.start, demo.run_time, site.timezone)
     result = DemoResult(
         start,

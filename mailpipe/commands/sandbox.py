@@ -8,6 +8,7 @@ from pathlib import Path
 from mailpipe.errors import InputError, MailpipeError
 from mailpipe.project import Project
 from mailpipe.sandbox.server import FaultPlan, SandboxServer
+from mailpipe.util.paths import inside_project
 
 DEFAULT_SANDBOX = Path("var") / "sandbox.sqlite3"
 
@@ -17,7 +18,7 @@ def sandbox_path(project: Project, db: Path | None = None) -> Path:
     if db:
         return db
     try:
-        return project.root / project.site.mailchimp.sandbox_path
+        return inside_project(project.root, project.site.mailchimp.sandbox_path, "mailchimp.sandbox_path")
     except InputError:
         return project.root / DEFAULT_SANDBOX
 

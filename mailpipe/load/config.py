@@ -13,7 +13,18 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field
 
 from mailpipe.errors import InputError, Problem
-from mailpipe.load.yamlfile import Colour, Count, Email, HttpsUrl, LocalTime, NonEmpty, TimeZoneName, load_file, schema
+from mailpipe.load.yamlfile import (
+    Colour,
+    Count,
+    Email,
+    HttpsUrl,
+    LocalTime,
+    NonEmpty,
+    ProjectPath,
+    TimeZoneName,
+    load_file,
+    schema,
+)
 
 CONFIG_FILE = "mailpipe.yaml"
 
@@ -129,8 +140,8 @@ class Audience:
 @schema
 class MailchimpSettings:
     folder: NonEmpty = "mailpipe"
-    state_path: NonEmpty = "var/state.sqlite3"
-    sandbox_path: NonEmpty = "var/sandbox.sqlite3"
+    state_path: ProjectPath = "var/state.sqlite3"
+    sandbox_path: ProjectPath = "var/sandbox.sqlite3"
 
 
 @schema
@@ -154,8 +165,8 @@ class Demo:
 
     start: datetime.date
     days: Annotated[Count, Field(ge=1, le=400)]
-    leads_csv: NonEmpty
-    patients_csv: NonEmpty
+    leads_csv: ProjectPath
+    patients_csv: ProjectPath
     run_time: LocalTime = "06:00"
 
 

@@ -13,7 +13,7 @@ import types
 import typing
 import zoneinfo
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 import yaml
@@ -353,5 +353,20 @@ def _time_zones() -> frozenset[str]:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+
+
+def _inside_project(path: str) -> str:
+    """A path a config names is one inside the project, written relative to it: mailpipe writes and renames there, and
+    must never reach a file of someone else's."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if "\x00" in path or not parts or PurePosixPath(path).is_absolute() or ".." in parts or ":" in parts[0]:
+        raise ValueError(
+            f"{path!r}: expected a path inside the project, relative to its folder (like var/state.sqlite3), "
+            "without .. or a leading /"
+        )
+    return path
+
+
+ProjectPath = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_inside_project)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
 Count = Annotated[int, Strict()]  # a whole number as written: `true` or `3.5` is an error, not 1 or 3

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mailpipe.errors import MailpipeError
 from mailpipe.plan.keys import CampaignKey, key_of_title
-from mailpipe.util.sqlitefile import memory_copy, open_or_rebuild
+from mailpipe.util.sqlitefile import apply_schema, memory_copy, open_or_rebuild
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,7 +72,7 @@ class State:
     def _connect(file: str) -> sqlite3.Connection:
         db = sqlite3.connect(file, isolation_level=None, timeout=30)
         db.row_factory = sqlite3.Row
-        db.executescript(SCHEMA)
+        apply_schema(db, SCHEMA)
         db.execute("SELECT count(*) FROM meta").fetchone()  # a file that is not a database fails here, not mid-push
         return db
 
@@ -96,7 +96,13 @@ class State:
     def lock(self) -> Iterator[None]:
         """One push at a time per state file (so per account): a second one is told, not queued."""
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a+") as handle:
+        if (lock_path.exists() or lock_path.is_symlink()) and not lock_path.is_file():
+            raise MailpipeError(f"{lock_path} is not the lock file mailpipe makes; remove it and run again")
+        try:
+            handle = open(lock_path, "a+")  # noqa: SIM115 (closed below, after the push it guards)
+        except OSError as err:
+            raise MailpipeError(f"cannot take the lock {lock_path}: {err.strerror}") from None
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -18,6 +18,7 @@ from mailpipe.load.config import SiteConfig
 from mailpipe.push.mailchimp import Connection, Mailchimp
 from mailpipe.push.state import State
 from mailpipe.util import clock
+from mailpipe.util.paths import inside_project
 
 if TYPE_CHECKING:
     from mailpipe.sandbox.store import Store
@@ -108,7 +109,7 @@ def connect(
     read_only = dry_run
     environ = os.environ if environ is None else environ
     connection = Connection.from_environment(environ)
-    state_path = root / site.mailchimp.state_path
+    state_path = inside_project(root, site.mailchimp.state_path, "mailchimp.state_path")
     if connection is not None:
         from mailpipe.review import SignOffGate
 
@@ -129,10 +130,12 @@ def connect(
     from mailpipe.sandbox.server import RunningSandbox
     from mailpipe.sandbox.store import Store
 
-    sandbox_path = sandbox_db or root / site.mailchimp.sandbox_path
+    sandbox_path = sandbox_db or inside_project(root, site.mailchimp.sandbox_path, "mailchimp.sandbox_path")
+    sandbox_state = inside_project(
+        root, state_path.with_name(f"{state_path.stem}-sandbox{state_path.suffix}"), "mailchimp.state_path"
+    )
     with RunningSandbox(Store.read_only_copy(sandbox_path) if read_only else sandbox_path) as sandbox:
         provision(sandbox.store, site)
-        sandbox_state = state_path.with_name(f"{state_path.stem}-sandbox{state_path.suffix}")
         yield Target(
             Mailchimp(Connection(SANDBOX_KEY, sandbox.url), read_only=read_only),
             f"sandbox {sandbox.store.instance}",

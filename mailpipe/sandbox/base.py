@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 import threading
 import uuid
@@ -12,9 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
+from mailpipe.errors import MailpipeError
 from mailpipe.sandbox.errors import invalid
 from mailpipe.util import clock
-from mailpipe.util.sqlitefile import memory_copy, open_or_rebuild
+from mailpipe.util.sqlitefile import apply_schema, memory_copy, open_or_rebuild
 from mailpipe.util.vocabulary import parse_time as iso_time
 
 UTC = dt.UTC
@@ -73,6 +75,21 @@ def parse_time(value: Any, field: str) -> dt.datetime:
         raise invalid(f"{field} must be an ISO 8601 date and time, like 2026-12-07T17:30:00+00:00.", field) from None
 
 
+class DamagedSandbox(MailpipeError):
+    """A row of the sandbox's file that is not what the sandbox wrote (edited by hand, or cut short)."""
+
+
+def stored(text: str) -> Any:
+    """A JSON field of a sandbox row; a damaged one is one line saying how to start afresh, not a traceback."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        raise DamagedSandbox(
+            f"the sandbox file holds a damaged row ({str(text)[:40]!r} is not what the sandbox wrote); delete the "
+            "file (var/sandbox.sqlite3, or mailchimp.sandbox_path) to start a new sandbox"
+        ) from None
+
+
 class StoreBase:
     """The SQLite file, its transactions and the sandbox's clock; each resource builds on this."""
 
@@ -82,7 +99,7 @@ class StoreBase:
             db = sqlite3.connect(file, check_same_thread=False, isolation_level=None, timeout=30)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            apply_schema(db, SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
             return db
 

@@ -8,7 +8,7 @@ import json
 import sqlite3
 import uuid
 
-from mailpipe.sandbox.base import ADDRESS_TAGS, CAMPAIGN_TYPES, UNSUB_TAG, _paging, iso, parse_time
+from mailpipe.sandbox.base import ADDRESS_TAGS, CAMPAIGN_TYPES, UNSUB_TAG, _paging, iso, parse_time, stored
 from mailpipe.sandbox.errors import ApiError, invalid, not_found
 from mailpipe.sandbox.segments import Segments, _segment_options
 from mailpipe.util.vocabulary import EMAIL, subscriber_hash
@@ -50,10 +50,10 @@ class Campaigns(Segments):
     def _deliver(self, db: sqlite3.Connection, campaign_id: str, when: str) -> dict:
         """Send to the members the campaign's segment held when it was created who are still subscribed."""
         campaign = db.execute("SELECT * FROM campaigns WHERE id=?", (campaign_id,)).fetchone()
-        list_id = json.loads(campaign["recipients"])["list_id"]
-        snapshot = json.loads(campaign["snapshot"])
+        list_id = stored(campaign["recipients"])["list_id"]
+        snapshot = stored(campaign["snapshot"])
         if self.segment_timing() == "send":  # Free and Essentials: the segment as it is now
-            snapshot = self._snapshot(json.loads(campaign["recipients"]))
+            snapshot = self._snapshot(stored(campaign["recipients"]))
         count = 0
         for member_hash in snapshot:
             member = db.execute(
@@ -67,7 +67,7 @@ class Campaigns(Segments):
                 count += 1
                 seed = self.engagement_seed(db)
                 if seed is not None:  # recipients react only in a sandbox given a seed (the demo, report tests)
-                    reaction = engagement(seed, json.loads(campaign["settings"]).get("title", ""), member["email"])
+                    reaction = engagement(seed, stored(campaign["settings"]).get("title", ""), member["email"])
                     db.execute(
                         "INSERT OR REPLACE INTO activity VALUES (?,?,?,?,?,?)", (campaign_id, member_hash, *reaction)
                     )
@@ -95,8 +95,8 @@ class Campaigns(Segments):
                 "email": r["email"],
                 "campaign_id": r["campaign_id"],
                 "list_id": r["list_id"],
-                "title": json.loads(r["settings"]).get("title", ""),
-                "subject": json.loads(r["settings"]).get("subject_line", ""),
+                "title": stored(r["settings"]).get("title", ""),
+                "subject": stored(r["settings"]).get("subject_line", ""),
             }
             for r in rows
         ]
@@ -136,7 +136,7 @@ class Campaigns(Segments):
         if kind not in CAMPAIGN_TYPES:
             raise invalid(f"type must be one of {', '.join(sorted(CAMPAIGN_TYPES))}.", "type")
         recipients = body.get("recipients") or {}
-        settings = dict(body.get("settings") or {})
+        settings = _text_settings(body.get("settings") or {})
         if (
             settings.get("folder_id")
             and not self._db.execute("SELECT 1 FROM folders WHERE id=?", (settings["folder_id"],)).fetchone()
@@ -186,8 +186,8 @@ class Campaigns(Segments):
 
     def get_campaign(self, campaign_id: str) -> dict:
         row = self._campaign_row(campaign_id)
-        recipients = json.loads(row["recipients"])
-        snapshot = json.loads(row["snapshot"])
+        recipients = stored(row["recipients"])
+        snapshot = stored(row["snapshot"])
         list_name = ""
         if recipients.get("list_id"):
             found = self._db.execute("SELECT name FROM lists WHERE id=?", (recipients["list_id"],)).fetchone()
@@ -212,8 +212,8 @@ class Campaigns(Segments):
                 "recipient_count": len(snapshot),
                 "segment_opts": self._answered_segment(recipients.get("list_id", ""), recipients.get("segment_opts")),
             },
-            "settings": json.loads(row["settings"]),
-            "tracking": json.loads(row["tracking"]),
+            "settings": stored(row["settings"]),
+            "tracking": stored(row["tracking"]),
             "delivery_status": {"enabled": row["status"] in ("sending", "sent")},
         }
         if row["send_time"]:  # absent until scheduled or sent
@@ -294,7 +294,7 @@ class Campaigns(Segments):
         self._require_unsent(row, "changed")
         with self.transaction() as db:
             if "settings" in body:
-                settings = {**json.loads(row["settings"]), **(body["settings"] or {})}
+                settings = {**stored(row["settings"]), **_text_settings(body["settings"] or {})}
                 db.execute("UPDATE campaigns SET settings=? WHERE id=?", (json.dumps(settings), campaign_id))
             if "recipients" in body:
                 recipients = body["recipients"] or {}
@@ -330,7 +330,7 @@ class Campaigns(Segments):
 
     def checklist(self, campaign_id: str) -> dict:
         row = self._campaign_row(campaign_id)
-        settings, recipients = json.loads(row["settings"]), json.loads(row["recipients"])
+        settings, recipients = stored(row["settings"]), stored(row["recipients"])
         html = row["html"] or ""
         checks = [
             (bool(recipients.get("list_id")), "Audience", "Choose the audience this campaign goes to."),
@@ -518,3 +518,17 @@ class Campaigns(Segments):
                 "click_rate": totals["unique_clicks"] / delivered if delivered else 0,
             },
         }
+
+
+TEXT_SETTINGS = ("subject_line", "preview_text", "title", "from_name", "reply_to", "folder_id")
+
+
+def _text_settings(settings: object) -> dict:
+    """Campaign settings whose text fields are text, as Mailchimp's schema wants (a title that is an object is its
+    400)."""
+    if not isinstance(settings, dict):
+        raise invalid("settings must be an object.", "settings")
+    for field in TEXT_SETTINGS:
+        if field in settings and not isinstance(settings[field], str):
+            raise invalid(f"settings.{field} must be a string.", f"settings.{field}")
+    return dict(settings)

@@ -7,7 +7,7 @@ import re
 import sqlite3
 import uuid
 
-from mailpipe.sandbox.base import DEFAULT_MERGE_FIELDS, MAX_COUNT, StoreBase, _paging, _web_id, iso
+from mailpipe.sandbox.base import DEFAULT_MERGE_FIELDS, MAX_COUNT, StoreBase, _paging, _web_id, iso, stored
 from mailpipe.sandbox.errors import invalid, not_found
 
 
@@ -58,9 +58,9 @@ class Lists(StoreBase):
             "id": row["id"],
             "web_id": _web_id(row["id"]),
             "name": row["name"],
-            "contact": json.loads(row["contact"]),
+            "contact": stored(row["contact"]),
             "permission_reminder": row["permission_reminder"],
-            "campaign_defaults": json.loads(row["campaign_defaults"]),
+            "campaign_defaults": stored(row["campaign_defaults"]),
             "date_created": row["date_created"],
             "list_rating": 0,
             "email_type_option": False,
@@ -98,7 +98,7 @@ class Lists(StoreBase):
 
     def verified_domains(self) -> dict:
         """GET /verified-domains."""
-        domains = json.loads(self._meta("verified_domains") or "{}")
+        domains = stored(self._meta("verified_domains") or "{}")
         return {
             "domains": [
                 {"domain": d, "verified": v, "authenticated": v, "verification_email": ""}
@@ -110,7 +110,7 @@ class Lists(StoreBase):
     def set_domain(self, domain: str, verified: bool) -> None:
         """A sending domain as the account has it (verified and authenticated, or added but not yet)."""
         with self.transaction() as db:
-            domains = json.loads(self._meta("verified_domains") or "{}") | {domain.lower(): verified}
+            domains = stored(self._meta("verified_domains") or "{}") | {domain.lower(): verified}
             db.execute("INSERT OR REPLACE INTO meta VALUES ('verified_domains', ?)", (json.dumps(domains),))
 
     def set_plan(self, plan: str) -> None:

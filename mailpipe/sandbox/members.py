@@ -15,6 +15,7 @@ from mailpipe.sandbox.base import (
     _web_id,
     iso,
     parse_time,
+    stored,
 )
 from mailpipe.sandbox.errors import ApiError, invalid, not_found
 from mailpipe.sandbox.lists import Lists
@@ -151,7 +152,7 @@ class Members(Lists):
             else row["timestamp_opt"]
         )
         merge_fields = json.dumps(
-            _merge_fields(body, json.loads(row["merge_fields"]), self._merge_tags(db, row["list_id"]))
+            _merge_fields(body, stored(row["merge_fields"]), self._merge_tags(db, row["list_id"]))
         )
         if (status, merge_fields, opt) == (row["status"], row["merge_fields"], row["timestamp_opt"]):
             return  # nothing changed, so neither does last_changed
@@ -187,7 +188,7 @@ class Members(Lists):
             "web_id": _web_id(row["hash"]),
             "email_type": "html",
             "status": row["status"],
-            "merge_fields": json.loads(row["merge_fields"]),
+            "merge_fields": stored(row["merge_fields"]),
             "interests": {},
             "stats": {"avg_open_rate": 0, "avg_click_rate": 0},
             "ip_signup": "",

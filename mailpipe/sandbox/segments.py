@@ -7,7 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
-from mailpipe.sandbox.base import UTC, _paging, iso
+from mailpipe.sandbox.base import UTC, _paging, iso, stored
 from mailpipe.sandbox.errors import invalid, not_found
 from mailpipe.sandbox.members import Members
 from mailpipe.util.vocabulary import subscriber_hash
@@ -115,7 +115,7 @@ class Segments(Members):
             "type": row["type"],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
-            "options": json.loads(row["options"]) if row["type"] == "saved" else {},
+            "options": stored(row["options"]) if row["type"] == "saved" else {},
             "list_id": row["list_id"],
         }
 
@@ -248,7 +248,7 @@ class Segments(Members):
             return {
                 r["hash"] for r in self._db.execute("SELECT hash FROM segment_members WHERE segment_id=?", (row["id"],))
             }
-        return self._matching(list_id, json.loads(row["options"]))
+        return self._matching(list_id, stored(row["options"]))
 
     def _matching(self, list_id: str, options: dict) -> set[str]:
         members = self._db.execute("SELECT * FROM members WHERE list_id=?", (list_id,)).fetchall()
@@ -318,7 +318,7 @@ def _condition_holds(condition: dict, member: sqlite3.Row, tags: dict[int, set[s
     value = (
         member["email"]
         if kind == "EmailAddress"
-        else str(json.loads(member["merge_fields"]).get(condition.get("field"), ""))
+        else str(stored(member["merge_fields"]).get(condition.get("field"), ""))
     )
     wanted = str(condition.get("value", ""))
     return {

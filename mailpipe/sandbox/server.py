@@ -13,6 +13,7 @@ import binascii
 import json
 import random
 import re
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -267,7 +268,9 @@ class _Handler(LoopbackHandler):
             AttributeError,
             KeyError,
             ValueError,
-        ) as err:  # a field of the wrong type: Mailchimp's schema check
+            OverflowError,  # a number SQLite cannot hold (an id of 10**25)
+            sqlite3.ProgrammingError,  # a value SQLite cannot bind (an object where a folder name goes)
+        ) as err:  # a field of the wrong type or size: Mailchimp's schema check
             return (
                 400,
                 ApiError(

@@ -21,12 +21,54 @@ _CORRUPT = ("file is not a database", "database disk image is malformed", "malfo
 _COMPANIONS = ("-wal", "-shm", "-journal")
 
 
+def apply_schema(db: sqlite3.Connection, schema: str) -> None:
+    """Make the tables of `schema` that are missing; a table that exists with other columns (another program's, or a
+    hand-edited one) is damage, as a malformed file is: it would fail mid-run on the first query that names one."""
+    db.executescript(schema)
+    reference = sqlite3.connect(":memory:")
+    try:
+        reference.executescript(schema)
+        for (table,) in reference.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+            wanted = [row[1] for row in reference.execute(f"PRAGMA table_info({table})")]
+            found = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            if found != wanted:
+                raise sqlite3.DatabaseError(
+                    f"malformed database schema: table {table} has columns {', '.join(found)}; expected "
+                    f"{', '.join(wanted)}"
+                )
+    finally:
+        reference.close()
+
+
 def is_corrupt(err: sqlite3.DatabaseError) -> bool:
     return any(text in str(err) for text in _CORRUPT)
 
 
+_HEADER = b"SQLite format 3\x00"
+
+
 def _aside_name(path: Path) -> str:
     return f"{path.name}.corrupt-{dt.datetime.now():%Y%m%d-%H%M%S}"  # when it happened, for people: not a decision
+
+
+def _free_aside(path: Path) -> Path:
+    """Where to set `path` aside: a name no earlier file took (two set aside in the same second keep both)."""
+    aside = path.with_name(_aside_name(path))
+    number = 1
+    while aside.exists() or aside.is_symlink():
+        number += 1
+        aside = path.with_name(f"{_aside_name(path)}-{number}")
+    return aside
+
+
+def _a_database_once(path: Path) -> bool:
+    """Whether the file begins as every SQLite database does: one mailpipe may have made, damaged since. Anything
+    else (someone's notes, a folder) is not mailpipe's to rename."""
+    try:
+        with path.open("rb") as file:
+            return path.is_file() and file.read(len(_HEADER)) == _HEADER
+    except OSError:
+        return False
 
 
 def open_or_rebuild(path: Path, prepare: Callable[[Path], sqlite3.Connection], what: str) -> sqlite3.Connection:
@@ -38,7 +80,12 @@ def open_or_rebuild(path: Path, prepare: Callable[[Path], sqlite3.Connection], w
         except sqlite3.DatabaseError as err:
             if not is_corrupt(err):
                 raise
-            aside = path.with_name(_aside_name(path))
+            if not _a_database_once(path):
+                raise MailpipeError(
+                    f"{path} is not a database mailpipe made ({err}); it is left as it is: move it away, or point "
+                    "mailpipe.yaml's mailchimp paths elsewhere"
+                ) from None
+            aside = _free_aside(path)
             path.rename(aside)
             for extra in _COMPANIONS:
                 path.with_name(path.name + extra).unlink(missing_ok=True)
@@ -60,10 +107,15 @@ def memory_copy(path: Path, schema: str, what: str) -> sqlite3.Connection:
     try:
         if path.exists():
             _copy_into(path, memory)
-        memory.executescript(schema)  # a copy of a corrupt file fails here at the latest
+        apply_schema(memory, schema)  # a copy of a corrupt file fails here at the latest
     except sqlite3.DatabaseError as err:
         if not is_corrupt(err):
             raise MailpipeError(f"cannot read {path}: {err}") from None
+        if not _a_database_once(path):
+            raise MailpipeError(
+                f"{path} is not a database mailpipe made ({err}); it is left as it is: move it away, or point "
+                "mailpipe.yaml's mailchimp paths elsewhere"
+            ) from None
         print(
             f"warning: {path} is not a readable database ({err}); read as empty and left where it is "
             f"(a command that writes sets it aside as {_aside_name(path)} and {what} is rebuilt)",

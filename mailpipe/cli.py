@@ -53,6 +53,18 @@ class _FailsCleanly(click.Group):
             sys.exit(1)
 
 
+# The years a date or time given on the command line may fall in: a plan, push or report far outside them is a typo,
+# and the calendar arithmetic after it (a year ahead, a day back) would run off the ends of Python's dates.
+YEARS = (2000, 2099)
+
+
+def _in_years(
+    day: dt.date, value: str, kind: click.ParamType, param: click.Parameter | None, ctx: click.Context | None
+) -> None:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        kind.fail(f"{value!r}: expected a date from {YEARS[0]} to {YEARS[1]}", param, ctx)
+
+
 class _LocalDate(click.ParamType):
     name = "date"
 
@@ -60,9 +72,11 @@ class _LocalDate(click.ParamType):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date like 2024-05-01", param, ctx)
+        _in_years(day, value, self, param, ctx)
+        return day
 
 
 class _UtcTime(click.ParamType):
@@ -74,9 +88,11 @@ class _UtcTime(click.ParamType):
         if isinstance(value, dt.datetime):
             return value
         try:
-            return parse_time(value)
-        except ValueError:
+            moment = parse_time(value)
+        except (ValueError, OverflowError):
             self.fail(f"{value!r} is not a date and time like 2026-12-07T17:30:00+00:00", param, ctx)
+        _in_years(moment.date(), value, self, param, ctx)
+        return moment
 
 
 class _Month(click.ParamType):
@@ -89,9 +105,11 @@ class _Month(click.ParamType):
 
         try:
             year, number = map(int, value.split("-"))
-            return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+            first = dt.date(year, number, 1)
         except ValueError:
             self.fail(f"{value!r} is not a month like 2024-05", param, ctx)
+        _in_years(first, value, self, param, ctx)
+        return first, dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
 LOCAL_DATE, UTC_TIME, MONTH = _LocalDate(), _UtcTime(), _Month()

@@ -368,17 +368,27 @@ def test_a_csv_field_over_the_limit_is_a_clear_error(project, run_cli, csv_text,
     )
 
 
-def test_csv_nul_bytes_are_dropped_and_formulas_refused(project):
+def test_csv_rows_with_nul_bytes_or_formulas_are_skipped(project):
+    """A NUL inside an address is not dropped (that would import another address than the one written): the row is
+    skipped, as a name that starts like a spreadsheet formula is."""
     csv = project / "leads.csv"
     csv.write_bytes(
-        b"email,first_name,last_name,consent\nle\x00a@example.com,L\x00ea,Ray,yes\n"
+        b"email,first_name,last_name,consent\nle\x00a@example.com,Lea,Ray,yes\n"
         b"bob@example.com,=cmd|' /C calc'!A0,Ray,yes\n"
         b"cy@example.com,Cy,@SUM(1+1),yes\ndee@example.com,Dee,-,yes\n"
+        b"eve@example.com,E\x00ve,Ray,yes\nfay@example.com,Fay,Ray,yes\n"
     )
     leads, problems = read_leads(csv, "America/Los_Angeles")
-    assert [(lead.email, lead.first_name) for lead in leads] == [("lea@example.com", "Lea")]
-    assert [(p.line, p.field) for p in problems] == [(3, "first_name"), (4, "last_name"), (5, "last_name")]
-    assert all("spreadsheet formula" in p.message for p in problems)
+    assert [(lead.email, lead.first_name) for lead in leads] == [("fay@example.com", "Fay")]
+    assert [(p.line, p.field) for p in problems] == [
+        (2, "email"),
+        (3, "first_name"),
+        (4, "last_name"),
+        (5, "last_name"),
+        (6, "first_name"),
+    ]
+    assert [p.line for p in problems if "NUL byte" in p.message] == [2, 6]
+    assert all("spreadsheet formula" in p.message for p in problems if p.line in (3, 4, 5))
 
 
 def test_build_files_follow_the_umask_and_a_full_or_read_only_folder_is_one_clear_line(project, run_cli):

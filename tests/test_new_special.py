@@ -65,3 +65,27 @@ def test_plan_shows_a_missing_month_as_a_row_and_still_prints_the_calendar(proje
     run_cli(project, "new", "special", "2024-07")
     fixed = run_cli(project, "plan", "--from", "2024-07-01", "--days", "10", "--json")
     assert fixed.exit_code == 0 and not any("problem" in s for s in json.loads(fixed.stdout))
+
+
+def test_a_day_of_the_old_month_never_runs_past_the_new_months_end(project, run_cli):
+    """From May ('bought by May 31'), June's draft says June 30, not June 31; a day inside both months is kept; from a
+    31-day January, February 2025's draft stops at the 28th."""
+    june = project / "content/specials/2024-06.md"
+    june.unlink()
+    may = project / "content/specials/2024-05.md"
+    edit(may, "bought by May 31", "bought by May 31 (book by May 15, or by May 30 at the latest)")
+    assert run_cli(project, "new", "special", "2024-06").exit_code == 0
+    text = june.read_text()
+    assert "bought by June 30 (book by June 15, or by June 30 at the latest)" in text and "June 31" not in text
+    for name, last in (("May", 31), ("June", 30)):
+        assert f"{name} {last + 1}" not in text
+    january = project / "content/specials/2025-01.md"
+    january.write_text(
+        may.read_text()
+        .replace("2024-05", "2025-01")
+        .replace("May", "January")
+        .replace("January 30 at the latest", "January 30 or January 31 at the latest")
+    )
+    assert run_cli(project, "new", "special", "2025-02").exit_code == 0
+    assert "by February 29 or February 29 at the latest" not in (project / "content/specials/2025-02.md").read_text()
+    assert "February 28 or February 28 at the latest" in (project / "content/specials/2025-02.md").read_text()

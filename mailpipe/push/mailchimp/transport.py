@@ -110,7 +110,7 @@ class Connection:
                     "MAILCHIMP_API_KEY must end in the data centre, like -us21 (the key itself is not shown)"
                 )
             url = f"https://{data_centre}.api.mailchimp.com/3.0"
-        elif urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        elif not _a_server_url(url):
             raise MailpipeError("MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0")
         return cls(key, url.rstrip("/"))
 
@@ -294,3 +294,13 @@ def _seconds(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _a_server_url(url: str) -> bool:
+    """http(s), a host, and a port (if any) that is one (urllib raises on 99999 only when asked for it)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (read for the ValueError it raises)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

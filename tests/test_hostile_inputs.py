@@ -1,0 +1,52 @@
+"""Inputs from the issue's attacker list, each one clear line (exit != 0, no traceback, nothing written) in time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plan", "--from", "9999-12-25"),
+        ("plan", "--from", "0001-01-01"),
+        ("plan", "--from", "1999-12-31"),
+        ("doctor", "--today", "9999-12-31"),
+        ("push", "--dry-run", "--now", "9999-12-31T23:59:59Z"),
+        ("push", "--dry-run", "--now", "0001-01-01T00:00:00Z"),
+        ("push", "--dry-run", "--now", "2100-01-01T00:00:00Z"),
+        ("report", "--month", "9999-12"),
+        ("sandbox", "advance", "--to", "9999-12-31T23:59:59Z"),
+    ],
+)
+def test_a_date_outside_2000_to_2099_is_one_line(project, run_cli, monkeypatch, args):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    started = time.monotonic()
+    result = run_cli(project, *args)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "expected a date from 2000 to 2099" in result.stderr
+    assert time.monotonic() - started < 2 and not (project / "var").exists()
+
+
+@pytest.mark.parametrize(
+    ("day", "now"), [("2000-01-01", "2000-01-01T13:00:00Z"), ("2099-12-01", "2099-12-31T23:00:00Z")]
+)
+def test_the_first_and_last_years_are_accepted(project, run_cli, monkeypatch, wall_clock, day, now):
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    wall_clock(dt.datetime.fromisoformat(now))  # a new sandbox's clock starts at the real time
+    planned = run_cli(project, "plan", "--from", day, "--days", "3")
+    assert "Traceback" not in planned.output and "expected a date from" not in planned.stderr
+    pushed = run_cli(project, "push", "--dry-run", "--now", now)
+    assert "Traceback" not in pushed.output and "expected a date from" not in pushed.stderr
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/3.0", "http://127.0.0.1:-1/3.0", "ftp://example.com/3.0"])
+def test_a_server_url_with_no_valid_port_is_one_line(project, run_cli, monkeypatch, url):
+    monkeypatch.setenv("MAILCHIMP_API_KEY", "0123456789abcdef-us1")
+    monkeypatch.setenv("MAILCHIMP_SERVER_URL", url)
+    result = run_cli(project, "audiences")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 import pytest
@@ -50,3 +51,32 @@ def test_a_server_url_with_no_valid_port_is_one_line(project, run_cli, monkeypat
     result = run_cli(project, "audiences")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0" in result.stderr
+
+
+def test_lint_mjml_of_a_device_is_one_line(project, run_cli):
+    started = time.monotonic()
+    result = run_cli(project, "lint-mjml", "/dev/zero")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "/dev/zero: expected an MJML file" in result.stderr and time.monotonic() - started < 2
+
+
+def test_lint_mjml_of_an_include_that_is_a_fifo_does_not_hang(project, run_cli, tmp_path):
+    os.mkfifo(tmp_path / "part.mjml")
+    (tmp_path / "email.mjml").write_text('<mjml><mj-body><mj-include path="part.mjml" /></mj-body></mjml>\n')
+    started = time.monotonic()
+    result = run_cli(project, "lint-mjml", str(tmp_path / "email.mjml"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "part.mjml is not a regular file" in result.stdout + result.stderr and time.monotonic() - started < 2
+
+
+def test_lint_mjml_of_an_include_fan_out_stops_at_its_budget(project, run_cli, tmp_path):
+    """Ten includes on each of eight levels would be 10**8 files read; the check reads 200 and says so."""
+    for level in range(8):
+        parts = "".join(f'<mj-include path="level{level + 1}.mjml" />' for _ in range(10))
+        (tmp_path / f"level{level}.mjml").write_text(f"<mj-section><mj-column>{parts}</mj-column></mj-section>\n")
+    (tmp_path / "level8.mjml").write_text("<mj-text>hi</mj-text>\n")
+    (tmp_path / "email.mjml").write_text('<mjml><mj-body><mj-include path="level0.mjml" /></mj-body></mjml>\n')
+    started = time.monotonic()
+    result = run_cli(project, "lint-mjml", str(tmp_path / "email.mjml"))
+    assert "Traceback" not in result.output and time.monotonic() - started < 2
+    assert result.exit_code == 1 and "more than 200 files included in all; not read" in result.stdout + result.stderr

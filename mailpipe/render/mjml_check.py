@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from mailpipe.errors import MailpipeError
+
 ORIGIN_ATTRIBUTE = "data-mailpipe-origin"
 KINDS = ("unknown-tag", "illegal-attribute", "bad-value", "nesting", "include", "syntax", "stricter-than-mjml")
 _MJ_TAG = re.compile(r"<(mjml|mj-[a-z-]+)(?=[\s/>]|$)")
@@ -136,10 +138,27 @@ def strip_origins(mjml: str) -> str:
     return _ORIGIN.sub("", mjml)
 
 
+MAX_MJML_BYTES = 2_000_000  # an email's MJML is tens of kilobytes; /dev/zero is not one
+MAX_INCLUDES = 200  # files read through mj-include for one file checked, nested ones counted: no fan-out runs away
+
+
+def _read_mjml(path: Path) -> str:
+    """A file's text, only when it is a regular file of an MJML's size (a FIFO would block, a device never end)."""
+    if not path.is_file():
+        raise OSError(f"{path} is not a regular file")
+    if path.stat().st_size > MAX_MJML_BYTES:
+        raise OSError(f"{path} is larger than {MAX_MJML_BYTES:,} bytes")
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
 def check_file(path: Path) -> dict[str, list[MjmlProblem]]:
     """Every problem in an MJML file and the files it includes, keyed by the file they are in."""
     problems: list[MjmlProblem] = []
-    parser = _Parser(path.read_text(encoding="utf-8", errors="replace"), problems, path=path)
+    try:
+        text = _read_mjml(path)
+    except OSError as err:
+        raise MailpipeError(f"{path}: expected an MJML file ({err.strerror or err})") from None
+    parser = _Parser(text, problems, path=path)
     root = parser.parse()
     if root is not None:
         problems += check_mjml(root)
@@ -176,8 +195,16 @@ def _not_enclosed(root: MjmlNode) -> MjmlProblem:
 class _Parser:
     """htmlparser2's reading of MJML, as mjml-parser-xml drives it, with the positions kept."""
 
-    def __init__(self, text: str, problems: list[MjmlProblem], path: Path | None, included_from: str | None = None):
+    def __init__(
+        self,
+        text: str,
+        problems: list[MjmlProblem],
+        path: Path | None,
+        included_from: str | None = None,
+        includes_left: list[int] | None = None,
+    ):
         self.text, self.problems, self.path = text, problems, path
+        self.includes_left = includes_left if includes_left is not None else [MAX_INCLUDES]  # shared down the tree
         self.source = str(path) if path is not None and included_from else None
         self.included_from = included_from
         self.included: list[str] = []  # every file read through mj-include, nested ones too
@@ -352,7 +379,7 @@ class _Parser:
             text = f"<mjml><mj-body>{text}</mj-body></mjml>"
         assert self.path is not None  # an include is read only from a file
         chain = "\n".join(filter(None, [self.included_from, str(self.path.resolve())]))
-        parser = _Parser(text, self.problems, path=file, included_from=chain)
+        parser = _Parser(text, self.problems, path=file, included_from=chain, includes_left=self.includes_left)
         included = parser.parse()
         self.included += [str(file), *parser.included]
         if included is not None and included.tag == "mjml":
@@ -373,8 +400,17 @@ class _Parser:
         if file == self.path.resolve() or (self.included_from and str(file) in self.included_from.split("\n")):
             self.problems.append(node.problem("include", f"<mj-include path={target!r}> includes itself", "path"))
             return None
+        if self.includes_left[0] <= 0:
+            message = f"<mj-include path={target!r}>: more than {MAX_INCLUDES} files included in all; not read"
+            self.problems.append(node.problem("include", message, "path"))
+            return None
+        self.includes_left[0] -= 1
+        if file.exists() and not file.is_file():
+            message = f"<mj-include path={target!r}>: {file} is not a regular file"
+            self.problems.append(node.problem("include", message, "path"))
+            return None
         try:
-            return file, file.read_text(encoding="utf-8", errors="replace")
+            return file, _read_mjml(file)
         except OSError:
             hint = (
                 f"; did you mean {target}.mjml? (MJML 5 no longer adds .mjml)"

@@ -15,6 +15,8 @@ def spreadsheet_cell(value: object) -> object:
     """A value as a CSV cell a spreadsheet shows and never runs: text that starts like a formula gets OWASP's leading
     apostrophe (a campaign named =HYPERLINK(…) in Mailchimp stays text)."""
     return f"'{value}" if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
+
+
 MERGE_TAG = re.compile(r"\*\|([^|*]*)\|\*")  # *|FNAME|*, with the tag's name as group 1
 MERGE_TAGS = frozenset(
     {

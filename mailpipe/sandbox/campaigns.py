@@ -527,8 +527,11 @@ def _text_settings(settings: object) -> dict:
     """Campaign settings whose text fields are text, as Mailchimp's schema wants (a title that is an object is its
     400)."""
     if not isinstance(settings, dict):
-        raise invalid("settings must be an object.", "settings")
+        raise invalid("The resource submitted could not be validated: settings must be an object.", "settings")
     for field in TEXT_SETTINGS:
         if field in settings and not isinstance(settings[field], str):
-            raise invalid(f"settings.{field} must be a string.", f"settings.{field}")
+            raise invalid(
+                f"The resource submitted could not be validated: settings.{field} must be a string.",
+                f"settings.{field}",
+            )
     return dict(settings)

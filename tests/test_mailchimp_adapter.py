@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import NamedTuple
 
 import pytest
 
@@ -13,6 +14,15 @@ from mailpipe.plan.keys import DripKey
 from mailpipe.push.mailchimp import CampaignSettings, Connection, Mailchimp, MailchimpError, RetryPolicy
 from mailpipe.push.record import LOG_FIELD, LeadLog, conditions_for
 from mailpipe.sandbox.server import FaultPlan, RunningSandbox
+
+
+class Content(NamedTuple):
+    """What the adapter uploads of a rendered email."""
+
+    id: str
+    html: str
+    text: str
+
 
 HTML = '<a href="*|UNSUB|*">Unsubscribe</a> *|HTML:LIST_ADDRESS_HTML|*'
 FAST = RetryPolicy(attempts=12, base_delay=0.002, max_delay=0.02)
@@ -146,7 +156,7 @@ def test_two_hundred_calls_under_thirty_percent_faults_have_no_duplicated_effect
             campaign = adapter.create_campaign(
                 "clinic", settings(f"drip/new-consult/step-{k}", folder), conditions_for(key)
             )
-            adapter.set_content(campaign.id, HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*")
+            adapter.set_content(campaign.id, Content(f"step-{k}", HTML, "Unsubscribe: *|UNSUB|* *|LIST:ADDRESSLINE|*"))
             assert adapter.checklist(campaign.id).is_ready
             when = (SANDBOX_START + dt.timedelta(days=1, minutes=15 * k)).isoformat()
             adapter.schedule(campaign.id, when)

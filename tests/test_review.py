@@ -270,3 +270,35 @@ def test_approve_lists_every_warning_records_it_with_the_sign_off_and_the_previe
     accepted, added = (line for line in section.split("<li") if "PHI-ASSUMED-CONDITION" in line)
     assert "&#39;Your migraines&#39;" in accepted and "new" not in accepted
     assert "your headaches" in added and '<strong class="bad">new</strong>' in added
+
+
+@pytest.mark.parametrize("oddity", ["folder", "fifo", "latin-1", "traversal"])
+def test_an_odd_reviews_folder_is_one_line_in_time(project, run_cli, oddity):
+    """approvals.tsv a folder or a FIFO (a read would hang), a latin-1 byte in it, or a fingerprint that climbs out of
+    reviews/ (which `review diff` would have read): one line naming the file, within 2 s."""
+    import os
+    import time
+
+    approvals = project / "reviews" / "approvals.tsv"
+    approvals.parent.mkdir(exist_ok=True)
+    if oddity == "folder":
+        approvals.mkdir()
+    elif oddity == "fifo":
+        os.mkfifo(approvals)
+    elif oddity == "latin-1":
+        approvals.write_bytes(f"{FIRST}\tmedical\t{'a' * 64}\t2024-04-19\tRen\xe9e Roe\tsig\n".encode("latin-1"))
+    else:
+        approvals.write_text(f"{FIRST}\tmedical\t../../../../../victim/secret\t2024-04-19\tDana Lee, MD\tsig\n")
+    started = time.monotonic()
+    for args in (("review", "status"), ("review", "diff", FIRST), ("plan", "--from", "2024-05-01")):
+        result = run_cli(project, *args)
+        assert result.exit_code == 1 and "Traceback" not in result.output, (args, result.output)
+        assert "approvals.tsv" in result.stderr
+    assert time.monotonic() - started < 6
+    expected = {
+        "folder": "expected a file mailpipe wrote",
+        "fifo": "expected a file mailpipe wrote",
+        "latin-1": "approvals.tsv:1: not UTF-8 text (byte 0xe9)",
+        "traversal": "approvals.tsv:1: fingerprint: '../../../../../victim/secret' is not one mailpipe writes",
+    }[oddity]
+    assert expected in run_cli(project, "review", "status").stderr

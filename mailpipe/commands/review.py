@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from mailpipe.errors import MailpipeError
 from mailpipe.project import Project
 from mailpipe.review import Approval, Change, ReviewState
+from mailpipe.util.paths import is_inside
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -44,7 +45,7 @@ def reviewer_key(project: Project, path: Path, ask_passphrase: Callable[[], str]
     makes, and anyone could sign with it)."""
     from mailpipe.review.signing import NeedsPassphrase, load_private_key
 
-    if path.resolve().is_relative_to(project.root.resolve()):
+    if is_inside(project.root, path, "--key"):
         raise MailpipeError(
             f"--key: {path} is inside the project, where it would be committed and anyone could sign with it; keep "
             "your private key in ~/.ssh and only its .pub line in reviews/reviewers.yaml"

@@ -20,6 +20,7 @@ import yaml
 from pydantic import AfterValidator, ConfigDict, Strict, StringConstraints, TypeAdapter, ValidationError, with_config
 
 from mailpipe.errors import InputError, Problem
+from mailpipe.util.files import NotARegularFile, NotUtf8, TooLarge, decode_utf8, read_regular_file
 from mailpipe.util.vocabulary import EMAIL
 
 Loc = tuple[str | int, ...]
@@ -83,34 +84,17 @@ def read_text(file: Path) -> str:
     """Read a UTF-8 file; a wrong encoding is reported at the line of the first bad byte. Only a regular file is
     opened: a FIFO in its place would block the read forever."""
     try:
-        if not file.is_file():
-            raise InputError([Problem(file, 1, "", "expected a file (this is a folder, a pipe or a device)")])
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        text = decode_utf8(read_regular_file(file, MAX_BYTES))
+    except NotARegularFile:
+        raise InputError([Problem(file, 1, "", "expected a file (this is a folder, a pipe or a device)")]) from None
+    except TooLarge:
+        message = f"is larger than {MAX_BYTES // 1_000_000} MB; split it or remove what does not belong"
+        raise InputError([Problem(file, 1, "", message)]) from None
     except OSError as err:
         raise InputError([Problem(file, 1, "", f"cannot be read: {err.strerror or err}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(
-            [
-                Problem(
-                    file, 1, "", f"is larger than {MAX_BYTES // 1_000_000} MB; split it or remove what does not belong"
-                )
-            ]
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    line,
-                    "",
-                    f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); save the file as UTF-8",
-                )
-            ]
-        ) from None
+    except NotUtf8 as err:
+        message = f"is not UTF-8 text ({err}); save the file as UTF-8"
+        raise InputError([Problem(file, err.line, "", message)]) from None
     # a Windows checkout or an Excel export: a byte-order mark and CRLF line ends read as plain text
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 

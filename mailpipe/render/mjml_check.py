@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from mailpipe.errors import MailpipeError
+from mailpipe.util.files import NotARegularFile, TooLarge, read_regular_file
 
 ORIGIN_ATTRIBUTE = "data-mailpipe-origin"
 KINDS = ("unknown-tag", "illegal-attribute", "bad-value", "nesting", "include", "syntax", "stricter-than-mjml")
@@ -144,11 +145,12 @@ MAX_INCLUDES = 200  # files read through mj-include for one file checked, nested
 
 def _read_mjml(path: Path) -> str:
     """A file's text, only when it is a regular file of an MJML's size (a FIFO would block, a device never end)."""
-    if not path.is_file():
-        raise OSError(f"{path} is not a regular file")
-    if path.stat().st_size > MAX_MJML_BYTES:
-        raise OSError(f"{path} is larger than {MAX_MJML_BYTES:,} bytes")
-    return path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        return read_regular_file(path, MAX_MJML_BYTES).decode("utf-8", errors="replace")
+    except NotARegularFile:
+        raise OSError(f"{path} is not a regular file") from None
+    except TooLarge:
+        raise OSError(f"{path} is larger than {MAX_MJML_BYTES:,} bytes") from None
 
 
 def check_file(path: Path) -> dict[str, list[MjmlProblem]]:

@@ -26,6 +26,7 @@ from mailpipe.checks import Context
 from mailpipe.errors import MailpipeError
 from mailpipe.load.config import ReviewSettings, SiteConfig
 from mailpipe.render import RenderedEmail
+from mailpipe.util.files import NotARegularFile, NotUtf8, TooLarge, decode_utf8, read_regular_file
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -323,20 +324,15 @@ def _read_text(path: Path, limit: int) -> str:
     """A file of the reviews folder as text, or one clear error: not a regular file (a FIFO would hang the read), too
     large, or not UTF-8."""
     try:
-        if not path.is_file():
-            raise MailpipeError(f"{path}: expected a file mailpipe wrote; restore it from git")
-        if path.stat().st_size > limit:
-            raise MailpipeError(f"{path}: larger than {limit:,} bytes; restore it from git")
-        data = path.read_bytes()
+        return decode_utf8(read_regular_file(path, limit))
+    except NotARegularFile:
+        raise MailpipeError(f"{path}: expected a file mailpipe wrote; restore it from git") from None
+    except TooLarge:
+        raise MailpipeError(f"{path}: larger than {limit:,} bytes; restore it from git") from None
     except OSError as err:
         raise MailpipeError(f"{path}: cannot read it: {err.strerror}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise MailpipeError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); restore it from git"
-        ) from None
+    except NotUtf8 as err:
+        raise MailpipeError(f"{path}:{err.line}: not UTF-8 text (byte 0x{err.byte:02x}); restore it from git") from None
 
 
 def _write(path: Path, text: str) -> None:

@@ -26,6 +26,7 @@ from pydantic import AfterValidator, Field
 from mailpipe.errors import InputError, MailpipeError, Problem
 from mailpipe.load.config import Role
 from mailpipe.load.yamlfile import NonEmpty, field_name, parse_yaml, read_text, schema, validate
+from mailpipe.util.files import NotARegularFile, TooLarge, read_regular_file
 
 REVIEWERS_FILE = "reviewers.yaml"
 NAMESPACE = b"mailpipe-sign-off"  # a signature made for a sign-off is no good as anything else (a git commit's)
@@ -121,9 +122,9 @@ def key_fingerprint(key: Ed25519PublicKey) -> str:
 def load_private_key(path: Path, passphrase: str | None = None) -> Ed25519PrivateKey:
     """A reviewer's private key file (`ssh-keygen -t ed25519`); a passphrase-protected one needs `passphrase`."""
     try:
-        if path.stat().st_size > MAX_KEY_FILE or not path.is_file():
-            raise MailpipeError(f"{path}: expected an OpenSSH private key file (ssh-keygen -t ed25519)")
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_KEY_FILE)
+    except (NotARegularFile, TooLarge):
+        raise MailpipeError(f"{path}: expected an OpenSSH private key file (ssh-keygen -t ed25519)") from None
     except OSError as err:
         raise MailpipeError(f"{path}: cannot read the key: {err.strerror}") from None
     try:
@@ -154,8 +155,10 @@ def public_blob(key: Ed25519PublicKey) -> bytes:
     return _string(_KEY_TYPE) + _string(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
-def _signed_data(message: bytes) -> bytes:
-    return _MAGIC + _string(NAMESPACE) + _string(b"") + _string(_HASH) + _string(hashlib.sha512(message).digest())
+def _signed_data(message: bytes, hash_name: bytes = _HASH) -> bytes:
+    """What the key signs: the namespace and the message's hash (sha512 when we sign; ssh-keygen may use sha256)."""
+    digest = hashlib.new(hash_name.decode(), message).digest()
+    return _MAGIC + _string(NAMESPACE) + _string(b"") + _string(hash_name) + _string(digest)
 
 
 def sign(key: Ed25519PrivateKey, message: bytes) -> str:
@@ -204,12 +207,10 @@ def verify(signature: str, message: bytes, reviewer: Reviewer) -> Verified:
         kind, raw = _read_strings(wrapped, 2)
     except (ValueError, struct.error):
         return Verified(False, "the signature is damaged")
-    digest = hashlib.new(hash_name.decode(), message).digest()
-    signed = _MAGIC + _string(namespace) + _string(b"") + _string(hash_name) + _string(digest)
+    if kind != _KEY_TYPE:
+        return Verified(False, "the signature is not an ssh-ed25519 one")
     try:
-        if kind != _KEY_TYPE:
-            raise InvalidSignature
-        reviewer.public_key.verify(raw, signed)
+        reviewer.public_key.verify(raw, _signed_data(message, hash_name))
     except InvalidSignature:
         return Verified(False, "the signature does not match what it claims to sign (the line was changed)")
     return Verified(True)

@@ -118,6 +118,25 @@ def monday_template(folder: Path, monday: dt.datetime, leads: list[Lead]) -> tup
     return root, rendered, campaigns, template
 
 
+def push_once(url: str, state_path: Path, rendered, campaigns: list, now: dt.datetime):
+    """One push of the project's emails (none refused but for check errors) to the sandbox at `url`, with its own
+    state file: what each of two checkouts, or a run after a crash, does."""
+    state = State(state_path, url)
+    try:
+        return push(
+            Mailchimp(Connection(KEY, url), RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)),
+            state,
+            rendered.site,
+            campaigns,
+            rendered.emails,
+            rendered.content,
+            refusals(rendered.emails, findings_of(rendered.emails, rendered.site), {}, real_account=False),
+            now,
+        )
+    finally:
+        state.close()
+
+
 def make_leads(start: dt.date, days: int, per_week: float, rng: random.Random) -> list[Lead]:
     """Leads at a steady rate on random local times, some at 23:59, some around the daylight-saving change."""
     leads = []

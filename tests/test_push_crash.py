@@ -12,19 +12,14 @@ from collections import Counter
 
 import pytest
 
-from conftest import findings_of
-from mailpipe.push import push, refusals
 from mailpipe.push.leads import Lead
-from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
-from mailpipe.push.state import State
 from mailpipe.sandbox.server import RunningSandbox
-from simulation import monday_template, written_key
+from simulation import monday_template, push_once, written_key
 
 UTC = dt.UTC
 MONDAY = dt.datetime(
     2024, 5, 6, 13, tzinfo=UTC
 )  # 06:00 local: step 1 (on time, and 3 days late) and the May newsletter
-RETRY = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
 
 
 @pytest.fixture(scope="module")
@@ -36,20 +31,7 @@ def prepared(tmp_path_factory):
 
 
 def _run(url, state_path, rendered, campaigns, now=MONDAY):
-    state = State(state_path, url)
-    try:
-        return push(
-            Mailchimp(Connection("k-us1", url), RETRY),
-            state,
-            rendered.site,
-            campaigns,
-            rendered.emails,
-            rendered.content,
-            refusals(rendered.emails, findings_of(rendered.emails, rendered.site), {}, real_account=False),
-            now,
-        )
-    finally:
-        state.close()
+    return push_once(url, state_path, rendered, campaigns, now)
 
 
 def _writes_of_a_clean_run(prepared, tmp_path) -> list[str]:

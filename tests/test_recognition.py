@@ -13,14 +13,14 @@ import pytest
 
 from conftest import findings_of
 from mailpipe.plan.keys import DripKey, MonthlyKey
-from mailpipe.push import push, refusals
+from mailpipe.push import refusals
 from mailpipe.push.leads import Lead
 from mailpipe.push.mailchimp import Connection, Mailchimp, RemoteCampaign, RetryPolicy
 from mailpipe.push.read import recognise
 from mailpipe.push.record import Condition
 from mailpipe.push.state import State
 from mailpipe.sandbox.server import RunningSandbox
-from simulation import monday_template, written_key
+from simulation import monday_template, push_once, written_key
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2024, 5, 6, 13, tzinfo=UTC)  # 06:00 in Agoura Hills
@@ -37,20 +37,7 @@ def prepared(tmp_path_factory):
 
 def _push(url, state_path, prepared, now):
     _, rendered, campaigns, _ = prepared
-    state = State(state_path, url)
-    try:
-        return push(
-            Mailchimp(Connection("k-us1", url), RETRY),
-            state,
-            rendered.site,
-            campaigns,
-            rendered.emails,
-            rendered.content,
-            refusals(rendered.emails, findings_of(rendered.emails, rendered.site), {}, real_account=False),
-            now,
-        )
-    finally:
-        state.close()
+    return push_once(url, state_path, rendered, campaigns, now)
 
 
 @pytest.mark.parametrize("form", FORMS)

@@ -148,3 +148,20 @@ def test_every_command_fails_cleanly_on_a_broken_config(project, run_cli):
         ("leads", "import", str(project / "mailpipe.yaml"), "--audience", "new-consult"),
     ):
         assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:20: timezone: unknown time zone 'Pacific'")
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x0b", "\x1b", "\x1f"])
+def test_a_control_character_in_an_article_is_reported_at_its_line_and_column(project, run_cli, character):
+    """MRML stops on it with an error that names neither file nor line (the issue's NUL byte)."""
+    path = project / ARTICLE
+    path.write_text(path.read_text().replace("Thank you for reaching out", f"Thank you{character} for reaching out"))
+    assert_clean_failure(
+        run_cli(project, "check"), f"{ARTICLE}:11: holds the control character U+{ord(character):04X} at column 12"
+    )
+
+
+def test_tabs_and_windows_line_ends_are_not_control_characters_to_refuse(project, run_cli):
+    path = project / ARTICLE
+    path.write_bytes(path.read_bytes().replace(b"Thank you for", b"Thank you\tfor").replace(b"\n", b"\r\n"))
+    result = run_cli(project, "check", "what-causes-migraine")
+    assert "control character" not in result.output + result.stderr and "Traceback" not in result.output

@@ -238,6 +238,7 @@ def _load_item(
 ) -> ContentItem | None:
     try:
         text = read_text(file)
+        _refuse_control_characters(text, file)
         front_text, body, first_line = _split_front_matter(text, file)
         doc = parse_yaml(front_text, file, first_line)
     except InputError as err:
@@ -247,6 +248,29 @@ def _load_item(
     front, found = validate(front_type, doc, "front matter")
     problems += found
     return item_type(front=front, body=body.strip(), source=file) if front else None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and line ends
+
+
+def _refuse_control_characters(text: str, file: Path) -> None:
+    """A control character (a NUL from a binary paste, an ESC from a terminal) shows in no email and stops the MJML
+    renderer with an error that names neither file nor line: said here, where both are known."""
+    found = _CONTROL.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    line,
+                    "",
+                    f"holds the control character U+{ord(found.group()):04X} at column {column} (a paste from "
+                    "another program?); delete it",
+                )
+            ]
+        )
 
 
 def _split_front_matter(text: str, file: Path) -> tuple[str, str, int]:

@@ -80,3 +80,70 @@ def test_lint_mjml_of_an_include_fan_out_stops_at_its_budget(project, run_cli, t
     result = run_cli(project, "lint-mjml", str(tmp_path / "email.mjml"))
     assert "Traceback" not in result.output and time.monotonic() - started < 2
     assert result.exit_code == 1 and "more than 200 files included in all; not read" in result.stdout + result.stderr
+
+
+@pytest.mark.slow  # about 6 s of dripping
+def test_bodies_that_drip_hold_no_place_in_the_sandbox_and_are_cut_off(sandbox, monkeypatch):
+    """Twelve clients each drip a byte every 0.3 s (within the idle timeout, so only a whole-body deadline stops them):
+    the others' requests are answered meanwhile, none with 429, and each dripping one gets a 408 at the deadline."""
+    import base64
+    import socket
+    import threading
+    import urllib.request
+
+    from mailpipe.sandbox import server
+
+    monkeypatch.setattr(server, "BODY_DEADLINE", 1.5)
+    port = int(sandbox.url.split(":")[2].split("/")[0])
+    auth = "Basic " + base64.b64encode(b"u:k-us1").decode()
+    answers: list[bytes] = []
+
+    def drip() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(
+                f"POST /3.0/campaign-folders HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {auth}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n".encode()
+            )
+            try:
+                for _ in range(100):
+                    conn.sendall(b" ")
+                    time.sleep(0.3)
+            except OSError:  # the sandbox answered and closed
+                pass
+            answers.append(conn.recv(200))
+
+    drippers = [threading.Thread(target=drip) for _ in range(12)]
+    for thread in drippers:
+        thread.start()
+    time.sleep(0.5)  # every dripper is connected and dripping
+    statuses = []
+    for _ in range(5):
+        request = urllib.request.Request(sandbox.url + "/lists", headers={"Authorization": auth})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            statuses.append(answer.status)
+    for thread in drippers:
+        thread.join(timeout=10)
+    assert statuses == [200] * 5
+    assert len(answers) == 12 and all(a.startswith(b"HTTP/1.1 408") for a in answers), answers[:2]
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as silent:  # headers, then nothing at all
+        silent.sendall(
+            f"POST /3.0/campaign-folders HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {auth}\r\n"
+            "Content-Length: 100\r\n\r\n".encode()
+        )
+        started = time.monotonic()
+        assert silent.recv(200).startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as steady:  # a kilobyte every 5 ms, 10 MB to go
+        steady.sendall(
+            f"POST /3.0/campaign-folders HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {auth}\r\n"
+            f"Content-Length: {server.MAX_BODY}\r\n\r\n".encode()
+        )
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 6:
+                steady.sendall(b" " * 1000)
+                time.sleep(0.005)
+        except OSError:  # the sandbox answered and closed
+            pass
+        assert steady.recv(200).startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3

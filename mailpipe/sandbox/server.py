@@ -15,6 +15,7 @@ import random
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from mailpipe.util.loopback import LoopbackHandler, LoopbackServer
 
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections per account
 MAX_BODY = 10_000_000  # bytes in one request body
+BODY_DEADLINE = 10.0  # seconds for a whole request body to arrive (10 MB on loopback takes milliseconds)
 RANDOM_FAULTS = ("429", "500", "503", "drop", "drop-after", "500-after")  # what a flaky network and server do
 FAULT_KINDS = RANDOM_FAULTS + ("echo-key",)
 
@@ -170,16 +172,22 @@ class _Handler(LoopbackHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
+        self._body: bytes | None = None
+        refused = self.foreign()
+        if refused:
+            self.close_connection = True
+            self._answer(403, ApiError(403, "Forbidden", f"The sandbox refuses {refused}.").body())
+            return
+        try:  # read whole before the request counts as a connection at work: a body that drips holds no one's place
+            self._read_body()
+        except ApiError as err:
+            self._answer(err.status, err.body())
+            return
         sandbox = self.server
         with sandbox.connections_lock:
             sandbox.in_flight += 1
             too_many = sandbox.in_flight > MAX_CONNECTIONS
         try:
-            refused = self.foreign()
-            if refused:
-                self.close_connection = True
-                self._answer(403, ApiError(403, "Forbidden", f"The sandbox refuses {refused}.").body())
-                return
             if too_many:
                 self._read_body()
                 self._answer(
@@ -219,22 +227,44 @@ class _Handler(LoopbackHandler):
                 )
                 return
             self._answer(status, answer)
-        except ApiError as err:  # a request that cannot even be read (its Content-Length)
-            self._answer(err.status, err.body())
         finally:
             with sandbox.connections_lock:
                 sandbox.in_flight -= 1
 
     def _read_body(self) -> bytes:
-        """The request body; a Content-Length that is not a size up to MAX_BODY is Mailchimp's 400 (BadRequest)."""
+        """The request body (read once); a Content-Length that is not a size up to MAX_BODY is Mailchimp's 400
+        (BadRequest), and a body that has not all arrived within BODY_DEADLINE seconds (one dripped a byte at a time,
+        each within the idle timeout) a 408."""
+        if self._body is not None:
+            return self._body
         text = (self.headers.get("Content-Length") or "0").strip()
         if not text.isdigit() or int(text) > MAX_BODY:
             self.close_connection = True  # what follows on the connection can no longer be framed
             raise ApiError(
                 400, "Bad Request", f"Content-Length must be a size of at most {MAX_BODY} bytes, got {text[:20]!r}."
             )
-        length = int(text)
-        return self.rfile.read(length) if length else b""
+        left, chunks = int(text), []
+        deadline = time.monotonic() + BODY_DEADLINE
+        try:
+            while left:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                self.connection.settimeout(remaining)
+                chunk = self.rfile.read1(min(left, 65536))
+                if not chunk:  # the client stopped sending before the end
+                    raise TimeoutError
+                chunks.append(chunk)
+                left -= len(chunk)
+        except TimeoutError:
+            self.close_connection = True
+            raise ApiError(
+                408, "Request Timeout", f"The request body did not arrive within {BODY_DEADLINE:g} seconds."
+            ) from None
+        finally:
+            self.connection.settimeout(self.timeout)
+        self._body = b"".join(chunks)
+        return self._body
 
     def _dispatch(self, method: str) -> tuple[int, object, dict]:
         url = urlsplit(self.path)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the stages load when a command renders, not when the CLI st
 class Rendered:
     site: SiteConfig
     content: ContentSet
+    campaigns: list[Campaign]  # loaded before rendering: an email's links carry its campaign's opaque code
     emails: list[RenderedEmail]
 
 
@@ -82,8 +83,7 @@ class Project:
         """Everything a command reads from the folder (config, content, emails, campaigns, sign-offs), so that a
         problem in any of them is reported before the command contacts or writes anything."""
         rendered = self.rendered()
-        for part in ("campaigns", "sign_offs"):
-            getattr(self, part)
+        self.sign_offs  # noqa: B018 (read now, so a problem in it stops the command before it acts)
         return rendered
 
     @property
@@ -98,12 +98,9 @@ class Project:
             raise MailpipeError(f"no email has id {email_id!r}; expected one of: {known}")
         return found
 
-    @cached_property
+    @property
     def campaigns(self) -> list[Campaign]:
-        from mailpipe.load.campaigns import load_campaigns
-
-        rendered = self.rendered()
-        return load_campaigns(self.campaigns_dir, rendered.site, {e.id for e in rendered.emails})
+        return self.rendered().campaigns
 
     @cached_property
     def findings(self) -> dict[str, list[Finding]]:
@@ -135,9 +132,10 @@ class Project:
 
 
 def _render(project: Project) -> Rendered:
+    from mailpipe.load.campaigns import load_campaigns, tracking_codes
     from mailpipe.load.config import load_config
     from mailpipe.load.content import load_content
-    from mailpipe.render import Renderer
+    from mailpipe.render import Renderer, email_sources
 
     problems = []
     site = content = None
@@ -151,4 +149,7 @@ def _render(project: Project) -> Rendered:
         problems += err.problems
     if problems or site is None or content is None:
         raise InputError(problems)
-    return Rendered(site, content, Renderer(site, project.templates_dir).render_all(content))
+    email_ids = {source.id for source in email_sources(content)}
+    campaigns = load_campaigns(project.campaigns_dir, site, email_ids)
+    renderer = Renderer(site, project.templates_dir, tracking_codes(campaigns, email_ids))
+    return Rendered(site, content, campaigns, renderer.render_all(content))

@@ -106,6 +106,27 @@ class Monthly:
 Campaign = Drip | Monthly
 
 
+UNSCHEDULED = "mp-unscheduled"  # the utm_campaign of an email no campaign sends
+
+
+def tracking_codes(campaigns: list[Campaign], email_ids: set[str]) -> dict[str, str]:
+    """The name each email's links carry to the clinic's site as utm_campaign: the opaque code push names its campaign
+    by (`mp-e1-s05` for step 5 of drip e1, `mp-m1-2024-06` for a monthly email), never the email's id, which names its
+    topic ("how-botox-helps…") and would tell the site's analytics, and any ad pixel there, a health topic per
+    visitor. An email no campaign sends (a standalone special, a proof) gets `mp-unscheduled`."""
+    codes: dict[str, str] = {}
+    for campaign in campaigns:
+        if isinstance(campaign, Drip):
+            for number, step in enumerate(campaign.steps, 1):
+                codes.setdefault(step.content, f"mp-{campaign.code}-s{number:02d}")
+        else:
+            prefix = f"{campaign.content}-"
+            for email_id in sorted(email_ids):
+                if email_id.startswith(prefix):
+                    codes.setdefault(email_id, f"mp-{campaign.code}-{email_id[len(prefix) :]}")
+    return {email_id: codes.get(email_id, UNSCHEDULED) for email_id in email_ids}
+
+
 def load_campaigns(campaigns_dir: Path, site: SiteConfig, email_ids: set[str]) -> list[Campaign]:
     """Every campaign file, checked against the config's audiences and the emails that exist."""
     problems: list[Problem] = []

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from mailpipe.checks import Context, Finding, run_checks
 from mailpipe.errors import InputError, MailpipeError
-from mailpipe.load.campaigns import Campaign, Drip, Monthly, load_campaigns
+from mailpipe.load.campaigns import Campaign, Drip, Monthly, load_campaigns, tracking_codes
 from mailpipe.load.config import CONFIG_FILE, SiteConfig, load_config
 from mailpipe.load.content import ContentCache, load_content
 from mailpipe.project import Project
@@ -153,30 +153,42 @@ class PreviewModel:
             self._changed.notify_all()
 
     def _read(self, change: _Change, draft: _Draft) -> None:
-        """Re-read what the change touched into `draft`: the config and templates (then everything), the content
-        (its changed emails rendered now, up to RENDER_AT_ONCE), the sign-offs, the campaigns."""
+        """Re-read what the change touched into `draft`: the config and templates (then everything), the content, the
+        campaigns (whose codes the links carry: an email whose code moved is rendered again), the sign-offs; the
+        emails that changed are rendered now when there are few (up to RENDER_AT_ONCE)."""
         if change.everything:
             self._site = load_config(self.project.root)
-            self._renderer = Renderer(self._site, self.project.templates_dir)
-        site, renderer = self._site, self._renderer
-        assert site is not None and renderer is not None  # made above whenever they were missing
+        site = self._site
+        assert site is not None  # read above on the first reload
         if change.content:
-            self._read_content(change, draft, site, renderer)
+            self._files.forget(change.paths)
+            draft.sources = {s.id: s for s in email_sources(load_content(self.project.content_dir, self._files))}
+        stale: set[str] = set()
+        if change.campaigns:
+            ids = set(draft.sources)
+            self._campaigns = load_campaigns(self.project.campaigns_dir, site, ids)
+            codes = tracking_codes(self._campaigns, ids)
+            before = {} if change.everything or self._renderer is None else self._renderer.tracking
+            if before != codes:
+                self._renderer = Renderer(site, self.project.templates_dir, codes)
+                stale = {i for i in ids if before.get(i) != codes[i]}
+        renderer = self._renderer
+        assert renderer is not None  # made above on the first reload
+        if change.content or stale:
+            self._render_stale(change, draft, site, renderer, stale)
         reviews = Reviews(self.project.reviews_dir)
         keep = not change.reviews
         draft.sign_offs = {
             k: draft.sign_offs[k] if keep and k in draft.sign_offs else reviews.state(e, site)
             for k, e in draft.emails.items()
         }
-        if change.campaigns:
-            self._campaigns = load_campaigns(self.project.campaigns_dir, site, set(draft.sources))
 
-    def _read_content(self, change: _Change, draft: _Draft, site: SiteConfig, renderer: Renderer) -> None:
-        """The content files again (those unchanged from the cache), each email they make that changed dropped, and
-        rendered and checked at once when there are few."""
-        self._files.forget(change.paths)
-        draft.sources = {s.id: s for s in email_sources(load_content(self.project.content_dir, self._files))}
-        stale = {i for i, s in draft.sources.items() if change.everything or draft.is_stale(i, s, change.paths)}
+    def _render_stale(
+        self, change: _Change, draft: _Draft, site: SiteConfig, renderer: Renderer, stale: set[str]
+    ) -> None:
+        """Drop each email the change made stale (its content, or its campaign code, changed) and render and check
+        them at once when there are few."""
+        stale = stale | {i for i, s in draft.sources.items() if change.everything or draft.is_stale(i, s, change.paths)}
         draft.drop(set(draft.emails) - set(draft.sources) | stale)
         if len(stale) <= RENDER_AT_ONCE:
             with self._rendering:

@@ -377,8 +377,8 @@ def reviewer_key(project: Path, tmp_path: Path, monkeypatch) -> Path:
 
 
 def make_ready(project):
-    """The project as a clinic would have it at go-live: checked values, real offers, every email signed off by Dana
-    Lee (whose private key is returned)."""
+    """The project as a clinic would have it at go-live: checked values, real offers, the approved safety text in,
+    every email signed off by Dana Lee (whose private key is returned)."""
     config = project / "mailpipe.yaml"
     edit(
         config,
@@ -390,6 +390,12 @@ def make_ready(project):
         'phone: "(818) 555-0142"                      # CONFIRM: the front-desk number',
         'phone: "(818) 555-2368"',
     )
+    edit(project / "templates/partials/safety-information.mjml.j2", "mailpipe:needs-approved-text ", "")
+    text = config.read_text(encoding="utf-8")
+    for field in ("name: Alex Morgan", "credential: MD", "fee: 0", "conditions: for existing patients"):
+        line = next(line for line in text.splitlines() if line.strip().startswith(field))
+        text = text.replace(line, line.split("#")[0].rstrip())
+    config.write_text(text, encoding="utf-8")
     for month in ("2024-05", "2024-06"):
         edit(
             project / f"content/specials/{month}.md",

@@ -44,7 +44,7 @@ def doctor(run_cli, project):
 def test_all_checks_pass_on_a_correct_setup(project, run_cli, account):
     result = doctor(run_cli, project)
     assert result.exit_code == 0, result.output
-    assert "✗" not in result.stdout and "16 of 16 ready: ready to go live" in result.stdout
+    assert "✗" not in result.stdout and "17 of 17 ready: ready to go live" in result.stdout
     from mailpipe.review.signing import load_reviewers
 
     (dana,) = load_reviewers(project / "reviews")

@@ -218,6 +218,23 @@ def project_checks(
             "write the real offers and remove `example: true`",
         )
     )
+    awaiting: dict[str, list[str]] = {}
+    for email_id in sorted(due):
+        for name in by_id[email_id].unapproved_text if email_id in by_id else ():
+            awaiting.setdefault(f"templates/{name}", []).append(email_id)
+    checks.append(
+        Check(
+            not awaiting,
+            "no email due shows text awaiting its approved wording"
+            if not awaiting
+            else "; ".join(
+                f"{path} is still marked mailpipe:needs-approved-text and {len(ids)} due email(s) show it: "
+                f"{', '.join(ids)}"
+                for path, ids in awaiting.items()
+            ),
+            "put the manufacturer's approved text in, then delete the marker line (a real account refuses them)",
+        )
+    )
     failing = sorted(e for e in due if e in by_id and error_rules(run_checks(by_id[e], site)))
     checks.append(
         Check(

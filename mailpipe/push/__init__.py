@@ -65,10 +65,10 @@ def refusals(
     sign_offs: Mapping[str, ReviewState],
     real_account: bool,
 ) -> dict[str, str]:
-    """Emails push must not send, with why: check errors anywhere; on a real account also example content and an
-    email without every sign-off it needs for exactly this version. Whether the account is real is the target's to
-    say (push's use case asks it); on a real account an email with no sign-off state given is refused like an
-    unsigned one, so nothing left out turns the gate off."""
+    """Emails push must not send, with why: check errors anywhere; on a real account also example content, text still
+    awaiting its approved wording, and an email without every sign-off it needs for exactly this version. Whether the
+    account is real is the target's to say (push's use case asks it); on a real account an email with no sign-off state
+    given is refused like an unsigned one, so nothing left out turns the gate off."""
     from mailpipe.checks import error_rules
 
     refused = {}
@@ -79,6 +79,12 @@ def refusals(
             refused[email.id] = f"{email.id} fails checks: {', '.join(errors)} (see `mailpipe check {email.id}`)"
         elif email.example and real_account:
             refused[email.id] = f"{email.id} is example content (example: true) and this is a real Mailchimp account"
+        elif email.unapproved_text and real_account:
+            shown = ", ".join(f"templates/{name}" for name in email.unapproved_text)
+            refused[email.id] = (
+                f"{email.id} shows {shown}, still in the project's own wording (mailpipe:needs-approved-text): "
+                "a reviewer puts the approved text in and deletes that line"
+            )
         elif real_account and not (sign_off and sign_off.approved):
             summary = sign_off.summary if sign_off else "no sign-off recorded"
             refused[email.id] = f"{email.id} is not signed off: {summary} (see `mailpipe review status`)"

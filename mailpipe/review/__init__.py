@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from mailpipe.checks import Context
 from mailpipe.errors import MailpipeError
 from mailpipe.load.config import ReviewSettings, SiteConfig
-from mailpipe.render import RenderedEmail
+from mailpipe.render import NEEDS_APPROVED_TEXT, RenderedEmail
 from mailpipe.util.files import NotARegularFile, NotUtf8, TooLarge, decode_utf8, read_regular_file
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ HEADER = (
 MAX_APPROVALS_FILE = 5_000_000
 _EMAIL_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
-NEEDS_APPROVED_TEXT = "mailpipe:needs-approved-text"  # a template marked so holds wording a reviewer must replace
 TREATMENT = re.compile(
     r"\b(botox|onabotulinumtoxin\w*|botulinum|injections?|medications?|medicines?|prescriptions?|treatments?|"
     r"peels?|facials?|microneedling|laser|fillers?)\b",
@@ -355,6 +354,11 @@ class SignOffGate:
     def refusal(self, email: RenderedEmail) -> str | None:
         if self._reviews is None:
             self._reviews = Reviews(self.folder)
+        if email.unapproved_text:
+            return (
+                f"it shows {', '.join('templates/' + name for name in email.unapproved_text)}, still marked "
+                f"{NEEDS_APPROVED_TEXT} (the approved wording replaces it before go-live)"
+            )
         state = self._reviews.state(email, self.site)
         if not state.roles:
             return "no sign-off is required of it, and a real account takes only signed-off emails"

@@ -72,7 +72,66 @@ def offer_swap(name, **fields):
     return mutate
 
 
+def front_swap(**fields):
+    """The email with its content's front matter changed (rules that read what the marketer wrote, not the HTML)."""
+
+    def mutate(e):
+        item = dataclasses.replace(e.source.item, front=dataclasses.replace(e.source.item.front, **fields))
+        return change(e, source=dataclasses.replace(e.source, item=item))
+
+    return mutate
+
+
+BENEFIT = "compared with 6 to 7 fewer for those given placebo (an injection with no medicine)."
 CASES = [
+    # the second medical/legal copy review (issue 26): one breaking case per class of finding
+    ("BOTOX-DOSE", BOTOX, html_swap("the recommended dose is 155", "the same dose is given to everyone: 155"), ERROR),
+    ("BOTOX-DOSE", STORY, add_to_body("<p>It is given at the same labelled dose.</p>"), ERROR),
+    ("BOTOX-DOSE", BOTOX, html_swap("the recommended dose is 155 Units", "155 Units go"), ERROR),
+    ("BOTOX-BENEFIT-SIZE", BOTOX, html_swap(BENEFIT, "and more with placebo."), ERROR),
+    ("BOTOX-BENEFIT-SIZE", STORY, html_swap("compared with 6 to 7 fewer with placebo", "compared with fewer"), ERROR),
+    (
+        "BOTOX-ISI-POINTER",
+        STORY,
+        html_swap("the Important Safety Information below lists them", "our team can tell you more"),
+        ERROR,
+    ),
+    (
+        "PREHEADER-TRUE",
+        ARTICLE,
+        lambda e: change(e, preheader="What sets migraine off, in a three-minute read."),
+        ERROR,
+    ),
+    ("PREHEADER-TRUE", ARTICLE, lambda e: change(e, preheader="Meet the team behind our migraine care."), ERROR),
+    (
+        "TRIGGER-CONDITION",
+        ARTICLE,
+        html_swap(">stress</li>", ">stress, anxiety and depression</li>"),
+        ERROR,
+    ),
+    ("TRIGGER-CONDITION", ARTICLE, add_to_body("<p>Triggers include poor sleep and depression.</p>"), ERROR),
+    ("MOH-EXPLAINED", CHRONIC, html_swap("medication-overuse headache", "a problem"), ERROR),
+    ("PROMO-OFFER-TERMS", SPECIAL, front_swap(terms="For existing patients; the consultation is free."), ERROR),
+    ("PROMO-OFFER-TERMS", SPECIAL, front_swap(terms="For existing patients. Offers valid May 1 to May 31."), WARNING),
+    (
+        "PROMO-OFFER-TERMS",
+        JUNE,
+        offer_swap("Microneedling", description="Microneedling. Most people need 3 to 6 sessions."),
+        ERROR,
+    ),
+    (
+        "PROMO-OFFER-TERMS",
+        JUNE,
+        offer_swap(
+            "Microneedling",
+            description="Microneedling. Most people need 3 to 6 sessions; the price covers sessions performed by "
+            "June 30, 2024, and later ones each at this price.",
+        ),
+        ERROR,
+    ),
+    ("NEWSLETTER-DRUG-OFFERS", "newsletter-2024-06", html_swap("are not part of the offers above", "are here"), ERROR),
+    ("LINK-UTM-TOPIC", ARTICLE, html_swap("utm_campaign=mp-e1-s01", "utm_campaign=what-causes-migraine"), ERROR),
+    ("SPELLING-US", ARTICLE, lambda e: change(e, preheader="The colour of an aura, explained."), WARNING),
     (
         "CAN-SPAM-UNSUB-TAG",
         ARTICLE,
@@ -87,7 +146,12 @@ CASES = [
         ERROR,
     ),
     ("CAN-SPAM-UNSUB-VISIBLE", ARTICLE, html_swap(">Unsubscribe</a>", ">Manage</a>"), ERROR),
-    ("CAN-SPAM-UNSUB-VISIBLE", ARTICLE, html_swap("font-size:13px", "font-size:8px"), ERROR),
+    (
+        "CAN-SPAM-UNSUB-VISIBLE",
+        ARTICLE,
+        html_swap("padding:10px 12px;font-size:16px", "padding:0;font-size:8px"),
+        ERROR,
+    ),
     ("CAN-SPAM-ADDRESS", ARTICLE, html_swap("*|HTML:LIST_ADDRESS_HTML|*", ""), ERROR),
     ("CAN-SPAM-SENDER-ID", ARTICLE, lambda e: change(e, from_name="Dr. Smith"), ERROR),
     ("CAN-SPAM-SENDER-ID", ARTICLE, lambda e: change(e, reply_to="aivi.clinic@gmail.com"), ERROR),
@@ -99,7 +163,8 @@ CASES = [
         "MC-UPDATE-PROFILE",
         ARTICLE,
         html_swap(
-            '<a href="*|UPDATE_PROFILE|*" style="color:#2b2b2b;text-decoration:underline;">Update your preferences</a>',
+            '<a href="*|UPDATE_PROFILE|*" style="display:inline-block;padding:10px 12px;font-size:16px;'
+            'line-height:24px;color:#2b2b2b;text-decoration:underline;">Update your preferences</a>',
             "",
         ),
         WARNING,
@@ -194,6 +259,13 @@ CASES = [
     ("BOTOX-ISI", BOTOX, html_swap("result in loss of life", "be serious"), ERROR),
     ("BOTOX-ISI", BOTOX, html_swap("worsening of migraine", "tiredness"), ERROR),
     ("BOTOX-ISI", BOTOX, html_swap("Serious and immediate allergic reactions", "Reactions"), ERROR),
+    # the three elements of the label the first version lacked
+    ("BOTOX-ISI", BOTOX, html_swap("irregular heartbeat and heart attack", "other problems"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("for uses that are not approved", "elsewhere"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap(">www.fda.gov/medwatch</a> or 1-800-FDA-1088", ">the FDA</a>"), ERROR),
+    ("BOTOX-ISI", BOTOX, html_swap("or 1-800-FDA-1088", ""), ERROR),
+    # a pointer in the copy ("read the Important Safety Information below") is not the block
+    ("BOTOX-ISI", BOTOX, html_swap(">Important Safety Information</h2>", ">Safety</h2>"), ERROR),
     ("CAN-SPAM-AD-IDENT", BOTOX, html_swap("Advertisement from AIVI Aesthetics.", ""), ERROR),
     ("CLAIM-ONSET", BOTOX, add_to_body("<p>Relief from one treatment can last up to 3 months.</p>"), ERROR),
     (
@@ -212,7 +284,7 @@ CASES = [
     (
         "PROMO-DATES",
         SPECIAL,
-        html_swap("Offers valid May 1 to May 31, 2024", "Offers valid May 1 to June 15, 2024"),
+        html_swap("Valid May 1, 2024 to May 31, 2024", "Valid May 1, 2024 to June 15, 2024"),
         ERROR,
     ),
     ("PROMO-SEASON", SPECIAL, add_to_body("<p>Holiday gifts for everyone.</p>"), ERROR),
@@ -272,7 +344,7 @@ CASES = [
     (
         "PROMO-PRICE-TERMS",
         SPECIAL,
-        html_swap("For existing patients. Offers valid", "For existing patients. Deals good"),
+        html_swap("<strong>Valid May 1, 2024 to May 31, 2024.", "<strong>Good this month."),
         ERROR,
     ),
     ("PROMO-PROVIDER", SPECIAL, html_swap("licensed providers", "our team"), WARNING),

@@ -26,7 +26,7 @@ SPECIAL = "content/specials/2024-05.md"
             ],
         ),
         (
-            "preheader: Genes, brain chemistry and everyday triggers, explained in a three-minute read.\n",
+            "preheader: Genes, brain chemistry and everyday triggers, explained in a one-minute read.\n",
             "",
             [f"{ARTICLE}:1: preheader: is required but missing"],
         ),
@@ -47,7 +47,7 @@ SPECIAL = "content/specials/2024-05.md"
             ],
         ),
         (
-            "cta:\n  label: Talk to our team about migraine\n  url: https://www.aiviaesthetics.com/book-consultation",
+            "cta:\n  label: Talk to our team\n  url: https://www.aiviaesthetics.com/book-consultation",
             "cta: Book now",
             [f"{ARTICLE}:7: cta: expected nested key: value lines, got 'Book now'"],
         ),
@@ -106,7 +106,7 @@ def test_every_problem_in_every_file_is_listed_not_just_the_first(project, run_c
         f"{ARTICLE}:4: subjct",
         f"{ARTICLE}:1: subject",
         f"{SPECIAL}:19: valid_from",
-        "mailpipe.yaml:9: brand.primary: 'purple' does not have the expected form (a colour like #5b3a6e)",
+        "mailpipe.yaml:17: brand.primary: 'purple' does not have the expected form (a colour like #5b3a6e)",
     )
 
 
@@ -123,7 +123,7 @@ def test_duplicate_article_ids_are_refused(project, run_cli):
 
 def test_an_unknown_time_zone_in_the_config_is_refused(project, run_cli):
     edit(project / "mailpipe.yaml", "timezone: America/Los_Angeles", "timezone: Pacific")
-    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:20: timezone: unknown time zone 'Pacific'")
+    assert_clean_failure(run_cli(project, "build"), "mailpipe.yaml:28: timezone: unknown time zone 'Pacific'")
 
 
 def test_the_installed_command_fails_cleanly_as_a_real_process(project):
@@ -147,7 +147,7 @@ def test_every_command_fails_cleanly_on_a_broken_config(project, run_cli):
         ("plan",),
         ("leads", "import", str(project / "mailpipe.yaml"), "--audience", "new-consult"),
     ):
-        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:20: timezone: unknown time zone 'Pacific'")
+        assert_clean_failure(run_cli(project, *args), "mailpipe.yaml:28: timezone: unknown time zone 'Pacific'")
 
 
 @pytest.mark.parametrize("character", ["\x00", "\x01", "\x0b", "\x1b", "\x1f"])

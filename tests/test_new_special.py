@@ -18,7 +18,7 @@ def test_new_special_moves_the_dates_keeps_the_offers_and_fails_check_until_edit
     assert (
         front.title == "Specials July 2024" and "July" in front.subject and "valid July 1 to July 31" in front.preheader
     )
-    assert "July 1 to July 31, 2024" in front.terms and "June" not in front.terms
+    assert "performed by July 31, 2024" in front.offers[0].description and "June" not in front.terms
     assert [o.name for o in front.offers] == ["Microneedling", "Laser hair removal, small area"] and front.offers[
         0
     ].price == 299
@@ -48,7 +48,7 @@ def test_new_special_refuses_an_existing_month_a_bad_month_and_rolls_the_year(pr
     )
     assert run_cli(project, "new", "special", "2025-01").exit_code == 0
     january = next(s for s in load_content(project / "content").specials if s.front.month == "2025-01").front
-    assert str(january.valid_until) == "2025-01-31" and "January 1 to January 31, 2025" in january.terms
+    assert str(january.valid_until) == "2025-01-31" and "performed by January 31, 2025" in january.offers[0].description
 
 
 def test_plan_shows_a_missing_month_as_a_row_and_still_prints_the_calendar(project, run_cli):

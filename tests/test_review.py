@@ -99,7 +99,7 @@ def test_one_changed_word_voids_the_approval_and_diff_shows_that_word(project, r
     "old, new",
     [
         ("{{ article.title }}</h1>", "\n            {{ article.title }}\n          </h1>"),
-        ('<mj-text padding-top="16px">Hi', '<mj-text padding-top="16px">\n          Hi'),
+        ('<mj-text padding-top="0">Hi', '<mj-text padding-top="0">\n          Hi'),
     ],
 )
 def test_whitespace_in_a_template_keeps_the_approval(project, run_cli, old, new):
@@ -125,8 +125,8 @@ def test_a_changed_link_target_or_image_voids_the_approval(project, run_cli):
 def test_an_email_with_check_errors_cannot_be_approved(project, run_cli):
     edit(
         project / "content/articles/05-how-botox-helps.md",
-        "Like any medicine, BOTOX can cause",
-        "BOTOX is generally well tolerated but can cause",
+        "BOTOX can cause serious side effects",
+        "BOTOX is generally well tolerated but can cause serious side effects",
     )
     refused = approve(run_cli, project, BOTOX, "--role", "medical")
     assert refused.exit_code == 1 and "check errors first" in refused.stderr and "CLAIM-SAFETY" in refused.stderr

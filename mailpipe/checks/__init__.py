@@ -498,4 +498,13 @@ def all_rules() -> list[Rule]:
 
 
 def _load_rule_modules() -> None:
-    from mailpipe.checks import claims, compat, compliance, healthcare, links, rendering, spam  # noqa: F401 (registers the rules)
+    from mailpipe.checks import (  # noqa: F401 (registers the rules)
+        claims,
+        compat,
+        compliance,
+        healthcare,
+        links,
+        rendering,
+        spam,
+        wording,
+    )

@@ -359,6 +359,26 @@ MINIMISED_RISK = _cue(
 )
 
 
+# a medicine with a boxed warning put among all others: "like any medicine, it can cause side effects"
+ORDINARY_RISK = _cue(
+    "(like|as with|just like|as for) (any|all|every|most|other) (other )?(medicine|medication|drug|treatment|"
+    "prescription|procedure|injection)s?",
+    "(any|every|all) (medicine|medication|drug|treatment)s? (have|has|carry|carries|can cause) (\\S+ )?"
+    "(side effect|risk)",
+)
+
+
+def _ordinary_risk(sentence: Sentence) -> Iterator[_Found]:
+    if sentence.has(RISK_NOUN):
+        for span in sentence.find(ORDINARY_RISK):
+            yield _Found(
+                span,
+                "treats a medicine with a boxed warning as an ordinary one",
+                "say it can cause serious side effects that can be life threatening, and point to the Important "
+                "Safety Information",
+            )
+
+
 @detector(ClaimClass.SAFETY)
 def _safety(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
     if sentence.is_question:
@@ -380,6 +400,7 @@ def _safety(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
         clause = sentence.clause(span)
         if RARELY.search(clause) and not re.search(r"\bnot (rare|uncommon|unusual)", clause):
             yield _Found(span, why, fix)
+    yield from _ordinary_risk(sentence)
     for span in sentence.find(MINIMISED_RISK):
         if " not " not in f" {span.words} " or span.words.split()[0] in ("do", "does", "will", "can"):
             yield _Found(span, why, fix)
@@ -717,6 +738,7 @@ COSMETIC = _cue(
     "bonus",
     "look younger",
 )
+BRAND = _cue("botox", "onabotulinumtoxina")
 SIDE_EFFECTS = _cue("side effect", "adverse", "reaction")
 SEPARATE = _cue("separate", "different", "interchangeable", "distinct", "own label", "not the same")
 
@@ -740,15 +762,29 @@ def _scope(sentence: Sentence, setting: Setting) -> Iterator[_Found]:
     for span in _unnegated(sentence, ACUTE):
         if BOTOX_OR_INJECTION.search(sentence.clause(span)):
             yield _Found(span, "suggests it treats an attack; it is a preventive treatment, not for an attack", fix)
-    if sentence.has(MIGRAINE) and not sentence.has(SEPARATE):
-        for span in _unnegated(sentence, COSMETIC):
-            yield _Found(
-                span,
-                "ties a cosmetic effect to migraine treatment; the migraine and cosmetic products are labelled "
-                "separately",
-                "keep cosmetic results out of migraine copy",
-            )
-            break
+    yield from _cosmetic(sentence)
+
+
+def _cosmetic(sentence: Sentence) -> Iterator[_Found]:
+    """A cosmetic effect tied to migraine treatment, or BOTOX® named for its cosmetic use: the two products are
+    labelled separately."""
+    if sentence.has(SEPARATE):
+        return
+    if sentence.has(MIGRAINE):
+        why, fix = (
+            "ties a cosmetic effect to migraine treatment; the migraine and cosmetic products are labelled separately",
+            "keep cosmetic results out of migraine copy",
+        )
+    elif sentence.has(BRAND):
+        why, fix = (
+            "ties BOTOX® to cosmetic use; the cosmetic product is a separately labelled one, not interchangeable",
+            "name BOTOX® only for what this email is about",
+        )
+    else:
+        return
+    for span in _unnegated(sentence, COSMETIC):
+        yield _Found(span, why, fix)
+        break
 
 
 def _episodic_frequency(sentence: Sentence, why: str, fix: str) -> Iterator[_Found]:

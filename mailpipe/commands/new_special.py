@@ -75,10 +75,14 @@ def write_special(content_dir: Path, month: str) -> tuple[Path, Path]:
     for old, new in replacements:
         text = text.replace(old, new)
     # a day of the old month: its last day is the new month's last ("bought by May 31" -> "June 30"), and no day
-    # runs past the new month's end ("January 30" -> "February 29", not "February 30")
+    # runs past the new month's end ("January 30" -> "February 29", not "February 30"); a year written after the day
+    # moves with it ("December 31, 2024" -> "January 31, 2025")
     text = re.sub(
-        rf"\b{old_name} (\d{{1,2}})\b",
-        lambda m: f"{name} {last if int(m.group(1)) in (old_last, *range(last + 1, 32)) else int(m.group(1))}",
+        rf"\b{old_name} (\d{{1,2}})\b(, {old_year}\b)?",
+        lambda m: (
+            f"{name} {last if int(m.group(1)) in (old_last, *range(last + 1, 32)) else int(m.group(1))}"
+            + (f", {year}" if m.group(2) else "")
+        ),
         text,
     )
     text = re.sub(rf"\b{old_name}\b", name, text)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import typing
 import zoneinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -47,6 +48,41 @@ def _phone_number(text: str) -> str:
     return text
 
 
+CREDENTIALS = {
+    "MD": "a physician (Doctor of Medicine)",
+    "DO": "a physician (Doctor of Osteopathic Medicine)",
+    "NP": "a nurse practitioner",
+    "PA": "a physician assistant",
+}
+
+
+@schema
+class Prescriber:
+    """Who sees people at a migraine consultation and may prescribe: an email that introduces "the provider you will
+    see" names them, with the licence they practise under."""
+
+    name: NonEmpty
+    credential: Literal["MD", "DO", "NP", "PA"]
+
+    @property
+    def licence(self) -> str:
+        return CREDENTIALS[self.credential]
+
+
+@schema
+class Consultation:
+    """What the consultation every treatment on offer starts with costs: a fact about the clinic, stated once here
+    (not in each month's terms) and printed under every month's offers."""
+
+    fee: Annotated[Decimal, Field(ge=0, le=10_000, decimal_places=2)]  # 0 prints "free"
+    conditions: NonEmpty  # who it is for, what it commits to: "for existing patients and does not commit you…"
+
+    @property
+    def statement(self) -> str:
+        cost = "is free" if self.fee == 0 else f"costs ${self.fee:.2f}"
+        return f"the consultation {cost} {self.conditions}"
+
+
 @schema
 class Clinic:
     name: NonEmpty
@@ -54,6 +90,8 @@ class Clinic:
     phone: Annotated[NonEmpty, AfterValidator(_phone_number)]
     website: HttpsUrl
     logo_url: HttpsUrl
+    prescriber: Prescriber
+    consultation: Consultation
 
     @property
     def phone_e164(self) -> str:
@@ -69,7 +107,7 @@ class DarkPalette:
     text: Colour = "#e9e4ee"
     background: Colour = "#17141a"
     panel: Colour = "#241f29"
-    accent: Colour = "#d2b6e6"  # headings, links and the logo's alt text
+    accent: Colour = "#d2b6e6"  # headings, links, prices and the offer cards' rule
     button: Colour = "#7a4f94"  # the button's background; its text stays white
 
 

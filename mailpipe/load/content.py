@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from mailpipe.errors import InputError, Problem
 from mailpipe.load.yamlfile import (
@@ -40,9 +40,21 @@ class Image:
     alt: NonEmpty
 
 
+CTA_LABEL_MAX = 24  # characters of a button's label that fit one line of a 320 px phone (16 px bold)
+
+
+def _fits_one_line(label: str) -> str:
+    if len(label) > CTA_LABEL_MAX:
+        raise ValueError(
+            f"{label!r} is {len(label)} characters; a button label of more than {CTA_LABEL_MAX} wraps to two lines "
+            "on a small phone: say it shorter"
+        )
+    return label
+
+
 @schema
 class CallToAction:
-    label: NonEmpty
+    label: Annotated[NonEmpty, AfterValidator(_fits_one_line)]
     url: HttpsUrl
 
 
@@ -59,6 +71,7 @@ class Offer:
     price: Annotated[Decimal, BeforeValidator(_not_a_flag), Field(ge=0, le=100_000, decimal_places=2)] | None = None
     unit: NonEmpty | None = None
     discount: NonEmpty | None = None
+    image: Image | None = None  # shown 548 px wide at most: give a file at least 1096 px wide, for retina screens
 
 
 @schema
@@ -75,6 +88,8 @@ class ArticleFront:
     # by a newsletter that features the article (a patient who gets it never gets the next step).
     series_opening: NonEmpty | None = None
     series_next: NonEmpty | None = None
+    # The consultation email: names the prescriber and their licence from mailpipe.yaml (clinic.prescriber).
+    introduces_prescriber: bool = False
 
 
 @schema

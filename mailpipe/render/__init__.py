@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,6 +15,7 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from mailpipe.errors import RenderError
+from mailpipe.load.campaigns import UNSCHEDULED
 from mailpipe.load.config import Brand, SiteConfig
 from mailpipe.load.content import Article, ContentItem, ContentSet
 from mailpipe.render.links import with_utm
@@ -72,6 +73,7 @@ class RenderedEmail:
     content_hash: str
     example: bool
     mentions_botox: bool
+    unapproved_text: tuple[str, ...]  # the templates (names under templates/) it shows still marked NEEDS_APPROVED_TEXT
     source: EmailSource
 
     @property
@@ -103,14 +105,35 @@ def inline_styles(brand: Brand) -> dict[str, str]:
         "h2": f"font-size:20px;line-height:1.3;margin:20px 0 4px;color:{brand.primary};",
         "h3": f"font-size:17px;line-height:1.35;margin:16px 0 4px;color:{brand.primary};",
         "a": f"color:{brand.primary};text-decoration:underline;",
-        "footer_a": f"color:{brand.text};text-decoration:underline;",
+        "ul": "margin:0 0 12px;padding:0 0 0 22px;",
+        "ol": "margin:0 0 12px;padding:0 0 0 22px;",
+        "li": "margin:0 0 6px;padding:0;",
+        # footer links: a thumb-sized target each (16 px type, 44 px tall), not 13 px inline text
+        "footer_a": f"display:inline-block;padding:10px 12px;font-size:16px;line-height:24px;color:{brand.text};"
+        "text-decoration:underline;",
+        "price": f"margin:0 0 6px;font-size:26px;line-height:1.2;font-weight:bold;color:{brand.primary};",
         "logo": f"display:block;margin:0 auto;border:0;outline:none;color:{brand.primary};"
         "font-family:Georgia, 'Times New Roman', serif;"
-        "font-size:26px;font-weight:bold;line-height:1.3;text-align:center;text-decoration:none;",
+        "font-size:20px;font-weight:bold;line-height:1.3;text-align:center;text-decoration:none;",
+        "logo_plate": f"display:inline-block;padding:10px 16px;background:{brand.panel};background-color:{brand.panel};"
+        f"text-decoration:none;color:{brand.primary};",
         "button": f"display:inline-block;background:{brand.primary};color:#ffffff;font-family:Helvetica, Arial, "
         "sans-serif;font-size:16px;"
         "font-weight:bold;line-height:20px;padding:14px 28px;border-radius:6px;text-decoration:none;mso-hide:all;",
     }
+
+
+NEEDS_APPROVED_TEXT = "mailpipe:needs-approved-text"  # a template marked so holds wording a reviewer must replace
+
+
+class _NoteUnapprovedText(Extension):
+    """A template marked NEEDS_APPROVED_TEXT records its name each time it is rendered, so an email knows whether it
+    shows such text (an include inside an `if` counts only when the condition holds)."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if NEEDS_APPROVED_TEXT not in source:
+            return source
+        return "{{ unapproved_text.append(%r) or '' }}" % (name or "<template>") + source
 
 
 class _MarkOrigins(Extension):
@@ -141,20 +164,21 @@ _COMPILED = _CompiledTemplates()
 
 
 class Renderer:
-    def __init__(self, site: SiteConfig, templates_dir: Path):
+    def __init__(self, site: SiteConfig, templates_dir: Path, tracking: Mapping[str, str] | None = None):
         self.site = site
         self.templates_dir = templates_dir
+        self.tracking = tracking or {}  # email id -> the opaque utm_campaign of its links (load.campaigns)
         self.env = jinja2.Environment(
             bytecode_cache=_COMPILED,
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
-            extensions=[_MarkOrigins],
+            extensions=[_NoteUnapprovedText, _MarkOrigins],
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self.styles = inline_styles(site.brand)
-        self.markdown = MarkdownRenderer({tag: self.styles[tag] for tag in ("h1", "h2", "h3", "a")})
+        self.markdown = MarkdownRenderer({tag: self.styles[tag] for tag in ("h1", "h2", "h3", "a", "ul", "ol", "li")})
         self.env.globals["styles"] = self.styles
         self.env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
 
@@ -164,9 +188,14 @@ class Renderer:
     def render(self, source: EmailSource) -> RenderedEmail:
         track = partial(
             with_utm,
-            params={"utm_source": self.site.utm.source, "utm_medium": self.site.utm.medium, "utm_campaign": source.id},
+            params={
+                "utm_source": self.site.utm.source,
+                "utm_medium": self.site.utm.medium,
+                "utm_campaign": self.tracking.get(source.id, UNSCHEDULED),
+            },
             domains=self.site.own_domains,
         )
+        unapproved: list[str] = []  # filled by _NoteUnapprovedText as the marked templates render
         context = {
             "site": self.site,
             "email": {
@@ -177,12 +206,14 @@ class Renderer:
                 "mentions_botox": source.mentions_botox,
             },
             "track": track,
+            "unapproved_text": unapproved,
             "body_html": Markup(self._markdown(source.item, track)),
             source.item.kind: source.item.front,
         }
         if source.featured:
             context["featured"] = source.featured.front
             context["featured_html"] = Markup(self._markdown(source.featured, track))
+            context["featured_mentions_botox"] = source.featured.mentions_botox
         marked = self._jinja(source, context)
         problems = [p for p in check_source(marked) if not p.note]
         if problems:
@@ -204,6 +235,7 @@ class Renderer:
             content_hash=digest,
             example=source.item.front.example,
             mentions_botox=source.mentions_botox,
+            unapproved_text=tuple(sorted(set(unapproved))),
             source=source,
         )
 

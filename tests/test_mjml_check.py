@@ -39,7 +39,7 @@ def test_a_misspelt_tag_is_reported_with_template_and_line(project):
 
 def test_a_bad_attribute_is_reported_with_template_and_line(project):
     template = project / "templates/article.mjml.j2"
-    edit(template, "        <mj-text>\n          <h1", '        <mj-text colr="#ff0000">\n          <h1')
+    edit(template, '<mj-text padding-top="16px">\n          <h1', '<mj-text colr="#ff0000">\n          <h1')
     assert (
         f"article.mjml.j2:{line_of(template, 'colr=')}: attribute 'colr' is not allowed on <mj-text> (did you mean "
         "color?)" in render_error(project)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # rich and every stage are imported by the commands that use 
     from mailpipe.checks.report import EmailReport
     from mailpipe.commands.build import Built
     from mailpipe.commands.leads import Imported
+    from mailpipe.commands.plan import Calendar as PlanCalendar
+    from mailpipe.load.config import SiteConfig
     from mailpipe.plan import PlannedSend
     from mailpipe.push import PushResult
     from mailpipe.push.decide import CampaignPlan
@@ -31,12 +33,21 @@ if TYPE_CHECKING:  # rich and every stage are imported by the commands that use 
 
 # Up to this many emails, build and check print a row (or a table) per email; above it, a summary, unless --verbose.
 SUMMARY_ABOVE = 20
+# The commands that talk to Mailchimp act on the account MAILCHIMP_API_KEY names, or a sandbox served on this machine
+# (MAILCHIMP_SERVER_URL alone); the embedded sandbox only when asked: never a quiet run that reaches nobody.
+SANDBOX_FLAG = click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="Act on the embedded sandbox (mailchimp.sandbox_path): nothing reaches anyone. Without it, the account of "
+    "MAILCHIMP_API_KEY, or the served sandbox at MAILCHIMP_SERVER_URL.",
+)
 ROLES = click.Choice(["medical", "legal"])
 
 
 class _FailsCleanly(click.Group):
     """One error boundary for every command and subcommand: mailpipe's own errors are plain messages on stderr,
-    exit code 1, no traceback."""
+    exit code 1 (2 when the command was not told which account to act on), no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,7 +61,7 @@ class _FailsCleanly(click.Group):
             sys.exit(1)
         except MailpipeError as err:
             _console(stderr=True).print(f"error: {err}", markup=False)
-            sys.exit(1)
+            sys.exit(getattr(err, "exit_code", 1))
 
 
 # The years a date or time given on the command line may fall in: a plan, push or report far outside them is a typo,
@@ -363,28 +374,70 @@ def lint_mjml(files: tuple[Path, ...], as_json: bool) -> None:
 @main.command()
 @click.option("--from", "start", type=LOCAL_DATE, help="First day (local date) [default: today].")
 @click.option("--days", default=14, show_default=True, type=click.IntRange(1, 400), help="How many days.")
-@click.option("--json", "as_json", is_flag=True, help="Print the calendar as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print every send slot as JSON.")
+@click.option("--verbose", "-v", is_flag=True, help="Name the people each email goes to (and every drip slot).")
+@click.option(
+    "--sandbox", "use_sandbox", is_flag=True, help="Count people from the embedded sandbox's pushes, not the account's."
+)
 @click.pass_obj
-def plan(project: Project, start: dt.date | None, days: int, as_json: bool) -> None:
-    """The calendar of what will be sent when, to whom (offline: asks Mailchimp nothing)."""
+def plan(project: Project, start: dt.date | None, days: int, as_json: bool, verbose: bool, use_sandbox: bool) -> None:
+    """The calendar of what will be sent when, to how many (offline: asks Mailchimp nothing; people as the last push
+    recorded them)."""
     import json
 
     from mailpipe.commands.plan import plan as make_plan
 
-    calendar = make_plan(project, start, days)
+    calendar = make_plan(project, start, days, use_sandbox)
     sign_offs = calendar.sign_offs
     if as_json:
+        due = {row.send.key: row.people for row in calendar.rows if row.people is not None}
         sends = [
             {**s.as_json(), "review": sign_offs[s.email_id].summary if s.email_id in sign_offs else None}
+            | ({"people": list(due.get(s.key, ()))} if calendar.recorded and not s.problem else {})
             for s in calendar.sends
         ]
         click.echo(json.dumps(sends, indent=2))
-    else:
+    elif verbose and not calendar.recorded:
         _print_plan(calendar.sends, sign_offs)
+    else:
+        _print_glance(calendar, verbose, project.site)
     for gap in calendar.gaps:
         click.echo(f"missing: {gap.problem}", err=True)
     if calendar.gaps:
         _fail()
+
+
+def _print_glance(calendar: PlanCalendar, verbose: bool, site: SiteConfig) -> None:
+    """One row per email and day with its number of people; the monthly sends in bold; a missing month in red."""
+    table = _table(f"{len(calendar.rows)} sends")
+    for column in ("local time", "UTC", "campaign", "email", "people", "sign-off"):
+        table.add_column(column, no_wrap=column not in ("people", "sign-off", "email"))
+    for row in calendar.rows:
+        send = row.send
+        when = (f"{send.local_time:%a %Y-%m-%d %H:%M %Z}", f"{send.utc_time:%Y-%m-%d %H:%M}")
+        if send.problem:
+            table.add_row(
+                *when, f"[bold red]{send.campaign}[/]", f"[red]{send.email_id}[/]", "", f"[red]{send.problem}[/]"
+            )
+            continue
+        state = calendar.sign_offs.get(send.email_id)
+        signed = (f"[green]{state.summary}[/]" if state.approved else f"[red]{state.summary}[/]") if state else ""
+        if row.monthly:
+            tag = site.audiences[send.audience].tag
+            table.add_row(
+                *when, f"[bold]{send.campaign}[/]", f"[bold]{send.email_id}[/]", f"everyone tagged {tag}", signed
+            )
+        elif row.people is None:
+            table.add_row(*when, send.campaign, f"{row.steps}, to the leads each is due for", "not known yet", "")
+        else:
+            names = f"\n{', '.join(row.people)}" if verbose else ""
+            table.add_row(*when, send.campaign, send.email_id, f"{len(row.people)}{names}", signed)
+    _console().print(table)
+    if not calendar.recorded:
+        click.echo(
+            "people are counted from the lead records the last push wrote, and no push has run on this target yet; "
+            "--verbose lists every drip slot"
+        )
 
 
 def _print_plan(sends: list[PlannedSend], sign_offs: dict[str, ReviewState]) -> None:
@@ -421,16 +474,19 @@ def _print_plan(sends: list[PlannedSend], sign_offs: dict[str, ReviewState]) -> 
     is_flag=True,
     help="For cron: print nothing unless a person must act; then only those lines, on stderr (exit 1).",
 )
+@SANDBOX_FLAG
 @click.pass_obj
-def push(project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool, quiet: bool) -> None:
-    """Converge Mailchimp (or the sandbox, when MAILCHIMP_API_KEY is not set) to the campaigns due now."""
+def push(
+    project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool, quiet: bool, use_sandbox: bool
+) -> None:
+    """Converge Mailchimp (or a sandbox: --sandbox, or MAILCHIMP_SERVER_URL alone) to the campaigns due now."""
     from mailpipe.commands.push import push as run_push
 
     def announce(target: Target) -> None:
         if not quiet:
             click.echo(f"{'dry run against' if dry_run else 'push to'} {target.description}")
 
-    pushed = run_push(project, dry_run, now, on_target=announce)
+    pushed = run_push(project, dry_run, now, on_target=announce, sandbox=use_sandbox)
     result = pushed.result
     title = (
         f"{'dry run' if dry_run else 'push'} at {pushed.at:%Y-%m-%d %H:%M} UTC: {len(result.outcomes)} lines, "
@@ -445,7 +501,12 @@ def push(project: Project, dry_run: bool, now: dt.datetime | None, verbose: bool
     if pushed.needs_attention:
         for outcome in (o for o in result.outcomes if o.attention):
             click.echo(f"{outcome.key.title if outcome.key else 'push'}: {outcome.action}: {outcome.detail}", err=True)
-        click.echo("these need a person; the other campaigns went ahead", err=True)
+        click.echo(
+            "these need a person; the other campaigns would go ahead"
+            if dry_run
+            else "these need a person; the other campaigns went ahead",
+            err=True,
+        )
         _fail()
 
 
@@ -478,6 +539,28 @@ def _print_outcomes(result: PushResult, title: str, timezone: str, verbose: bool
     _console().print(table)
 
 
+def _program() -> str:
+    """How to run mailpipe again from here, as this run was started (`.venv/bin/mailpipe` under make), with the
+    project when it is not the current folder."""
+    started = Path(sys.argv[0])
+    program = _as_typed(started) if started.name == "mailpipe" else "mailpipe"
+    root = click.get_current_context().find_root().obj.root
+    if Path(root).resolve() != Path.cwd().resolve():
+        program += f" --project {_as_typed(Path(root))}"
+    return program
+
+
+def _as_typed(path: Path) -> str:
+    """A path as a person types it here: relative to the current folder when inside it."""
+    import shlex
+
+    resolved = path.resolve()
+    try:
+        return shlex.quote(str(resolved.relative_to(Path.cwd().resolve())))
+    except ValueError:
+        return shlex.quote(str(resolved))
+
+
 def _people(plan: CampaignPlan) -> str:
     """How many a campaign goes to: its leads, or its tag, or everyone."""
     if plan.recipients:
@@ -489,15 +572,16 @@ def _people(plan: CampaignPlan) -> str:
 @click.argument("content_id")
 @click.option("--to", "to", multiple=True, required=True, help="A test recipient (repeat for more).")
 @click.option("--plain-text", is_flag=True, help="Send the plain-text version.")
+@SANDBOX_FLAG
 @click.pass_obj
-def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool) -> None:
+def send_test(project: Project, content_id: str, to: tuple[str, ...], plain_text: bool, use_sandbox: bool) -> None:
     """Send a Mailchimp test email of one rendered email."""
     from mailpipe.commands.proofs import send_test as send
 
     def announce(target: Target) -> None:
         click.echo(f"send-test through {target.description}")
 
-    proof = send(project, content_id, to, plain_text, on_target=announce)
+    proof = send(project, content_id, to, plain_text, on_target=announce, sandbox=use_sandbox)
     click.echo(f"sent a test of {content_id} to {', '.join(to)} (campaign {proof.title!r} in {proof.endpoint})")
 
 
@@ -515,8 +599,11 @@ def leads() -> None:
     help="Start the audience's drips today for people not yet in them, whatever their joined date.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Every row's outcome as JSON.")
+@SANDBOX_FLAG
 @click.pass_obj
-def leads_import(project: Project, file: Path, audience: str, start_now: bool, as_json: bool) -> None:
+def leads_import(
+    project: Project, file: Path, audience: str, start_now: bool, as_json: bool, use_sandbox: bool
+) -> None:
     """Upsert the people of a CSV (email, first_name, last_name, joined, consent) with the audience's tag.
 
     Each person enters the audience's drips at their `joined` time (empty: now); someone whose drip would be over
@@ -530,7 +617,9 @@ def leads_import(project: Project, file: Path, audience: str, start_now: bool, a
         click.echo(f"import into {target.description}", err=as_json)
 
     with _ProgressBar() as bar:
-        imported = import_people(project, file, audience, start_now, on_target=announce, progress=bar.update)
+        imported = import_people(
+            project, file, audience, start_now, on_target=announce, progress=bar.update, sandbox=use_sandbox
+        )
     if as_json:
         rows = [{"line": r.line, "email": r.email, "outcome": r.outcome, "detail": r.detail} for r in imported.rows]
         click.echo(json.dumps(rows, indent=2))
@@ -623,6 +712,10 @@ def demo(project: Project) -> None:
     console.print(table)
     if result.report is not None:
         _print_report(result.report)
+    demo_db = _as_typed(project.root / demos.DEMO_DIR / "sandbox.sqlite3")
+    click.echo("explore the demo's sandbox (it stays until the next `make run`):")
+    click.echo(f"  {_program()} sandbox deliveries --db {demo_db}")
+    click.echo(f"  {_program()} report --db {demo_db}")
 
 
 # -- medical/legal sign-off -----------------------------------------------------------------------------------
@@ -789,8 +882,9 @@ def new_special(project: Project, month: str) -> None:
     help="Instead, try on the account what push relies on: a test contact and a draft campaign, read back and "
     "deleted (writes; push to a real account waits for a pass).",
 )
+@SANDBOX_FLAG
 @click.pass_obj
-def doctor(project: Project, today: dt.date | None, probe: bool) -> None:
+def doctor(project: Project, today: dt.date | None, probe: bool, use_sandbox: bool) -> None:
     """The go-live checklist: each line ✓ or ✗ with how to fix it (exit 1 on any ✗)."""
     from mailpipe.commands.doctor import doctor as diagnose
     from mailpipe.commands.doctor import run_probe
@@ -798,7 +892,11 @@ def doctor(project: Project, today: dt.date | None, probe: bool) -> None:
     def announce(target: Target) -> None:
         click.echo(f"doctor{' --probe' if probe else ''}: {target.description}")
 
-    diagnosis = run_probe(project, on_target=announce) if probe else diagnose(project, today, on_target=announce)
+    diagnosis = (
+        run_probe(project, on_target=announce, sandbox=use_sandbox)
+        if probe
+        else diagnose(project, today, on_target=announce, sandbox=use_sandbox)
+    )
     console = _console()
     for check in diagnosis.checks:
         console.print(("[green]✓[/] " if check.ok else "[red]✗[/] ") + _escape(check.what), soft_wrap=True)
@@ -814,8 +912,9 @@ def doctor(project: Project, today: dt.date | None, probe: bool) -> None:
 
 
 @main.command()
+@SANDBOX_FLAG
 @click.pass_obj
-def audiences(project: Project) -> None:
+def audiences(project: Project, use_sandbox: bool) -> None:
     """The account's audiences: id, name, members and tags (the id goes in mailpipe.yaml)."""
     from mailpipe.commands.report import audiences as list_audiences
 
@@ -823,7 +922,7 @@ def audiences(project: Project) -> None:
         click.echo(f"audiences of {target.description}")
 
     table = _table("audiences", ("id", "name", "members", "tags", "contact address"))
-    for found in list_audiences(project, on_target=announce):
+    for found in list_audiences(project, on_target=announce, sandbox=use_sandbox):
         audience = found.audience
         table.add_row(
             audience.id, audience.name, str(audience.member_count), ", ".join(found.tags), ", ".join(audience.address)
@@ -882,6 +981,13 @@ def _print_report(report: Report) -> None:
 @click.option("--to", "end", type=LOCAL_DATE, help="Last day (local date) of sends counted.")
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="As CSV (one line per drip step and month).")
+@SANDBOX_FLAG
+@click.option(
+    "--db",
+    "sandbox_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The embedded sandbox in this file, e.g. the demo's var/demo/sandbox.sqlite3 (implies --sandbox).",
+)
 @click.pass_obj
 def report(
     project: Project,
@@ -891,6 +997,8 @@ def report(
     end: dt.date | None,
     as_json: bool,
     as_csv: bool,
+    use_sandbox: bool,
+    sandbox_db: Path | None,
 ) -> None:
     """Results per drip step (all its campaigns added up) and per monthly email, and the drip's funnel, from Mailchimp's
     reports."""
@@ -903,7 +1011,7 @@ def report(
             click.echo(f"report from {target.description}")
 
     first, last = month or (start, end)
-    made = make_report(project, only_drip, first, last, on_target=announce)
+    made = make_report(project, only_drip, first, last, on_target=announce, sandbox=use_sandbox, sandbox_db=sandbox_db)
     if as_json:
         click.echo(json.dumps(made.as_json(), indent=2, sort_keys=True))
     elif as_csv:
@@ -947,7 +1055,9 @@ SANDBOX_DB = click.option(
 
 @main.group()
 def sandbox() -> None:
-    """The embedded Mailchimp-compatible sandbox (used whenever MAILCHIMP_API_KEY is unset)."""
+    """The embedded Mailchimp-compatible sandbox (what --sandbox acts on): served, its clock moved, deliveries read."""
+
+    """The embedded Mailchimp-compatible sandbox (what --sandbox acts on): served, its clock moved, deliveries read."""
 
 
 @sandbox.command()
@@ -984,7 +1094,16 @@ def serve(
 
     faults = FaultPlan(rate=fault_rate, seed=fault_seed) if fault_rate else None
     server = ready(project, port, db, faults, clock)
-    click.echo(f"sandbox listening on {server.url} (set MAILCHIMP_SERVER_URL to it); Ctrl-C stops it")
+    click.echo(f"sandbox listening on {server.url}; Ctrl-C stops it")
+    click.echo("point mailpipe's commands at it (paste into another shell):")
+    click.echo(f"  export MAILCHIMP_SERVER_URL={server.url}")
+    click.echo("  unset MAILCHIMP_API_KEY")
+    moment = server.store.stored_clock()
+    click.echo(
+        f"its clock: {moment.isoformat()} (commands pointed at it act at this time; `sandbox advance` moves it)"
+        if moment
+        else "its clock follows the real time (--clock sets one)"
+    )
     try:
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()

@@ -24,6 +24,12 @@ class MailpipeError(Exception):
     """Base of every error mailpipe reports to a user."""
 
 
+class NoTarget(MailpipeError):
+    """A command that talks to Mailchimp was not told which account (or sandbox): a usage error, exit 2."""
+
+    exit_code = 2
+
+
 class InputError(MailpipeError):
     """Content, config or campaign files that failed validation; carries every problem found."""
 

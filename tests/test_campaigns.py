@@ -105,7 +105,9 @@ def test_plan_lists_what_goes_to_whom_when_in_local_and_utc_time(project, run_cl
     first = sends[0]
     assert first["local_time"] == "2024-05-06T09:30:00-07:00" and first["utc_time"] == "2024-05-06T16:30:00+00:00"
     table = run_cli(project, "plan", "--from", "2024-05-06", "--days", "2")
-    assert "newsletter-2024-05" in table.stdout and "15 planned sends" in table.stdout
+    assert "newsletter-2024-05" in table.stdout and "3 sends" in table.stdout  # a row per drip day, and the monthly
+    every_slot = run_cli(project, "plan", "--from", "2024-05-06", "--days", "2", "--verbose")
+    assert "15 planned sends" in every_slot.stdout
 
 
 def test_a_month_without_its_special_is_an_error_in_plan_not_a_silent_skip(project, run_cli):
@@ -492,7 +494,7 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
         "email,first_name,joined,consent\nok@example.com,Ok,2024-05-01T09:00,yes\nbad-email,Bad,,yes\n"
         "no@example.com,No,,no\nlate@example.com,Late,someday,yes\n"
     )
-    first = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    first = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
     assert first.exit_code == 1 and "1 added, 0 updated, 0 unchanged, 3 skipped, 0 failed" in first.stdout
     assert (
         "leads.csv:3" in first.stdout and "email: 'bad-email' is not a valid email address; row skipped" in first.stdout
@@ -504,7 +506,7 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
     store = Store(project / "var/sandbox.sqlite3")
     before = store.list_members("aivi-main", {})
     store.close()
-    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
     store = Store(project / "var/sandbox.sqlite3")
     after = store.list_members("aivi-main", {})
     store.close()
@@ -512,20 +514,27 @@ def test_leads_import_reports_bad_rows_by_line_and_is_idempotent(project, run_cl
     member = after["members"][0]
     assert member["merge_fields"]["MPLOG"] == "|e1@20240501|" and [t["name"] for t in member["tags"]] == ["mp-a"]
     assert member["merge_fields"]["FNAME"] == "Ok"
-    assert run_cli(project, "leads", "import", str(csv), "--audience", "nobody").exit_code == 1
+    assert run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "nobody").exit_code == 1
 
 
 def test_send_test_sends_a_mailchimp_test_email(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     set_embedded_sandbox_clock(project, MORNING)
     result = run_cli(
-        project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com", "--to", "dr@aiviaesthetics.com"
+        project,
+        "send-test",
+        "--sandbox",
+        "what-causes-migraine",
+        "--to",
+        "qa@aiviaesthetics.com",
+        "--to",
+        "dr@aiviaesthetics.com",
     )
     assert result.exit_code == 0, result.output
     store = Store(project / "var/sandbox.sqlite3")
     assert [t["email"] for t in store.test_emails()] == ["dr@aiviaesthetics.com", "qa@aiviaesthetics.com"]
     store.close()
-    unknown = run_cli(project, "send-test", "no-such-email", "--to", "qa@aiviaesthetics.com")
+    unknown = run_cli(project, "send-test", "--sandbox", "no-such-email", "--to", "qa@aiviaesthetics.com")
     assert unknown.exit_code == 1 and "no email has id 'no-such-email'" in unknown.stderr
 
 
@@ -536,8 +545,8 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-    assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
-    result = run_cli(project, "push")
+    assert run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult").exit_code == 0
+    result = run_cli(project, "push", "--sandbox")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("push to the embedded sandbox") and "mp-e1-s01-2024-05-01" in result.stdout
     assert "scheduled" in result.stdout and "API calls" in result.stdout
@@ -548,7 +557,7 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
         ).exit_code
         == 0
     )
-    again = run_cli(project, "push")
+    again = run_cli(project, "push", "--sandbox")
     assert again.stdout.count("scheduled") == 0 and "warning" not in again.stderr
 
 
@@ -558,8 +567,8 @@ def test_push_refuses_emails_that_fail_the_checks(project, run_cli, monkeypatch)
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
-    result = run_cli(project, "push")
+    run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
+    result = run_cli(project, "push", "--sandbox")
     assert result.exit_code == 1
     assert (
         "refused" in result.stdout
@@ -594,9 +603,9 @@ def test_push_import_and_send_test_say_first_which_account_they_talk_to(project,
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
     for args in (
-        ("push", "--dry-run"),
-        ("leads", "import", str(csv), "--audience", "new-consult"),
-        ("send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com"),
+        ("push", "--sandbox", "--dry-run"),
+        ("leads", "import", "--sandbox", str(csv), "--audience", "new-consult"),
+        ("send-test", "--sandbox", "what-causes-migraine", "--to", "qa@aiviaesthetics.com"),
     ):
         first = run_cli(project, *args).stdout.splitlines()[0]
         assert "the embedded sandbox" in first and "nothing reaches anyone" in first, (args, first)
@@ -659,7 +668,7 @@ def test_a_test_email_uses_the_audience_that_receives_the_email(project, run_cli
         "  existing-patient:\n    list_id: aivi-patients",
     )
     for email_id in ("newsletter-2024-05", "what-causes-migraine"):
-        assert run_cli(project, "send-test", email_id, "--to", "qa@aiviaesthetics.com").exit_code == 0
+        assert run_cli(project, "send-test", "--sandbox", email_id, "--to", "qa@aiviaesthetics.com").exit_code == 0
     store = Store(project / "var/sandbox.sqlite3")
     lists = {c["settings"]["title"]: c["recipients"]["list_id"] for c in store.list_campaigns({})["campaigns"]}
     store.close()
@@ -680,7 +689,10 @@ def test_the_sandbox_commands_use_the_sandbox_path_of_the_config(project, run_cl
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     edit(project / "mailpipe.yaml", "sandbox_path: var/sandbox.sqlite3", "sandbox_path: var/elsewhere.sqlite3")
     set_embedded_sandbox_clock(project, MORNING, "var/elsewhere.sqlite3")
-    assert run_cli(project, "send-test", "what-causes-migraine", "--to", "qa@aiviaesthetics.com").exit_code == 0
+    assert (
+        run_cli(project, "send-test", "--sandbox", "what-causes-migraine", "--to", "qa@aiviaesthetics.com").exit_code
+        == 0
+    )
     advanced = run_cli(project, "sandbox", "advance", "--to", "2030-01-01T00:00:00Z")
     assert advanced.exit_code == 0 and (project / "var/elsewhere.sqlite3").exists()
     assert not (project / "var/sandbox.sqlite3").exists()
@@ -810,7 +822,7 @@ def test_leads_import_refuses_a_joined_before_2000_or_more_than_a_day_ahead(
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text(f"email,first_name,joined,consent\nlead@example.com,Lea,{joined},yes\n")
-    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    result = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
     if imported:
         assert result.exit_code == 0 and "1 added" in result.stdout
     else:
@@ -856,14 +868,14 @@ def test_leads_import_does_not_make_a_drip_tag_again_that_people_entered(project
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-    assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
-    assert run_cli(project, "push").exit_code == 0  # the local record now knows Lea entered the drip
+    assert run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult").exit_code == 0
+    assert run_cli(project, "push", "--sandbox").exit_code == 0  # the local record now knows Lea entered the drip
     store = Store(project / "var/sandbox.sqlite3")
     tag = next(s for s in store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-a")
     store.update_segment("aivi-main", str(tag["id"]), {"name": "Lea's group"})
     store.close()
     csv.write_text("email,first_name,joined,consent\nnew@example.com,Nat,2024-05-01T05:00,yes\n")
-    refused = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    refused = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "the tag 'mp-a' is not in Mailchimp (renamed or deleted?) though 1 person entered" in refused.stderr
     store = Store(project / "var/sandbox.sqlite3")
@@ -881,8 +893,8 @@ def test_a_quiet_push_says_nothing_when_all_is_well_and_only_what_needs_a_person
     set_embedded_sandbox_clock(project, MORNING)
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
-    good = run_cli(project, "push", "--quiet")
+    run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
+    good = run_cli(project, "push", "--sandbox", "--quiet")
     assert (good.exit_code, good.stdout, good.stderr) == (0, "", "")
     edit(
         project / "content/articles/02-four-stages-of-migraine.md",
@@ -892,7 +904,7 @@ def test_a_quiet_push_says_nothing_when_all_is_well_and_only_what_needs_a_person
     store = Store(project / "var/sandbox.sqlite3")
     store.advance(dt.datetime(2024, 5, 4, 13, tzinfo=UTC))  # step 1 goes out on May 1; step 2 is due May 4
     store.close()
-    bad = run_cli(project, "push", "--quiet")
+    bad = run_cli(project, "push", "--sandbox", "--quiet")
     assert bad.exit_code == 1 and bad.stdout == ""
     lines = bad.stderr.splitlines()
     assert lines[0].startswith("mp-e1-s02-2024-05-04: refused: four-stages-of-migraine fails checks: ") and lines[

@@ -131,6 +131,12 @@ CASES = [
     ),
     ("NEWSLETTER-DRUG-OFFERS", "newsletter-2024-06", html_swap("are not part of the offers above", "are here"), ERROR),
     ("LINK-UTM-TOPIC", ARTICLE, html_swap("utm_campaign=mp-e1-s01", "utm_campaign=what-causes-migraine"), ERROR),
+    (
+        "CONTENT-UNFINISHED",
+        SPECIAL,
+        lambda e: change(e, html=e.html.replace("</body>", "<p>TODO: the intro</p></body>")),
+        ERROR,
+    ),
     ("SPELLING-US", ARTICLE, lambda e: change(e, preheader="The colour of an aura, explained."), WARNING),
     (
         "CAN-SPAM-UNSUB-TAG",

@@ -88,7 +88,7 @@ def test_the_consultation_fee_comes_from_the_config_and_prints_under_the_offers(
 
 def test_the_consultation_values_stay_unconfirmed_in_doctor_until_checked(project, run_cli, wall_clock):
     wall_clock(MAY_FIRST)
-    doctor = run_cli(project, "doctor", "--today", "2024-05-01")
+    doctor = run_cli(project, "doctor", "--sandbox", "--today", "2024-05-01")
     assert "name: Alex Morgan" in doctor.stdout and "fee: 0" in doctor.stdout and "conditions:" in doctor.stdout
 
 
@@ -145,11 +145,11 @@ def test_only_the_emails_that_show_a_marked_template_carry_it(rendered):
 
 def test_doctor_shows_a_cross_for_each_due_email_that_shows_text_awaiting_approval(project, run_cli, wall_clock):
     wall_clock(MAY_FIRST)  # the embedded sandbox's answers are dated by it
-    result = run_cli(project, "doctor", "--today", "2024-05-01")
+    result = run_cli(project, "doctor", "--sandbox", "--today", "2024-05-01")
     line = next(line for line in result.stdout.splitlines() if ISI in line)
     assert line.startswith("✗") and "4 due email(s) show it" in line
     make_ready(project)
-    result = run_cli(project, "doctor", "--today", "2024-05-01")
+    result = run_cli(project, "doctor", "--sandbox", "--today", "2024-05-01")
     assert "✓ no email due shows text awaiting its approved wording" in result.stdout
 
 

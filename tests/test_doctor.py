@@ -71,7 +71,7 @@ def test_a_due_email_whose_sign_off_an_edit_voided_is_a_cross_naming_it_and_when
     [
         (
             lambda sandbox, site, monkeypatch: monkeypatch.setenv("MAILCHIMP_API_KEY", "revoked-us1"),
-            "✗ the key does not work",
+            "✗ the key was refused: 401",
         ),
         (
             lambda sandbox, site, monkeypatch: sandbox.store.set_plan("forever_free"),
@@ -170,7 +170,7 @@ def test_the_shipped_project_is_not_ready_and_push_to_a_real_account_refuses_con
 ):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     set_embedded_sandbox_clock(project, NOW)
-    result = doctor(run_cli, project)
+    result = run_cli(project, "doctor", "--sandbox", "--today", TODAY)
     assert result.exit_code == 1 and "still marked CONFIRM" in result.stdout
     for role in ("legal", "medical"):  # no reviewers ship
         assert f"✗ nobody in reviews/reviewers.yaml signs off {role}: push to a real account refuses" in result.stdout

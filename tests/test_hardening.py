@@ -455,14 +455,14 @@ def test_a_corrupt_state_or_sandbox_database_is_left_by_a_dry_run_and_set_aside_
     (project / "var/sandbox.sqlite3").write_bytes(DAMAGED_DATABASE)
     (project / "var/state-sandbox.sqlite3").write_bytes(DAMAGED_DATABASE)
     before = project_files(project)
-    dry = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
+    dry = run_cli(project, "push", "--sandbox", "--dry-run", "--now", "2024-05-01T13:00:00Z")
     assert dry.exit_code == 0 and "Traceback" not in dry.output, dry.output
     for name in ("sandbox.sqlite3", "state-sandbox.sqlite3"):  # each said, with what a push would do to it
         assert (
             f"var/{name} is not a readable database" in dry.stderr and f"sets it aside as {name}.corrupt-" in dry.stderr
         )
     assert project_files(project) == before  # left where it is, as it is, and nothing beside it
-    result = run_cli(project, "push", "--now", "2024-05-01T13:00:00Z")
+    result = run_cli(project, "push", "--sandbox", "--now", "2024-05-01T13:00:00Z")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output and "was not a readable database" in result.stderr
     assert list((project / "var").glob("sandbox.sqlite3.corrupt-*")) and list(
@@ -496,8 +496,8 @@ def test_commands_that_only_read_leave_every_file_of_the_project_as_it_was(
     elif setup == "pushed":
         csv = project / "leads.csv"
         csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-        assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
-        assert run_cli(project, "push", "--now", "2024-05-01T13:00:00Z").exit_code == 0
+        assert run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult").exit_code == 0
+        assert run_cli(project, "push", "--sandbox", "--now", "2024-05-01T13:00:00Z").exit_code == 0
     before = project_files(project)
     for args in READ_ONLY_COMMANDS:
         result = run_cli(project, *args)
@@ -561,7 +561,7 @@ def test_an_unwritable_build_or_state_folder_is_one_clear_line(project, run_cli,
     (project / "build").unlink()
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     (project / "var").write_text("not a folder")
-    assert_clean_failure(run_cli(project, "push"), "cannot use", "var/sandbox.sqlite3")
+    assert_clean_failure(run_cli(project, "push", "--sandbox"), "cannot use", "var/sandbox.sqlite3")
 
 
 def test_nesting_at_the_limit_is_read(project, run_cli):

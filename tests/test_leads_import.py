@@ -45,12 +45,12 @@ def test_existing_members_keep_their_names_and_join_date(sandbox_project, run_cl
         "email,first_name,last_name,joined,consent\nana@example.com,Ana,Ruiz,2024-04-20T09:00,yes\nben@example.com,,,"
         "2024-04-21T09:00,yes\n"
     )
-    assert run_cli(project, "leads", "import", str(first), "--audience", "new-consult").exit_code == 0
+    assert run_cli(project, "leads", "import", "--sandbox", str(first), "--audience", "new-consult").exit_code == 0
     again = project / "again.csv"  # names blank or different, a later join, and no join at all
     again.write_text(
         "email,first_name,last_name,joined,consent\nana@example.com,,,2024-04-29T09:00,yes\nben@example.com,Benjamin,Ode,,yes\n"
     )
-    result = run_cli(project, "leads", "import", str(again), "--audience", "new-consult", "--json")
+    result = run_cli(project, "leads", "import", "--sandbox", str(again), "--audience", "new-consult", "--json")
     assert result.exit_code == 0, result.output
     assert outcomes(result) == {
         "ana@example.com": ("unchanged", ""),
@@ -73,7 +73,7 @@ def test_a_bad_row_among_a_thousand_does_not_stop_the_rest_and_re_importing_chan
     rows[700] = "no-consent@example.com,No,,,no"
     csv = project / "big.csv"
     csv.write_text("email,first_name,last_name,joined,consent\n" + "\n".join(rows) + "\n")
-    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
+    result = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult", "--json")
     assert result.exit_code == 1
     found = outcomes(result)
     assert found["looks-fake@nowhere.invalid"][0] == "failed" and "looks fake" in found["looks-fake@nowhere.invalid"][1]
@@ -82,7 +82,7 @@ def test_a_bad_row_among_a_thousand_does_not_stop_the_rest_and_re_importing_chan
     stored = members(project)
     assert len(stored) == 998 and all(m["tags"] and m["tags"][0]["name"] == "mp-a" for m in stored.values())
     before = json.dumps(stored, sort_keys=True)
-    again = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
+    again = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult", "--json")
     assert {o for o, _ in outcomes(again).values()} == {"unchanged", "failed", "skipped"}
     assert json.dumps(members(project), sort_keys=True) == before
 
@@ -91,24 +91,24 @@ def test_the_outcome_table_and_exit_code(sandbox_project, run_cli):
     project = sandbox_project
     csv = project / "leads.csv"
     csv.write_text("email,first_name,consent\nok@example.com,Ok,yes\nbad,Bad,yes\n")
-    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    result = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
     assert result.exit_code == 1
     assert "1 added, 0 updated, 0 unchanged, 1 skipped, 0 failed" in result.stdout
     assert "leads.csv:2" in result.stdout and "leads.csv:3" in result.stdout and "added" in result.stdout
     fine = project / "fine.csv"
     fine.write_text("email,first_name,consent\nok@example.com,Ok,yes\n")
-    assert run_cli(project, "leads", "import", str(fine), "--audience", "new-consult").exit_code == 0
+    assert run_cli(project, "leads", "import", "--sandbox", str(fine), "--audience", "new-consult").exit_code == 0
 
 
 def test_an_unsubscribed_member_is_never_re_subscribed(sandbox_project, run_cli):
     project = sandbox_project
     csv = project / "leads.csv"
     csv.write_text("email,first_name,consent\ngone@example.com,Gone,yes\n")
-    run_cli(project, "leads", "import", str(csv), "--audience", "new-consult")
+    run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult")
     store = Store(project / "var/sandbox.sqlite3")
     store.patch_member("aivi-main", subscriber_hash("gone@example.com"), {"status": "unsubscribed"})
     store.close()
-    result = run_cli(project, "leads", "import", str(csv), "--audience", "new-consult", "--json")
+    result = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult", "--json")
     assert outcomes(result)["gone@example.com"] == (
         "unchanged",
         "unsubscribed in Mailchimp: left as it is, never re-subscribed",

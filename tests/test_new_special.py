@@ -58,7 +58,7 @@ def test_plan_shows_a_missing_month_as_a_row_and_still_prints_the_calendar(proje
         "missing: monthly-specials.yaml: no newsletter for 2024-07: write content/specials/2024-07.md" in result.stderr
     )
     assert "by 2024-06-25, a week before it is due on 2024-07-02" in result.stderr
-    assert "what-causes-migraine" in result.stdout and "newsletter-2024-07" in result.stdout
+    assert "steps 1–7" in result.stdout and "newsletter-2024-07" in result.stdout
     sends = json.loads(run_cli(project, "plan", "--from", "2024-07-01", "--days", "10", "--json").stdout)
     gap = next(s for s in sends if s["email"] == "newsletter-2024-07")
     assert "write content/specials/2024-07.md" in gap["problem"] and len(sends) == 7 * 10 + 1

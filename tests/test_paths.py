@@ -12,11 +12,11 @@ from mailpipe.errors import MailpipeError
 from mailpipe.util import sqlitefile
 
 COMMANDS = [
-    ("push", "--now", "2024-05-01T13:00:00Z"),
-    ("push", "--dry-run", "--now", "2024-05-01T13:00:00Z"),
-    ("doctor", "--today", "2024-05-01"),
-    ("report",),
-    ("audiences",),
+    ("push", "--sandbox", "--now", "2024-05-01T13:00:00Z"),
+    ("push", "--sandbox", "--dry-run", "--now", "2024-05-01T13:00:00Z"),
+    ("doctor", "--sandbox", "--today", "2024-05-01"),
+    ("report", "--sandbox"),
+    ("audiences", "--sandbox"),
     ("sandbox", "deliveries"),
 ]
 STATE_LINE = "  state_path: var/state.sqlite3     # a local copy of what was pushed (Mailchimp holds the truth)"
@@ -128,17 +128,17 @@ def test_a_state_table_with_other_columns_is_set_aside_like_a_damaged_file(proje
     db.execute("CREATE TABLE pushed (title TEXT, something_else TEXT)")
     db.commit()
     db.close()
-    dry = run_cli(project, "push", "--dry-run", "--now", "2024-05-01T13:00:00Z")
+    dry = run_cli(project, "push", "--sandbox", "--dry-run", "--now", "2024-05-01T13:00:00Z")
     assert dry.exit_code == 0 and "Traceback" not in dry.output
     assert "table pushed has columns title, something_else; expected title, campaign_id" in dry.stderr
-    result = run_cli(project, "push", "--now", "2024-05-01T13:00:00Z")
+    result = run_cli(project, "push", "--sandbox", "--now", "2024-05-01T13:00:00Z")
     assert result.exit_code == 0, result.output
     assert "was not a readable database" in result.stderr and list((project / "var").glob("state-sandbox*.corrupt-*"))
 
 
 def test_a_lock_file_that_is_a_folder_is_one_line(project, run_cli):
     (project / "var/state-sandbox.sqlite3.lock").mkdir(parents=True)
-    result = run_cli(project, "push", "--now", "2024-05-01T13:00:00Z")
+    result = run_cli(project, "push", "--sandbox", "--now", "2024-05-01T13:00:00Z")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "state-sandbox.sqlite3.lock is not the lock file mailpipe makes; remove it" in result.stderr
 
@@ -146,8 +146,8 @@ def test_a_lock_file_that_is_a_folder_is_one_line(project, run_cli):
 def test_a_damaged_row_in_the_sandbox_is_one_line(project, run_cli):
     csv = project / "leads.csv"
     csv.write_text("email,first_name,joined,consent\nlead@example.com,Lea,2024-04-30T10:00,yes\n")
-    assert run_cli(project, "leads", "import", str(csv), "--audience", "new-consult").exit_code == 0
-    assert run_cli(project, "push", "--now", "2024-05-01T13:00:00Z").exit_code == 0
+    assert run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult").exit_code == 0
+    assert run_cli(project, "push", "--sandbox", "--now", "2024-05-01T13:00:00Z").exit_code == 0
     db = sqlite3.connect(project / "var/sandbox.sqlite3")
     db.execute("UPDATE campaigns SET recipients = substr(recipients, 1, 10)")
     db.commit()

@@ -127,7 +127,7 @@ def test_a_real_account_is_pushed_to_only_after_its_probe_passed(project, sandbo
 def test_doctor_probe_on_the_embedded_sandbox(project, run_cli, monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     set_embedded_sandbox_clock(project, NOW)
-    result = run_cli(project, "doctor", "--probe")
+    result = run_cli(project, "doctor", "--sandbox", "--probe")
     assert result.exit_code == 0, result.output
     assert "doctor --probe: the embedded sandbox" in result.stdout
     assert "aivi-main: a new lead of `leads import` is subscribed" in result.stdout

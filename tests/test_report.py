@@ -256,3 +256,30 @@ def test_the_csv_keeps_text_that_starts_like_a_formula_as_text():
     rows = list(csv.reader(io.StringIO(report.as_csv())))
     assert rows[1][:5] == ["'" + evil, "'-1 step", "'@email", "2", "10"]
     assert rows[2][:5] == ["Monthly specials", "2024-05", "specials-2024-05", "0", "3"]
+
+
+def test_make_run_ends_with_commands_that_explore_its_sandbox_and_they_work_as_printed(demo_run, run_cli, monkeypatch):
+    """The demo's sandbox lives in var/demo/: the demo says how to look at it, and each line runs as printed (here in
+    the project's folder, as `make run` leaves you)."""
+    import shlex
+    from pathlib import Path
+
+    project, output = demo_run
+    lines = output.splitlines()
+    at = lines.index("explore the demo's sandbox (it stays until the next `make run`):")
+    typed = [shlex.split(line)[1:] for line in lines[at + 1 : at + 3]]  # after the program's name
+    monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
+    monkeypatch.delenv("MAILCHIMP_SERVER_URL", raising=False)
+    runs = []
+    for args in typed:
+        root = Path(args[1]) if args[0] == "--project" else Path.cwd()  # named when it is not the current folder
+        args = args[2:] if args[0] == "--project" else args
+        runs.append((args[:2], run_cli(root, *args)))
+    (deliveries_args, deliveries), (report_args, report) = runs
+    assert deliveries_args == ["sandbox", "deliveries"] and report_args == ["report", "--db"]
+    assert root.resolve() == project.resolve()
+    assert deliveries.exit_code == 0 and deliveries.stdout.count("@example.com") > 20
+    assert report.exit_code == 0, report.output
+    first = report.stdout.splitlines()[0]
+    assert first.startswith("report from the embedded sandbox") and "var/demo/sandbox.sqlite3" in first
+    assert "Migraine education series (drip)" in report.stdout and "funnel:" in report.stdout

@@ -338,3 +338,49 @@ def us_spelling(ctx: Context) -> Iterator[Issue]:
                 found[low] = where
     for word, where in found.items():
         yield Issue(f"{quote(word)} in the {where} is British spelling", f"write {get_american_spelling(word)!r}")
+
+
+TODO = re.compile(r"\bTODO\b")
+_FRONT_KEY = re.compile(r"^(?P<indent>\s*)(?:- )?(?P<key>[a-z_]+):")
+_OFFER_NAME = re.compile(r"^\s*- name:\s*(?P<name>.+?)\s*$")
+
+
+def unfinished_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each line of a content file that still holds a TODO, with where it is: the offer it belongs to (by its name),
+    the front matter field, or the body."""
+    lines = text.splitlines()
+    fences = [n for n, line in enumerate(lines) if line.strip() == "---"][:2]
+    body_from = fences[1] if len(fences) == 2 else -1
+    offer, field = "", ""
+    for number, line in enumerate(lines, 1):
+        if number - 1 <= body_from:
+            named = _OFFER_NAME.match(line)
+            key = _FRONT_KEY.match(line)
+            if named:
+                offer = named["name"].strip("'\"")
+            elif key and not key["indent"]:
+                offer, field = "", key["key"]
+            if TODO.search(line):
+                yield number, f"offer {offer!r}" if offer else f"{field or 'front matter'}"
+        elif TODO.search(line):
+            yield number, "the introduction (body)"
+
+
+@rule(
+    "CONTENT-UNFINISHED",
+    ERROR,
+    "Copy `new special` marked TODO (an offer, its price and terms to confirm; an introduction to write) is not "
+    "finished: it cannot go out.",
+)
+def unfinished(ctx: Context) -> Iterator[Issue]:
+    found = False
+    for source in ctx.email.source.sources:
+        text = source.read_text(encoding="utf-8", errors="replace")
+        for number, where in unfinished_lines(text):
+            found = True
+            yield Issue(
+                f"content/{source.parent.name}/{source.name}:{number}: {where} is still marked TODO",
+                "confirm or rewrite it, then delete the TODO",
+            )
+    if not found and TODO.search(ctx.visible_text):
+        yield Issue("a TODO shows in the email (from a template?)", "finish that text in the template")

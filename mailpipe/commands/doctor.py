@@ -19,7 +19,7 @@ from mailpipe.load.campaigns import Campaign
 from mailpipe.load.config import SiteConfig, unconfirmed_values
 from mailpipe.load.content import ContentSet
 from mailpipe.project import Project
-from mailpipe.push.mailchimp import Mailchimp
+from mailpipe.push.mailchimp import Mailchimp, MailchimpError
 from mailpipe.render import RenderedEmail
 from mailpipe.review import ReviewState
 from mailpipe.review.signing import Reviewer
@@ -48,7 +48,9 @@ class Diagnosis:
         return sum(not c.ok for c in self.checks)
 
 
-def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget = ignore_target) -> Diagnosis:
+def doctor(
+    project: Project, today: dt.date | None = None, on_target: OnTarget = ignore_target, sandbox: bool = False
+) -> Diagnosis:
     """The project's checks for the plan from `today` (default: today in the clinic's time zone), then the
     account's (read only)."""
     from mailpipe.push.target import connect
@@ -58,7 +60,7 @@ def doctor(project: Project, today: dt.date | None = None, on_target: OnTarget =
     checks = project_checks(project.root, rendered.site, rendered.content, project.campaigns, rendered.emails, start)
     checks += reviewer_checks(project.reviews.reviewers, rendered.site)
     checks.append(signed_off(project.campaigns, rendered.content, rendered.emails, project.sign_offs, start))
-    with connect(project.root, rendered.site, dry_run=True) as target:
+    with connect(project.root, rendered.site, dry_run=True, sandbox=sandbox) as target:
         on_target(target)
         checks += account_checks(target.mailchimp, rendered.site, _inside_drips(target, rendered.site, project))
         if not target.is_test and checks[-1].ok:
@@ -106,11 +108,11 @@ def _probed(target: Target) -> Check:
     )
 
 
-def run_probe(project: Project, on_target: OnTarget = ignore_target) -> Diagnosis:
-    """`doctor --probe` on the account the environment names (or the embedded sandbox)."""
+def run_probe(project: Project, on_target: OnTarget = ignore_target, sandbox: bool = False) -> Diagnosis:
+    """`doctor --probe` on the account the environment names (or the embedded sandbox, with `sandbox`)."""
     from mailpipe.push.target import connect
 
-    with connect(project.root, project.load().site) as target:
+    with connect(project.root, project.load().site, sandbox=sandbox) as target:
         on_target(target)
         return probe_target(project, target)
 
@@ -297,18 +299,34 @@ def _tag_check(name: str, list_id: str, tag: str, tags: Iterable[str], inside: i
     )
 
 
+def _unanswered(err: MailchimpError) -> Check:
+    """Why the account did not answer, told apart: nothing reached it (the network, DNS, the URL), it refused the key,
+    or it failed."""
+    if err.status is None:
+        return Check(
+            False,
+            f"Mailchimp cannot be reached from this machine: {err.detail}",
+            "check the network and DNS (and MAILCHIMP_SERVER_URL, if set), run doctor again; the key was not tried",
+        )
+    if err.status in (401, 403):
+        return Check(
+            False,
+            f"the key was refused: {err.status} {err.title}",
+            "copy a current API key (Account → Extras → API keys) into MAILCHIMP_API_KEY",
+        )
+    return Check(
+        False,
+        f"Mailchimp answered with an error: {err}",
+        "try again later; if it lasts, see status.mailchimp.com",
+    )
+
+
 def account_checks(mc: Mailchimp, site: SiteConfig, inside: dict[str, int] | None = None) -> list[Check]:
     try:
         mc.ping()
         account = mc.account()
-    except Exception as err:  # noqa: BLE001 (any failure here is the answer to "does the key work?")
-        return [
-            Check(
-                False,
-                f"the key does not work: {err}",
-                "copy a current API key (Account → Extras → API keys) into MAILCHIMP_API_KEY",
-            )
-        ]
+    except MailchimpError as err:
+        return [_unanswered(err)]
     checks = [Check(True, f"the key works: account {account.name!r} on the {account.plan} plan")]
     checks.append(
         Check(

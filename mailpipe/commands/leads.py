@@ -61,6 +61,7 @@ def import_people(
     start_now: bool = False,
     on_target: OnTarget = ignore_target,
     progress: Callable[[int, int], None] | None = None,
+    sandbox: bool = False,
 ) -> Imported:
     """Each person enters the audience's drips at their `joined` time (empty: now), or today with `start_now`."""
     from mailpipe.load.campaigns import Drip
@@ -72,7 +73,7 @@ def import_people(
         raise MailpipeError(f"unknown audience {audience!r}; expected one of: {', '.join(sorted(site.audiences))}")
     drips = [c for c in project.campaigns if isinstance(c, Drip) and c.audience == audience]
     people, problems = read_leads(file, site.timezone)
-    with connect(project.root, site) as target:
+    with connect(project.root, site, sandbox=sandbox) as target:
         on_target(target)
         entered = _entered_before(target, site.audiences[audience].list_id, drips)
         outcomes = import_leads(

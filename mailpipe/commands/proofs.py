@@ -15,7 +15,12 @@ class Proof:
 
 
 def send_test(
-    project: Project, email_id: str, to: tuple[str, ...], plain_text: bool = False, on_target: OnTarget = ignore_target
+    project: Project,
+    email_id: str,
+    to: tuple[str, ...],
+    plain_text: bool = False,
+    on_target: OnTarget = ignore_target,
+    sandbox: bool = False,
 ) -> Proof:
     from mailpipe.push.proofs import audience_of
     from mailpipe.push.proofs import send_test as send
@@ -24,7 +29,7 @@ def send_test(
     rendered = project.load()
     email = project.email(email_id)
     list_id = audience_of(email, project.campaigns, rendered.site)
-    with connect(project.root, rendered.site) as target:
+    with connect(project.root, rendered.site, sandbox=sandbox) as target:
         on_target(target)
         title = send(target.mailchimp, email, list_id, list(to), plain_text)
     return Proof(title, target.endpoint)

@@ -30,13 +30,18 @@ class Pushed:
 
 
 def push(
-    project: Project, dry_run: bool = False, now: dt.datetime | None = None, on_target: OnTarget = ignore_target
+    project: Project,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    on_target: OnTarget = ignore_target,
+    sandbox: bool = False,
 ) -> Pushed:
-    """Connect to the account the environment names (or the embedded sandbox), say which, and push there."""
+    """Connect to the account the environment names (or the embedded sandbox, with `sandbox`), say which, and push
+    there."""
     from mailpipe.push.target import connect
 
     rendered = project.load()
-    with connect(project.root, rendered.site, dry_run=dry_run) as target:
+    with connect(project.root, rendered.site, dry_run=dry_run, sandbox=sandbox) as target:
         on_target(target)
         return push_to(project, target, now)
 

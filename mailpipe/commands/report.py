@@ -22,10 +22,13 @@ def report(
     first: dt.date | None = None,
     last: dt.date | None = None,
     on_target: OnTarget = ignore_target,
+    sandbox: bool = False,
+    sandbox_db: Path | None = None,
 ) -> Report:
-    """Campaigns sent from `first` to `last` (local dates, inclusive); `only_drip`: one campaign's name or code."""
+    """Campaigns sent from `first` to `last` (local dates, inclusive); `only_drip`: one campaign's name or code;
+    `sandbox_db`: the embedded sandbox in that file (the demo's, var/demo/sandbox.sqlite3)."""
     site = project.load().site
-    return report_of(project.root, site, project.campaigns, only_drip, first, last, on_target)
+    return report_of(project.root, site, project.campaigns, only_drip, first, last, on_target, sandbox, sandbox_db)
 
 
 def report_of(
@@ -36,6 +39,8 @@ def report_of(
     first: dt.date | None = None,
     last: dt.date | None = None,
     on_target: OnTarget = ignore_target,
+    sandbox: bool = False,
+    sandbox_db: Path | None = None,
 ) -> Report:
     """The report of a project already loaded (the preview keeps its own, file by file)."""
     from mailpipe.push.target import connect
@@ -44,7 +49,7 @@ def report_of(
     if only_drip and only_drip not in {c.name for c in campaigns} | {c.code for c in campaigns}:
         expected = ", ".join(sorted(c.name for c in campaigns))
         raise MailpipeError(f"no campaign is named {only_drip!r}; expected one of: {expected}")
-    with connect(root, site, dry_run=True) as target:
+    with connect(root, site, dry_run=True, sandbox=sandbox or sandbox_db is not None, sandbox_db=sandbox_db) as target:
         on_target(target)
         results = read_results(target.mailchimp, {a.list_id for a in site.audiences.values()})
     list_of = {name: a.list_id for name, a in site.audiences.items()}
@@ -57,10 +62,10 @@ class AudienceTags:
     tags: list[str]  # sorted
 
 
-def audiences(project: Project, on_target: OnTarget = ignore_target) -> list[AudienceTags]:
+def audiences(project: Project, on_target: OnTarget = ignore_target, sandbox: bool = False) -> list[AudienceTags]:
     """Every audience of the account with its tags (its id is what mailpipe.yaml names)."""
     from mailpipe.push.target import connect
 
-    with connect(project.root, project.site, dry_run=True) as target:
+    with connect(project.root, project.site, dry_run=True, sandbox=sandbox) as target:
         on_target(target)
         return [AudienceTags(a, sorted(target.mailchimp.tags(a.id))) for a in target.mailchimp.audiences()]

@@ -1,7 +1,8 @@
 """Import leads (or patients) from a CSV file into an audience, with its tag.
 
-Columns: email, first_name, last_name (optional), joined (when they became a lead, ISO date and time; empty: now),
-consent.
+Columns: email, first_name, last_name (optional), joined (when they became a lead; empty: now), consent; named as
+people's spreadsheets name them (`COLUMNS`: case, spaces, hyphens and underscores aside, with Mailchimp's export names
+and common CRM ones), dates as ISO or US spreadsheets write them (`parse_joined`). Empty rows are not rows.
 A row without consent, or with an invalid email or time, is reported with its line and skipped; every other row gets an
 outcome (added, updated: what, unchanged, failed: why). What Mailchimp holds is kept (names, drip starts, status), so
 importing the same file twice changes nothing.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,8 +29,43 @@ from mailpipe.push.mailchimp import Mailchimp, RemoteMember
 from mailpipe.push.record import FIRST_DAY, LOG_FIELD, LOG_FIELD_NAME, LeadLog
 from mailpipe.util.vocabulary import EMAIL, FORMULA_STARTS
 
-YES = {"yes", "y", "true", "1", "x"}
+YES = {"yes", "y", "true", "1", "x", "subscribed", "opted in"}
 REQUIRED = ("email", "consent")
+# Each column mailpipe reads, and the header names that mean it (compared by `column_key`): Mailchimp's own export
+# (Email Address, First Name, Last Name, OPTIN_TIME, CONFIRM_TIME) and the usual CRM exports.
+COLUMNS = {
+    "email": ("email", "email address", "e mail", "e mail address", "emailaddress", "primary email"),
+    "first_name": ("first name", "firstname", "first", "given name", "fname"),
+    "last_name": ("last name", "lastname", "last", "surname", "family name", "lname"),
+    "joined": (
+        "joined",
+        "join date",
+        "date joined",
+        "joined at",
+        "created",
+        "created at",
+        "created date",
+        "date created",
+        "date added",
+        "signup date",
+        "sign up date",
+        "lead created",
+    ),
+    "consent": ("consent", "email consent", "marketing consent", "opt in", "optin", "accepts marketing"),
+}
+# Mailchimp's export of subscribed members has no consent column: their recorded opt-in is the consent, and its time
+# (Mailchimp writes it in UTC) the join time when no joined column says otherwise.
+OPT_IN_TIMES = ("optin time", "confirm time")
+US_FORMATS = (
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y %I:%M %p",
+    "%m/%d/%y",
+)
 BATCH = 500  # Mailchimp's most members per batch subscribe or tag batch
 
 
@@ -41,31 +78,91 @@ class Lead:
     joined: dt.datetime | None
 
 
+def column_key(name: str) -> str:
+    """A header name as compared: case, surrounding spaces, and runs of spaces, hyphens and underscores aside."""
+    return re.sub(r"[\s_\-]+", " ", name.strip().lower()).strip()
+
+
+def parse_joined(text: str, zone: dt.tzinfo) -> dt.datetime | None:
+    """A join time as people write it: ISO (2024-06-30T14:05, 2024-06-30 14:05:00, with or without an offset) or a US
+    spreadsheet's (6/30/2024 14:05, 6/30/2024 2:05 PM, 6/30/24), in `zone` unless it has an offset; None if neither."""
+    moment: dt.datetime | None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        moment = next((m for m in (_strptime(text, f) for f in US_FORMATS) if m), None)
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _strptime(text: str, layout: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(text, layout)
+    except ValueError:
+        return None
+
+
 def read_leads(file: Path, timezone: str) -> tuple[list[Lead], list[Problem]]:
-    """The valid rows, and a problem for each row that must be skipped."""
+    """The valid rows, and a problem for each row that must be skipped (an empty row is neither)."""
     text = read_text(file)
     reader = csv.DictReader(io.StringIO(text))
-    _check_header(reader, file)
+    columns = _check_header(reader, file)
     zone = zoneinfo.ZoneInfo(timezone)
     leads: list[Lead] = []
     problems: list[Problem] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # address -> the line it was first on
     for line, row in _rows(reader, file):
-        values = {k.strip().lower(): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
-        lead = _lead(line, values, zone, seen)
+        cells = {column_key(k): (v if isinstance(v, str) else "").strip() for k, v in row.items() if k}
+        if not any(cells.values()):  # a spreadsheet's trailing ",,,," line
+            continue
+        lead = _lead(line, _read(cells, columns, zone), seen)
         if isinstance(lead, Lead):
-            seen.add(lead.email.lower())
+            seen[lead.email.lower()] = line
             leads.append(lead)
         else:
             problems.append(Problem(file, line, *lead))
     return leads, problems
 
 
-def _check_header(reader: csv.DictReader, file: Path) -> None:
+@dataclass(frozen=True)
+class _Columns:
+    """Which header column holds what: a key of COLUMNS (or an opt-in time) -> the column's key."""
+
+    named: dict[str, str]
+    opt_in: tuple[str, ...]  # Mailchimp's OPTIN_TIME / CONFIRM_TIME columns present, in that order
+
+
+@dataclass(frozen=True)
+class _RowValues:
+    text: dict[str, str]  # email, first_name, last_name, consent, under mailpipe's names
+    joined: dt.datetime | None
+    unreadable_joined: str  # a join time written that is no date ('' if none)
+    damaged: str | None  # the column holding a NUL byte
+
+
+def _read(cells: dict[str, str], columns: _Columns, zone: zoneinfo.ZoneInfo) -> _RowValues:
+    """A row's values under mailpipe's own names, its join time read (Mailchimp's opt-in times are UTC)."""
+    text = {name: cells.get(column, "") for name, column in columns.named.items() if name != "joined"}
+    opted_in = next((cells[c] for c in columns.opt_in if cells.get(c)), "")
+    if "consent" not in columns.named:
+        text["consent"] = "yes" if opted_in else ""
+    written = cells.get(columns.named.get("joined", ""), "")
+    joined = parse_joined(written, zone) if written else parse_joined(opted_in, dt.UTC) if opted_in else None
+    unreadable = (written or opted_in) if joined is None else ""
+    names = {column: name for name, column in columns.named.items()}
+    damaged = next((names.get(k, k) for k, v in cells.items() if "\x00" in v or "\x00" in k), None)
+    return _RowValues(text, joined, unreadable, damaged)
+
+
+def _check_header(reader: csv.DictReader, file: Path) -> _Columns:
     try:
-        columns = [c.strip().lower() for c in reader.fieldnames or []]
+        headers = [c for c in reader.fieldnames or []]
     except csv.Error as err:
         raise InputError([Problem(file, 1, "", f"is not a CSV file Mailchimp's import could read: {err}")]) from None
+    keys = [column_key(c) for c in headers]
+    meaning = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
+    columns = [meaning.get(k, k) for k in keys]  # what each column means
     doubled = sorted({c for c in columns if c and columns.count(c) > 1})
     if doubled:  # which of the two would count is a guess (a "no" under one consent column, a "yes" under the other)
         raise InputError(
@@ -81,19 +178,23 @@ def _check_header(reader: csv.DictReader, file: Path) -> None:
                 for column in doubled
             ]
         )
-    missing = [c for c in REQUIRED if c not in columns]
+    opt_in = tuple(k for k in OPT_IN_TIMES if k in keys)
+    missing = [c for c in REQUIRED if c not in columns and not (c == "consent" and opt_in)]
     if missing:
         expected = (
-            f"the header must name the columns {', '.join(REQUIRED)} (and may name first_name, last_name, joined)"
+            "the header must name the columns email (or Email Address) and consent (yes for each person who agreed "
+            "to email; a Mailchimp export's OPTIN_TIME or CONFIRM_TIME counts), and may name first_name, last_name "
+            "and joined"
         )
         raise InputError([Problem(file, 1, ", ".join(missing), expected)])
+    return _Columns({name: keys[columns.index(name)] for name in COLUMNS if name in columns}, opt_in)
 
 
-def _lead(line: int, values: dict[str, str], zone: zoneinfo.ZoneInfo, seen: set[str]) -> Lead | tuple[str, str]:
+def _lead(line: int, row: _RowValues, seen: dict[str, int]) -> Lead | tuple[str, str]:
     """The row's lead, or (field, why the row is skipped)."""
-    damaged = next((k for k, v in values.items() if "\x00" in v or "\x00" in k), None)
-    if damaged:  # a binary paste: dropping the NUL would import another address than the one written
-        return damaged.replace("\x00", ""), "holds a NUL byte (a binary paste?); row skipped"
+    values = row.text
+    if row.damaged is not None:  # a binary paste: dropping the NUL would import another address than the one written
+        return row.damaged.replace("\x00", ""), "holds a NUL byte (a binary paste?); row skipped"
     formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
     if formula:
         starts = ", ".join(FORMULA_STARTS)
@@ -107,16 +208,15 @@ def _lead(line: int, values: dict[str, str], zone: zoneinfo.ZoneInfo, seen: set[
         return "email", f"{email!r} is not a valid email address; row skipped"
     if values.get("consent", "").lower() not in YES:
         return "consent", f"{email} has not consented to email (consent must be yes); row skipped"
-    joined = None
-    if values.get("joined"):
-        try:
-            joined = dt.datetime.fromisoformat(values["joined"])
-        except ValueError:
-            return "joined", f"{values['joined']!r} is not a date and time like 2024-05-01T09:15; row skipped"
-        joined = joined if joined.tzinfo else joined.replace(tzinfo=zone)
+    if row.unreadable_joined:
+        return (
+            "joined",
+            f"{row.unreadable_joined[:40]!r} is not a date and time like 2024-05-01T09:15 or 5/1/2024 9:15 AM; "
+            "row skipped",
+        )
     if email.lower() in seen:
-        return "email", f"{email} appears twice; this row skipped"
-    return Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), joined)
+        return "email", f"{email} is already on line {seen[email.lower()]}; this row skipped"
+    return Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), row.joined)
 
 
 def _rows(reader: csv.DictReader, file: Path) -> Iterator[tuple[int, dict[str, str]]]:

@@ -51,6 +51,21 @@ class PushLocked(MailpipeError):
     """Another push to the same account is running."""
 
 
+def recorded_lead_logs(path: Path) -> dict[str, dict[str, str]] | None:
+    """Each audience's lead records as the last push wrote them (list id -> email -> record), read from a copy in
+    memory; None when no push has made the file yet. For `plan`, which asks Mailchimp nothing."""
+    if not path.is_file():
+        return None
+    db = memory_copy(path, SCHEMA, "the push state (Mailchimp holds the truth)")
+    try:
+        found: dict[str, dict[str, str]] = {}
+        for row in db.execute("SELECT list_id, email, value FROM lead_logs"):
+            found.setdefault(row["list_id"], {})[row["email"]] = row["value"]
+        return found
+    finally:
+        db.close()
+
+
 class State:
     def __init__(self, path: Path, endpoint: str, forget_other: bool = False, read_only: bool = False):
         """State of pushes to `endpoint`; a state of another endpoint is refused, or forgotten with

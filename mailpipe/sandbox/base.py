@@ -148,6 +148,11 @@ class StoreBase:
             dt.datetime.fromisoformat(row["value"]) if row else clock.utc_now()
         )  # a clock never set follows the real one
 
+    def stored_clock(self) -> dt.datetime | None:
+        """The clock as set (`set_clock`, `advance`); None while it follows the real one."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
+        return dt.datetime.fromisoformat(row["value"]) if row else None
+
     def set_clock(self, moment: dt.datetime) -> None:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (iso(moment),))

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from mailpipe.sandbox.errors import ApiError, not_found
 from mailpipe.sandbox.store import Store
 from mailpipe.util.loopback import LoopbackHandler, LoopbackServer
+from mailpipe.util.vocabulary import SANDBOX_CLOCK
 
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections per account
 MAX_BODY = 10_000_000  # bytes in one request body
@@ -334,6 +335,9 @@ class _Handler(LoopbackHandler):
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        moment = self.server.store.stored_clock()
+        if moment is not None:  # lent to the commands pointed at this sandbox (Mailchimp sends no such header)
+            self.send_header(SANDBOX_CLOCK, moment.isoformat())
         if status == 204 or body is None:
             self.send_header("Content-Length", "0")
             self.end_headers()

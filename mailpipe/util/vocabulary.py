@@ -8,6 +8,9 @@ import hashlib
 import re
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# The header a sandbox served on this machine sets on every answer once its clock is set: commands pointed at it take
+# "now" from it, as they do from the embedded sandbox's.
+SANDBOX_CLOCK = "X-Sandbox-Clock"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a cell a spreadsheet would run
 
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 import mailchimp_marketing
 import requests
@@ -44,12 +43,10 @@ from mailpipe.push.mailchimp.transport import (
     send_http,
 )
 from mailpipe.push.record import Condition
-from mailpipe.util.vocabulary import parse_time, subscriber_hash
+from mailpipe.util.vocabulary import SANDBOX_CLOCK, parse_time, subscriber_hash
 
 if TYPE_CHECKING:
     from mailpipe.render import RenderedEmail
-
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class SignOffGate(Protocol):
@@ -91,7 +88,9 @@ class Mailchimp:
         """`sign_offs` answers, for each email, whether it may go to a real account; a client for a real account
         (anything but a server on this machine, or one `as_real_account` takes for it) cannot be made without one, and
         checks it before it uploads any email's content: no caller can leave the gate out."""
-        self.real_account = as_real_account or urlsplit(connection.base_url).hostname not in LOOPBACK
+        self.real_account = as_real_account or not connection.is_local
+        self._local = connection.is_local
+        self._base_url = connection.base_url
         if self.real_account and sign_offs is None:
             raise ValueError("a client for a real account checks every email's sign-off itself: give it `sign_offs`")
         self._sign_offs = sign_offs
@@ -188,6 +187,17 @@ class Mailchimp:
     def ping(self) -> None:
         """The account answers (the key works, the network is there)."""
         self._call("ping", self._client.ping.get)
+
+    def server_clock(self) -> datetime | None:
+        """A sandbox served on this machine lends its clock (the SANDBOX_CLOCK header of its answers), so commands
+        pointed at it act at its time as they do at the embedded one's; Mailchimp, and a sandbox whose clock follows
+        the real one, say nothing."""
+        if not self._local:
+            return None
+        with self._transport.call("ping"):
+            answer = self._transport.request("GET", f"{self._base_url}/ping")
+        stated = answer.headers.get(SANDBOX_CLOCK)
+        return parse_time(stated) if stated else None
 
     def upsert_member(self, list_id: str, email: str) -> RemoteMember:
         """The member, subscribed if new (an existing one keeps their status). A PUT by subscriber hash: creating twice

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from mailpipe.errors import MailpipeError
+from mailpipe.errors import MailpipeError, NoTarget
 
 MAX_CONNECTIONS = 10  # Mailchimp's limit of simultaneous connections
 
@@ -66,6 +66,10 @@ class AlreadyMade(Exception):  # noqa: N818 (not an error: the answer to a creat
         self.found = found
 
 
+LOCAL_SERVER_KEY = "sandbox-us0"  # a server on this machine (the sandbox) accepts any key
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
 @dataclass(frozen=True)
 class Connection:
     """Where and how to reach Mailchimp; built from the environment, never printed with its key."""
@@ -86,13 +90,14 @@ class Connection:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Connection | None:
-        """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL.
+        """MAILCHIMP_API_KEY (ends in -usNN, the data centre) and optional MAILCHIMP_SERVER_URL; or
+        MAILCHIMP_SERVER_URL alone when it is a server on this machine (a served sandbox takes any key).
 
-        None only when the key variable is not set at all: a key set but empty (a cron line whose key file is
-        missing) or malformed is an error, never a quiet fall-back to the sandbox."""
+        None only when neither variable is set: a key set but empty (a cron line whose key file is missing) or
+        malformed is an error, and so is a server elsewhere without a key."""
         environ = os.environ if environ is None else environ
         if "MAILCHIMP_API_KEY" not in environ:
-            return None
+            return cls._local_server(environ.get("MAILCHIMP_SERVER_URL", "").strip())
         key = environ["MAILCHIMP_API_KEY"].strip()
         if not key:
             raise MailpipeError(
@@ -113,6 +118,24 @@ class Connection:
         elif not _a_server_url(url):
             raise MailpipeError("MAILCHIMP_SERVER_URL must be a URL like https://us21.api.mailchimp.com/3.0")
         return cls(key, url.rstrip("/"))
+
+    @classmethod
+    def _local_server(cls, url: str) -> Connection | None:
+        """MAILCHIMP_SERVER_URL without a key: a sandbox served on this machine, or (not set) None."""
+        if not url:
+            return None
+        if not _a_server_url(url):
+            raise MailpipeError("MAILCHIMP_SERVER_URL must be a URL like http://127.0.0.1:8799/3.0")
+        if urlsplit(url).hostname not in LOCAL_HOSTS:
+            raise NoTarget(
+                "MAILCHIMP_SERVER_URL names a server that is not on this machine: set MAILCHIMP_API_KEY to its key too"
+            )
+        return cls(LOCAL_SERVER_KEY, url.rstrip("/"))
+
+    @property
+    def is_local(self) -> bool:
+        """A server on this machine (a served sandbox, a test's), not Mailchimp."""
+        return urlsplit(self.base_url).hostname in LOCAL_HOSTS
 
 
 @dataclass(frozen=True)

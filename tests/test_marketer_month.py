@@ -156,7 +156,7 @@ MAILCHIMP_EXPORT = (
     "Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,"
     "CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS\n"
     'ana@example.com,Ana,Lopez,,,2,"2024-05-05 16:03:22",,,,,,,,,,,"2024-05-05 16:03:22",1,a1,,\n'
-    'ben@example.com,Ben,,,,2,,,"2024-05-05 17:00:00",,,,,,,,,"2024-05-05 17:00:00",2,b2,,\n'
+    'ben@example.com,Ben,,,,2,,,"2024-05-06 03:00:00",,,,,,,,,"2024-05-06 03:00:00",2,b2,,\n'
     "cy@example.com,Cy,,,,2,,,,,,,,,,,,,3,c3,,\n"
 )
 
@@ -180,8 +180,10 @@ def test_a_mailchimp_export_imports_with_its_opt_in_as_consent_and_join_time(pro
     }
     assert "has not consented" in rows[4]["detail"] and result.exit_code == 1
     pushed = run_cli(project, "push", "--sandbox", "--verbose")
-    # Ana opted in Sun May 5 09:03 (16:03 UTC): step 1 goes out the next morning, Mon May 6 09:30
-    assert "mp-e1-s01-2024-05-06" in pushed.stdout and "ana@example.com" in pushed.stdout
+    # Ana opted in Sun May 5 09:03 (16:03 UTC), Ben Sun May 5 20:00 (03:00 UTC on the 6th: read as a local time it
+    # would be the 6th): step 1 goes out to both the next morning, Mon May 6 09:30
+    assert "mp-e1-s01-2024-05-06" in pushed.stdout
+    assert "ana@example.com, ben@example.com" in pushed.stdout.replace("\n", " ").replace("│", "")
 
 
 def test_an_excel_csv_with_bom_crlf_us_dates_and_a_trailing_empty_row_imports_every_row(project, run_cli, no_account):

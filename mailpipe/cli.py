@@ -1030,8 +1030,14 @@ def report(
     help="Port on 127.0.0.1 (0: any free one).",
 )
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option(
+    "--sandbox",
+    "use_sandbox",
+    is_flag=True,
+    help="The Reports tab reads the embedded sandbox (else the account of MAILCHIMP_API_KEY or MAILCHIMP_SERVER_URL).",
+)
 @click.pass_obj
-def preview(project: Project, port: int, no_browser: bool) -> None:
+def preview(project: Project, port: int, no_browser: bool, use_sandbox: bool) -> None:
     """Preview every email in a browser, live while you edit (127.0.0.1 only)."""
     import contextlib
     import threading
@@ -1040,7 +1046,7 @@ def preview(project: Project, port: int, no_browser: bool) -> None:
     from mailpipe.preview import PreviewModel
     from mailpipe.preview.server import RunningPreview
 
-    with RunningPreview(PreviewModel(project), port) as running:
+    with RunningPreview(PreviewModel(project, sandbox=use_sandbox), port) as running:
         click.echo(f"preview at {running.url} (Ctrl-C stops it)")
         if not no_browser:
             webbrowser.open(running.url)

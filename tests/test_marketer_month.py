@@ -378,3 +378,14 @@ def test_doctor_crosses_each_due_email_a_real_push_would_refuse(project, run_cli
     assert any("still marked CONFIRM" in line for line in lines.values())
     assert any("mailpipe:needs-approved-text" in line for line in lines.values())
     assert any("example content is due: newsletter-2024-05" in line for line in lines.values())
+
+
+def test_the_previews_reports_tab_reads_the_target_it_is_told(project, no_account):
+    from mailpipe.errors import NoTarget
+    from mailpipe.preview import PreviewModel
+
+    set_embedded_sandbox_clock(project, SANDBOX_TIME)
+    report, source = PreviewModel(Project(project), background=False, sandbox=True).report()
+    assert source.startswith("the embedded sandbox") and report is not None
+    with pytest.raises(NoTarget, match="set MAILCHIMP_API_KEY"):
+        PreviewModel(Project(project), background=False).report()

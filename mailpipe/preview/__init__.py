@@ -65,8 +65,9 @@ class Snapshot:
 
 
 class PreviewModel:
-    def __init__(self, project: Project, background: bool = True):
+    def __init__(self, project: Project, background: bool = True, sandbox: bool = False):
         self.project = project
+        self.sandbox = sandbox  # the Reports tab reads the embedded sandbox (else the account the environment names)
         self.snapshot = Snapshot()
         self._lock = threading.Lock()
         self._reloading = threading.Lock()  # the watcher and a page request (new sign-offs) may both reload
@@ -111,7 +112,7 @@ class PreviewModel:
         if site is None:
             raise MailpipeError("the config has a problem; fix it to see reports")
         targets: list[Target] = []
-        made = report_of(self.project.root, site, self._campaigns, on_target=targets.append)
+        made = report_of(self.project.root, site, self._campaigns, on_target=targets.append, sandbox=self.sandbox)
         return made, targets[0].description
 
     def wait_for_change(self, seen: int, timeout: float) -> int:

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from conftest import REPO, edit
-from mailpipe.checks import ERROR, GMAIL_CLIP, NOTE, RULES, WARNING, Rule, all_rules, run_checks
+from mailpipe.checks import ERROR, NOTE, RULES, WARNING, Rule, all_rules, run_checks
 from mailpipe.project import Project
 
 ARTICLE, BOTOX, STORY, SPECIAL = (
@@ -295,6 +295,12 @@ CASES = [
     ),
     ("PROMO-SEASON", SPECIAL, add_to_body("<p>Holiday gifts for everyone.</p>"), ERROR),
     ("CLAIM-BEYOND-LABEL", STORY, add_to_body("<p>The treatment is tailored to your individual needs.</p>"), ERROR),
+    # a claim in the inbox line counts as much as one in the body
+    ("CLAIM-BEYOND-LABEL", BOTOX, lambda e: change(e, subject="BOTOX® (onabotulinumtoxinA): sleep better"), ERROR),
+    ("CLAIM-BEYOND-LABEL", BOTOX, lambda e: change(e, preheader="Sleep better and get your life back."), ERROR),
+    ("CLAIM-EFFICACY", ARTICLE, lambda e: change(e, preheader="Fewer migraines, guaranteed."), ERROR),
+    ("CLAIM-NO-CURE", ARTICLE, lambda e: change(e, preheader="Say goodbye to migraine for good."), ERROR),
+    ("CLAIM-NO-CURE", ARTICLE, lambda e: change(e, subject="The cure for migraine"), ERROR),
     (
         "CLAIM-BEYOND-LABEL",
         BOTOX,
@@ -558,7 +564,10 @@ def _padded(original, size: int):
 
 
 @pytest.mark.parametrize(
-    "size, severity", [(GMAIL_CLIP, WARNING), (GMAIL_CLIP + 1, ERROR), (90 * 1024 - 1, None), (90 * 1024, WARNING)]
+    "size, severity",
+    # Gmail clips a message over 102 KB (104,448 bytes); from 90 KB (92,160) it warns. Written as numbers: a limit
+    # moved in the code must fail here, not move the test with it.
+    [(104_448, WARNING), (104_449, ERROR), (92_159, None), (92_160, WARNING)],
 )
 def test_gmail_clip_on_both_sides_of_each_limit(rendered, size, severity):
     padded = _padded(email(rendered, ARTICLE), size)

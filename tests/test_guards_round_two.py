@@ -1,0 +1,86 @@
+"""Guards that one-line breaks used to slip past (issue 28's audit), each held by a test that fails when that line
+breaks: a merge tag cannot carry a script link, and a look-alike Host header is not this machine."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from conftest import edit
+from mailpipe.project import Project
+from mailpipe.sandbox.server import RunningSandbox
+
+LOOK_ALIKES = ["localhost.attacker.example", "127.0.0.1.attacker.example", "localhost.evil", "127.0.0.10"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(document.cookie)//*|ARCHIVE|*",
+        "*|ARCHIVE|*javascript:alert(1)",
+        "data:text/html,<b>x</b>*|UNSUB|*",
+    ],
+)
+def test_a_merge_tag_inside_a_script_link_does_not_make_it_safe(project, run_cli, link):
+    edit(
+        project / "content/articles/01-what-causes-migraine.md", "A migraine is more than", f"[more]({link}) A migraine"
+    )
+    result = run_cli(project, "build")
+    assert result.exit_code == 1 and "is not allowed in an email" in result.stderr
+    assert not (project / "build" / "what-causes-migraine.html").exists()
+
+
+def test_a_whole_merge_tag_link_is_still_kept(project, run_cli):
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "A migraine is more than",
+        "[web](*|ARCHIVE|*) A migraine",
+    )
+    email = next(e for e in Project(project).rendered().emails if e.id == "what-causes-migraine")
+    assert 'href="*|ARCHIVE|*"' in email.html
+
+
+@pytest.mark.parametrize("host", LOOK_ALIKES)
+def test_the_sandbox_refuses_a_host_that_only_begins_like_this_machine(tmp_path, host):
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        port = sandbox.url.split(":")[2].split("/")[0]
+        ours = requests.get(f"{sandbox.url}/ping", auth=("any", "key"), timeout=5)
+        foreign = requests.get(
+            f"{sandbox.url}/ping", auth=("any", "key"), headers={"Host": f"{host}:{port}"}, timeout=5
+        )
+    assert ours.status_code == 200
+    assert foreign.status_code == 403, host
+
+
+@pytest.mark.parametrize("host", LOOK_ALIKES)
+def test_the_preview_refuses_a_host_that_only_begins_like_this_machine(project, host):
+    from mailpipe.preview import PreviewModel
+    from mailpipe.preview.server import RunningPreview
+
+    with RunningPreview(PreviewModel(Project(project), background=False), 0) as running:
+        port = running.url.split(":")[2].split("/")[0]
+        ours = requests.get(running.url, timeout=10)
+        foreign = requests.get(running.url, headers={"Host": f"{host}:{port}"}, timeout=10)
+    assert ours.status_code == 200
+    assert foreign.status_code == 403, host
+
+
+def test_a_clinic_links_own_utm_parameters_are_kept_and_only_the_missing_ones_added(project):
+    """The clinic's own tagging of a link to its own site (print QR campaigns, an A/B content tag) is not overwritten;
+    a partner's site gets none of ours."""
+    from urllib.parse import parse_qs, urlsplit
+
+    edit(
+        project / "content/articles/04-prevention-tips.md",
+        "Here are seven",
+        "See [the diary](https://www.aiviaesthetics.com/diary?utm_source=print&utm_content=hero). Here are seven",
+    )
+    email = next(e for e in Project(project).rendered().emails if e.id == "migraine-prevention-tips")
+    href = next(h for h in email.html.split('href="')[1:] if h.startswith("https://www.aiviaesthetics.com/diary"))
+    query = parse_qs(urlsplit(href.split('"')[0].replace("&amp;", "&")).query)
+    assert query == {
+        "utm_source": ["print"],  # the clinic's own, kept
+        "utm_content": ["hero"],
+        "utm_medium": ["email"],  # the missing ones, added
+        "utm_campaign": ["mp-e1-s04"],
+    }

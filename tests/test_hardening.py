@@ -336,7 +336,7 @@ def test_a_huge_field_or_file_is_refused(project, run_cli):
     assert_clean_failure(run_cli(project, "build"), "title: is 5001 characters long; at most 5000 are allowed")
     edit(project / ARTICLE, "title: " + "x" * 5001, "title: " + "x" * 5000)
     result = run_cli(project, "build")
-    assert "title" not in result.stderr or result.exit_code == 0
+    assert result.exit_code == 0, result.output  # 5,000 characters is allowed: the limit's other side
     (project / ARTICLE).write_text((project / ARTICLE).read_text() + "word " * 250_000)
     assert_clean_failure(run_cli(project, "build"), "is larger than 1 MB")
 

@@ -168,3 +168,32 @@ def test_the_batch_gives_a_status_to_new_members_only_and_sends_only_fields_the_
         undefined.record(request, 200, recorded[-1][2])
         with pytest.raises(AssertionError, match="status_if_new"):
             validate_against_spec(mailchimp_spec, undefined)
+
+
+def test_a_name_that_differs_from_the_one_mailchimp_holds_is_kept_as_mailchimp_has_it(sandbox_project, run_cli):
+    """Mailchimp's copy may have been corrected by hand (or by the person): a spreadsheet's other spelling does not
+    overwrite it; only an empty name is filled."""
+    project = sandbox_project
+    first = project / "first.csv"
+    first.write_text("email,first_name,last_name,consent\nana@example.com,Ana,Ruiz,yes\n")
+    assert run_cli(project, "leads", "import", "--sandbox", str(first), "--audience", "new-consult").exit_code == 0
+    other = project / "other.csv"
+    other.write_text("email,first_name,last_name,consent\nana@example.com,Anna,Ruiz-Lopez,yes\n")
+    result = run_cli(project, "leads", "import", "--sandbox", str(other), "--audience", "new-consult", "--json")
+    assert outcomes(result) == {"ana@example.com": ("unchanged", "")}
+    fields = members(project)["ana@example.com"]["merge_fields"]
+    assert (fields["FNAME"], fields["LNAME"]) == ("Ana", "Ruiz")
+
+
+@pytest.mark.parametrize(("start_now", "recorded"), [(False, "|e1@20240105|"), (True, "|e1@20240501|")])
+def test_start_now_starts_old_leads_today_and_without_it_they_keep_their_join_day(
+    sandbox_project, run_cli, start_now, recorded
+):
+    """The sandbox's today is May 1, 2024; the lead joined January 5."""
+    project = sandbox_project
+    old = project / "old.csv"
+    old.write_text("email,joined,consent\ncal@example.com,2024-01-05T10:00,yes\n")
+    flags = ["--start-now"] if start_now else []
+    result = run_cli(project, "leads", "import", "--sandbox", str(old), "--audience", "new-consult", *flags)
+    assert result.exit_code == 0, result.output
+    assert members(project)["cal@example.com"]["merge_fields"]["MPLOG"] == recorded

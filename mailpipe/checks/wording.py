@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 from breame.spelling import british_spelling_exists, get_american_spelling
 
 from mailpipe.checks import ERROR, WARNING, Context, Issue, quote, rule
+from mailpipe.checks.claims import CONSULTATION_FEE, PER_SESSION
 from mailpipe.checks.reading import sentences
 from mailpipe.load.content import SpecialFront
 from mailpipe.util.vocabulary import BOTOX_MENTION
@@ -66,13 +67,8 @@ OVERUSE = re.compile(
 MOH = re.compile(r"\b(medication|medicine)[- ]overuse headaches?\b|\brebound headaches?\b", _I)
 
 # --- offers -------------------------------------------------------------------------------------------------------
-CONSULTATION_PRICE = re.compile(
-    r"\bconsultations? (is |are )?(free|complimentary|included|at no (cost|charge))|\bfree consultations?\b|"
-    r"\bno (charge|cost|fee) for\b[^.]{0,20}\bconsultation|\bconsultation fee\b|"
-    r"\$\s?\d[\d.,]* (for (the|a|each) |per )?consultation|\bconsultation (costs?|is \$)",
-    _I,
-)
-PER_SESSION = re.compile(r"\bper (session|treatment|visit|area)\b", _I)
+# a consultation's cost as the offers' terms state it (claims' CONSULTATION_FEE), or "a free consultation"
+CONSULTATION_PRICE = re.compile(CONSULTATION_FEE.pattern + r"|\bfree consultations?\b", _I)
 SEVERAL_SESSIONS = re.compile(rf"\b{_NUMBER}\b[^.]{{0,20}}?\b(sessions|treatments)\b", _I)
 SESSIONS_COVERED = re.compile(
     r"\b(covers?|applies|apply|is for|at this price)\b[^.]{0,50}?\b(sessions?|treatments?|visits?)\b[^.]{0,40}?"

@@ -4,6 +4,7 @@ blocker, a plan that reads at a glance, and words that fit."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -33,6 +34,17 @@ TALKERS = [
 def no_account(monkeypatch):
     monkeypatch.delenv("MAILCHIMP_API_KEY", raising=False)
     monkeypatch.delenv("MAILCHIMP_SERVER_URL", raising=False)
+
+
+@contextlib.contextmanager
+def served_sandbox(project, tmp_path, monkeypatch):
+    """A sandbox served on this machine as `mailpipe sandbox serve` makes it (the project's audiences, its clock at
+    SANDBOX_TIME), with MAILCHIMP_SERVER_URL pointing at it."""
+    with RunningSandbox(tmp_path / "served.sqlite3") as served:
+        served.store.set_clock(SANDBOX_TIME)
+        provision(served.store, Project(project).rendered().site)
+        monkeypatch.setenv("MAILCHIMP_SERVER_URL", served.url)
+        yield served
 
 
 def typed(args: tuple[str, ...], leads) -> list[str]:
@@ -65,10 +77,7 @@ def test_with_sandbox_the_first_line_names_the_embedded_sandbox(project, run_cli
 def test_a_server_url_alone_is_a_sandbox_on_this_machine_and_elsewhere_needs_a_key(
     project, run_cli, no_account, monkeypatch, tmp_path
 ):
-    with RunningSandbox(tmp_path / "served.sqlite3") as served:
-        served.store.set_clock(SANDBOX_TIME)
-        provision(served.store, Project(project).rendered().site)
-        monkeypatch.setenv("MAILCHIMP_SERVER_URL", served.url)
+    with served_sandbox(project, tmp_path, monkeypatch) as served:
         result = run_cli(project, "push", "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == (
@@ -86,10 +95,7 @@ def test_push_and_import_pointed_at_a_served_sandbox_act_at_its_clock(
     """The real clock is off limits in tests (reading it fails them): the served sandbox's May 6 must be used."""
     leads = tmp_path / "leads.csv"
     leads.write_text(CSV_ONE_LEAD)  # an empty joined: the lead joins "now"
-    with RunningSandbox(tmp_path / "served.sqlite3") as served:
-        served.store.set_clock(SANDBOX_TIME)
-        provision(served.store, Project(project).rendered().site)
-        monkeypatch.setenv("MAILCHIMP_SERVER_URL", served.url)
+    with served_sandbox(project, tmp_path, monkeypatch) as served:
         imported = run_cli(project, "leads", "import", str(leads), "--audience", "new-consult", "--json")
         served.store.set_clock(SANDBOX_TIME + dt.timedelta(days=1))  # `sandbox advance`: the next morning
         pushed = run_cli(project, "push")
@@ -133,10 +139,7 @@ def test_the_served_sandboxs_clock_is_what_the_embedded_one_would_use(
 ):
     """The same project, the same clock, once embedded (--sandbox) and once served: the same plan of campaigns."""
     set_embedded_sandbox_clock(project, SANDBOX_TIME)
-    with RunningSandbox(tmp_path / "served.sqlite3") as served:
-        served.store.set_clock(SANDBOX_TIME)
-        provision(served.store, Project(project).rendered().site)
-        monkeypatch.setenv("MAILCHIMP_SERVER_URL", served.url)
+    with served_sandbox(project, tmp_path, monkeypatch):
         on_served = run_cli(project, "push", "--dry-run")
     monkeypatch.delenv("MAILCHIMP_SERVER_URL")
     on_embedded = run_cli(project, "push", "--sandbox", "--dry-run")
@@ -286,10 +289,7 @@ def test_doctor_says_mailchimp_cannot_be_reached_rather_than_blaming_the_key(pro
 def test_doctor_says_the_key_was_refused_when_the_account_answers_401(
     project, run_cli, no_account, tmp_path, monkeypatch
 ):
-    with RunningSandbox(tmp_path / "served.sqlite3") as served:
-        served.store.set_clock(SANDBOX_TIME)
-        provision(served.store, Project(project).rendered().site)
-        monkeypatch.setenv("MAILCHIMP_SERVER_URL", served.url)
+    with served_sandbox(project, tmp_path, monkeypatch):
         monkeypatch.setenv("MAILCHIMP_API_KEY", "revoked-us1")
         result = run_cli(project, "doctor", "--today", "2024-05-06")
     assert "✗ the key was refused: 401" in result.stdout and "cannot be reached" not in result.stdout

@@ -36,13 +36,15 @@ FAULT_KINDS = RANDOM_FAULTS + ("echo-key",)
 @dataclass
 class FaultPlan:
     """Answer `rate` of requests with a fault drawn from `kinds`, reproducibly from `seed`;
-    the first requests get the faults of `script` (None: no fault), in order."""
+    the first requests get the faults of `script` (None: no fault), in order. `only` (method, path -> bool) limits
+    the faults to the requests it accepts, so a test can fail one kind of write and no other."""
 
     rate: float = 0.0
     kinds: tuple[str, ...] = RANDOM_FAULTS
     seed: int = 0
     retry_after: int = 1
     script: list[str | None] = field(default_factory=list)
+    only: Callable[[str, str], bool] | None = None
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -52,7 +54,9 @@ class FaultPlan:
             raise ValueError(f"fault kinds must be among {FAULT_KINDS} and rate within 0..1")
         self._random = random.Random(self.seed)
 
-    def draw(self) -> str | None:
+    def draw(self, method: str, path: str) -> str | None:
+        if self.only is not None and not self.only(method, path):
+            return None
         with self._lock:
             if self.script:
                 return self.script.pop(0)
@@ -200,7 +204,7 @@ class _Handler(LoopbackHandler):
                 )
                 return
             faults = sandbox.faults
-            fault = faults.draw() if faults else None
+            fault = faults.draw(method, urlsplit(self.path).path) if faults else None
             if fault == "drop":
                 self.close_connection = True
                 return

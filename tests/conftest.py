@@ -305,12 +305,14 @@ def _validate(spec, part: str, request: dict, status: int, answer: object) -> bo
 
 @contextlib.contextmanager
 def clinic_sandbox(path: Path, **options):
-    """A running sandbox with its clock at SANDBOX_START and one audience, `clinic`."""
+    """A running sandbox with its clock at SANDBOX_START, one audience, `clinic`, and the clinic's domain verified
+    (an account set up to send)."""
     from mailpipe.sandbox.server import RunningSandbox
 
     with RunningSandbox(path, **options) as running:
         running.store.set_clock(SANDBOX_START)
         running.store.create_list(CLINIC_LIST, list_id="clinic")
+        running.store.set_domain("aiviaesthetics.com", verified=True)
         yield running
 
 

@@ -19,7 +19,7 @@ from mailpipe.push.state import PushLocked, State
 from mailpipe.push.target import provision
 from mailpipe.review import Reviews, SignOffGate, review_states
 from mailpipe.review.signing import load_private_key
-from mailpipe.sandbox.server import RunningSandbox
+from mailpipe.sandbox.server import FaultPlan, RunningSandbox
 from mailpipe.sandbox.store import Store
 from mailpipe.util.vocabulary import subscriber_hash
 from simulation import add_articles, add_specials
@@ -307,6 +307,68 @@ def test_a_scheduled_campaign_whose_email_changed_is_rescheduled_and_a_sent_one_
     late = run(dt.datetime(2024, 5, 2, 13, tzinfo=UTC))  # the original text again: the sent campaign stays as sent
     assert all(o.key is None or o.key.title != FIRST for o in late.outcomes)
     assert "Thanks for" in sandbox.store.get_content(campaign["id"])["html"]
+
+
+def test_an_update_stopped_after_the_unschedule_is_finished_by_the_next_run(world, project):
+    """Mailchimp unscheduled the campaign, then every try of the settings' update failed: the campaign is a draft.
+    Push recorded it as its own unscheduled draft before unscheduling, so the next run fills and schedules the new
+    version, rather than taking the draft for a person's choice and never sending it."""
+    sandbox, run, _ = world
+    run(MORNING)
+    edit(project / "content/articles/01-what-causes-migraine.md", "Thank you for", "Thanks for")
+    changed = Project(project).rendered().emails
+    sandbox.server.faults = FaultPlan(rate=1.0, kinds=("500",), only=lambda method, path: method == "PATCH")
+    stopped = run(MORNING + dt.timedelta(hours=1), emails=changed)
+    assert actions(stopped) == [(FIRST, "failed")] and stopped.needs_attention
+    campaign = sandbox.store.list_campaigns({})["campaigns"][0]
+    assert campaign["status"] == "save"
+    sandbox.server.faults = None
+    finished = run(MORNING + dt.timedelta(hours=1, minutes=5), emails=changed)
+    assert actions(finished) == [(FIRST, "scheduled")] and not finished.needs_attention
+    campaign = sandbox.store.get_campaign(campaign["id"])
+    assert campaign["status"] == "schedule" and "Thanks for" in sandbox.store.get_content(campaign["id"])["html"]
+
+
+def test_a_lead_whose_record_could_not_be_written_gets_the_step_on_the_next_day(world):
+    """Every try of one lead's MPLOG write failed: push says the lead gets nothing today, and takes the lead out of its
+    local copy again, so the next day's run gives them the step as a lead who never had it (Mailchimp's report of who
+    a sent campaign reached would also catch a lost lead, but only after the fact and as a problem)."""
+    sandbox, run, _ = world
+    refused = subscriber_hash("p1@example.com")
+    sandbox.server.faults = FaultPlan(
+        rate=1.0, kinds=("500",), only=lambda method, path: method == "PATCH" and path.endswith(refused)
+    )
+    first = run(MORNING)
+    failed = [o.detail for o in first.outcomes if o.action == "failed"]
+    assert len(failed) == 1 and "lead record not written, so this lead gets nothing today: p1@example.com" in failed[0]
+    sandbox.server.faults = None
+    next_morning = MORNING + dt.timedelta(days=1)
+    sandbox.store.advance(next_morning)
+    # exactly this: the lead is not taken for one yesterday's campaign was made for and did not reach
+    assert actions(run(next_morning)) == [("mp-e1-s01-2024-05-02", "created"), ("mp-e1-s01-2024-05-02", "scheduled")]
+    sandbox.store.advance(next_morning + dt.timedelta(days=1))
+    step_one = {
+        (d["email"], d["title"]) for d in sandbox.store.deliveries() if d["title"].startswith("mp-e1-s01-")
+    }
+    assert step_one == {("p0@example.com", FIRST), ("p1@example.com", "mp-e1-s01-2024-05-02")}
+
+
+def test_a_campaign_mailchimps_send_checklist_blocks_is_said_and_scheduled_once_it_is_ready(world):
+    """The sender's domain not verified in Mailchimp (its checklist says so; scheduling would be refused): push says
+    what the checklist says, loudly, and schedules nothing; once the domain is verified, the next run schedules it."""
+    sandbox, run, rendered = world
+    domain = rendered.site.sender.reply_to.rpartition("@")[2]
+    sandbox.store.set_domain(domain, verified=False)
+    blocked = run(MORNING)
+    assert actions(blocked) == [(FIRST, "created"), (FIRST, "blocked")] and blocked.needs_attention
+    said = next(o.detail for o in blocked.outcomes if o.action == "blocked")
+    assert said == (
+        f"Mailchimp's send checklist: Sending domain: Verify and authenticate {domain} before you send from it."
+    )
+    assert sandbox.store.list_campaigns({})["campaigns"][0]["status"] == "save"
+    sandbox.store.set_domain(domain, verified=True)
+    ready = run(MORNING + dt.timedelta(minutes=5))
+    assert actions(ready) == [(FIRST, "scheduled")] and not ready.needs_attention
 
 
 def test_a_lost_state_file_changes_nothing(world, tmp_path):

@@ -332,11 +332,18 @@ class Campaigns(Segments):
         row = self._campaign_row(campaign_id)
         settings, recipients = stored(row["settings"]), stored(row["recipients"])
         html = row["html"] or ""
+        sender_domain = str(settings.get("reply_to") or "").rpartition("@")[2].lower()
+        verified = {d["domain"] for d in self.verified_domains()["domains"] if d["verified"]}
         checks = [
             (bool(recipients.get("list_id")), "Audience", "Choose the audience this campaign goes to."),
             (bool(settings.get("subject_line")), "Subject line", "The campaign needs a subject line."),
             (bool(settings.get("from_name")), "From name", "The campaign needs a from name."),
             (bool(settings.get("reply_to")), "Reply-to address", "The campaign needs a reply-to email address."),
+            (
+                not sender_domain or sender_domain in verified,
+                "Sending domain",
+                f"Verify and authenticate {sender_domain} before you send from it.",
+            ),
             (bool(html), "Content", "The campaign has no content yet."),
             (UNSUB_TAG in html, "Unsubscribe link", "Custom HTML must contain the *|UNSUB|* merge tag."),
             (

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from mailpipe.project import Project
-from mailpipe.push.leads import BATCH
 from mailpipe.push.target import provision
 from mailpipe.sandbox.errors import ApiError
 from mailpipe.sandbox.store import Store
@@ -87,6 +86,20 @@ def test_a_bad_row_among_a_thousand_does_not_stop_the_rest_and_re_importing_chan
     assert json.dumps(members(project), sort_keys=True) == before
 
 
+def test_an_address_mailchimp_refuses_is_reported_failed_however_its_letters_are_cased(sandbox_project, run_cli):
+    """Mailchimp names a refused address in its answer; a row typed Mixed-Case is matched to it all the same, so it is
+    never reported as added."""
+    project = sandbox_project
+    csv = project / "leads.csv"
+    csv.write_text("email,first_name,consent\nOk.Person@Example.com,Ok,yes\nLooks-Fake@Nowhere.INVALID,Fake,yes\n")
+    result = run_cli(project, "leads", "import", "--sandbox", str(csv), "--audience", "new-consult", "--json")
+    assert result.exit_code == 1
+    found = outcomes(result)
+    assert found["Ok.Person@Example.com"] == ("added", "")
+    assert found["Looks-Fake@Nowhere.INVALID"][0] == "failed" and "looks fake" in found["Looks-Fake@Nowhere.INVALID"][1]
+    assert sorted(members(project)) == ["Ok.Person@Example.com"]  # Mailchimp keeps the address as written
+
+
 def test_the_outcome_table_and_exit_code(sandbox_project, run_cli):
     project = sandbox_project
     csv = project / "leads.csv"
@@ -116,23 +129,31 @@ def test_an_unsubscribed_member_is_never_re_subscribed(sandbox_project, run_cli)
     assert members(project)["gone@example.com"]["status"] == "unsubscribed"
 
 
-def test_batches_hold_at_most_500_members(sandbox_project):
-    assert BATCH == 500
-    store = Store(sandbox_project / "var/sandbox.sqlite3")
-    provision(store, Project(sandbox_project).rendered().site)
-    with pytest.raises(ApiError):
-        store.batch_subscribe(
-            "aivi-main",
-            {"members": [{"email_address": f"x{i}@example.com", "status": "subscribed"} for i in range(501)]},
-        )
-    assert (
-        store.batch_subscribe(
-            "aivi-main",
-            {"members": [{"email_address": f"x{i}@example.com", "status": "subscribed"} for i in range(500)]},
-        )["total_created"]
-        == 500
-    )
-    store.close()
+def test_1001_leads_go_to_mailchimp_in_batches_of_500_500_and_1_and_the_sandbox_refuses_501(tmp_path):
+    """Mailchimp's batch subscribe takes at most 500 members: the import splits at exactly that (and so does the tag's
+    batch add), and the sandbox refuses a batch of 501 as Mailchimp does."""
+    from conftest import REPO, Exchanges
+    from mailpipe.push.leads import Lead, import_leads
+    from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+    from mailpipe.sandbox.server import RunningSandbox
+
+    site = Project(REPO).rendered().site
+    recorded = Exchanges()
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", recorder=recorded.record) as sandbox:
+        sandbox.store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
+        provision(sandbox.store, site)
+        client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+        leads = [Lead(n + 2, f"x{n}@example.com", "X", "", None) for n in range(1001)]
+        rows = import_leads(client, site.audiences["existing-patient"], leads, dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
+        assert [r.outcome for r in rows].count("added") == 1001
+        with pytest.raises(ApiError):
+            sandbox.store.batch_subscribe(
+                "aivi-main",
+                {"members": [{"email_address": f"y{i}@example.com", "status": "subscribed"} for i in range(501)]},
+            )
+    posted = [json.loads(r["body"]) for r, status, _ in recorded if r["method"] == "POST" and status == 200]
+    assert [len(body["members"]) for body in posted if "members" in body] == [500, 500, 1]
+    assert [len(body["members_to_add"]) for body in posted if "members_to_add" in body] == [500, 500, 1]
 
 
 def test_the_batch_gives_a_status_to_new_members_only_and_sends_only_fields_the_spec_defines(tmp_path, mailchimp_spec):

@@ -220,6 +220,26 @@ def test_a_hand_written_sign_off_does_not_send_to_a_real_account_and_the_reviewe
     assert campaigns_with_content(sandbox) == [("mp-e1-s01-2024-04-20", "schedule")]
 
 
+def test_an_email_needing_two_sign_offs_with_one_of_them_does_not_go_to_a_real_account(project, run_cli, real_account):
+    """The May newsletter needs medical and legal sign-off: with its medical approval alone it is refused (and nothing
+    uploaded), naming the one missing; with both, it is scheduled."""
+    sandbox, key = real_account
+    newsletter, may = "newsletter-2024-05", "2024-05-07T16:00:00Z"  # first Tuesday, 09:00 local: due at 10:00
+    patients = project.parent / "patients.csv"
+    patients.write_text("email,first_name,joined,consent\npat@example.com,Pat,2024-01-10T10:00,yes\n")
+    assert run_cli(project, "leads", "import", str(patients), "--audience", "existing-patient").exit_code == 0
+    assert run_cli(project, "review", "revoke", newsletter, "--role", "legal").exit_code == 0
+    roles = {r["role"]: r["state"] for r in status_of(run_cli, project, newsletter)["roles"]}
+    assert roles == {"medical": "approved", "legal": "missing"}
+    refused = run_cli(project, "push", "--now", may)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert f"{newsletter} is not signed off: needs legal sign-off" in refused.stderr
+    assert not [c for c in campaigns_with_content(sandbox) if c[0] == "mp-m1-2024-05"]
+    assert run_cli(project, "review", "approve", newsletter, "--role", "legal", "--key", str(key)).exit_code == 0
+    signed = run_cli(project, "push", "--now", may)
+    assert ("mp-m1-2024-05", "schedule") in campaigns_with_content(sandbox), signed.output
+
+
 def test_no_caller_can_leave_the_gate_out(project, run_cli, real_account, monkeypatch):
     """Push's own refusals gone (as if a caller passed no sign-offs): the client of a real account still checks each
     email itself and uploads nothing unsigned."""

@@ -65,6 +65,28 @@ def test_safe_links_in_content_are_kept(project, run_cli, link):
     assert run_cli(project, "build").exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("source", "allowed"),
+    [
+        ("mailto:hello@aiviaesthetics.com", False),  # a safe link is no image: a mail client would not load it
+        ("TEL:+18185550142", False),
+        ("javascript:alert(1)", False),
+        ("https://www.aiviaesthetics.com/images/clinic.jpg", True),
+    ],
+)
+def test_an_image_source_must_be_a_web_address(project, run_cli, source, allowed):
+    edit(project / ARTICLE, BODY_LINE, f"A migraine is more than a strong headache.\n\n![The clinic]({source})")
+    result = run_cli(project, "build")
+    if allowed:
+        assert result.exit_code == 0, result.output
+    else:
+        assert_clean_failure(
+            result,
+            f"01-what-causes-migraine.md:19: body: the image {source!r} is not allowed in an email; an image needs an "
+            "http(s) address",
+        )
+
+
 def test_a_script_link_never_reaches_a_built_email_and_a_script_in_an_email_cannot_run_in_the_preview(
     project, run_cli, browser
 ):

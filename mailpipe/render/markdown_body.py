@@ -26,11 +26,13 @@ class _KeepMergeTags(InlineProcessor):
 
 
 class UnsafeLink(ValueError):
-    """A link or image in content with a scheme an email must not carry (javascript:, data:, vbscript:, …)."""
+    """A link or image in content with a scheme an email must not carry (javascript:, data:, vbscript:, …), or an
+    image whose source is a mail or phone link (no mail client loads one)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, image: bool = False):
         super().__init__(url)
         self.url = url
+        self.image = image
 
 
 class _TrackLinks(Treeprocessor):
@@ -48,7 +50,7 @@ class _TrackLinks(Treeprocessor):
                 element.set("style", style)
         for image in root.iter("img"):
             if not is_safe_link(image.get("src", "")) or image.get("src", "").lower().startswith(("mailto:", "tel:")):
-                raise UnsafeLink(image.get("src", ""))
+                raise UnsafeLink(image.get("src", ""), image=True)
 
 
 class _TrackLinksExtension(Extension):

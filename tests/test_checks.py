@@ -626,3 +626,18 @@ def test_a_finding_every_email_shares_is_said_once_with_the_number_of_emails(pro
     )
     shown = run_cli(project, "check")
     assert shown.stdout.count("word-spacing (css-word-spacing") == 1 and "(in 11 emails)" in shown.stdout
+
+
+def test_a_phrase_about_the_readers_health_that_emphasis_splits_in_the_html_is_found_in_the_plain_text(project):
+    """Markdown's `**your** Botox treatment` is `<strong>your</strong> Botox treatment` in the HTML, which no phrase
+    spans; the plain text reads it whole, so HIPAA-NO-PHI reads the plain text too."""
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "## Migraine is a neurological condition\n",
+        "## Migraine is a neurological condition\n\nSince **your** Botox treatment last month, you know the clinic.\n",
+    )
+    rendered = Project(project).rendered()
+    email = next(e for e in rendered.emails if e.id == "what-causes-migraine")
+    assert "<strong>your</strong> Botox treatment" in email.html and "your Botox treatment" in email.text
+    found = [f.message for f in run_checks(email, rendered.site) if f.rule == "HIPAA-NO-PHI"]
+    assert found == ["'Since your Botox' in the plain text speaks of the reader's own health"]

@@ -218,6 +218,8 @@ def test_each_drip_counts_only_its_own_campaigns_and_the_funnel_reads_the_lead_r
         RemoteMember("b@x.com", "unsubscribed", {"MPLOG": "|e1@20240430|"}),
         RemoteMember("c@x.com", "subscribed", {"MPLOG": "|e1@20240430|"}, ("mp-b",)),
         RemoteMember("d@x.com", "subscribed", {}),
+        # unsubscribed and tagged to exit: counted once, as unsubscribed (a person leaves a funnel once)
+        RemoteMember("e@x.com", "unsubscribed", {"MPLOG": "|e1@20240430|"}, ("mp-b",)),
     )
     made = build_report(
         Results(reports, {"L": members}), [drip("e1"), drip("e2")], {"new-consult": "L"}, "America/Los_Angeles"
@@ -232,9 +234,9 @@ def test_each_drip_counts_only_its_own_campaigns_and_the_funnel_reads_the_lead_r
     assert first.rows[0].as_json()["click_rate"] == round(3 / 14, 4) and first.rows[1].campaigns == 0
     assert (second.rows[0].campaigns, second.rows[0].recipients) == (1, 7)
     assert (first.funnel.entered, first.funnel.reached, first.funnel.unsubscribed, first.funnel.exited) == (
-        3,
+        4,
         (15, 0),
-        1,
+        2,
         1,
     )
     may_second = build_report(

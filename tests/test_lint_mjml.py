@@ -347,6 +347,18 @@ def test_html_attributes_selectors_include_and_raw_under_mjml_are_mjml():
     ]
 
 
+def test_a_default_that_suits_one_component_with_the_attribute_is_no_note():
+    """mj-all sets a default for every component that has the attribute: `align="justify"` suits mj-text (not mj-image)
+    and `height="auto"` suits mj-image (not mj-spacer), so neither is a note; a value no component takes is."""
+    source = (
+        '<mjml><mj-head><mj-attributes><mj-all align="justify" height="auto" /></mj-attributes></mj-head>'
+        "<mj-body><mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section></mj-body></mjml>"
+    )
+    assert check_source(source) == []
+    nowhere = source.replace('align="justify"', 'align="middle"')
+    assert [(p.attribute, p.note) for p in check_source(nowhere)] == [("align", True)]
+
+
 def test_defaults_official_mjml_does_not_type_check_are_notes_and_fail_neither_lint_nor_build(tmp_path, run_cli):
     """A public template's mj-class with a CSS variable: official MJML accepts it (its validator types no mj-class or
     mj-all value), so lint-mjml says a note and exits 0; a component default in mj-attributes is still checked."""

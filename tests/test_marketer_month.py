@@ -107,6 +107,25 @@ def test_push_and_import_pointed_at_a_served_sandbox_act_at_its_clock(
     assert probe.exit_code == 0, probe.output
 
 
+def test_a_dry_run_against_a_served_sandbox_sends_it_nothing_but_reads(
+    project, run_cli, no_account, monkeypatch, tmp_path
+):
+    """The served sandbox is another process's: a dry run's copy of the state absorbs nothing there, so the client
+    itself must refuse every write. A lead is due, so a real run would make a campaign."""
+    leads = tmp_path / "leads.csv"
+    leads.write_text(CSV_ONE_LEAD)
+    with served_sandbox(project, tmp_path, monkeypatch) as served:
+        assert run_cli(project, "leads", "import", str(leads), "--audience", "new-consult").exit_code == 0
+        served.store.set_clock(SANDBOX_TIME + dt.timedelta(days=1))
+        methods: list[str] = []
+        served.server.recorder = lambda request, status, answer: methods.append(request["method"])
+        dry = run_cli(project, "push", "--dry-run")
+        made = served.store.list_campaigns({})["total_items"]
+    assert dry.exit_code == 0, dry.output
+    assert "mp-e1-s01-2024-05-07" in dry.stdout  # it would make step 1's campaign
+    assert methods and set(methods) == {"GET"} and made == 0
+
+
 def test_a_sandbox_whose_clock_follows_the_real_one_says_nothing_of_it(tmp_path):
     import requests
 

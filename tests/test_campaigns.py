@@ -371,6 +371,33 @@ def test_a_campaign_mailchimps_send_checklist_blocks_is_said_and_scheduled_once_
     assert actions(ready) == [(FIRST, "scheduled")] and not ready.needs_attention
 
 
+def test_a_stopped_runs_draft_too_late_to_send_is_deleted_in_mailchimp_and_forgotten(world, tmp_path):
+    """The run made step 1's campaign, then could not fill it (every try failed): a draft of mailpipe's. Once the
+    step can no longer go out in time (max_late_days 7), the next run deletes it, says why, and forgets it."""
+    sandbox, run, _ = world
+    sandbox.server.faults = FaultPlan(
+        rate=1.0, kinds=("500",), only=lambda method, path: method == "PUT" and path.endswith("/content")
+    )
+    stopped = run(MORNING)
+    assert actions(stopped) == [(FIRST, "failed")]
+    (draft,) = sandbox.store.list_campaigns({})["campaigns"]
+    assert draft["status"] == "save"
+    sandbox.server.faults = None
+    too_late = dt.datetime(2024, 5, 8, 17, tzinfo=UTC)  # past May 8 09:30, the last morning step 1 may go out
+    sandbox.store.advance(too_late)
+    later = run(too_late)
+    deleted = [o for o in later.outcomes if o.action == "deleted"]
+    assert [(o.key.title, o.detail, o.attention) for o in deleted] == [
+        (FIRST, "a draft left by a stopped run, now too late to send", False)
+    ]
+    assert draft["id"] not in {c["id"] for c in sandbox.store.list_campaigns({})["campaigns"]}
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    try:
+        assert all(p.campaign_id != draft["id"] for p in state.pushed().values())
+    finally:
+        state.close()
+
+
 def test_a_lost_state_file_changes_nothing(world, tmp_path):
     sandbox, run, _ = world
     run(MORNING)

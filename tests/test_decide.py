@@ -165,7 +165,8 @@ def test_a_draft_a_stopped_run_left_is_scheduled_unless_its_email_is_now_refused
     scheduled = drip_run(shipped, world(assignee, found=draft, pushed=ours))
     assert [s.campaign_id for s in of(scheduled, Schedule)] == ["c1"]
     refused = drip_run(shipped, world(assignee, found=draft, pushed=ours), refusals={FIRST: "not signed off"})
-    assert of(refused, Schedule) == [] and [n.kind for n in of(refused, Notice)] == ["refused"]
+    # said as the refusal, about this campaign, and loud: a person must sign it off before the lead misses the step
+    assert of(refused, Schedule) == [] and of(refused, Notice) == [Notice(step(1), "refused", "not signed off", True)]
 
 
 def test_a_draft_with_mailpipes_recipients_but_no_record_of_making_it_is_never_adopted(shipped):
@@ -189,6 +190,10 @@ def test_a_draft_with_mailpipes_recipients_but_no_record_of_making_it_is_never_a
         Notice,
     )
     assert not notice.attention
+    ended = MORNING + dt.timedelta(days=7, hours=3, minutes=30)  # May 13 09:30 local: the window has just closed
+    assignee = lead(TODAY - dt.timedelta(days=1), step(1))
+    (notice,) = of(drip_run(shipped, world(assignee, found=draft, now=ended)), Notice)
+    assert notice.detail.endswith("; its time ended Mon May 13 09:30: it was missed"), notice.detail
 
 
 def test_a_draft_that_can_no_longer_go_out_in_time_is_deleted_not_scheduled(shipped):
@@ -196,7 +201,8 @@ def test_a_draft_that_can_no_longer_go_out_in_time_is_deleted_not_scheduled(ship
     draft = {old: Found("c1", "save", None)}
     ours = {old: Pushed(old, "c1", FIRST, None, False)}
     decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=10), old), found=draft, pushed=ours))
-    assert [(d.key, d.campaign_id) for d in of(decision, Delete)] == [(old, "c1")] and of(decision, Schedule) == []
+    assert of(decision, Delete) == [Delete(old, "c1", "a draft left by a stopped run, now too late to send")]
+    assert of(decision, Schedule) == []
 
 
 def test_a_scheduled_campaign_whose_email_changed_is_updated_unless_the_new_version_is_refused(shipped):
@@ -350,3 +356,35 @@ def test_a_twin_found_when_reading_is_deleted_and_loud(shipped):
     )
     deletes = of(drip_run(shipped, state), Delete)
     assert [(d.campaign_id, d.twin) for d in deletes] == [("c2", twin)] and "c1 stays" in deletes[0].why
+
+
+@pytest.mark.parametrize(("status", "verb"), [("paused", "resumed"), ("canceled", "scheduled again")])
+def test_a_monthly_email_a_person_holds_is_left_alone_and_said_with_who_misses_it(shipped, status, verb):
+    """Said every run with what a person can do and until when (the email may go out up to a week late); after
+    that, said as missed. Neither is loud until a day before (nobody can help it once missed)."""
+    may = MonthlyKey("m1", "2024-05")
+    held = {may: Found("c9", status, "same")}
+    before = of(monthly_run(shipped, world(now=MAY_SEND - dt.timedelta(hours=2), found=held)), Notice)
+    said = (
+        f"{status} in Mailchimp by a person: mailpipe leaves it alone; it is not sent until it is {verb} or deleted in "
+        f"Mailchimp; {verb.split()[0]} by Tue May 14 10:00 or its 0 member(s) miss 2024-05"
+    )
+    assert before == [Notice(may, "held", said, False)]
+    last_minute = of(monthly_run(shipped, world(now=MAY_SEND + dt.timedelta(days=7, minutes=-1), found=held)), Notice)
+    assert last_minute == [Notice(may, "held", said, True)]  # a day before its time ends it is loud
+    after = of(monthly_run(shipped, world(now=MAY_SEND + dt.timedelta(days=7), found=held)), Notice)
+    missed = said.split("; ")[:2] + ["its time ended Tue May 14 10:00: 2024-05 was missed"]
+    assert after == [Notice(may, "held", "; ".join(missed), False)]
+
+
+@pytest.mark.parametrize(("waiting", "leads"), [(1, "1 lead"), (2, "2 leads")])
+def test_a_drip_whose_tag_is_gone_is_loud_and_says_how_to_mend_it(shipped, waiting, leads):
+    state = dataclasses.replace(world(), untagged={"e1": waiting})
+    (notice,) = of(drip_run(shipped, state), Notice)
+    assert notice == Notice(
+        None,
+        "problem",
+        f"Migraine education series: the tag 'mp-a' is not in Mailchimp (renamed or deleted?) and {leads} of this "
+        "drip wait for their next step; rename the tag back to 'mp-a' in Mailchimp (or tag them again)",
+        True,
+    )

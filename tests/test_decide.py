@@ -388,3 +388,38 @@ def test_a_drip_whose_tag_is_gone_is_loud_and_says_how_to_mend_it(shipped, waiti
         "drip wait for their next step; rename the tag back to 'mp-a' in Mailchimp (or tag them again)",
         True,
     )
+
+
+def test_a_dry_run_says_each_step_it_would_take_as_what_it_would_do(shipped):
+    """What `push --dry-run` prints is the decision said step by step: each kind with its own words, its campaign and
+    its plan; the lead records counted once, first; a notice as it is, loudness included."""
+    from mailpipe.push import Outcome, planned
+    from mailpipe.push.decide import Decision, MakeFolder, MakeLogField, WaitingRoom
+
+    (create,) = of(drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1)))), Create)
+    plan = create.plan
+    stale = step(1, TODAY - dt.timedelta(days=9))
+    notice = Notice(step(2), "refused", "not signed off", True)
+    steps = [
+        MakeFolder("mailpipe: Migraine education series"),
+        MakeLogField("aivi-main"),
+        WaitingRoom("aivi-main", "e1", 7),
+        WriteLog("aivi-main", "a@example.com", "|e1@20240505|"),
+        WriteLog("aivi-main", "b@example.com", "|e1@20240505|"),
+        create,
+        Schedule(plan, "c1"),
+        Update(plan, "c2"),
+        Delete(stale, "c3", "a draft left by a stopped run, now too late to send"),
+        notice,
+    ]
+    assert planned(Decision(steps)) == [
+        Outcome(None, "would write", "2 lead record(s) (MPLOG)"),
+        Outcome(None, "would make folder", "mailpipe: Migraine education series"),
+        Outcome(None, "would add field", "the hidden merge field MPLOG to audience aivi-main"),
+        Outcome(None, "would add segment", "the saved segment mp-e1-new (the drip's waiting room)"),
+        Outcome(plan.key, "would create", FIRST, plan),
+        Outcome(plan.key, "would schedule", "the draft c1", plan),
+        Outcome(plan.key, "would update", "its email changed: unschedule, update, schedule again", plan),
+        Outcome(stale, "would delete", "a draft left by a stopped run, now too late to send"),
+        Outcome(step(2), "refused", "not signed off", attention=True),
+    ]

@@ -306,22 +306,23 @@ def test_an_odd_reviews_folder_is_one_line_in_time(project, run_cli, oddity):
 
 
 def test_diff_compares_with_the_emails_own_latest_approval_of_the_role_asked(project, run_cli, wall_clock):
-    """Signed on Apr 22, then the May special's legal sign-off renewed on Apr 25: `review diff` of the special
-    compares with that one, of its medical role with Apr 22's, and no email with another email's."""
+    """Signed on Apr 22, then the May special's medical sign-off renewed on Apr 25: `review diff` of the special
+    compares with that one (whatever order reviews/ lists them in), of its legal role with Apr 22's, and no email
+    with another email's."""
     assert approve(run_cli, project, FIRST, SPECIAL, "--role", "medical").exit_code == 0
     assert approve(run_cli, project, SPECIAL, "--role", "legal").exit_code == 0
     wall_clock(dt.datetime(2024, 4, 25, 17, tzinfo=dt.UTC))
-    assert run_cli(project, "review", "revoke", SPECIAL, "--role", "legal").exit_code == 0
-    assert approve(run_cli, project, SPECIAL, "--role", "legal").exit_code == 0
+    assert run_cli(project, "review", "revoke", SPECIAL, "--role", "medical").exit_code == 0
+    assert approve(run_cli, project, SPECIAL, "--role", "medical").exit_code == 0
     reviews = Reviews(project / "reviews")
     found = {
         "special": reviews.latest(SPECIAL),
-        "special medical": reviews.latest(SPECIAL, "medical"),
+        "special legal": reviews.latest(SPECIAL, "legal"),
         "first": reviews.latest(FIRST),
     }
     assert {what: (a.email, a.role, a.date) for what, a in found.items() if a} == {
-        "special": (SPECIAL, "legal", dt.date(2024, 4, 25)),
-        "special medical": (SPECIAL, "medical", dt.date(2024, 4, 22)),
+        "special": (SPECIAL, "medical", dt.date(2024, 4, 25)),
+        "special legal": (SPECIAL, "legal", dt.date(2024, 4, 22)),
         "first": (FIRST, "medical", dt.date(2024, 4, 22)),
     }
     assert reviews.latest(FIRST, "legal") is None and reviews.latest("no-such-email") is None

@@ -223,6 +223,22 @@ def test_word_diff_marks_only_what_changed():
     assert [c.words for c in between] == ["a", "A", "1 2 … 4 5", "b", "B"]
     close = word_diff("a 1 2 3 4 b", "A 1 2 3 4 B", context=2)  # 4 kept words: all shown
     assert [c.words for c in close] == ["a", "A", "1 2 3 4", "b", "B"]
+    # before the first change and after the last, `context` words are shown whole and one more is cut to "…"
+    edges = word_diff("1 2 x 3 4", "1 2 y 3 4", context=2)
+    assert [(c.kind, c.words) for c in edges] == [("same", "1 2"), ("removed", "x"), ("added", "y"), ("same", "3 4")]
+    longer = word_diff("0 1 2 x 3 4 5", "0 1 2 y 3 4 5", context=2)
+    assert [c.words for c in longer] == ["… 1 2", "x", "y", "3 4 …"]
+    # a word only added, or only removed, is said once, as that
+    assert [(c.kind, c.words) for c in word_diff("a b", "a new b", context=2)] == [
+        ("same", "a"),
+        ("added", "new"),
+        ("same", "b"),
+    ]
+    assert [(c.kind, c.words) for c in word_diff("a old b", "a b", context=2)] == [
+        ("same", "a"),
+        ("removed", "old"),
+        ("same", "b"),
+    ]
 
 
 def test_plan_shows_each_emails_sign_off(project, run_cli):

@@ -17,7 +17,7 @@ FAST := not browser and not node and not spamassassin and not subprocess and not
 # Three other days for `make test-days` (UTC): a first Tuesday, a month's last evening, the clinic's autumn DST change.
 OTHER_DAYS := "2027-02-02 14:00:00" "2027-05-31 23:50:00" "2027-11-07 09:30:00"
 
-.PHONY: run check test test-days bench debian-tools node-mjml mjml-corpus clean constraints
+.PHONY: run check test test-days bench mutation debian-tools node-mjml mjml-corpus clean constraints
 
 run: $(STAMP)
 	$(BIN)/mailpipe build
@@ -54,6 +54,15 @@ bench: $(STAMP) node-mjml debian-tools
 	$(BIN)/python bench/mjml_check.py
 	$(BIN)/python bench/scale.py
 
+# Mutation testing of the guard modules (the list is [tool.mutmut] in pyproject.toml) against the fast tier, from a
+# copy in mutants/; not in CI (about an hour on two cores the first time; a later run re-tests only what changed).
+# Prints mutants, killed, survived and the time, then each survivor (`.venv/bin/mutmut show NAME` shows its diff).
+mutation: $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[mutation]'
+	@mkdir -p build; start=$$(date +%s); \
+	  $(BIN)/mutmut run --max-children $$(nproc) > build/mutation.log 2>&1 || { tail -n 30 build/mutation.log; exit 1; }; \
+	  $(BIN)/python scripts/mutation-figures.py --seconds $$(( $$(date +%s) - start ))
+
 # A venv made with another interpreter than PYTHON's is made again.
 ifneq ($(shell cat $(VENV)/.python 2>/dev/null),$(PYTHON_FOUND))
 .PHONY: $(STAMP)
@@ -77,7 +86,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 constraints:
 	$(PYTHON) -m venv --clear .venv-fresh
-	.venv-fresh/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	.venv-fresh/bin/python -m pip install -q --disable-pip-version-check -e '.[test,mutation]'
 	.venv-fresh/bin/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^mailpipe' > constraints.txt
 	rm -rf .venv-fresh
 

@@ -423,3 +423,19 @@ def test_a_dry_run_says_each_step_it_would_take_as_what_it_would_do(shipped):
         Outcome(stale, "would delete", "a draft left by a stopped run, now too late to send"),
         Outcome(step(2), "refused", "not signed off", attention=True),
     ]
+
+
+def test_a_held_campaign_counts_every_lead_waiting_on_it_and_the_first_deadline(shipped):
+    """Two leads given step 1 in a campaign a person paused: both counted, and the time to act is the earlier of
+    their last days (max_late_days after each one's step was due), whichever lead comes first."""
+    key = step(1, TODAY - dt.timedelta(days=3))
+    paused = {key: Found("c1", "paused", "same")}
+    for order in ((8, 5), (5, 8)):  # days since each lead entered
+        leads = [lead(TODAY - dt.timedelta(days=d), key, email=f"{d}@example.com") for d in order]
+        (held,) = of(drip_run(shipped, world(*leads, found=paused)), Notice)
+        assert held.detail == (
+            "paused in Mailchimp by a person: mailpipe leaves it alone; 2 lead(s) get no further step until it is "
+            "resumed or deleted in Mailchimp, or its time ends; resumed by Mon May 6 09:30 or the first of them "
+            "misses step 1"
+        ), held.detail
+        assert held.attention

@@ -84,3 +84,26 @@ def test_a_clinic_links_own_utm_parameters_are_kept_and_only_the_missing_ones_ad
         "utm_medium": ["email"],  # the missing ones, added
         "utm_campaign": ["mp-e1-s04"],
     }
+
+
+def test_a_client_hanging_up_is_not_an_error_and_anything_else_is_shown_with_its_traceback(capsys):
+    """The sandbox and the preview are watched in a terminal: a client that hung up is normal and prints nothing;
+    any other error while serving prints socketserver's report, with the client and the traceback."""
+    from http.server import BaseHTTPRequestHandler
+
+    from mailpipe.util.loopback import LoopbackServer
+
+    server = LoopbackServer(0, BaseHTTPRequestHandler)
+    said = {}
+    try:
+        errors = {"reset": ConnectionResetError(), "timeout": TimeoutError(), "bug": ValueError("boom")}
+        for name, error in errors.items():
+            try:
+                raise error
+            except Exception:
+                server.handle_error(None, ("127.0.0.1", 50000))
+            said[name] = capsys.readouterr().err
+    finally:
+        server.server_close()
+    assert said["reset"] == "" and said["timeout"] == ""
+    assert "from ('127.0.0.1', 50000)" in said["bug"] and "ValueError: boom" in said["bug"]

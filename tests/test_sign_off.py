@@ -416,3 +416,19 @@ def test_ssh_keygen_verifies_our_signatures_and_we_verify_its(tmp_path):
 
     listed = subprocess.run(["ssh-keygen", "-l", "-f", str(private_path)], capture_output=True, text=True, check=True)
     assert listed.stdout.split()[1] == key_fingerprint(key.public_key())
+
+
+def test_a_signature_with_a_character_base64_does_not_have_is_not_one():
+    """base64 decoding that skips what it cannot read would accept a signature with text slipped in: it is refused,
+    while one split over lines and spaces (as an editor may wrap it) still verifies."""
+    key = Ed25519PrivateKey.generate()
+    public_line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    reviewer = Reviewer(name="Dana Lee, MD", roles=["medical"], key=public_line.decode())
+    message = Approval(FIRST, "medical", "ab" * 32, dt.date(2024, 4, 19), "Dana Lee, MD", "").signed_text()
+    signature = sign(key, message)
+    assert verify(signature, message, reviewer).ok
+    assert verify(signature[:40] + " \n " + signature[40:], message, reviewer).ok
+    for slipped in ("!", "é", "*"):
+        damaged = verify(signature[:40] + slipped + signature[40:], message, reviewer)
+        assert damaged.ok is False
+        assert damaged.why == "the signature is not one (damaged, or not written by `mailpipe review approve`)"

@@ -432,3 +432,49 @@ def test_a_signature_with_a_character_base64_does_not_have_is_not_one():
         damaged = verify(signature[:40] + slipped + signature[40:], message, reviewer)
         assert damaged.ok is False
         assert damaged.why == "the signature is not one (damaged, or not written by `mailpipe review approve`)"
+
+
+def _sshsig(key, message: bytes, namespace=NAMESPACE, hash_name=b"sha512", kind=b"ssh-ed25519", magic=b"SSHSIG"):
+    """An SSHSIG blob written here from OpenSSH's PROTOCOL.sshsig (not with mailpipe's signer), each part settable."""
+    import hashlib
+    import struct
+
+    def string(data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + data
+
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    digest = hashlib.new(hash_name.decode(), message).digest()
+    signed = b"SSHSIG" + string(namespace) + string(b"") + string(hash_name) + string(digest)
+    raw = key.sign(signed)
+    blob = (
+        magic
+        + struct.pack(">I", 1)
+        + string(string(b"ssh-ed25519") + string(public))
+        + string(namespace)
+        + string(b"")
+        + string(hash_name)
+        + string(string(kind) + string(raw))
+    )
+    return base64.b64encode(blob).decode()
+
+
+@pytest.mark.parametrize(
+    ("parts", "why"),
+    [
+        ({}, ""),
+        ({"hash_name": b"sha256"}, ""),  # what ssh-keygen may choose
+        ({"namespace": b"git"}, "the signature was made for something other than a mailpipe sign-off"),
+        ({"namespace": b"git", "hash_name": b"sha256"}, "the signature was made for something other"),
+        ({"kind": b"ssh-rsa"}, "the signature is not an ssh-ed25519 one"),
+        ({"magic": b"SSHSIX"}, "the signature is not one (damaged, or not written by `mailpipe review approve`)"),
+    ],
+)
+def test_a_signature_counts_only_as_an_ed25519_sshsig_made_for_a_sign_off(parts, why):
+    """The same key's signature made for git (its namespace), or of another kind, is no sign-off; sha256 is as good
+    as sha512 (ssh-keygen's choice)."""
+    key = Ed25519PrivateKey.generate()
+    public_line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    reviewer = Reviewer(name="Dana Lee, MD", roles=["medical"], key=public_line.decode())
+    message = Approval(FIRST, "medical", "ab" * 32, dt.date(2024, 4, 19), "Dana Lee, MD", "").signed_text()
+    verified = verify(_sshsig(key, message, **parts), message, reviewer)
+    assert verified.ok is (why == "") and verified.why.startswith(why), verified

@@ -274,6 +274,11 @@ def test_a_passphrase_protected_key_signs_after_the_passphrase_and_a_wrong_one_i
     wall_clock(NOW)
     key = add_reviewer(project, tmp_path / "keys", "Dana Lee, MD", ["medical"], passphrase=b"correct horse")
     monkeypatch.delenv("MAILPIPE_REVIEW_KEY", raising=False)
+    from mailpipe.review.signing import NeedsPassphrase
+
+    with pytest.raises(NeedsPassphrase) as asked:  # what makes `approve` ask for the passphrase
+        load_private_key(key)
+    assert str(asked.value) == f"{key}: the key is protected by a passphrase"
     args = ("review", "approve", FIRST, "--role", "medical", "--key", str(key))
     from click.testing import CliRunner
 

@@ -130,7 +130,7 @@ def load_private_key(path: Path, passphrase: str | None = None) -> Ed25519Privat
     try:
         key = serialization.load_ssh_private_key(data, passphrase.encode() if passphrase is not None else None)
     except TypeError:  # encrypted without a passphrase, or a passphrase for a key that has none
-        raise NeedsPassphrase(path) from None
+        raise NeedsPassphrase(f"{path}: the key is protected by a passphrase") from None
     except (ValueError, UnsupportedAlgorithm):
         raise MailpipeError(
             f"{path}: not an OpenSSH private key, or the passphrase is wrong (make a key with ssh-keygen -t ed25519)"
@@ -141,9 +141,7 @@ def load_private_key(path: Path, passphrase: str | None = None) -> Ed25519Privat
 
 
 class NeedsPassphrase(MailpipeError):
-    def __init__(self, path: Path):
-        super().__init__(f"{path}: the key is protected by a passphrase")
-        self.path = path
+    """The key file is encrypted: ask for its passphrase, then load it again."""
 
 
 def _string(data: bytes) -> bytes:

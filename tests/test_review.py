@@ -175,15 +175,42 @@ def test_a_config_that_leaves_a_kind_of_email_unreviewed_is_an_error(project, ru
     )
 
 
-def test_a_hand_broken_approvals_file_is_a_clear_error(project, run_cli):
+PRINT = "ab" * 32  # a fingerprint as mailpipe writes it: 64 hex digits
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (
+            "what-causes-migraine medical abc",
+            "approvals.tsv:2: expected email, role, fingerprint, date, reviewer and signature separated by tabs; "
+            "restore the file from git",
+        ),
+        (
+            f"what-causes-migraine\tmedical\t{PRINT}\t19 April\tDana Lee, MD\tc2ln",
+            "approvals.tsv:2: expected email, role, fingerprint, date, reviewer and signature separated by tabs; "
+            "restore the file from git",
+        ),
+        (
+            f"what-causes-migraine\tmarketing\t{PRINT}\t2024-04-19\tDana Lee, MD\tc2ln",
+            "approvals.tsv:2: role: expected one of medical, legal, got 'marketing'",
+        ),
+        (
+            f"../../etc/passwd\tmedical\t{PRINT}\t2024-04-19\tDana Lee, MD\tc2ln",
+            "approvals.tsv:2: email: '../../etc/passwd' is not one mailpipe writes; restore the file from git",
+        ),
+        (
+            f"what-causes-migraine\tmedical\t{'x' * 90}\t2024-04-19\tDana Lee, MD\tc2ln",
+            f"approvals.tsv:2: fingerprint: {'x' * 80!r} is not one mailpipe writes; restore the file from git",
+        ),
+    ],
+)
+def test_a_hand_broken_approvals_line_is_one_error_naming_its_line_and_field(project, run_cli, line, said):
     (project / "reviews").mkdir(exist_ok=True)
-    (project / "reviews" / "approvals.tsv").write_text("what-causes-migraine medical abc\n")
+    (project / "reviews" / "approvals.tsv").write_text(f"# a comment line\n{line}\n")
     result = run_cli(project, "review", "status")
-    assert (
-        result.exit_code == 1
-        and "approvals.tsv:1: expected email, role, fingerprint, date, reviewer and signature" in result.stderr
-        and "Traceback" not in result.output
-    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().endswith(said), result.stderr
 
 
 def test_status_lists_the_safety_information_as_awaiting_the_approved_text(project, run_cli):

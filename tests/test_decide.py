@@ -439,3 +439,24 @@ def test_a_held_campaign_counts_every_lead_waiting_on_it_and_the_first_deadline(
             "misses step 1"
         ), held.detail
         assert held.attention
+
+
+def test_leads_inside_a_drip_are_those_that_entered_it_and_were_not_given_its_last_step(shipped):
+    """What the missing-tag notice and the import's refusal count: a lead given step 7 of 7 has left the drip; one
+    given step 6, or none yet, is inside; one of another drip, or none, is not."""
+    from mailpipe.push.read import leads_inside
+
+    _, drips, _, _ = shipped
+    (drip,) = drips
+    last = len(drip.steps)
+    assert last == 7
+    entered = LeadLog({"e1": TODAY}, frozenset())
+    logs = [
+        entered.render(),
+        LeadLog({"e1": TODAY}, frozenset({step(last - 1)})).render(),
+        LeadLog({"e1": TODAY}, frozenset({step(last)})).render(),
+        LeadLog({"e2": TODAY}, frozenset()).render(),
+        "",
+    ]
+    assert leads_inside(drip, logs) == 2
+    assert leads_inside(drip, logs[2:]) == 0

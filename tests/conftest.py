@@ -28,6 +28,13 @@ def copy_project(root: Path) -> Path:
     return root
 
 
+def rendered_email(root: Path, email_id: str):
+    """The project at `root` rendered as it is now, and its email `email_id`."""
+    from mailpipe.project import Project
+
+    return next(e for e in Project(root).rendered().emails if e.id == email_id)
+
+
 class WallClockRead(AssertionError):
     """A test let mailpipe read the real date: it would pass on some days and fail on others."""
 

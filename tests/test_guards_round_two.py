@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from conftest import edit
+from conftest import edit, rendered_email
 from mailpipe.project import Project
 from mailpipe.sandbox.server import RunningSandbox
 
@@ -36,7 +36,7 @@ def test_a_whole_merge_tag_link_is_still_kept(project, run_cli):
         "A migraine is more than",
         "[web](*|ARCHIVE|*) A migraine",
     )
-    email = next(e for e in Project(project).rendered().emails if e.id == "what-causes-migraine")
+    email = rendered_email(project, "what-causes-migraine")
     assert 'href="*|ARCHIVE|*"' in email.html
 
 
@@ -75,7 +75,7 @@ def test_a_clinic_links_own_utm_parameters_are_kept_and_only_the_missing_ones_ad
         "Here are seven",
         "See [the diary](https://www.aiviaesthetics.com/diary?utm_source=print&utm_content=hero). Here are seven",
     )
-    email = next(e for e in Project(project).rendered().emails if e.id == "migraine-prevention-tips")
+    email = rendered_email(project, "migraine-prevention-tips")
     href = next(h for h in email.html.split('href="')[1:] if h.startswith("https://www.aiviaesthetics.com/diary"))
     query = parse_qs(urlsplit(href.split('"')[0].replace("&amp;", "&")).query)
     assert query == {

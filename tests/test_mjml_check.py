@@ -5,7 +5,7 @@ from __future__ import annotations
 import mjml
 import pytest
 
-from conftest import edit
+from conftest import edit, rendered_email
 from mailpipe.errors import RenderError
 from mailpipe.project import Project
 from mailpipe.render.mjml_check import check_source, mark_origins, strip_origins
@@ -102,7 +102,7 @@ def test_named_entities_and_void_tags_in_a_template_are_mjml_as_the_official_par
         "Update your preferences</a>",
         "Update your preferences</a> &copy;<br>",
     )
-    email = next(e for e in Project(project).rendered().emails if e.id == "what-causes-migraine")
+    email = rendered_email(project, "what-causes-migraine")
     assert "Update your preferences (*|UPDATE_PROFILE|*) ©" in email.text
     assert "&copy;<br />" in email.html
 
@@ -113,7 +113,7 @@ def test_named_entities_typed_in_markdown_still_render(project):
         "A migraine is more than",
         "A migraine&nbsp;is &copy; more than",
     )
-    email = next(e for e in Project(project).rendered().emails if e.id == "what-causes-migraine")
+    email = rendered_email(project, "what-causes-migraine")
     assert "A migraine is © more than" in email.text
     assert "A migraine&#160;is &#169; more than" in email.html
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 import pytest
 
-from conftest import REPO, edit
+from conftest import REPO, edit, rendered_email
 from mailpipe.errors import RenderError
 from mailpipe.project import Project
 
@@ -45,7 +45,7 @@ def test_merge_tags_survive_byte_for_byte(emails):
 
 def test_a_merge_tag_written_in_markdown_is_not_taken_for_emphasis(project):
     edit(project / "content/articles/04-prevention-tips.md", "Here are seven", "*|FNAME|*, here are seven")
-    email = next(e for e in Project(project).rendered().emails if e.id == "migraine-prevention-tips")
+    email = rendered_email(project, "migraine-prevention-tips")
     assert "*|FNAME|*, here are seven" in email.html
     assert "<em>|FNAME|</em>" not in email.html
 
@@ -61,7 +61,7 @@ def test_text_values_are_escaped_and_read_as_text(project):
         "A migraine is more than",
         "A migraine <script>alert(1)</script> is more than",
     )
-    email = next(e for e in Project(project).rendered().emails if e.id == "what-causes-migraine")
+    email = rendered_email(project, "what-causes-migraine")
     assert "<b>& you</b>" not in email.html and "<script>" not in email.html
     visible = lxml.html.document_fromstring(email.html).text_content()
     assert "Migraine <b>& you</b>: 5 < 10" in visible
@@ -199,7 +199,7 @@ def test_body_links_get_utm_keep_their_own_query_and_their_own_utm(project):
         "[a look-alike](https://notaiviaesthetics.com/x), [the shop](https://shop.aiviaesthetics.com/gift) and "
         "[call us](tel:+18185550142). Here are seven",
     )
-    email = next(e for e in Project(project).rendered().emails if e.id == "migraine-prevention-tips")
+    email = rendered_email(project, "migraine-prevention-tips")
     hrefs = [a.get("href") for a in lxml.html.document_fromstring(email.html).iter("a")]
     diary = parse_qs(urlsplit(next(h for h in hrefs if "/diary" in h)).query)
     assert diary == {

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from conftest import edit
+from conftest import edit, rendered_email
 from mailpipe.checks import Context
 from mailpipe.errors import MailpipeError
 from mailpipe.preview import PreviewModel
@@ -105,10 +105,10 @@ def test_one_changed_word_voids_the_approval_and_diff_shows_that_word(project, r
 )
 def test_whitespace_in_a_template_keeps_the_approval(project, run_cli, old, new):
     approve(run_cli, project, FIRST, "--role", "medical")
-    before = next(e for e in Project(project).rendered().emails if e.id == FIRST)
+    before = rendered_email(project, FIRST)
     path = project / "templates" / ("article.mjml.j2" if "article" in old else "partials/greeting.mjml.j2")
     edit(path, old, new)
-    after = next(e for e in Project(project).rendered().emails if e.id == FIRST)
+    after = rendered_email(project, FIRST)
     assert after.html != before.html  # the HTML did change
     assert states(project)[FIRST].approved
 

@@ -423,13 +423,19 @@ def test_ssh_keygen_verifies_our_signatures_and_we_verify_its(tmp_path):
     assert listed.stdout.split()[1] == key_fingerprint(key.public_key())
 
 
-def test_a_signature_with_a_character_base64_does_not_have_is_not_one():
-    """base64 decoding that skips what it cannot read would accept a signature with text slipped in: it is refused,
-    while one split over lines and spaces (as an editor may wrap it) still verifies."""
+def _reviewer_and_approval() -> tuple[Ed25519PrivateKey, Reviewer, bytes]:
+    """A new key, its reviewer (Dana Lee, medical) and the text of one of her approvals, to sign and verify."""
     key = Ed25519PrivateKey.generate()
     public_line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     reviewer = Reviewer(name="Dana Lee, MD", roles=["medical"], key=public_line.decode())
     message = Approval(FIRST, "medical", "ab" * 32, dt.date(2024, 4, 19), "Dana Lee, MD", "").signed_text()
+    return key, reviewer, message
+
+
+def test_a_signature_with_a_character_base64_does_not_have_is_not_one():
+    """base64 decoding that skips what it cannot read would accept a signature with text slipped in: it is refused,
+    while one split over lines and spaces (as an editor may wrap it) still verifies."""
+    key, reviewer, message = _reviewer_and_approval()
     signature = sign(key, message)
     assert verify(signature, message, reviewer).ok
     assert verify(signature[:40] + " \n " + signature[40:], message, reviewer).ok
@@ -477,9 +483,6 @@ def _sshsig(key, message: bytes, namespace=NAMESPACE, hash_name=b"sha512", kind=
 def test_a_signature_counts_only_as_an_ed25519_sshsig_made_for_a_sign_off(parts, why):
     """The same key's signature made for git (its namespace), or of another kind, is no sign-off; sha256 is as good
     as sha512 (ssh-keygen's choice)."""
-    key = Ed25519PrivateKey.generate()
-    public_line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    reviewer = Reviewer(name="Dana Lee, MD", roles=["medical"], key=public_line.decode())
-    message = Approval(FIRST, "medical", "ab" * 32, dt.date(2024, 4, 19), "Dana Lee, MD", "").signed_text()
+    key, reviewer, message = _reviewer_and_approval()
     verified = verify(_sshsig(key, message, **parts), message, reviewer)
     assert verified.ok is (why == "") and verified.why.startswith(why), verified

@@ -245,12 +245,11 @@ class Renderer:
         except UnsafeLink as err:
             text = item.source.read_text(encoding="utf-8", errors="replace")
             line = text[: text.find(err.url)].count("\n") + 1 if err.url and err.url in text else 1
-            expected = (
-                "an image needs an http(s) address"
+            what, expected = (
+                ("image", "an image needs an http(s) address")
                 if err.image
-                else "use an http(s), mailto: or tel: address, or a merge tag"
+                else ("link", "use an http(s), mailto: or tel: address, or a merge tag")
             )
-            what = "image" if err.image else "link"
             raise RenderError(
                 f"{item.source}:{line}: body: the {what} {err.url[:80]!r} is not allowed in an email; {expected}"
             ) from None

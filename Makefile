@@ -55,7 +55,8 @@ bench: $(STAMP) node-mjml debian-tools
 	$(BIN)/python bench/scale.py
 
 # Mutation testing of the guard modules (the list is [tool.mutmut] in pyproject.toml) against the fast tier, from a
-# copy in mutants/; not in CI (about an hour on two cores the first time; a later run re-tests only what changed).
+# copy in mutants/; not in CI (about six hours on two cores the first time, at about 10 mutants a minute; a run
+# stopped resumes where it stopped).
 # Prints mutants, killed, survived and the time, then each survivor (`.venv/bin/mutmut show NAME` shows its diff).
 mutation: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[mutation]'

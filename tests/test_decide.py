@@ -13,7 +13,20 @@ from conftest import REPO
 from mailpipe.load.campaigns import Drip, Monthly
 from mailpipe.plan.keys import DripKey, MonthlyKey
 from mailpipe.project import Project
-from mailpipe.push.decide import Create, Delete, Found, Notice, Schedule, TaggedLead, Update, World, WriteLog, decide
+from mailpipe.push.decide import (
+    CampaignPlan,
+    Create,
+    Delete,
+    Found,
+    MakeFolder,
+    Notice,
+    Schedule,
+    TaggedLead,
+    Update,
+    World,
+    WriteLog,
+    decide,
+)
 from mailpipe.push.record import LeadLog
 from mailpipe.push.state import Pushed
 
@@ -460,3 +473,114 @@ def test_leads_inside_a_drip_are_those_that_entered_it_and_were_not_given_its_la
     ]
     assert leads_inside(drip, logs) == 2
     assert leads_inside(drip, logs[2:]) == 0
+
+
+# -- the monthly email, each step it can take, exactly ------------------------------------------------------
+MAY = MonthlyKey("m1", "2024-05")
+SPECIALS = "mailpipe: Monthly specials"
+
+
+def patients(now: dt.datetime, tagged: bool = True, **changes) -> World:
+    """The world of a monthly run: 3 patients carry the monthly email's tag `mp-b` (or nobody has it yet)."""
+    tags = {"aivi-main": {"mp-a": 1, "mp-b": 2} if tagged else {"mp-a": 1}}
+    return dataclasses.replace(world(now=now), tag_ids=tags, tag_sizes={("aivi-main", "mp-b"): 3}, **changes)
+
+
+def may_plan(shipped, send_at: dt.datetime = MAY_SEND) -> CampaignPlan:
+    may_email = next(e for e in shipped[0].emails if e.id == "newsletter-2024-05")
+    return CampaignPlan(MAY, may_email, "aivi-main", SPECIALS, MAY_SEND, send_at, (), "mp-b")
+
+
+def with_may_valid_until(shipped, valid_until: dt.date):
+    content = shipped[0].content
+    may = next(s for s in content.specials if s.front.month == "2024-05")
+    ended = dataclasses.replace(may, front=dataclasses.replace(may.front, valid_until=valid_until))
+    return dataclasses.replace(content, specials=tuple(ended if s is may else s for s in content.specials))
+
+
+@pytest.mark.parametrize(
+    ("now", "send_at"),
+    [
+        (MAY_SEND - dt.timedelta(hours=36), MAY_SEND),  # made ahead, for its own time
+        # a day late (Wed 15:07 there): as soon as Mailchimp takes it, on the next quarter hour but one
+        (MAY_SEND + dt.timedelta(days=1, hours=5, minutes=7), dt.datetime(2024, 5, 8, 22, 30, tzinfo=UTC)),
+    ],
+)
+def test_the_monthly_email_is_made_for_its_tag_in_its_folder_at_its_time_or_as_soon_as_it_can_go(
+    shipped, now, send_at
+):
+    assert monthly_run(shipped, patients(now)).steps == [MakeFolder(SPECIALS), Create(may_plan(shipped, send_at))]
+
+
+def test_a_monthly_email_deleted_in_mailchimp_before_it_sent_is_made_again_and_said(shipped):
+    pushed = {MAY: Pushed(MAY, "c1", "newsletter-2024-05", "hash", True)}
+    decision = monthly_run(shipped, patients(MAY_SEND - dt.timedelta(hours=2), pushed=pushed))
+    assert decision.steps == [
+        MakeFolder(SPECIALS),
+        Create(may_plan(shipped)),
+        Notice(MAY, "deleted", "deleted in Mailchimp before it was sent; made again", False),
+    ]
+
+
+def test_a_monthly_email_whose_tag_nobody_has_yet_waits_quietly(shipped):
+    decision = monthly_run(shipped, patients(MAY_SEND - dt.timedelta(hours=2), tagged=False))
+    assert decision.steps == [Notice(MAY, "waiting", "nobody in the audience has the tag 'mp-b' yet", False)]
+
+
+def test_a_refused_monthly_email_is_loud_with_when_its_patients_miss_it(shipped):
+    refused = {"newsletter-2024-05": "not signed off"}
+    decision = monthly_run(shipped, patients(MAY_SEND - dt.timedelta(hours=30)), refusals=refused)
+    detail = "not signed off; act by Tue May 14 10:00 or its 3 member(s) miss it"
+    assert decision.steps == [Notice(MAY, "refused", detail, True)]
+
+
+def test_a_month_with_no_special_is_a_loud_problem_with_how_to_mend_it_and_by_when(shipped):
+    july = dt.datetime(2024, 7, 1, 13, tzinfo=UTC)  # Mon 06:00 there; July's goes out Tue Jul 2 10:00
+    assert monthly_run(shipped, patients(july)).steps == [
+        Notice(
+            MonthlyKey("m1", "2024-07"),
+            "problem",
+            "no newsletter for 2024-07: write content/specials/2024-07.md (`mailpipe new special 2024-07` starts it) "
+            "by 2024-06-25, a week before it is due on 2024-07-02; fix it by Tue Jul 9 10:00 or its 3 member(s) miss "
+            "it",
+            True,
+        )
+    ]
+
+
+def test_a_monthly_email_whose_offers_ended_is_said_not_sent_and_not_loud(shipped):
+    content = with_may_valid_until(shipped, dt.date(2024, 5, 7))
+    decision = monthly_run(shipped, patients(MAY_SEND + dt.timedelta(days=1)), content=content)
+    assert decision.steps == [Notice(MAY, "refused", "the 2024-05 offers have ended; not sent late", False)]
+
+
+@pytest.mark.parametrize(("valid_until", "scheduled"), [(dt.date(2024, 5, 8), True), (dt.date(2024, 5, 7), False)])
+def test_a_stopped_runs_monthly_draft_is_scheduled_while_its_offers_last_else_deleted(shipped, valid_until, scheduled):
+    draft = {MAY: Found("c1", "save", None)}
+    ours = {MAY: Pushed(MAY, "c1", "newsletter-2024-05", None, False)}
+    late = MAY_SEND + dt.timedelta(days=1)  # Wed May 8, 10:00 there
+    content = with_may_valid_until(shipped, valid_until)
+    decision = monthly_run(shipped, patients(late, found=draft, pushed=ours), content=content)
+    if scheduled:
+        expected = Schedule(may_plan(shipped, dt.datetime(2024, 5, 8, 17, 15, tzinfo=UTC)), "c1")
+    else:
+        expected = Delete(MAY, "c1", "a draft left by a stopped run; the 2024-05 offers have ended")
+    assert decision.steps == [expected]
+
+
+def test_a_scheduled_monthly_email_that_changed_is_updated_within_its_week(shipped):
+    scheduled = {MAY: Found("c1", "schedule", "an older version")}
+    ours = {MAY: Pushed(MAY, "c1", "newsletter-2024-05", "an older version", True)}
+    decision = monthly_run(shipped, patients(MAY_SEND - dt.timedelta(hours=2), found=scheduled, pushed=ours))
+    assert decision.steps == [Update(may_plan(shipped), "c1")]
+
+
+@pytest.mark.parametrize(("day", "said"), [(dt.date(2024, 8, 9), True), (dt.date(2024, 8, 10), False)])
+def test_a_held_monthly_email_is_said_until_its_month_is_forty_days_behind(shipped, day, said):
+    """June's email, paused by a person and never sent, is said (as missed) every run while the run looks back over
+    it: 40 days from the day of the run, so up to August 9, when June 30 is 40 days back."""
+    june = MonthlyKey("m1", "2024-06")
+    paused = {june: Found("c6", "paused", "same")}
+    run = dt.datetime.combine(day, dt.time(13), UTC)  # 06:00 there
+    notices = of(monthly_run(shipped, patients(run, found=paused)), Notice)
+    assert [n.key for n in notices if n.key == june] == ([june] if said else [])

@@ -506,9 +506,7 @@ def with_may_valid_until(shipped, valid_until: dt.date):
         (MAY_SEND + dt.timedelta(days=1, hours=5, minutes=7), dt.datetime(2024, 5, 8, 22, 30, tzinfo=UTC)),
     ],
 )
-def test_the_monthly_email_is_made_for_its_tag_in_its_folder_at_its_time_or_as_soon_as_it_can_go(
-    shipped, now, send_at
-):
+def test_the_monthly_email_is_made_for_its_tag_in_its_folder_at_its_time_or_as_soon_as_it_can_go(shipped, now, send_at):
     assert monthly_run(shipped, patients(now)).steps == [MakeFolder(SPECIALS), Create(may_plan(shipped, send_at))]
 
 

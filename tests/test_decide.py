@@ -18,6 +18,7 @@ from mailpipe.push.decide import (
     Create,
     Delete,
     Found,
+    LeadProgress,
     MakeFolder,
     Notice,
     Schedule,
@@ -582,3 +583,192 @@ def test_a_held_monthly_email_is_said_until_its_month_is_forty_days_behind(shipp
     run = dt.datetime.combine(day, dt.time(13), UTC)  # 06:00 there
     notices = of(monthly_run(shipped, patients(run, found=paused)), Notice)
     assert [n.key for n in notices if n.key == june] == ([june] if said else [])
+
+
+# -- the drip, each step it can take, exactly ----------------------------------------------------------------
+EDUCATION = "mailpipe: Migraine education series"
+AT_0930 = dt.datetime(2024, 5, 6, 16, 30, tzinfo=UTC)  # today's drip campaigns go out at 09:30 there
+
+
+def first_plan(shipped, *recipients: str, key: DripKey | None = None) -> CampaignPlan:
+    key = key or step(1)
+    email = next(e for e in shipped[0].emails if e.id == FIRST)
+    wanted = dt.datetime.combine(key.day, dt.time(16, 30), UTC)
+    return CampaignPlan(key, email, "aivi-main", EDUCATION, wanted, max(wanted, AT_0930), recipients, None)
+
+
+def test_a_lead_due_a_step_gets_the_folder_their_record_and_todays_campaign_in_that_order(shipped):
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1))))
+    assert decision.steps == [
+        MakeFolder(EDUCATION),
+        WriteLog("aivi-main", "lea@example.com", "|e1@20240505|e1.1.6v0|"),
+        Create(first_plan(shipped, "lea@example.com")),
+    ]
+    assert decision.progress == [LeadProgress("lea@example.com", "e1", {1: "assigned"})]
+
+
+@pytest.mark.parametrize(
+    ("entered", "start"),
+    [
+        (dt.datetime(2024, 5, 5, 3, tzinfo=UTC), "20240504"),  # 20:00 on May 4 there: their own day, not UTC's
+        (None, "20240506"),  # tagged before push could see when: they start today
+    ],
+)
+def test_a_new_lead_starts_the_drip_on_the_local_day_they_were_tagged(shipped, entered, start):
+    new = TaggedLead("lea@example.com", LeadLog({}, frozenset()), "", entered, False)
+    (write,) = of(drip_run(shipped, world(new)), WriteLog)
+    assert write.value.startswith(f"|e1@{start}|")
+
+
+def test_a_refused_step_is_said_once_with_how_many_leads_wait_and_the_first_ones_deadline(shipped):
+    leads = [lead(TODAY - dt.timedelta(days=d), email=f"{d}@example.com") for d in (1, 3)]
+    decision = drip_run(shipped, world(*leads), refusals={FIRST: "not signed off"})
+    detail = "not signed off; act by Sat May 11 09:30 or the first of 2 lead(s) due step 1 misses it"
+    assert of(decision, Notice) == [Notice(step(1), "refused", detail, True)] and of(decision, Create) == []
+
+
+@pytest.mark.parametrize(
+    ("now", "said"),
+    [
+        (MORNING, "; act by Mon May 6 09:30 or the scheduled version goes out"),
+        (EVENING, "; its time ended Mon May 6 09:30: the scheduled version went out"),
+    ],
+)
+def test_a_changed_scheduled_campaign_whose_new_version_is_refused_keeps_the_old_and_says_until_when(
+    shipped, now, said
+):
+    scheduled = {step(1): Found("c1", "schedule", "an older version")}
+    state = world(lead(TODAY - dt.timedelta(days=1), step(1)), found=scheduled, now=now)
+    decision = drip_run(shipped, state, refusals={FIRST: "not signed off"})
+    detail = "changed, but not signed off; the scheduled version stays" + said
+    assert of(decision, Notice) == [Notice(step(1), "refused", detail, True)]
+
+
+@pytest.mark.parametrize(("days_ago", "said"), [(1, True), (2, False)])
+def test_a_drip_campaign_deleted_before_it_sent_is_said_the_day_after_and_no_longer(shipped, days_ago, said):
+    gone = step(1, TODAY - dt.timedelta(days=days_ago))
+    pushed = {gone: Pushed(gone, "c1", FIRST, "hash", True)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=days_ago + 1), gone), pushed=pushed))
+    notice = Notice(
+        gone,
+        "deleted",
+        "deleted in Mailchimp before it was sent; its leads get this step on a later day (if still within "
+        "max_late_days)",
+        False,
+    )
+    assert of(decision, Notice) == ([notice] if said else [])
+
+
+@pytest.mark.parametrize(("days_ago", "said"), [(1, True), (2, False)])
+def test_leads_a_sent_campaign_did_not_reach_are_counted_and_said_the_day_after_and_no_longer(shipped, days_ago, said):
+    """Mailchimp's report of who a sent campaign reached, read case-blind: two leads it missed are counted (said
+    once, about the campaign), and one it reached whose address Mailchimp spells in other letters is not."""
+    sent = step(1, TODAY - dt.timedelta(days=days_ago))
+    leads = [
+        lead(TODAY - dt.timedelta(days=days_ago + 1), sent, email=email)
+        for email in ("a@example.com", "b@example.com", "Cleo@Example.com")
+    ]
+    state = dataclasses.replace(
+        world(*leads, found={sent: Found("c1", "sent", "same")}), sent_to={sent: {"cleo@example.com"}}
+    )
+    decision = drip_run(shipped, state)
+    notice = Notice(
+        sent,
+        "not reached",
+        "went out, but not to 2 lead(s) it was made for (Mailchimp's report; dropped from its segment before the "
+        "send?): they get this step on a later day, if still within max_late_days",
+        False,
+    )
+    assert of(decision, Notice) == ([notice] if said else [])
+    assert [states(decision, email)[1] for email in ("a@example.com", "Cleo@Example.com")] == ["assigned", "sent"]
+
+
+def test_steps_are_carried_out_folders_fields_and_rooms_first_then_records_deletions_campaigns_and_notices(shipped):
+    """Whatever order the decision found them in: a campaign's folder, the MPLOG field its leads' records need and the
+    waiting room that names that field exist before anything uses them; records are written before the campaigns
+    that target them; a deletion comes before what is made; notices last. A folder or field that exists is not made."""
+    from mailpipe.push.decide import Decision, MakeLogField, WaitingRoom, _prepare
+
+    plan = first_plan(shipped, "lea@example.com")
+    elsewhere = dataclasses.replace(plan, folder="mailpipe: Another")
+    notice, write = Notice(None, "ignored", "a record that cannot be true", False), WriteLog("l2", "a@example.com", "|")
+    delete = Delete(step(1, TODAY - dt.timedelta(days=9)), "c3", "a draft left by a stopped run, now too late to send")
+    decision = Decision(
+        [notice, Create(plan), Create(elsewhere), Update(plan, "c2"), Schedule(plan, "c1"), delete, write]
+    )
+    rooms = [WaitingRoom("l3", "e1", 7), WaitingRoom("l2", "e2", 8), WaitingRoom("l1", "e3", 9)]
+    state = dataclasses.replace(
+        world(), folders={"mailpipe: Another": "f1"}, log_field={"l1": True, "l2": False}, rooms=rooms
+    )
+    _prepare(decision, state)
+    assert decision.steps == [
+        MakeFolder(EDUCATION),
+        MakeLogField("l2"),  # the records' list first, then the rooms' lists; l1 has the field
+        MakeLogField("l3"),
+        *rooms,
+        write,
+        delete,
+        Update(plan, "c2"),
+        Schedule(plan, "c1"),
+        Create(plan),
+        Create(elsewhere),
+        notice,
+    ]
+
+
+def test_a_held_drip_campaign_whose_time_ended_says_its_leads_missed_the_step_and_go_on(shipped):
+    held = step(1, TODAY - dt.timedelta(days=9))
+    paused = {held: Found("c1", "paused", "same")}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=10), held), found=paused))
+    assert of(decision, Notice) == [
+        Notice(
+            held,
+            "held",
+            "paused in Mailchimp by a person: mailpipe leaves it alone; 1 lead(s) get no further step until it is "
+            "resumed or deleted in Mailchimp, or its time ends; its time ended Sat May 4 09:30: its leads missed step "
+            "1 and go on with the next ones (resuming it now would send it late: delete it)",
+            False,
+        )
+    ]
+    assert states(decision) == {1: "skipped", 2: "assigned"}
+
+
+@pytest.mark.parametrize(("entered_days_ago", "updated"), [(8, True), (9, False)])
+def test_a_changed_scheduled_campaign_is_updated_only_while_it_can_still_reach_its_leads_in_time(
+    shipped, entered_days_ago, updated
+):
+    """The lead's step 1 was due the day after they entered; its time ends max_late_days (7) later at 09:30. Entered 8
+    days ago, that is today's 09:30, when the campaign goes out: still in time. A day earlier, it is too late."""
+    scheduled = {step(1): Found("c1", "schedule", "an older version")}
+    state = world(lead(TODAY - dt.timedelta(days=entered_days_ago), step(1)), found=scheduled)
+    decision = drip_run(shipped, state)
+    kept = Notice(
+        step(1),
+        "kept",
+        "changed, but scheduling it again now would send it too late; the scheduled version stays",
+        False,
+    )
+    expected = [Update(first_plan(shipped), "c1")] if updated else [kept]
+    assert [s for s in decision.steps if isinstance(s, (Update, Notice))] == expected
+
+
+def test_a_lead_given_every_step_has_finished_the_drip_and_gets_nothing_more(shipped):
+    given = [DripKey("e1", n, TODAY - dt.timedelta(days=40 - n)) for n in range(1, 8)]
+    sent = {key: Found(f"c{key.step}", "sent", "same") for key in given}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=60), *given), found=sent))
+    assert decision.steps == [] and states(decision) == dict.fromkeys(range(1, 8), "sent")
+
+
+@pytest.mark.parametrize("status", ["sent", "sending"])
+def test_a_monthly_email_that_went_out_or_is_going_out_is_never_touched(shipped, status):
+    gone = {MAY: Found("c1", status, "an older version")}
+    ours = {MAY: Pushed(MAY, "c1", "newsletter-2024-05", "an older version", True)}
+    assert monthly_run(shipped, patients(MAY_SEND - dt.timedelta(hours=2), found=gone, pushed=ours)).steps == []
+
+
+def test_a_run_that_looks_back_at_last_months_email_still_makes_this_months(shipped):
+    """June 3 (Mon 06:00 there): May's email, sent, is in the run's window as June's is made."""
+    june = MonthlyKey("m1", "2024-06")
+    sent = {MAY: Found("c1", "sent", "same")}
+    decision = monthly_run(shipped, patients(dt.datetime(2024, 6, 3, 13, tzinfo=UTC), found=sent))
+    assert [s.plan.key for s in of(decision, Create)] == [june]

@@ -317,8 +317,11 @@ def _prepare(decision: Decision, world: World) -> None:
     lists += sorted({room.list_id for room in world.rooms} - set(lists))
     first += [MakeLogField(list_id) for list_id in lists if not world.log_field.get(list_id)]
     first += world.rooms  # after the MPLOG field their conditions name
-    order = {MakeFolder: 0, MakeLogField: 1, WriteLog: 2, Delete: 3, Schedule: 4, Update: 4, Create: 5, Notice: 6}
-    decision.steps = first + sorted(decision.steps, key=lambda s: order[type(s)])
+    decision.steps = first + sorted(decision.steps, key=lambda s: _ORDER[type(s)])
+
+
+# what a decision holds, in the order it is carried out (after the folders, the MPLOG field and the waiting rooms)
+_ORDER: dict[type, int] = {WriteLog: 0, Delete: 1, Schedule: 2, Update: 2, Create: 3, Notice: 4}
 
 
 def _assignment(key: DripKey, world: World, today: dt.date) -> StepState:

@@ -55,13 +55,14 @@ bench: $(STAMP) node-mjml debian-tools
 	$(BIN)/python bench/scale.py
 
 # Mutation testing of the guard modules (the list is [tool.mutmut] in pyproject.toml) against the fast tier, from a
-# copy in mutants/; not in CI (about six hours on two cores the first time, at about 10 mutants a minute; a run
-# stopped resumes where it stopped).
-# Prints mutants, killed, survived and the time, then each survivor (`.venv/bin/mutmut show NAME` shows its diff).
+# copy in mutants/; not in CI (hours on two cores the first time: each survivor runs every test that reaches its
+# function; a run stopped resumes where it stopped). `make mutation MUTANTS='mailpipe.push.decide*'` checks one module
+# again. Prints mutants, killed, equivalent (scripts/mutation-equivalents.toml says why), survived and the time, then
+# each survivor (`.venv/bin/mutmut show NAME` shows its diff).
 mutation: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[mutation]'
 	@mkdir -p build; start=$$(date +%s); \
-	  $(BIN)/mutmut run --max-children $$(nproc) > build/mutation.log 2>&1 || { tail -n 30 build/mutation.log; exit 1; }; \
+	  $(BIN)/mutmut run --max-children $$(nproc) $(MUTANTS) > build/mutation.log 2>&1 || { tail -n 30 build/mutation.log; exit 1; }; \
 	  $(BIN)/python scripts/mutation-figures.py --seconds $$(( $$(date +%s) - start ))
 
 # A venv made with another interpreter than PYTHON's is made again.

@@ -772,3 +772,166 @@ def test_a_run_that_looks_back_at_last_months_email_still_makes_this_months(ship
     sent = {MAY: Found("c1", "sent", "same")}
     decision = monthly_run(shipped, patients(dt.datetime(2024, 6, 3, 13, tzinfo=UTC), found=sent))
     assert [s.plan.key for s in of(decision, Create)] == [june]
+
+
+def test_a_draft_mailpipe_has_no_record_of_making_and_nobody_waits_on_is_held_and_loud(shipped):
+    decision = drip_run(shipped, world(found={step(1): Found("c1", "save", None)}))
+    assert decision.steps == [
+        Notice(
+            step(1),
+            "held",
+            "a draft with mailpipe's recipients that the local record has no sign of making (the state file was lost, "
+            "or a person made or unscheduled it): mailpipe leaves it alone; schedule or delete it in Mailchimp",
+            True,
+        )
+    ]
+
+
+def test_twins_are_deleted_and_records_not_believed_are_said_each_exactly(shipped):
+    from mailpipe.push.decide import Twin
+
+    twin = Twin(step(1), "c2", True, "c1")
+    state = dataclasses.replace(world(), twins=[twin], ignored=["lea@example.com: a record that cannot be true"])
+    assert drip_run(shipped, state).steps == [
+        Delete(
+            step(1),
+            "c2",
+            "made twice (another push, from another checkout or machine, at the same time?): this copy is deleted and "
+            "c1 stays, so nobody gets it twice; let only one machine push",
+            twin,
+        ),
+        Notice(None, "ignored", "lea@example.com: a record that cannot be true", False),
+    ]
+
+
+@pytest.mark.parametrize(("scheduled", "state"), [(False, "pending"), (True, "held")])
+def test_a_draft_is_a_pending_step_while_mailpipe_has_not_scheduled_it_and_held_once_a_person_unscheduled_it(
+    shipped, scheduled, state
+):
+    draft = {step(1): Found("c1", "save", None)}
+    ours = {step(1): Pushed(step(1), "c1", FIRST, None, scheduled)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1), step(1)), found=draft, pushed=ours))
+    assert states(decision) == {1: state}
+
+
+def test_todays_campaign_a_person_deleted_is_not_made_again_today(shipped):
+    """Made by an earlier run today and deleted in Mailchimp before it sent: its lead's step is void, and the lead
+    gets it on a later day; today's campaign of that step is not made a second time."""
+    made = {step(1): Pushed(step(1), "c1", FIRST, "hash", True)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1), step(1)), pushed=made))
+    assert of(decision, Create) == [] and states(decision) == {}
+
+
+@pytest.mark.parametrize(("entered_days_ago", "created"), [(8, True), (9, False)])
+def test_a_stopped_run_about_to_make_todays_campaign_is_finished_while_in_time_else_the_step_is_skipped(
+    shipped, entered_days_ago, created
+):
+    """The run recorded that it was about to make today's campaign of step 1 (no campaign id yet) and stopped. The
+    next run makes it, if its lead can still get the step in time (their deadline is today's 09:30 when they entered
+    8 days ago); a day later than that, the assignment is taken back from their record, the step is skipped and the
+    lead goes on with step 2."""
+    about = {step(1): Pushed(step(1), "", FIRST, None, False)}
+    state = world(lead(TODAY - dt.timedelta(days=entered_days_ago), step(1)), pushed=about)
+    decision = drip_run(shipped, state)
+    assert [s.plan.key for s in of(decision, Create)] == ([step(1)] if created else [step(2)])
+    if not created:  # step 1 taken back and skipped; the lead goes on with step 2, due long enough ago
+        (write,) = of(decision, WriteLog)
+        assert LeadLog.parse(write.value).assigned == {step(2)}
+        assert states(decision) == {1: "skipped", 2: "assigned"}
+
+
+def test_a_stopped_runs_record_of_yesterdays_campaign_it_never_made_is_void_and_the_step_given_today(shipped):
+    yesterday = step(1, TODAY - dt.timedelta(days=1))
+    about = {yesterday: Pushed(yesterday, "", FIRST, None, False)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=2), yesterday), pushed=about))
+    assert created(decision) == [(step(1).title, ("lea@example.com",))]
+
+
+def test_a_lead_due_a_step_whose_campaign_was_made_earlier_today_waits_for_tomorrows(shipped):
+    """One campaign per step and day, and it has its recipients: a lead tagged after it was made gets it tomorrow."""
+    made = {step(1): Found("c1", "schedule", "same")}
+    ours = {step(1): Pushed(step(1), "c1", FIRST, "same", True)}
+    first, late = lead(TODAY - dt.timedelta(days=1), step(1)), lead(TODAY - dt.timedelta(days=1), email="b@example.com")
+    decision = drip_run(shipped, world(first, late, found=made, pushed=ours))
+    assert states(decision, "b@example.com") == {} and created(decision) == []
+
+
+def test_a_step_due_the_day_a_lead_enters_is_given_that_day(shipped):
+    rendered, drips, _, audiences = shipped
+    (drip,) = drips
+    same_day = dataclasses.replace(drip, steps=(dataclasses.replace(drip.steps[0], delay_days=0), *drip.steps[1:]))
+    emails = {e.id: e for e in rendered.emails}
+    decision = decide(world(lead(TODAY)), [same_day], [], audiences, emails, {}, rendered.content, "mailpipe")
+    assert states(decision) == {1: "assigned"}
+
+
+def test_a_changed_campaign_is_kept_when_its_most_overdue_lead_would_get_it_too_late_whoever_comes_first(shipped):
+    scheduled = {step(1): Found("c1", "schedule", "an older version")}
+    for order in ((9, 8), (8, 9)):  # days since each lead entered: 9 makes today's 09:30 too late for them
+        leads = [lead(TODAY - dt.timedelta(days=d), step(1), email=f"{d}@example.com") for d in order]
+        decision = drip_run(shipped, world(*leads, found=scheduled))
+        assert of(decision, Update) == [] and [n.kind for n in of(decision, Notice)] == ["kept"]
+
+
+def test_a_scheduled_campaign_is_compared_by_the_version_mailpipe_pushed_when_it_knows_it(shipped):
+    """Mailpipe's record of what it pushed is the version; Mailchimp's own copy (hashed only when there is no record)
+    is not read, so a campaign pushed at this version is left alone."""
+    email = next(e for e in shipped[0].emails if e.id == FIRST)
+    scheduled = {step(1): Found("c1", "schedule", None)}
+    ours = {step(1): Pushed(step(1), "c1", FIRST, email.content_hash, True)}
+    decision = drip_run(shipped, world(lead(TODAY - dt.timedelta(days=1), step(1)), found=scheduled, pushed=ours))
+    assert [s for s in decision.steps if not isinstance(s, WriteLog)] == []
+
+
+def test_a_drip_nobody_is_tagged_for_decides_nothing(shipped):
+    assert drip_run(shipped, dataclasses.replace(world(), leads={})).steps == []
+
+
+def test_a_refused_or_problem_monthly_email_at_the_end_of_its_week_is_said_missed(shipped):
+    end = MAY_SEND + dt.timedelta(days=7)
+    refused = monthly_run(shipped, patients(end), refusals={"newsletter-2024-05": "not signed off"})
+    assert refused.steps == [
+        Notice(MAY, "refused", "not signed off; its time ended Tue May 14 10:00: it was missed", True)
+    ]
+    (problem,) = monthly_run(shipped, patients(dt.datetime(2024, 7, 9, 17, tzinfo=UTC))).steps
+    assert problem.detail.endswith(
+        "a week before it is due on 2024-07-02; its time ended Tue Jul 9 10:00: it was missed"
+    )
+
+
+def test_a_refused_monthly_email_must_be_mended_before_its_offers_end_if_they_end_within_its_week(shipped):
+    content = with_may_valid_until(shipped, dt.date(2024, 5, 10))
+    refused = {"newsletter-2024-05": "not signed off"}
+    decision = monthly_run(shipped, patients(MAY_SEND - dt.timedelta(hours=30)), refusals=refused, content=content)
+    assert decision.steps == [
+        Notice(MAY, "refused", "not signed off; act by Fri May 10 21:00 or its 3 member(s) miss it", True)
+    ]
+
+
+def test_a_monthly_email_to_an_audience_with_no_tags_at_all_waits_for_its_tag(shipped):
+    state = dataclasses.replace(patients(MAY_SEND - dt.timedelta(hours=2)), tag_ids={})
+    assert [n.kind for n in monthly_run(shipped, state).steps] == ["waiting"]
+
+
+def test_a_scheduled_monthly_email_changed_after_its_week_is_kept_not_sent_late(shipped):
+    scheduled = {MAY: Found("c1", "schedule", "an older version")}
+    ours = {MAY: Pushed(MAY, "c1", "newsletter-2024-05", "an older version", True)}
+    late = MAY_SEND + dt.timedelta(days=7, hours=1)
+    decision = monthly_run(shipped, patients(late, found=scheduled, pushed=ours))
+    assert [n.kind for n in decision.steps] == ["kept"]
+
+
+def test_each_drip_finishes_only_its_own_campaigns_beside_another_drip_and_the_monthly_email(shipped):
+    """A second drip (its steps in another order) with its campaign of today, unchanged, and the monthly email in
+    Mailchimp: the first drip neither takes the other's campaign for one of its own (and updates it to its own step's
+    email) nor trips over the monthly one."""
+    rendered, drips, _, audiences = shipped
+    (drip,) = drips
+    second = dataclasses.replace(drip, code="e2", name="Second series", steps=tuple(reversed(drip.steps)))
+    emails = {e.id: e for e in rendered.emails}
+    others = {DripKey("e2", 1, TODAY): Found("c2", "schedule", None), MAY: Found("c9", "schedule", None)}
+    unchanged = {DripKey("e2", 1, TODAY): emails[second.steps[0].content].content_hash, MAY: "sent as it is"}
+    ours = {key: Pushed(key, f.campaign_id, "x", unchanged[key], True) for key, f in others.items()}
+    state = world(lead(TODAY - dt.timedelta(days=1)), found=others, pushed=ours)
+    decision = decide(state, [drip, second], [], audiences, emails, {}, rendered.content, "mailpipe")
+    assert of(decision, Update) == [] and created(decision) == [(step(1).title, ("lea@example.com",))]

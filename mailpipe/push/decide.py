@@ -273,7 +273,7 @@ def decide(
     for drip in drips:
         list_id, tag = audiences[drip.audience]
         if world.untagged.get(drip.code):
-            decision.steps.append(_missing_tag(drip, tag or "", world.untagged[drip.code]))
+            decision.steps.append(_missing_tag(drip, tag, world.untagged[drip.code]))
         _decide_drip(decision, world, drip, list_id, emails, refusals, f"{folder_prefix}: {drip.name}", records)
     for (list_id, _), record in records.items():
         if record.log.render() != record.written:
@@ -296,7 +296,7 @@ def twin_deleted(twin: Twin) -> str:
     )
 
 
-def _missing_tag(drip: Drip, tag: str, waiting: int) -> Notice:
+def _missing_tag(drip: Drip, tag: str | None, waiting: int) -> Notice:
     """A drip whose tag is gone from Mailchimp while leads are inside it: nobody can be given a step, and nothing else
     would say so (the run would look normal)."""
     return Notice(
@@ -365,8 +365,8 @@ class _DripDay:
         today, send_at = delivery(
             local_date(world.now, drip.timezone), drip.send_time, drip.timezone, drip.quiet_hours, world.now
         )
-        made = {k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.code == drip.code}
-        return cls(world, drip, refusals, today, send_at, {k for k in made if k.day == today})
+        made_today = {k for k in (*world.found, *world.pushed) if isinstance(k, DripKey) and k.day == today}
+        return cls(world, drip, refusals, today, send_at, made_today)
 
     def lead(self, lead: TaggedLead, log: LeadLog) -> tuple[LeadLog, dict[int, StepState]]:
         """The lead's record after this run (`log`: as the drips before this one left it), and each step's state:
@@ -407,7 +407,6 @@ class _DripDay:
         if step.content in self.refusals:
             self.refused_steps.setdefault(number, Waiting()).add(deadline)
             return log, None
-        self._keep_deadline(key, deadline)
         return log.with_assigned(key), StepState.ASSIGNED
 
     def _settle(self, email: str, log: LeadLog, number: int, deadline: dt.datetime) -> tuple[LeadLog, StepState | None]:
@@ -417,11 +416,11 @@ class _DripDay:
         for key, outcome in list(outcomes.items()):  # sent, but not to this lead (Mailchimp's report): not had
             reached = self.world.sent_to.get(key)
             if outcome == StepState.SENT and reached is not None and email.lower() not in reached:
-                outcomes[key] = StepState.VOID
+                del outcomes[key]  # void: counts for nothing
                 self.unreached[key] = self.unreached.get(key, 0) + 1
         for key, outcome in list(outcomes.items()):
             if outcome == StepState.PENDING and key not in self.world.found and self.send_at > deadline:
-                outcomes[key] = StepState.VOID
+                del outcomes[key]  # void, and taken back
                 log = log.without({key})
             elif outcome == StepState.PENDING:
                 self._keep_deadline(key, deadline)
@@ -553,7 +552,7 @@ def _existing(
         current = known.content_hash if known and known.content_hash else found.content_hash
         if current != plan.email.content_hash:
             if plan.email.id in refusals:
-                sends = Waiting(0, plan.wanted)
+                sends = Waiting(window=plan.wanted)
                 detail = f"changed, but {refusals[plan.email.id]}; the scheduled version stays" + sends.by(
                     world.now, timezone, "act", "the scheduled version goes out", "the scheduled version went out"
                 )
@@ -640,7 +639,7 @@ def _decide_monthly(
         send = monthly_send(monthly, month)
         found = world.found.get(key)
         email = emails.get(monthly.content_id(month))
-        members = world.tag_sizes.get((list_id, tag), 0) if tag else 0
+        members = world.tag_sizes.get((list_id, tag), 0)  # 0 for the whole audience: its size is not read
         waiting = Waiting(members, _monthly_window(monthly, month, content))
         if found is not None and email is not None:
             plan = CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag)

@@ -221,3 +221,25 @@ def test_body_links_get_utm_keep_their_own_query_and_their_own_utm(project):
         a.get("style") for a in lxml.html.document_fromstring(email.html).iter("a") if "diary" in a.get("href", "")
     }
     assert styles == {"color:#5b3a6e;text-decoration:underline;"}  # inline, so it survives clients that drop <style>
+
+
+UTM = {"utm_source": "mailchimp", "utm_medium": "email", "utm_campaign": "mp-e1-s01"}
+TAGS = "utm_source=mailchimp&utm_medium=email&utm_campaign=mp-e1-s01"
+
+
+@pytest.mark.parametrize(
+    ("link", "tracked"),
+    [
+        # a merge tag in a clinic link stays byte for byte, or Mailchimp would not fill it in
+        ("https://www.aiviaesthetics.com/diary?e=*|EMAIL|*", "https://www.aiviaesthetics.com/diary?e=*|EMAIL|*"),
+        ("http://www.aiviaesthetics.com/x", f"http://www.aiviaesthetics.com/x?{TAGS}"),  # http as well as https
+        ("HTTPS://WWW.AIVIAESTHETICS.COM/x", f"https://WWW.AIVIAESTHETICS.COM/x?{TAGS}"),  # in any case
+        ("https:///nowhere", "https:///nowhere"),  # no host: nobody's site
+        # the link's own empty parameter is kept
+        ("https://www.aiviaesthetics.com/x?ref=&a=1", f"https://www.aiviaesthetics.com/x?ref=&a=1&{TAGS}"),
+    ],
+)
+def test_a_link_gets_the_campaigns_utm_exactly_when_it_is_an_http_link_to_the_clinics_site(link, tracked):
+    from mailpipe.render.links import with_utm
+
+    assert with_utm(link, UTM, ("aiviaesthetics.com",)) == tracked

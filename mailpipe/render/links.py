@@ -25,8 +25,8 @@ def with_utm(url: str, params: dict[str, str], domains: tuple[str, ...]) -> str:
     if "*|" in url or not url.lower().startswith(("http://", "https://")):
         return url
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not any(host == domain or host.endswith("." + domain) for domain in domains):
+    host = parts.hostname  # lower case, as urlsplit gives it
+    if host is None or not any(host == domain or host.endswith("." + domain) for domain in domains):
         return url
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {key for key, _ in query}

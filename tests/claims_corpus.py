@@ -11,7 +11,7 @@ from mailpipe.checks.claim_classes import Setting
 
 CORPUS = Path(__file__).resolve().parent / "claims"
 # a July 2024 special valid the whole month: what a sentence is read against when its row names no setting
-DEFAULT_SETTING = Setting(True, dt.date(2024, 7, 1), dt.date(2024, 7, 1), dt.date(2024, 7, 31))
+DEFAULT_SETTING = Setting(dt.date(2024, 7, 1), dt.date(2024, 7, 1), dt.date(2024, 7, 31))
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,10 @@ def _setting(field: str) -> Setting:
             year, month = map(int, value.split("-"))
             first = dt.date(year, month, 1)
             last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-            setting = Setting(True, first, first, last)
+            setting = Setting(first, first, last)
         elif name == "valid":
             start, end = (dt.date.fromisoformat(day) for day in value.split(".."))
-            setting = Setting(True, dt.date(start.year, start.month, 1), start, end)
+            setting = Setting(dt.date(start.year, start.month, 1), start, end)
         else:
             raise ValueError(f"unknown setting {part!r}")
     return setting

@@ -347,9 +347,7 @@ def test_a_lead_whose_record_could_not_be_written_gets_the_step_on_the_next_day(
     # exactly this: the lead is not taken for one yesterday's campaign was made for and did not reach
     assert actions(run(next_morning)) == [("mp-e1-s01-2024-05-02", "created"), ("mp-e1-s01-2024-05-02", "scheduled")]
     sandbox.store.advance(next_morning + dt.timedelta(days=1))
-    step_one = {
-        (d["email"], d["title"]) for d in sandbox.store.deliveries() if d["title"].startswith("mp-e1-s01-")
-    }
+    step_one = {(d["email"], d["title"]) for d in sandbox.store.deliveries() if d["title"].startswith("mp-e1-s01-")}
     assert step_one == {("p0@example.com", FIRST), ("p1@example.com", "mp-e1-s01-2024-05-02")}
 
 

@@ -450,6 +450,8 @@ def test_rule_fires_on_an_email_that_breaks_it_and_not_on_the_original(rendered,
     assert broken, f"{rule_id} did not fire"
     assert severity in {f.severity for f in broken}
     assert all(f.email == base and f.message and f.fix for f in broken)
+    # it fired because the email breaks it, not because the rule itself failed (which is reported at its severity)
+    assert not [f.message for f in broken if "the rule could not run" in f.message]
 
 
 def test_compatibility_passes_for_plain_html_and_warns_where_key_clients_lack_a_feature(rendered):
@@ -641,3 +643,35 @@ def test_a_phrase_about_the_readers_health_that_emphasis_splits_in_the_html_is_f
     assert "<strong>your</strong> Botox treatment" in email.html and "your Botox treatment" in email.text
     found = [f.message for f in run_checks(email, rendered.site) if f.rule == "HIPAA-NO-PHI"]
     assert found == ["'Since your Botox' in the plain text speaks of the reader's own health"]
+
+
+def test_a_claim_is_said_with_its_words_and_where_it_is_once_however_often_the_copy_repeats_it(rendered):
+    """The subject, the preheader and the copy are each named; the same words twice in the copy are one finding."""
+    base = email(rendered, ARTICLE)
+    claimed = add_to_body("<p>A permanent fix.</p><p>A permanent fix.</p>")(
+        change(base, subject="The cure for migraine", preheader="Say goodbye to migraine for good.")
+    )
+    why = (
+        "promises a cure or a permanent end; treatment helps prevent headaches in some people, for as long as it is "
+        "given"
+    )
+    assert [f.message for f in findings_of(run_checks(claimed, rendered.site), "CLAIM-NO-CURE")] == [
+        f"'cure' in the subject {why}",
+        f"'goodbye to migraine' in the preheader {why}",
+        f"'for good' in the preheader {why}",
+        f"'goodbye' in the preheader {why}",
+        f"'permanent' in the copy {why}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("snippet", "said"),
+    [
+        ("<p>Dear {<!-- name -->{first name,</p><!-- {{ -->", ["a leftover placeholder '{{' in the HTML"]),
+        ("<!-- {{ a note for the next writer }} -->", []),  # a placeholder only inside a comment is nobody's to read
+    ],
+)
+def test_a_placeholder_is_what_a_reader_sees_once_the_comments_are_gone(rendered, snippet, said):
+    broken = add_to_body(snippet)(email(rendered, ARTICLE))
+    found = findings_of(run_checks(broken, rendered.site), "MC-MERGE-SYNTAX")
+    assert [f.message for f in found if "placeholder" in f.message] == said

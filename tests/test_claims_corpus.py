@@ -122,7 +122,7 @@ def test_an_onset_under_12_weeks_is_a_claim_and_12_weeks_or_more_is_not(when, cl
 
 
 def test_offer_dates_must_be_the_offers_own_on_both_sides():
-    half = Setting(True, dt.date(2024, 7, 1), dt.date(2024, 7, 1), dt.date(2024, 7, 15))
+    half = Setting(dt.date(2024, 7, 1), dt.date(2024, 7, 1), dt.date(2024, 7, 15))
     assert kinds("Offers valid July 1 to July 15, 2024.", half) == set()
     assert "dates" in kinds("Offers valid July 1 to July 16, 2024.", half)
     assert "dates" in kinds("Offers valid July 1 to July 14, 2024.", half)  # inside the dates, but not their end
@@ -134,7 +134,7 @@ def test_offer_dates_must_be_the_offers_own_on_both_sides():
 
 @pytest.mark.parametrize(("month", "fits"), [(4, False), (5, True), (8, True), (9, False)])
 def test_summer_copy_fits_summer_and_the_month_before_it_only(month, fits):
-    setting = Setting(True, dt.date(2024, month, 1), dt.date(2024, month, 1), dt.date(2024, month, 28))
+    setting = Setting(dt.date(2024, month, 1), dt.date(2024, month, 1), dt.date(2024, month, 28))
     assert ("season" in kinds("Summer-ready offers for patients.", setting)) is not fits
 
 

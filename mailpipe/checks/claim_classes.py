@@ -35,9 +35,8 @@ class ClaimClass(StrEnum):
 
 @dataclass(frozen=True)
 class Setting:
-    """What a sentence is read against: the kind of email, and for a special its month and offer dates."""
+    """What a sentence is read against: for a special, its month and offer dates."""
 
-    promo: bool = False
     month: dt.date | None = None  # the first day of the send month
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None

@@ -113,12 +113,12 @@ SEQUENCE = re.compile(
 
 
 def email_setting(ctx: Context) -> Setting:
-    """What the claim classes read an email's sentences against: promo or not, a special's month and dates."""
+    """What the claim classes read an email's sentences against: a special's month and offer dates."""
     front = ctx.email.source.item.front
     if not isinstance(front, SpecialFront):
-        return Setting(promo=ctx.is_promo)
+        return Setting()
     year, month = (int(part) for part in front.month.split("-"))
-    return Setting(True, dt.date(year, month, 1), front.valid_from, front.valid_until)
+    return Setting(dt.date(year, month, 1), front.valid_from, front.valid_until)
 
 
 def reviewer_claims(ctx: Context) -> list[tuple[str, Claim]]:
@@ -222,7 +222,7 @@ def price_terms(ctx: Context) -> Iterator[Issue]:
 
 
 def _names_botox(ctx: Context) -> bool:
-    return bool(BOTOX_MENTION.search(ctx.copy_text + " " + ctx.email.subject))
+    return bool(BOTOX_MENTION.search(ctx.copy_text) or BOTOX_MENTION.search(ctx.email.subject))
 
 
 def _sentences(text: str) -> list[str]:

@@ -76,3 +76,15 @@ def test_push_refuses_an_email_saying_exactly_why(email, change, findings, sign_
     sign_offs = {FIRST: sign_off} if sign_off else {}
     refused = refusals([email], {FIRST: findings}, sign_offs, real_account=real)
     assert refused == ({FIRST: why} if why else {})
+
+
+def test_a_real_accounts_client_refuses_an_upload_showing_text_still_awaiting_its_approved_wording(email, tmp_path):
+    from mailpipe.review import SignOffGate
+
+    gate = SignOffGate(tmp_path / "reviews", Project(REPO).rendered().site)
+    awaiting = dataclasses.replace(email, unapproved_text=("isi.j2", "footer.j2"))
+    assert gate.refusal(awaiting) == (
+        "it shows templates/isi.j2, templates/footer.j2, still marked mailpipe:needs-approved-text (the approved "
+        "wording replaces it before go-live)"
+    )
+    assert gate.refusal(email) == "needs medical sign-off"

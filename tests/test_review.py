@@ -371,3 +371,48 @@ def test_diff_compares_with_the_emails_own_latest_approval_of_the_role_asked(pro
     assert reviews.latest(FIRST, "legal") is None and reviews.latest("no-such-email") is None
     with pytest.raises(MailpipeError, match=f"^{FIRST} has no legal approval to revoke$"):
         reviews.revoke(FIRST, "legal")
+
+
+def test_word_diff_shows_six_words_either_side_by_default_and_whole_runs_of_changed_words():
+    words = [f"w{n}" for n in range(1, 15)]  # 14 kept words between two changes: more than 2 x 6, so cut
+    old, new = " ".join(["a", *words, "b"]), " ".join(["A", *words, "B"])
+    assert [(c.kind, c.words) for c in word_diff(old, new)] == [
+        ("removed", "a"),
+        ("added", "A"),
+        ("same", "w1 w2 w3 w4 w5 w6 … w9 w10 w11 w12 w13 w14"),
+        ("removed", "b"),
+        ("added", "B"),
+    ]
+    twelve = " ".join(words[:12])  # 12 kept words: all shown
+    assert word_diff(f"a {twelve} b", f"A {twelve} B")[2].words == twelve
+    assert [(c.kind, c.words) for c in word_diff("keep one two three end", "keep four five end")] == [
+        ("same", "keep"),
+        ("removed", "one two three"),
+        ("added", "four five"),
+        ("same", "end"),
+    ]
+
+
+def test_word_diff_of_a_long_email_finds_the_one_changed_word_among_common_ones():
+    """A real email has hundreds of words, many of them "the" and "and": every word is compared (no heuristic that
+    takes a frequent word for noise and reports a run of unchanged text as changed)."""
+    sentence = "the clinic and the team and the plan for the visit and the care"
+    old = " ".join([sentence] * 20)
+    new = " ".join([sentence] * 10 + [sentence.replace("clinic", "team")] + [sentence] * 9)
+    assert [(c.kind, c.words) for c in word_diff(old, new) if c.kind != "same"] == [
+        ("removed", "clinic"),
+        ("added", "team"),
+    ]
+
+
+def test_a_revoke_that_cannot_be_written_says_which_folder_and_why_and_keeps_the_approval(project, run_cli):
+    approve(run_cli, project, FIRST, "--role", "medical")
+    reviews = Reviews(project / "reviews")
+    approvals = project / "reviews" / "approvals.tsv"
+    kept = approvals.read_bytes()
+    (project / "reviews" / ".approvals.tsv.tmp").mkdir()  # where the new file is written first: in the way
+    with pytest.raises(MailpipeError) as refused:
+        reviews.revoke(FIRST, "medical")
+    temporary = project / "reviews" / ".approvals.tsv.tmp"
+    assert str(refused.value) == f"{project / 'reviews'}: cannot record the change: Is a directory ({temporary})"
+    assert approvals.read_bytes() == kept

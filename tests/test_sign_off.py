@@ -486,3 +486,10 @@ def test_a_signature_counts_only_as_an_ed25519_sshsig_made_for_a_sign_off(parts,
     key, reviewer, message = _reviewer_and_approval()
     verified = verify(_sshsig(key, message, **parts), message, reviewer)
     assert verified.ok is (why == "") and verified.why.startswith(why), verified
+
+
+def test_a_signature_another_key_made_is_not_the_reviewers():
+    _, reviewer, message = _reviewer_and_approval()
+    verified = verify(_sshsig(Ed25519PrivateKey.generate(), message), message, reviewer)
+    assert verified.ok is False
+    assert verified.why == f"the signature was not made with {reviewer.name}'s key in reviews/reviewers.yaml", verified

@@ -247,7 +247,30 @@ def pytest_collection_modifyitems(items) -> None:
     mutmut_stats = Path("mutmut-stats.json")
     if os.environ.get("MUTANT_UNDER_TEST") and mutmut_stats.is_file():
         seconds = json.loads(mutmut_stats.read_text())["duration_by_test"]
-        items.sort(key=lambda item: seconds.get(item.nodeid, 0.0))
+        setup = json.loads(MUTMUT_SETUP.read_text()) if MUTMUT_SETUP.is_file() else {}
+        # its own time and the longest fixture setup in its file (a module fixture is paid by whichever runs first)
+        module_setup = {}
+        for nodeid, taken in setup.items():
+            module = nodeid.split("::")[0]
+            module_setup[module] = max(taken, module_setup.get(module, 0.0))
+        items.sort(key=lambda item: seconds.get(item.nodeid, 0.0) + module_setup.get(item.nodeid.split("::")[0], 0.0))
+
+
+# mutmut's clean run (MUTANT_UNDER_TEST set and empty) records each test's fixture setup time, which its own figures
+# leave out, so that a test behind a slow fixture (a whole demo run) is not taken for a quick one
+MUTMUT_SETUP = Path("mutmut-setup-seconds.json")
+_SETUP_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+    if os.environ.get("MUTANT_UNDER_TEST") == "" and report.when == "setup":
+        _SETUP_SECONDS[report.nodeid] = report.duration
+
+
+def pytest_sessionfinish(session) -> None:
+    if os.environ.get("MUTANT_UNDER_TEST") == "" and _SETUP_SECONDS:
+        known = json.loads(MUTMUT_SETUP.read_text()) if MUTMUT_SETUP.is_file() else {}
+        MUTMUT_SETUP.write_text(json.dumps(known | _SETUP_SECONDS))
 
 
 def pytest_report_header(config) -> str:

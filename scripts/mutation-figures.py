@@ -62,7 +62,7 @@ def main() -> int:
         diff = subprocess.run([MUTMUT, "show", name], capture_output=True, text=True, check=True).stdout
         reason = equivalent(name, diff, explained)
         if reason is not None:
-            why[name] = reason
+            why[name] = " ".join(reason.split())
             statuses[name] = "equivalent"
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     for name, status in statuses.items():

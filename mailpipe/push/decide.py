@@ -88,7 +88,8 @@ class World:
     folders: dict[str, str]  # folder name -> id, of the folders that exist
     # drip code -> leads the local copy still has inside the drip, for a drip whose tag is not in Mailchimp
     untagged: dict[str, int] = field(default_factory=dict)
-    tag_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (list id, tag) -> members, monthly tags
+    # (list id, tag) -> members, of the monthly emails' tags
+    tag_sizes: dict[tuple[str, str | None], int] = field(default_factory=dict)
     twins: list[Twin] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # lead records read and not believed, with why
     rooms: list[WaitingRoom] = field(default_factory=list)  # drips' waiting rooms to make (read/_tagged_by_hand)
@@ -657,30 +658,44 @@ def _decide_monthly(
             continue
         if found is not None or send - now > MONTHLY_LEAD or now - send > MONTHLY_LATE:
             continue
-        miss, missed = f"its {waiting.people} member(s) miss it", "it was missed"
-        problems = monthly_problems(monthly, month, content, set(emails))
-        if problems:
-            detail = "; ".join(p.message for p in problems) + waiting.by(now, monthly.timezone, "fix it", miss, missed)
-            decision.steps.append(Notice(key, Action.PROBLEM, detail, True))
-            continue
-        assert email is not None
-        if _expired(content, month, today):  # nobody can do anything about it now: said, not loud
-            decision.steps.append(Notice(key, Action.REFUSED, f"the {month} offers have ended; not sent late", False))
-            continue
-        if email.id in refusals:
-            detail = refusals[email.id] + waiting.by(now, monthly.timezone, "act", miss, missed)
-            decision.steps.append(Notice(key, Action.REFUSED, detail, True))
-            continue
-        if tag and tag not in world.tag_ids.get(list_id, {}):
-            decision.steps.append(Notice(key, Action.WAITING, f"nobody in the audience has the tag {tag!r} yet", False))
-            continue
-        if key in world.pushed:
-            decision.steps.append(
-                Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", False)
-            )
-        decision.steps.append(
-            Create(CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag))
+        decision.steps += _new_month(
+            key, monthly, email, list_id, tag, folder, emails, refusals, content, world, waiting
         )
+
+
+def _new_month(
+    key: MonthlyKey,
+    monthly: Monthly,
+    email: RenderedEmail | None,
+    list_id: str,
+    tag: str | None,
+    folder: str,
+    emails: dict[str, RenderedEmail],
+    refusals: dict[str, str],
+    content: ContentSet,
+    world: World,
+    waiting: Waiting,
+) -> list[Step]:
+    """A month within its time with no campaign in Mailchimp: the campaign to make, or the one reason it is not made."""
+    now, month = world.now, key.month
+    miss, missed = f"its {waiting.people} member(s) miss it", "it was missed"
+    problems = monthly_problems(monthly, month, content, set(emails))
+    if problems:
+        detail = "; ".join(p.message for p in problems) + waiting.by(now, monthly.timezone, "fix it", miss, missed)
+        return [Notice(key, Action.PROBLEM, detail, True)]
+    assert email is not None
+    if _expired(content, month, local_date(now, monthly.timezone)):  # nobody can do anything about it now: not loud
+        return [Notice(key, Action.REFUSED, f"the {month} offers have ended; not sent late", False)]
+    if email.id in refusals:
+        detail = refusals[email.id] + waiting.by(now, monthly.timezone, "act", miss, missed)
+        return [Notice(key, Action.REFUSED, detail, True)]
+    if tag and tag not in world.tag_ids.get(list_id, {}):
+        return [Notice(key, Action.WAITING, f"nobody in the audience has the tag {tag!r} yet", False)]
+    send = monthly_send(monthly, month)
+    create = Create(CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag))
+    if key in world.pushed:
+        return [Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", False), create]
+    return [create]
 
 
 def _monthly_window(monthly: Monthly, month: str, content: ContentSet) -> dt.datetime:

@@ -59,7 +59,7 @@ def read_world(
         )
         if tag is not None and tag not in tag_ids[list_id]:
             untagged[drip.code] = leads_inside(drip, state.lead_logs(list_id).values())
-    sizes = {}
+    sizes: dict[tuple[str, str | None], int] = {}
     for monthly in (c for c in campaigns if not isinstance(c, Drip)):
         list_id, tag = audiences[monthly.audience]
         if tag is not None and tag in tag_ids[list_id]:  # who a held or refused monthly email would miss

@@ -445,7 +445,9 @@ def test_a_signature_with_a_character_base64_does_not_have_is_not_one():
         assert damaged.why == "the signature is not one (damaged, or not written by `mailpipe review approve`)"
 
 
-def _sshsig(key, message: bytes, namespace=NAMESPACE, hash_name=b"sha512", kind=b"ssh-ed25519", magic=b"SSHSIG"):
+def _sshsig(
+    key, message: bytes, namespace=NAMESPACE, hash_name=b"sha512", kind=b"ssh-ed25519", magic=b"SSHSIG", wrapped=None
+):
     """An SSHSIG blob written here from OpenSSH's PROTOCOL.sshsig (not with mailpipe's signer), each part settable."""
     import hashlib
     import struct
@@ -464,7 +466,7 @@ def _sshsig(key, message: bytes, namespace=NAMESPACE, hash_name=b"sha512", kind=
         + string(namespace)
         + string(b"")
         + string(hash_name)
-        + string(string(kind) + string(raw))
+        + string(string(kind) + string(raw) if wrapped is None else wrapped)
     )
     return base64.b64encode(blob).decode()
 
@@ -478,6 +480,7 @@ def _sshsig(key, message: bytes, namespace=NAMESPACE, hash_name=b"sha512", kind=
         ({"namespace": b"git", "hash_name": b"sha256"}, "the signature was made for something other"),
         ({"kind": b"ssh-rsa"}, "the signature is not an ssh-ed25519 one"),
         ({"magic": b"SSHSIX"}, "the signature is not one (damaged, or not written by `mailpipe review approve`)"),
+        ({"wrapped": b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x40short"}, "the signature is damaged"),
     ],
 )
 def test_a_signature_counts_only_as_an_ed25519_sshsig_made_for_a_sign_off(parts, why):

@@ -496,3 +496,10 @@ def test_a_signature_another_key_made_is_not_the_reviewers():
     verified = verify(_sshsig(Ed25519PrivateKey.generate(), message), message, reviewer)
     assert verified.ok is False
     assert verified.why == f"the signature was not made with {reviewer.name}'s key in reviews/reviewers.yaml", verified
+
+
+def test_a_signature_over_another_line_does_not_match_what_it_claims_to_sign():
+    key, reviewer, message = _reviewer_and_approval()
+    verified = verify(_sshsig(key, message), message.replace(b"medical", b"legal"), reviewer)
+    assert verified.ok is False
+    assert verified.why == "the signature does not match what it claims to sign (the line was changed)"

@@ -416,3 +416,47 @@ def test_a_revoke_that_cannot_be_written_says_which_folder_and_why_and_keeps_the
     temporary = project / "reviews" / ".approvals.tsv.tmp"
     assert str(refused.value) == f"{project / 'reviews'}: cannot record the change: Is a directory ({temporary})"
     assert approvals.read_bytes() == kept
+
+
+def test_approve_refuses_a_key_nobody_listed_and_a_role_the_email_does_not_need_saying_exactly_why(
+    project, reviewer_key
+):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from mailpipe.review.signing import key_fingerprint, load_private_key
+
+    rendered = Project(project).rendered()
+    article = next(e for e in rendered.emails if e.id == FIRST)
+    reviews, day = Reviews(project / "reviews"), dt.date(2024, 4, 22)
+    stranger = Ed25519PrivateKey.generate()
+    with pytest.raises(MailpipeError) as unknown:
+        reviews.approve(article, rendered.site, "medical", stranger, day)
+    assert str(unknown.value) == (
+        f"the key {key_fingerprint(stranger.public_key())} is not in reviews/reviewers.yaml; a reviewer's public key is "
+        "added there (and reviewed in git) before they sign off"
+    )
+    with pytest.raises(MailpipeError) as unneeded:
+        reviews.approve(article, rendered.site, "legal", load_private_key(reviewer_key), day)
+    assert str(unneeded.value) == (
+        f"{FIRST} does not need a legal sign-off (it needs: medical; see review: in mailpipe.yaml)"
+    )
+
+
+def test_a_new_approval_removes_the_warnings_the_reviewer_was_shown_for_the_version_it_replaces(project, reviewer_key):
+    from mailpipe.review.signing import load_private_key
+
+    key, day = load_private_key(reviewer_key), dt.date(2024, 4, 22)
+    first = rendered_email(project, FIRST)
+    reviews = Reviews(project / "reviews")
+    old = reviews.approve(first, Project(project).rendered().site, "medical", key, day, warnings=("a warning",))
+    assert old is not None
+    shown = project / "reviews" / "approved" / FIRST / f"{old.fingerprint}.warnings"
+    assert shown.read_text(encoding="utf-8") == "a warning\n"
+    edit(
+        project / "content/articles/01-what-causes-migraine.md",
+        "A migraine is more than",
+        "A migraine is much more than",
+    )
+    new = reviews.approve(rendered_email(project, FIRST), Project(project).rendered().site, "medical", key, day)
+    assert new is not None and new.fingerprint != old.fingerprint
+    assert sorted(p.name for p in shown.parent.iterdir()) == [f"{new.fingerprint}.txt"]

@@ -432,8 +432,8 @@ def test_approve_refuses_a_key_nobody_listed_and_a_role_the_email_does_not_need_
     with pytest.raises(MailpipeError) as unknown:
         reviews.approve(article, rendered.site, "medical", stranger, day)
     assert str(unknown.value) == (
-        f"the key {key_fingerprint(stranger.public_key())} is not in reviews/reviewers.yaml; a reviewer's public key is "
-        "added there (and reviewed in git) before they sign off"
+        f"the key {key_fingerprint(stranger.public_key())} is not in reviews/reviewers.yaml; a reviewer's public key "
+        "is added there (and reviewed in git) before they sign off"
     )
     with pytest.raises(MailpipeError) as unneeded:
         reviews.approve(article, rendered.site, "legal", load_private_key(reviewer_key), day)
@@ -448,10 +448,12 @@ def test_a_new_approval_removes_the_warnings_the_reviewer_was_shown_for_the_vers
     key, day = load_private_key(reviewer_key), dt.date(2024, 4, 22)
     first = rendered_email(project, FIRST)
     reviews = Reviews(project / "reviews")
-    old = reviews.approve(first, Project(project).rendered().site, "medical", key, day, warnings=("a warning",))
+    old = reviews.approve(
+        first, Project(project).rendered().site, "medical", key, day, warnings=("one warning", "another")
+    )
     assert old is not None
     shown = project / "reviews" / "approved" / FIRST / f"{old.fingerprint}.warnings"
-    assert shown.read_text(encoding="utf-8") == "a warning\n"
+    assert shown.read_text(encoding="utf-8") == "one warning\nanother\n"
     edit(
         project / "content/articles/01-what-causes-migraine.md",
         "A migraine is more than",

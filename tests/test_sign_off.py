@@ -503,3 +503,49 @@ def test_a_signature_over_another_line_does_not_match_what_it_claims_to_sign():
     verified = verify(_sshsig(key, message), message.replace(b"medical", b"legal"), reviewer)
     assert verified.ok is False
     assert verified.why == "the signature does not match what it claims to sign (the line was changed)"
+
+
+def test_a_signature_is_written_as_protocol_sshsig_lays_it_out_with_an_empty_reserved_field():
+    """Read back here field by field from OpenSSH's PROTOCOL.sshsig, not with mailpipe's reader."""
+    import struct
+
+    key, _, message = _reviewer_and_approval()
+    blob = base64.b64decode(sign(key, message))
+    assert blob[:6] == b"SSHSIG" and struct.unpack(">I", blob[6:10]) == (1,)
+    fields, rest = [], blob[10:]
+    while rest:
+        (size,) = struct.unpack(">I", rest[:4])
+        fields.append(rest[4 : 4 + size])
+        rest = rest[4 + size :]
+    _public, namespace, reserved, hash_name, _wrapped = fields
+    assert (namespace, reserved, hash_name) == (NAMESPACE, b"", b"sha512")
+
+
+def _write_ecdsa_key(path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda path: path.mkdir(), "{path}: expected an OpenSSH private key file (ssh-keygen -t ed25519)"),
+        (
+            lambda path: path.write_text("not a key\n"),
+            "{path}: not an OpenSSH private key, or the passphrase is wrong (make a key with ssh-keygen -t ed25519)",
+        ),
+        (_write_ecdsa_key, "{path}: expected an ed25519 key (ssh-keygen -t ed25519)"),
+    ],
+)
+def test_a_private_key_file_that_is_not_a_reviewers_key_is_one_clear_error(tmp_path, make, said):
+    from mailpipe.errors import MailpipeError
+
+    path = tmp_path / "key"
+    make(path)
+    with pytest.raises(MailpipeError) as refused:
+        load_private_key(path)
+    assert str(refused.value) == said.format(path=path)

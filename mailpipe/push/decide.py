@@ -659,13 +659,14 @@ def _decide_monthly(
         if found is not None or send - now > MONTHLY_LEAD or now - send > MONTHLY_LATE:
             continue
         decision.steps += _new_month(
-            key, monthly, email, list_id, tag, folder, emails, refusals, content, world, waiting
+            key, monthly, send, email, list_id, tag, folder, emails, refusals, content, world, waiting
         )
 
 
 def _new_month(
     key: MonthlyKey,
     monthly: Monthly,
+    send: dt.datetime,
     email: RenderedEmail | None,
     list_id: str,
     tag: str | None,
@@ -691,7 +692,6 @@ def _new_month(
         return [Notice(key, Action.REFUSED, detail, True)]
     if tag and tag not in world.tag_ids.get(list_id, {}):
         return [Notice(key, Action.WAITING, f"nobody in the audience has the tag {tag!r} yet", False)]
-    send = monthly_send(monthly, month)
     create = Create(CampaignPlan(key, email, list_id, folder, send, _monthly_at(monthly, send, now), (), tag))
     if key in world.pushed:
         return [Notice(key, Action.DELETED, "deleted in Mailchimp before it was sent; made again", False), create]

@@ -638,6 +638,10 @@ def test_push_through_the_cli_against_the_embedded_sandbox(project, run_cli, mon
     assert result.stdout.startswith("push to the embedded sandbox") and "mp-e1-s01-2024-05-01" in result.stdout
     assert "scheduled" in result.stdout and "API calls" in result.stdout
     assert "warning: what-causes-migraine went to a test target unsigned (needs medical sign-off)" in result.stderr
+    store = Store(project / "var/sandbox.sqlite3")  # the drip's campaign is in the folder mailpipe.yaml names
+    folders = [(f["name"], f["count"]) for f in store.folders({})["folders"]]
+    assert folders == [("mailpipe: Migraine education series", 1)]
+    store.close()
     assert (
         run_cli(
             project, "review", "approve", "what-causes-migraine", "--role", "medical", "--key", str(reviewer_key)

@@ -202,3 +202,32 @@ def test_a_dry_run_reads_the_whole_tag_when_it_must_and_records_nothing(tmp_path
         assert ("would add segment", "the saved segment mp-e1-new (the drip's waiting room)") in [
             (o.action, o.detail) for o in result.outcomes
         ]
+
+
+@pytest.mark.parametrize("client_read_only", [True, False])
+def test_push_refuses_a_client_and_state_that_disagree_about_the_dry_run(tmp_path, client_read_only):
+    """Only a dry run reads the state as a copy: a read-only client with a writable state (or the reverse) is a wiring
+    mistake, stopped before a request is made or the state is touched."""
+    root = copy_project(tmp_path / "project")
+    rendered = Project(root).rendered()
+    url = "http://127.0.0.1:9"  # nothing listens: a request would fail differently
+    State(tmp_path / "state.sqlite3", url).close()
+    before = (tmp_path / "state.sqlite3").read_bytes()
+    state = State(tmp_path / "state.sqlite3", url, read_only=not client_read_only)
+    client = Mailchimp(Connection("k-us1", url), read_only=client_read_only)
+    with pytest.raises(ValueError) as raised:
+        push(
+            client,
+            state,
+            rendered.site,
+            [],
+            rendered.emails,
+            rendered.content,
+            {},
+            dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+        )
+    state.close()
+    assert str(raised.value) == (
+        "a dry run reads the state as a copy, and only a dry run does: the client and state disagree"
+    )
+    assert client.calls == 0 and (tmp_path / "state.sqlite3").read_bytes() == before

@@ -46,7 +46,6 @@ class PushResult:
     outcomes: list[Outcome]
     decision: Decision
     api_calls: int
-    dry_run: bool
 
     @property
     def due_emails(self) -> set[str]:
@@ -117,7 +116,7 @@ def push(
     else:
         with state.lock():
             decision, outcomes = run()
-    return PushResult(outcomes, decision, mc.calls - calls, dry_run)
+    return PushResult(outcomes, decision, mc.calls - calls)
 
 
 def read_and_decide(

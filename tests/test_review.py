@@ -462,3 +462,44 @@ def test_a_new_approval_removes_the_warnings_the_reviewer_was_shown_for_the_vers
     new = reviews.approve(rendered_email(project, FIRST), Project(project).rendered().site, "medical", key, day)
     assert new is not None and new.fingerprint != old.fingerprint
     assert sorted(p.name for p in shown.parent.iterdir()) == [f"{new.fingerprint}.txt"]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\n" * 5_000_000, None),  # at the limit: read (blank lines, no approvals)
+        (b"\n" * 5_000_001, "larger than 5,000,000 bytes; restore it from git"),
+        (None, "cannot read it: Input/output error"),  # a file the system cannot read
+    ],
+)
+def test_an_approvals_file_too_large_or_unreadable_is_one_exact_line(project, content, said):
+    approvals = project / "reviews" / "approvals.tsv"
+    approvals.parent.mkdir(exist_ok=True)
+    if content is None:
+        approvals.symlink_to("/proc/self/mem")  # a regular file whose every read fails with EIO
+    else:
+        approvals.write_bytes(content)
+    if said is None:
+        assert Reviews(project / "reviews").approvals == {}
+        return
+    with pytest.raises(MailpipeError) as refused:
+        Reviews(project / "reviews")
+    assert str(refused.value) == f"{approvals}: {said}"
+
+
+def test_an_approval_that_cannot_be_written_says_where_and_why_and_no_approval_is_recorded(project, reviewer_key):
+    from mailpipe.review.signing import load_private_key
+
+    reviews = Reviews(project / "reviews")
+    temporary = project / "reviews" / ".approvals.tsv.tmp"
+    temporary.mkdir(parents=True)  # where the new file is written first: in the way
+    with pytest.raises(MailpipeError) as refused:
+        reviews.approve(
+            rendered_email(project, FIRST),
+            Project(project).rendered().site,
+            "medical",
+            load_private_key(reviewer_key),
+            dt.date(2024, 4, 22),
+        )
+    assert str(refused.value) == f"{project / 'reviews'}: cannot record the sign-off: Is a directory ({temporary})"
+    assert not (project / "reviews" / "approvals.tsv").exists() and Reviews(project / "reviews").approvals == {}

@@ -318,8 +318,9 @@ def test_a_key_inside_the_project_or_not_in_reviewers_is_refused(project, run_cl
     [
         ({"key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7"}, "key", "expected a public key line"),
         ({"key": "not a key"}, "key", "expected a public key line"),
-        ({"name": "Dana\x1b[2J Lee"}, "name", "U+001B"),
-        ({"name": "Dana\u200b Lee, MD"}, "name", "U+200B"),
+        ({"name": "Dana\x1b[2J Lee"}, "name", "(found U+001B)"),
+        ({"name": "Dana\u200b Lee,\u00a0MD"}, "name", "(found U+200B, U+00A0)"),
+        ({"name": "Dana  Lee, MD"}, "name", "(found extra spaces)"),
         ({"roles": []}, "roles", "at least 1"),
         ({"roles": ["marketing"]}, "roles", "medical"),
     ],
@@ -539,6 +540,10 @@ def _write_ecdsa_key(path: Path) -> None:
             "{path}: not an OpenSSH private key, or the passphrase is wrong (make a key with ssh-keygen -t ed25519)",
         ),
         (_write_ecdsa_key, "{path}: expected an ed25519 key (ssh-keygen -t ed25519)"),
+        (  # a regular file whose every read fails with EIO
+            lambda path: path.symlink_to("/proc/self/mem"),
+            "{path}: cannot read the key: Input/output error",
+        ),
     ],
 )
 def test_a_private_key_file_that_is_not_a_reviewers_key_is_one_clear_error(tmp_path, make, said):

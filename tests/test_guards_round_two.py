@@ -107,3 +107,12 @@ def test_a_client_hanging_up_is_not_an_error_and_anything_else_is_shown_with_its
         server.server_close()
     assert said["reset"] == "" and said["timeout"] == ""
     assert "from ('127.0.0.1', 50000)" in said["bug"] and "ValueError: boom" in said["bug"]
+
+
+@pytest.mark.parametrize("host", ["LocalHost", "LOCALHOST", "127.0.0.1", "[::1]"])
+def test_the_sandbox_takes_its_own_names_in_any_case(tmp_path, host):
+    """A host name is read without regard to case (RFC 3986 §3.2.2): `LocalHost` is this machine, not a foreign host."""
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        port = sandbox.url.split(":")[2].split("/")[0]
+        answer = requests.get(f"{sandbox.url}/ping", auth=("any", "key"), headers={"Host": f"{host}:{port}"}, timeout=5)
+    assert answer.status_code == 200, host

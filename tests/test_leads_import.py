@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from conftest import REPO
 from mailpipe.project import Project
 from mailpipe.push.target import provision
 from mailpipe.sandbox.errors import ApiError
@@ -132,7 +133,7 @@ def test_an_unsubscribed_member_is_never_re_subscribed(sandbox_project, run_cli)
 def test_1001_leads_go_to_mailchimp_in_batches_of_500_500_and_1_and_the_sandbox_refuses_501(tmp_path):
     """Mailchimp's batch subscribe takes at most 500 members: the import splits at exactly that (and so does the tag's
     batch add), and the sandbox refuses a batch of 501 as Mailchimp does."""
-    from conftest import REPO, Exchanges
+    from conftest import Exchanges
     from mailpipe.push.leads import Lead, import_leads
     from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
     from mailpipe.sandbox.server import RunningSandbox
@@ -218,3 +219,82 @@ def test_start_now_starts_old_leads_today_and_without_it_they_keep_their_join_da
     result = run_cli(project, "leads", "import", "--sandbox", str(old), "--audience", "new-consult", *flags)
     assert result.exit_code == 0, result.output
     assert members(project)["cal@example.com"]["merge_fields"]["MPLOG"] == recorded
+
+
+def _sandbox_client(sandbox):
+    from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+
+    sandbox.store.set_clock(dt.datetime(2024, 5, 1, 13, tzinfo=UTC))
+    provision(sandbox.store, Project(REPO).rendered().site)
+    return Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+
+
+def test_an_import_counts_its_progress_write_by_write_and_reports_a_refusal_in_any_batch(tmp_path):
+    """501 new leads (one address Mailchimp refuses in each batch of the subscribe) and a member already there who only
+    needs the tag: progress counts the 501 writes and the 502 tagged, batch by batch; the tag alone is no write."""
+    from mailpipe.push.leads import Lead, Row, import_leads
+    from mailpipe.sandbox.server import RunningSandbox
+
+    site = Project(REPO).rendered().site
+    leads = [Lead(n + 2, f"x{n}@example.com", "", "", None) for n in range(501)]
+    leads[0] = Lead(2, "first-fake@nowhere.invalid", "", "", None)
+    leads[500] = Lead(502, "last-fake@nowhere.invalid", "", "", None)
+    leads.append(Lead(503, "already@example.com", "", "", None))
+    progress: list[tuple[int, int]] = []
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        client = _sandbox_client(sandbox)
+        client.batch_subscribe("aivi-main", [("already@example.com", {}, True)])
+        rows = import_leads(
+            client,
+            site.audiences["existing-patient"],
+            leads,
+            dt.datetime(2024, 5, 1, 13, tzinfo=UTC),
+            progress=lambda done, total: progress.append((done, total)),
+        )
+    assert progress == [(500, 1003), (501, 1003), (1001, 1003), (1003, 1003)]
+    by_email = {r.email: (r.outcome, r.detail) for r in rows}
+    assert by_email["already@example.com"] == (Row.UPDATED, "tag")
+    assert [e for e, (outcome, _) in by_email.items() if outcome == Row.FAILED] == [
+        "first-fake@nowhere.invalid",
+        "last-fake@nowhere.invalid",
+    ]
+    assert sum(outcome == Row.ADDED for outcome, _ in by_email.values()) == 499
+
+
+@pytest.mark.parametrize(
+    ("entered", "tag_there", "refused"),
+    [
+        (0, False, None),  # nobody entered yet: the tag is made
+        (1, True, None),
+        (2, False, "though 2 people entered its drip; nothing imported. Rename the tag back to 'mp-a' in Mailchimp"),
+        (1, False, "though 1 person entered its drip; nothing imported. Rename the tag back to 'mp-a' in Mailchimp"),
+    ],
+)
+def test_an_import_into_a_drip_whose_tag_is_gone_after_people_entered_it_imports_nobody(
+    tmp_path, entered, tag_there, refused
+):
+    from mailpipe.errors import MailpipeError
+    from mailpipe.load.campaigns import Drip
+    from mailpipe.push.leads import Lead, Row, import_leads
+    from mailpipe.sandbox.server import RunningSandbox
+
+    site = Project(REPO).rendered().site
+    drips = [c for c in Project(REPO).campaigns if isinstance(c, Drip)]
+    lead = [Lead(2, "new@example.com", "Nat", "", None)]
+    now = dt.datetime(2024, 5, 1, 13, tzinfo=UTC)
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        client = _sandbox_client(sandbox)
+        if tag_there:
+            client.ensure_tag("aivi-main", "mp-a")
+        if refused is None:
+            rows = import_leads(client, site.audiences["new-consult"], lead, now, drips, entered_before=entered)
+            assert [(r.email, r.outcome) for r in rows] == [("new@example.com", Row.ADDED)]
+            assert client.tag_ids("aivi-main", {"mp-a"})
+            return
+        with pytest.raises(MailpipeError) as raised:
+            import_leads(client, site.audiences["new-consult"], lead, now, drips, entered_before=entered)
+        assert (
+            str(raised.value)
+            == f"the tag 'mp-a' is not in Mailchimp (renamed or deleted?) {refused}, then import again"
+        )
+        assert sandbox.store.list_members("aivi-main", {})["total_items"] == 0

@@ -135,7 +135,7 @@ class _Columns:
 
 @dataclass(frozen=True)
 class _RowValues:
-    text: dict[str, str]  # email, first_name, last_name, consent, under mailpipe's names
+    text: dict[str, str]  # email, first_name, last_name, consent, under mailpipe's names ('' for a column not there)
     joined: dt.datetime | None
     unreadable_joined: str  # a join time written that is no date ('' if none)
     damaged: str | None  # the column holding a NUL byte
@@ -143,12 +143,12 @@ class _RowValues:
 
 def _read(cells: dict[str, str], columns: _Columns, zone: zoneinfo.ZoneInfo) -> _RowValues:
     """A row's values under mailpipe's own names, its join time read (Mailchimp's opt-in times are UTC)."""
-    text = {name: cells.get(column, "") for name, column in columns.named.items() if name != "joined"}
-    opted_in = next((cells[c] for c in columns.opt_in if cells.get(c)), "")
-    if "consent" not in columns.named:
-        text["consent"] = "yes" if opted_in else ""
-    written = cells.get(columns.named.get("joined", ""), "")
-    joined = parse_joined(written, zone) if written else parse_joined(opted_in, dt.UTC) if opted_in else None
+    text = {name: cells[columns.named[name]] if name in columns.named else "" for name in COLUMNS}
+    opted_in = next((cells[c] for c in columns.opt_in if cells[c]), "")
+    if "consent" not in columns.named and opted_in:
+        text["consent"] = "yes"
+    written = text.pop("joined")
+    joined = parse_joined(written, zone) if written else parse_joined(opted_in, dt.UTC)
     unreadable = (written or opted_in) if joined is None else ""
     names = {column: name for name, column in columns.named.items()}
     damaged = next((names.get(k, k) for k, v in cells.items() if "\x00" in v or "\x00" in k), None)
@@ -195,18 +195,18 @@ def _lead(line: int, row: _RowValues, seen: dict[str, int]) -> Lead | tuple[str,
     values = row.text
     if row.damaged is not None:  # a binary paste: dropping the NUL would import another address than the one written
         return row.damaged.replace("\x00", ""), "holds a NUL byte (a binary paste?); row skipped"
-    formula = next((k for k in ("first_name", "last_name") if values.get(k, "")[:1] in FORMULA_STARTS), None)
+    formula = next((k for k in ("first_name", "last_name") if values[k][:1] in FORMULA_STARTS), None)
     if formula:
         starts = ", ".join(FORMULA_STARTS)
         return formula, f"{values[formula][:30]!r} starts like a spreadsheet formula ({starts}); row skipped"
-    if any(len(values.get(k, "")) > 100 for k in ("first_name", "last_name")):
+    if any(len(values[k]) > 100 for k in ("first_name", "last_name")):
         return "first_name", "a name longer than 100 characters; row skipped"
-    email = values.get("email", "")
+    email = values["email"]
     if email[:1] in FORMULA_STARTS:
         return "email", f"{email[:30]!r} starts like a spreadsheet formula; row skipped"
     if not EMAIL.match(email):
         return "email", f"{email!r} is not a valid email address; row skipped"
-    if values.get("consent", "").lower() not in YES:
+    if values["consent"].lower() not in YES:
         return "consent", f"{email} has not consented to email (consent must be yes); row skipped"
     if row.unreadable_joined:
         return (
@@ -216,7 +216,7 @@ def _lead(line: int, row: _RowValues, seen: dict[str, int]) -> Lead | tuple[str,
         )
     if email.lower() in seen:
         return "email", f"{email} is already on line {seen[email.lower()]}; this row skipped"
-    return Lead(line, email, values.get("first_name", ""), values.get("last_name", ""), row.joined)
+    return Lead(line, email, values["first_name"], values["last_name"], row.joined)
 
 
 def _rows(reader: csv.DictReader, file: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -276,7 +276,7 @@ def plan_import(
     tag: str | None,
     drips: Sequence[Drip],
     now: dt.datetime,
-    start_now: bool = False,
+    start_now: bool,
 ) -> list[_Plan]:
     """What to write for each lead, keeping what Mailchimp has: a name is only filled where it is empty, a drip start
     only where there is none (so neither an empty nor a later `joined` replaces an earlier one), nobody is

@@ -145,9 +145,26 @@ def test_a_field_over_the_csv_modules_limit_ends_the_file_with_its_line(tmp_path
 
 # -- the header ----------------------------------------------------------------------------------------------------
 def test_a_header_the_csv_module_cannot_read_is_one_problem_on_line_1(tmp_path):
-    assert header_error(tmp_path, f'email,"{"x" * 200_000}",consent\nlea@example.com,,yes\n') == [
-        "1: is not a CSV file Mailchimp's import could read: field larger than field limit (131072)"
+    file = tmp_path / "leads.csv"
+    file.write_text(f'email,"{"x" * 200_000}",consent\nlea@example.com,,yes\n', encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_leads(file, LA)
+    assert raised.value.problems == [
+        Problem(file, 1, "", "is not a CSV file Mailchimp's import could read: field larger than field limit (131072)")
     ]
+
+
+def test_a_column_mailpipe_does_not_read_may_be_there_twice_but_an_opt_in_time_may_not(tmp_path):
+    leads, problems = read(tmp_path, "Notes,email,notes,consent,\nx,lea@example.com,y,yes,z\n")
+    assert [lead.email for lead in leads] == ["lea@example.com"] and problems == []
+    assert header_error(tmp_path, "Email Address,OPTIN_TIME,optin_time\n") == [
+        "1: optin time: is named by columns 2 and 3 of the header: keep one"
+    ]
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_columns_as_empty(tmp_path):
+    leads, problems = read(tmp_path, "email,consent,first_name,last_name\nlea@example.com,yes\n")
+    assert leads == [Lead(2, "lea@example.com", "", "", None)] and problems == []
 
 
 def test_a_header_without_email_or_consent_names_what_is_missing(tmp_path):

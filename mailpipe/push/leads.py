@@ -161,8 +161,8 @@ def _check_header(reader: csv.DictReader, file: Path) -> _Columns:
     except csv.Error as err:
         raise InputError([Problem(file, 1, "", f"is not a CSV file Mailchimp's import could read: {err}")]) from None
     keys = [column_key(c) for c in headers]
-    meaning = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
-    columns = [meaning.get(k, k) for k in keys]  # what each column means
+    meaning = {alias: name for name, aliases in COLUMNS.items() for alias in aliases} | {k: k for k in OPT_IN_TIMES}
+    columns = [meaning.get(k) for k in keys]  # what each column means to mailpipe (None: one it does not read)
     doubled = sorted({c for c in columns if c and columns.count(c) > 1})
     if doubled:  # which of the two would count is a guess (a "no" under one consent column, a "yes" under the other)
         raise InputError(

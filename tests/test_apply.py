@@ -10,9 +10,24 @@ import pytest
 from conftest import REPO
 from mailpipe.load.config import load_config
 from mailpipe.plan.keys import DripKey
+from mailpipe.project import Project
 from mailpipe.push.apply import apply
-from mailpipe.push.decide import Action, Decision, Delete, Twin, World
+from mailpipe.push.decide import (
+    Action,
+    CampaignPlan,
+    Create,
+    Decision,
+    Delete,
+    MakeFolder,
+    MakeLogField,
+    Twin,
+    Update,
+    WaitingRoom,
+    World,
+    WriteLog,
+)
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.push.record import LeadLog
 from mailpipe.push.state import Pushed, State
 from mailpipe.push.target import provision
 from mailpipe.sandbox.server import RunningSandbox
@@ -101,3 +116,135 @@ def test_a_stale_draft_is_deleted_and_its_key_forgotten_whatever_the_record_said
     state.record(Pushed(KEY, "another-id", "what-causes-migraine", None, False))
     assert run(sandbox, state, Delete(KEY, draft, "too late")) == [(KEY, Action.DELETED, False)]
     assert sandbox.store.list_campaigns({})["total_items"] == 0 and KEY not in state.pushed()
+
+
+# -- making, filling and scheduling a drip step ----------------------------------------------------------------------
+FOLDER = "mailpipe: Migraine education series"
+SEND = dt.datetime(2024, 5, 2, 16, tzinfo=dt.UTC)  # 09:00 in Agoura Hills
+RECORD = LeadLog({"e1": dt.date(2024, 5, 1)}, frozenset({KEY})).render()
+
+
+@pytest.fixture(scope="module")
+def emails():
+    return {e.id: e for e in Project(REPO).rendered().emails}
+
+
+def step_plan(emails, wanted=SEND, email="what-causes-migraine", list_id="aivi-main") -> CampaignPlan:
+    return CampaignPlan(KEY, emails[email], list_id, FOLDER, wanted, SEND, ("lea@example.com",), None)
+
+
+def lines(outcomes):
+    return [(o.key, o.action, o.detail, o.attention) for o in outcomes]
+
+
+def applied(sandbox, state, steps, folders=None):
+    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+    world = World(NOW, {}, state.pushed(), {}, {}, {}, dict(folders or {}))
+    return lines(apply(Decision(list(steps)), world, client, state))
+
+
+def subscribe(sandbox, *addresses):
+    client = Mailchimp(Connection("k-us1", sandbox.url))
+    client.batch_subscribe("aivi-main", [(a, {}, True) for a in addresses])
+
+
+def test_a_step_is_made_in_its_folder_for_the_leads_whose_record_names_it_and_scheduled(sandbox, tmp_path, emails):
+    subscribe(sandbox, "lea@example.com", "other@example.com")
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    steps = [MakeFolder(FOLDER), MakeLogField("aivi-main"), WriteLog("aivi-main", "lea@example.com", RECORD)]
+    assert applied(sandbox, state, [*steps, Create(step_plan(emails))]) == [
+        (None, Action.WRITTEN, "1 lead record(s) in aivi-main", False),
+        (KEY, Action.CREATED, "what-causes-migraine to 1 member(s)", False),
+        (KEY, Action.SCHEDULED, "2024-05-02 16:00 UTC", False),
+    ]
+    (made,) = sandbox.store.list_campaigns({})["campaigns"]
+    (folder,) = sandbox.store.folders({})["folders"]
+    assert (made["settings"]["title"], made["settings"]["folder_id"], made["status"]) == (
+        KEY.title,
+        folder["id"],
+        "schedule",
+    )
+    assert made["settings"]["subject_line"] == emails["what-causes-migraine"].subject
+    assert state.pushed()[KEY] == Pushed(
+        KEY, made["id"], "what-causes-migraine", emails["what-causes-migraine"].content_hash, True
+    )
+    assert state.lead_logs("aivi-main") == {"lea@example.com": RECORD}
+
+
+@pytest.mark.parametrize(("minutes", "late"), [(14, ""), (15, " (late: wanted 2024-05-02 15:45 UTC)")])
+def test_a_step_sent_15_minutes_or_more_after_its_time_says_it_is_late(sandbox, tmp_path, emails, minutes, late):
+    subscribe(sandbox, "lea@example.com")
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    plan = step_plan(emails, wanted=SEND - dt.timedelta(minutes=minutes))
+    outcomes = applied(sandbox, state, [MakeFolder(FOLDER), Create(plan)])
+    assert outcomes[-1] == (KEY, Action.SCHEDULED, f"2024-05-02 16:00 UTC{late}", False)
+
+
+def test_a_lead_record_mailchimp_refuses_is_taken_back_from_the_local_copy(sandbox, tmp_path):
+    subscribe(sandbox, "lea@example.com")
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state.record_lead_logs("aivi-main", {"ghost@example.com": "|e1@20240401|"})
+    writes = [WriteLog("aivi-main", "lea@example.com", RECORD), WriteLog("aivi-main", "ghost@example.com", RECORD)]
+    outcomes = applied(sandbox, state, [MakeLogField("aivi-main"), *writes])
+    assert outcomes[0] == (None, Action.WRITTEN, "1 lead record(s) in aivi-main", False)
+    (failed,) = outcomes[1:]
+    assert failed[1] == Action.FAILED and failed[3] is True
+    assert failed[2].startswith("lead record not written, so this lead gets nothing today: ghost@example.com: ")
+    assert state.lead_logs("aivi-main") == {"lea@example.com": RECORD, "ghost@example.com": "|e1@20240401|"}
+
+
+def test_an_audience_whose_mplog_field_cannot_be_made_gets_no_record_room_or_campaign(sandbox, tmp_path, emails):
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    steps = [
+        MakeFolder(FOLDER),
+        MakeLogField("no-such-list"),
+        WaitingRoom("no-such-list", "e1", 7),
+        WriteLog("no-such-list", "lea@example.com", RECORD),
+        Create(step_plan(emails, list_id="no-such-list")),
+    ]
+    outcomes = applied(sandbox, state, steps)
+    assert [(o[1], o[3]) for o in outcomes] == [(Action.FAILED, True), (Action.FAILED, True)]
+    assert outcomes[1] == (KEY, Action.FAILED, "not made: what it needs could not be made first", True)
+    assert state.waiting_room("no-such-list", "e1") is None and state.lead_logs("no-such-list") == {}
+    assert state.pushed() == {} and sandbox.store.list_campaigns({})["total_items"] == 0
+
+
+def test_a_campaign_whose_folder_was_not_made_is_not_made(sandbox, tmp_path, emails):
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    assert applied(sandbox, state, [Create(step_plan(emails))]) == [
+        (KEY, Action.FAILED, "not made: what it needs could not be made first", True)
+    ]
+    assert sandbox.store.list_campaigns({})["total_items"] == 0
+
+
+def test_a_campaign_mailchimps_checklist_refuses_is_made_filled_and_left_unscheduled(sandbox, tmp_path, emails):
+    subscribe(sandbox, "lea@example.com")
+    sandbox.store.set_domain("aiviaesthetics.com", verified=False)
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    outcomes = applied(sandbox, state, [MakeFolder(FOLDER), Create(step_plan(emails))])
+    assert outcomes[1] == (
+        KEY,
+        Action.BLOCKED,
+        "Mailchimp's send checklist: Sending domain: Verify and authenticate aiviaesthetics.com before you send from "
+        "it.",
+        True,
+    )
+    (made,) = sandbox.store.list_campaigns({})["campaigns"]
+    assert made["status"] == "save"
+    email = emails["what-causes-migraine"]
+    assert state.pushed()[KEY] == Pushed(KEY, made["id"], email.id, email.content_hash, False)
+
+
+def test_an_update_unschedules_changes_and_schedules_again_recording_each_stage(sandbox, tmp_path, emails):
+    subscribe(sandbox, "lea@example.com")
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    applied(sandbox, state, [MakeFolder(FOLDER), Create(step_plan(emails))])
+    campaign_id = state.pushed()[KEY].campaign_id
+    changed = step_plan(emails, email="four-stages-of-migraine")
+    assert applied(sandbox, state, [Update(changed, campaign_id)]) == [
+        (KEY, Action.RESCHEDULED, "2024-05-02 16:00 UTC", False)
+    ]
+    made = sandbox.store.get_campaign(campaign_id)
+    assert (made["status"], made["settings"]["subject_line"]) == ("schedule", emails["four-stages-of-migraine"].subject)
+    new = emails["four-stages-of-migraine"]
+    assert state.pushed()[KEY] == Pushed(KEY, campaign_id, new.id, new.content_hash, True)

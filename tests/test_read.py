@@ -1,0 +1,151 @@
+"""What push reads (GETs only) from an account set up member by member: who can be due in a drip and why, the tags,
+the campaigns within the look-back, and what is said about records that cannot be true."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from mailpipe.load.campaigns import Drip, DripStep, Monthly
+from mailpipe.load.config import load_config
+from mailpipe.plan.keys import DripKey
+from mailpipe.project import Project
+from mailpipe.push.decide import Found, WaitingRoom
+from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
+from mailpipe.push.read import look_back, read_world
+from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME
+from mailpipe.push.state import State
+from mailpipe.push.target import provision
+from mailpipe.sandbox.server import RunningSandbox
+
+LA = "America/Los_Angeles"
+NOW = dt.datetime(2024, 5, 6, 13, tzinfo=dt.UTC)  # Monday 06:00 in Agoura Hills
+DRIP = Drip(
+    "edu", "e1", "Education", "new-consult", "09:30", LA, (DripStep("a", 1), DripStep("b", 4)), 7, ("booked",), Path()
+)
+AUDIENCES = {"new-consult": ("aivi-main", "mp-a"), "existing-patient": ("aivi-main", "mp-b")}
+
+
+@pytest.fixture(scope="module")
+def monthly():
+    return next(c for c in Project(REPO).campaigns if isinstance(c, Monthly))
+
+
+def test_the_look_back_is_the_longest_drip_and_its_lateness_plus_45_days(monthly):
+    assert look_back([DRIP]) == dt.timedelta(days=4 + 7 + 45)
+    longer = Drip("x", "e2", "X", "new-consult", "09:30", LA, (DripStep("a", 30),), 0, (), Path())
+    assert look_back([DRIP, longer, monthly]) == dt.timedelta(days=30 + 45)
+    assert look_back([monthly]) == dt.timedelta(days=45)
+
+
+@pytest.fixture
+def account(tmp_path):
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        store = sandbox.store
+        store.set_clock(NOW - dt.timedelta(days=90))
+        provision(store, load_config(REPO))
+        client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+        client.create_text_merge_field("aivi-main", LOG_FIELD, LOG_FIELD_NAME)
+        client.batch_subscribe("aivi-main", [("hand@example.com", {}, True), ("old@example.com", {}, True)])
+        store.batch_subscribe(
+            "aivi-main", {"members": [{"email_address": "unconfirmed@example.com", "status": "pending"}]}
+        )
+        store.set_clock(NOW - dt.timedelta(days=1))
+        yield sandbox, client
+
+
+def join(client, email: str, record: str = "", tags: tuple[str, ...] = ("mp-a",)) -> None:
+    client.batch_subscribe("aivi-main", [(email, {LOG_FIELD: record} if record else {}, True)])
+    for tag in tags:
+        client.add_to_tag("aivi-main", client.ensure_tag("aivi-main", tag), [email])
+
+
+def test_the_leads_that_can_be_due_are_the_changed_and_the_tagged_by_hand_with_what_cannot_be_true_said(
+    account, tmp_path, monthly
+):
+    sandbox, client = account
+    join(client, "ana@example.com", "|e1@20240505|")
+    join(client, "bo@example.com", "|e1@20240505|", ("mp-a", "booked"))
+    join(client, "cy@example.com", "|e1@20240505|")
+    sandbox.store.patch_member("aivi-main", _hash("cy@example.com"), {"status": "unsubscribed"})
+    join(client, "dee@example.com", "|e1@20240505|", ())  # no tag: not the drip's
+    join(client, "eve@example.com", "|e1@20240508|")  # a start after tomorrow: a hand edit
+    join(client, "gus@example.com", "|e1@20240507|")  # tomorrow (a lead imported for tomorrow): believed
+    join(client, "fay@example.com", "|e1@20240101|")  # a start before she signed up
+    join(client, "pat@example.com", tags=("mp-b",))
+    sandbox.store.set_clock(NOW)
+    tag_id = client.tag_ids("aivi-main", {"mp-a"})["mp-a"]
+    client.add_to_tag("aivi-main", tag_id, ["hand@example.com", "unconfirmed@example.com"])  # by hand: no change
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+
+    world = read_world(client, state, [DRIP, monthly], AUDIENCES, NOW)
+
+    leads = {lead.email: lead for lead in world.leads["e1"]}
+    assert sorted(leads) == [
+        "ana@example.com",
+        "bo@example.com",
+        "eve@example.com",
+        "fay@example.com",
+        "gus@example.com",
+        "hand@example.com",
+    ]
+    assert [e for e, lead in leads.items() if lead.exited] == ["bo@example.com"]
+    assert leads["ana@example.com"].log.starts == {"e1": dt.date(2024, 5, 5)}
+    assert leads["gus@example.com"].log.starts == {"e1": dt.date(2024, 5, 7)}
+    assert leads["ana@example.com"].entered is None  # a start already: when the tag came is not read
+    tagged_at = dt.datetime(2024, 5, 6, 13, tzinfo=dt.UTC)
+    for started_by_tag in ("eve@example.com", "fay@example.com"):
+        assert leads[started_by_tag].log.starts == {} and leads[started_by_tag].entered == NOW - dt.timedelta(days=1)
+    assert leads["hand@example.com"].entered == tagged_at and leads["hand@example.com"].written == ""
+    assert world.ignored == [
+        "eve@example.com: its MPLOG says it entered Education on 2024-05-08, after tomorrow (edited by hand?): "
+        "ignored; its start is taken from when it got the tag, and written back",
+        "fay@example.com: its MPLOG says it entered Education on 2024-01-01, before it signed up (2024-05-05; "
+        "edited by hand?): ignored; its start is taken from when it got the tag, and written back",
+    ]
+    assert world.tag_ids == {"aivi-main": client.tag_ids("aivi-main", {"mp-a", "mp-b", "booked"})}
+    assert world.log_field == {"aivi-main": True}
+    assert world.rooms == [WaitingRoom("aivi-main", "e1", tag_id)]
+    assert world.tag_sizes == {("aivi-main", "mp-b"): 1}
+    assert world.untagged == {}
+
+
+def test_a_drip_whose_tag_is_gone_has_no_leads_and_counts_those_the_local_copy_has_inside(account, tmp_path, monthly):
+    sandbox, client = account
+    join(client, "ana@example.com", "|e1@20240505|", ())
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state.record_lead_logs("aivi-main", {"ana@example.com": "|e1@20240505|", "bo@example.com": "|e1@20240101|"})
+    world = read_world(client, state, [DRIP, monthly], AUDIENCES, NOW)
+    assert world.leads == {"e1": []} and world.untagged == {"e1": 2} and world.rooms == []
+    assert world.tag_sizes == {}  # the monthly email's tag is not there either: nobody to count
+
+
+@pytest.mark.parametrize(
+    ("age", "found"),
+    [(dt.timedelta(days=56, minutes=-1), True), (dt.timedelta(days=56, minutes=1), False)],  # the look-back: 56 days
+)
+def test_campaigns_are_looked_for_as_far_back_as_the_look_back(account, tmp_path, age, found):
+    sandbox, client = account
+    key = DripKey("e1", 1, dt.date(2024, 3, 1))
+    sandbox.store.set_clock(NOW - age)
+    made = sandbox.store.create_campaign(
+        {"type": "regular", "recipients": {"list_id": "aivi-main"}, "settings": {"title": key.title}}
+    )
+    other = sandbox.store.create_campaign(
+        {"type": "regular", "recipients": {"list_id": "aivi-main"}, "settings": {"title": "mp-x9-s01-2024-03-01"}}
+    )
+    sandbox.store.set_clock(NOW)
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    world = read_world(client, state, [DRIP], AUDIENCES, NOW)
+    assert other["id"] not in {f.campaign_id for f in world.found.values()}  # another drip's: not ours to read
+    digest = world.found[key].content_hash if found else None
+    assert world.found == ({key: Found(made["id"], "save", digest)} if found else {})
+
+
+def _hash(email: str) -> str:
+    from mailpipe.util.vocabulary import subscriber_hash
+
+    return subscriber_hash(email)

@@ -116,3 +116,46 @@ def test_the_sandbox_takes_its_own_names_in_any_case(tmp_path, host):
         port = sandbox.url.split(":")[2].split("/")[0]
         answer = requests.get(f"{sandbox.url}/ping", auth=("any", "key"), headers={"Host": f"{host}:{port}"}, timeout=5)
     assert answer.status_code == 200, host
+
+
+def _refusal(port: int, headers: str) -> tuple[int, str]:
+    """The status of a GET /3.0/ping sent with these raw headers, and the sandbox's reason when it refuses."""
+    import json
+    import socket
+
+    request = f"GET /3.0/ping HTTP/1.1\r\n{headers}Authorization: Basic eDprLXVzMQ==\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(request.encode("latin-1"))
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    return status, json.loads(body)["detail"] if status == 403 else ""
+
+
+def test_the_sandbox_says_exactly_why_it_refuses_a_request_and_reads_origins_as_browsers_write_them(tmp_path):
+    """Origin and Sec-Fetch-Site as a browser sends them (any case, a trailing slash, spaces) name this server or
+    another site; what is refused is said, cut to 60 characters."""
+    with RunningSandbox(tmp_path / "sandbox.sqlite3") as sandbox:
+        port = sandbox.server.server_address[1]
+        here = f"Host: 127.0.0.1:{port}\r\n"
+        cases = {
+            "": "the Host header '' is not this server (127.0.0.1:{port})",
+            f"Host: {'a' * 70}:{port}\r\n": f"the Host header '{'a' * 60}' is not this server (127.0.0.1:{{port}})",
+            f"Host:  LOCALHOST:{port} \r\n": None,
+            here + f"Origin: http://127.0.0.1:{port}/\r\n": None,
+            here + f"Origin: HTTP://LocalHost:{port}\r\n": None,
+            here + f"Origin:  http://[::1]:{port} \r\n": None,
+            here + "Origin: https://evil.example/\r\n": "a request from another site (https://evil.example)",
+            here + f"Origin: https://{'e' * 70}.example\r\n": f"a request from another site (https://{'e' * 52})",
+            here + f"Origin: http://localhost:{port}.evil.example\r\n": (
+                f"a request from another site (http://localhost:{port}.evil.example)"
+            ),
+            here + "Sec-Fetch-Site: Cross-Site\r\n": "a request from another site",
+            here + "Sec-Fetch-Site: same-origin\r\n": None,
+            here + "Sec-Fetch-Site: none\r\n": None,
+        }
+        for headers, refused in cases.items():
+            expected = (200, "") if refused is None else (403, f"The sandbox refuses {refused.format(port=port)}.")
+            assert _refusal(port, headers) == expected, headers

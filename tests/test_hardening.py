@@ -4,6 +4,7 @@ half-written. (Bad content, config and campaign fields in general are in test_co
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import socket
@@ -633,3 +634,31 @@ def test_an_address_that_starts_like_a_formula_is_refused(project):
     assert [lead.email for lead in leads] == ["lea@example.com"]
     assert [(p.line, p.field) for p in problems] == [(2, "email"), (3, "email")]
     assert all("spreadsheet formula" in p.message for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "said"),
+    [
+        (
+            OSError(errno.EADDRINUSE, "Address already in use"),
+            "port 8765 on 127.0.0.1 is already in use; choose another with --port",
+        ),
+        (OSError(errno.EACCES, "Permission denied"), "cannot listen on 127.0.0.1:8765: Permission denied"),
+        (OSError("no such address here"), "cannot listen on 127.0.0.1:8765: no such address here"),
+    ],
+)
+def test_a_port_the_system_refuses_is_one_exact_line(monkeypatch, refusal, said):
+    """What the system says when the server cannot listen (a port in use, one a user may not take, anything else)."""
+    import socketserver
+    from http.server import BaseHTTPRequestHandler
+
+    from mailpipe.errors import MailpipeError
+    from mailpipe.util.loopback import LoopbackServer
+
+    def refuse(self):
+        raise refusal
+
+    monkeypatch.setattr(socketserver.TCPServer, "server_bind", refuse)
+    with pytest.raises(MailpipeError) as raised:
+        LoopbackServer(8765, BaseHTTPRequestHandler)
+    assert str(raised.value) == said

@@ -248,3 +248,23 @@ def test_an_update_unschedules_changes_and_schedules_again_recording_each_stage(
     assert (made["status"], made["settings"]["subject_line"]) == ("schedule", emails["four-stages-of-migraine"].subject)
     new = emails["four-stages-of-migraine"]
     assert state.pushed()[KEY] == Pushed(KEY, campaign_id, new.id, new.content_hash, True)
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails):
+    """Mailchimp made the campaign but the answer never came: the retry first looks for the campaign of this key among
+    those made lately (by its title or, renamed already, its recipients), and uses it."""
+    from mailpipe.sandbox.server import FaultPlan
+
+    lost = FaultPlan(script=["drop-after"], only=lambda method, path: method == "POST" and path.endswith("/campaigns"))
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=lost) as running:
+        running.store.set_clock(NOW)
+        provision(running.store, load_config(REPO))
+        subscribe(running, "lea@example.com")
+        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=3, base_delay=0, max_delay=0))
+        state = State(tmp_path / "state.sqlite3", running.url)
+        world = World(NOW, {}, {}, {}, {}, {}, {})
+        steps = [MakeFolder(FOLDER), Create(step_plan(emails))]
+        outcomes = lines(apply(Decision(steps), world, client, state))
+        (made,) = running.store.list_campaigns({})["campaigns"]
+    assert [o[1] for o in outcomes] == [Action.CREATED, Action.SCHEDULED] and not lost.script
+    assert state.pushed()[KEY].campaign_id == made["id"]

@@ -20,6 +20,8 @@ from mailpipe.push.decide import (
     Delete,
     MakeFolder,
     MakeLogField,
+    Notice,
+    Schedule,
     Twin,
     Update,
     WaitingRoom,
@@ -268,3 +270,31 @@ def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails
         (made,) = running.store.list_campaigns({})["campaigns"]
     assert [o[1] for o in outcomes] == [Action.CREATED, Action.SCHEDULED] and not lost.script
     assert state.pushed()[KEY].campaign_id == made["id"]
+
+
+def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said_in_the_decisions_order(
+    sandbox, tmp_path, emails
+):
+    subscribe(sandbox, "lea@example.com")
+    client = Mailchimp(Connection("k-us1", sandbox.url))
+    tag_id = client.ensure_tag("aivi-main", "mp-a")
+    draft = campaign(sandbox)
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    held = Notice(DripKey("e1", 2, dt.date(2024, 5, 2)), Action.HELD, "paused by a person", True)
+    steps = [
+        MakeLogField("aivi-main"),
+        WaitingRoom("aivi-main", "e1", tag_id),
+        held,
+        Schedule(step_plan(emails), draft),
+        Notice(None, Action.WAITING, "nobody has the tag yet", False),
+    ]
+    assert applied(sandbox, state, steps) == [
+        (held.key, Action.HELD, "paused by a person", True),
+        (KEY, Action.SCHEDULED, "2024-05-02 16:00 UTC", False),
+        (None, Action.WAITING, "nobody has the tag yet", False),
+    ]
+    (room,) = [s for s in sandbox.store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-e1-new"]
+    assert state.waiting_room("aivi-main", "e1") == (room["id"], tag_id)
+    assert sandbox.store.get_campaign(draft)["status"] == "schedule"
+    email = emails["what-causes-migraine"]
+    assert state.pushed()[KEY] == Pushed(KEY, draft, email.id, email.content_hash, True)

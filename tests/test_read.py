@@ -17,8 +17,9 @@ from mailpipe.push.decide import Found, WaitingRoom
 from mailpipe.push.mailchimp import Connection, Mailchimp, RetryPolicy
 from mailpipe.push.read import look_back, read_world
 from mailpipe.push.record import LOG_FIELD, LOG_FIELD_NAME
-from mailpipe.push.state import State
+from mailpipe.push.state import Pushed, State
 from mailpipe.push.target import provision
+from mailpipe.render import content_digest
 from mailpipe.sandbox.server import RunningSandbox
 
 LA = "America/Los_Angeles"
@@ -137,12 +138,44 @@ def test_campaigns_are_looked_for_as_far_back_as_the_look_back(account, tmp_path
     other = sandbox.store.create_campaign(
         {"type": "regular", "recipients": {"list_id": "aivi-main"}, "settings": {"title": "mp-x9-s01-2024-03-01"}}
     )
+    sandbox.store.set_content(made["id"], {"html": "<p>Hello</p>", "plain_text": "Hello"})
     sandbox.store.set_clock(NOW)
     state = State(tmp_path / "state.sqlite3", sandbox.url)
     world = read_world(client, state, [DRIP], AUDIENCES, NOW)
     assert other["id"] not in {f.campaign_id for f in world.found.values()}  # another drip's: not ours to read
-    digest = world.found[key].content_hash if found else None
-    assert world.found == ({key: Found(made["id"], "save", digest)} if found else {})
+    unknown = content_digest("", "", "<p>Hello</p>", "Hello")  # a draft the record has no copy of: its copy is read
+    assert world.found == ({key: Found(made["id"], "save", unknown)} if found else {})
+    state.record(Pushed(key, made["id"], "what-causes-migraine", "known", False))
+    known = read_world(client, state, [DRIP], AUDIENCES, NOW)
+    assert known.found == ({key: Found(made["id"], "save", None)} if found else {})
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_who_a_sent_step_reached_is_read_once_and_kept_except_in_a_dry_run(account, tmp_path, dry_run):
+    sandbox, client = account
+    join(client, "lea@example.com", "|e1@20240505|")
+    key = DripKey("e1", 1, dt.date(2024, 5, 6))
+    made = sandbox.store.create_campaign(
+        {
+            "type": "regular",
+            "recipients": {"list_id": "aivi-main"},
+            "settings": {
+                "title": key.title,
+                "subject_line": "S",
+                "from_name": "A",
+                "reply_to": "hello@aiviaesthetics.com",
+            },
+        }
+    )
+    sandbox.store.set_content(made["id"], {"html": "*|UNSUB|* *|LIST:ADDRESSLINE|*"})
+    sandbox.store.schedule(made["id"], {"schedule_time": "2024-05-06T16:30:00+00:00"})
+    sandbox.store.advance(dt.datetime(2024, 5, 6, 17, tzinfo=dt.UTC))
+    reached = {d["email"] for d in sandbox.store.deliveries()}
+    State(tmp_path / "state.sqlite3", sandbox.url).close()
+    state = State(tmp_path / "state.sqlite3", sandbox.url, read_only=dry_run)
+    world = read_world(client, state, [DRIP], AUDIENCES, dt.datetime(2024, 5, 6, 17, tzinfo=dt.UTC))
+    assert "lea@example.com" in reached and world.sent_to == {key: reached}
+    assert State(tmp_path / "state.sqlite3", sandbox.url).sent_to(key) == (None if dry_run else reached)
 
 
 def _hash(email: str) -> str:

@@ -173,9 +173,15 @@ def test_who_a_sent_step_reached_is_read_once_and_kept_except_in_a_dry_run(accou
     reached = {d["email"] for d in sandbox.store.deliveries()}
     State(tmp_path / "state.sqlite3", sandbox.url).close()
     state = State(tmp_path / "state.sqlite3", sandbox.url, read_only=dry_run)
-    world = read_world(client, state, [DRIP], AUDIENCES, dt.datetime(2024, 5, 6, 17, tzinfo=dt.UTC))
+    later = dt.datetime(2024, 5, 6, 17, tzinfo=dt.UTC)
+    calls = client.calls
+    world = read_world(client, state, [DRIP], AUDIENCES, later)
+    first = client.calls - calls
     assert "lea@example.com" in reached and world.sent_to == {key: reached}
     assert State(tmp_path / "state.sqlite3", sandbox.url).sent_to(key) == (None if dry_run else reached)
+    calls = client.calls
+    assert read_world(client, state, [DRIP], AUDIENCES, later).sent_to == {key: reached}
+    assert client.calls - calls == first - 1  # the report is not read again (one page here), even in a dry run
 
 
 def _hash(email: str) -> str:

@@ -79,8 +79,7 @@ def _sent_to(mc: Mailchimp, state: State, found: dict[CampaignKey, Found]) -> di
             known = state.sent_to(key)
             if known is None:
                 known = mc.sent_to(entry.campaign_id)
-                if not state.read_only:
-                    state.record_sent_to(key, known)
+                state.record_sent_to(key, known)  # a dry run's state is a copy in memory: kept for this run only
             sent[key] = known
     return sent
 

@@ -188,3 +188,24 @@ def _hash(email: str) -> str:
     from mailpipe.util.vocabulary import subscriber_hash
 
     return subscriber_hash(email)
+
+
+@pytest.mark.parametrize("room_of", ["this tag", "a tag made anew", "no room"])
+def test_people_tagged_by_hand_are_read_from_the_drips_waiting_room_while_it_is_the_tags(account, tmp_path, room_of):
+    """The room (a saved segment: the tag, no start in MPLOG) is read instead of the whole tag; a room recorded for
+    another tag id (the tag deleted and made again) or none at all means the whole tag is read and a room is made."""
+    from mailpipe.push.record import waiting_room
+
+    sandbox, client = account
+    tag_id = client.ensure_tag("aivi-main", "mp-a")
+    join(client, "ana@example.com", "|e1@20240505|")
+    sandbox.store.set_clock(NOW)
+    client.add_to_tag("aivi-main", tag_id, ["hand@example.com"])
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    if room_of != "no room":
+        recorded_for = tag_id if room_of == "this tag" else tag_id + 1000
+        segment = client.ensure_saved_segment("aivi-main", *waiting_room("e1", recorded_for))
+        state.record_waiting_room("aivi-main", "e1", segment, recorded_for)
+    world = read_world(client, state, [DRIP], AUDIENCES, NOW)
+    assert sorted(lead.email for lead in world.leads["e1"]) == ["ana@example.com", "hand@example.com"]
+    assert world.rooms == ([] if room_of == "this tag" else [WaitingRoom("aivi-main", "e1", tag_id)])

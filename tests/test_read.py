@@ -199,6 +199,7 @@ def test_people_tagged_by_hand_are_read_from_the_drips_waiting_room_while_it_is_
     sandbox, client = account
     tag_id = client.ensure_tag("aivi-main", "mp-a")
     join(client, "ana@example.com", "|e1@20240505|")
+    join(client, "nat@example.com")  # just imported, no start yet: changed and in the room, read once
     sandbox.store.set_clock(NOW)
     client.add_to_tag("aivi-main", tag_id, ["hand@example.com"])
     state = State(tmp_path / "state.sqlite3", sandbox.url)
@@ -207,5 +208,9 @@ def test_people_tagged_by_hand_are_read_from_the_drips_waiting_room_while_it_is_
         segment = client.ensure_saved_segment("aivi-main", *waiting_room("e1", recorded_for))
         state.record_waiting_room("aivi-main", "e1", segment, recorded_for)
     world = read_world(client, state, [DRIP], AUDIENCES, NOW)
-    assert sorted(lead.email for lead in world.leads["e1"]) == ["ana@example.com", "hand@example.com"]
+    assert sorted(lead.email for lead in world.leads["e1"]) == [
+        "ana@example.com",
+        "hand@example.com",
+        "nat@example.com",
+    ]
     assert world.rooms == ([] if room_of == "this tag" else [WaitingRoom("aivi-main", "e1", tag_id)])

@@ -18,6 +18,7 @@ from mailpipe.errors import MailpipeError
 
 IDLE_TIMEOUT = 15.0
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+HOST, ORIGIN, FETCH_SITE = "Host", "Origin", "Sec-Fetch-Site"  # header names, read without regard to case
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):
@@ -34,13 +35,13 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         """Why this request must be refused, or None: a Host that is not this server (DNS rebinding), or a browser
         request from another site (its Origin, or Sec-Fetch-Site: cross-site)."""
         port = self.server.server_port
-        host = (self.headers.get("Host") or "").strip().lower()
+        host = (self.headers.get(HOST) or "").strip().lower()
         if host not in {f"{name}:{port}" for name in LOOPBACK_NAMES}:
             return f"the Host header {host[:60]!r} is not this server (127.0.0.1:{port})"
-        origin = (self.headers.get("Origin") or "").strip().lower().rstrip("/")
+        origin = (self.headers.get(ORIGIN) or "").strip().lower().rstrip("/")
         if origin and origin not in {f"http://{name}:{port}" for name in LOOPBACK_NAMES}:
             return f"a request from another site ({origin[:60]})"
-        if (self.headers.get("Sec-Fetch-Site") or "").lower() == "cross-site":
+        if (self.headers.get(FETCH_SITE) or "").lower() == "cross-site":
             return "a request from another site"
         return None
 

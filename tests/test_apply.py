@@ -141,7 +141,7 @@ def lines(outcomes):
 
 def applied(sandbox, state, steps, folders=None):
     client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-    world = World(NOW, {}, state.pushed(), {}, {}, {}, dict(folders or {}))
+    world = World(NOW, {}, state.pushed(), {}, {"aivi-main": {}}, {}, dict(folders or {}))
     return lines(apply(Decision(list(steps)), world, client, state))
 
 
@@ -166,7 +166,20 @@ def test_a_step_is_made_in_its_folder_for_the_leads_whose_record_names_it_and_sc
         folder["id"],
         "schedule",
     )
-    assert made["settings"]["subject_line"] == emails["what-causes-migraine"].subject
+    email = emails["what-causes-migraine"]
+    assert {k: made["settings"].get(k) for k in ("subject_line", "preview_text", "from_name", "reply_to")} == {
+        "subject_line": email.subject,
+        "preview_text": email.preheader,
+        "from_name": email.from_name,
+        "reply_to": email.reply_to,
+    }
+    # addressed to the lead, with the email's own footer and inline styles; every click counted
+    assert (made["settings"]["to_name"], made["settings"]["auto_footer"], made["settings"]["inline_css"]) == (
+        "*|FNAME|*",
+        False,
+        False,
+    )
+    assert made["tracking"] == {"opens": True, "html_clicks": True, "text_clicks": True}
     assert state.pushed()[KEY] == Pushed(
         KEY, made["id"], "what-causes-migraine", emails["what-causes-migraine"].content_hash, True
     )
@@ -264,7 +277,7 @@ def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails
         subscribe(running, "lea@example.com")
         client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=3, base_delay=0, max_delay=0))
         state = State(tmp_path / "state.sqlite3", running.url)
-        world = World(NOW, {}, {}, {}, {}, {}, {})
+        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
         steps = [MakeFolder(FOLDER), Create(step_plan(emails))]
         outcomes = lines(apply(Decision(steps), world, client, state))
         (made,) = running.store.list_campaigns({})["campaigns"]
@@ -298,3 +311,70 @@ def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said
     assert sandbox.store.get_campaign(draft)["status"] == "schedule"
     email = emails["what-causes-migraine"]
     assert state.pushed()[KEY] == Pushed(KEY, draft, email.id, email.content_hash, True)
+
+
+def _faulty(tmp_path, fault: str, method: str, path_end: str, times: int = 1):
+    from mailpipe.sandbox.server import FaultPlan
+
+    plan = FaultPlan(script=[fault] * times, only=lambda m, p: m == method and p.endswith(path_end))
+    return plan, RunningSandbox(tmp_path / "sandbox.sqlite3", faults=plan)
+
+
+def _ready(running):
+    running.store.set_clock(NOW)
+    provision(running.store, load_config(REPO))
+    subscribe(running, "lea@example.com")
+
+
+def test_a_create_that_never_reached_mailchimp_is_made_once_on_the_retry(tmp_path, emails):
+    plan, sandbox_with_fault = _faulty(tmp_path, "drop", "POST", "/campaigns")
+    with sandbox_with_fault as running:
+        _ready(running)
+        state = State(tmp_path / "state.sqlite3", running.url)
+        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=3, base_delay=0, max_delay=0))
+        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        outcomes = lines(apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state))
+        assert running.store.list_campaigns({})["total_items"] == 1 and not plan.script
+    assert [o[1] for o in outcomes] == [Action.CREATED, Action.SCHEDULED]
+
+
+def test_a_create_mailchimp_refuses_leaves_a_record_that_no_campaign_was_made(tmp_path, emails):
+    """Recorded before the create, so that a run stopped in between knows it may have made a draft: no id, no copy,
+    not scheduled."""
+    _, sandbox_with_fault = _faulty(tmp_path, "500", "POST", "/campaigns")
+    with sandbox_with_fault as running:
+        _ready(running)
+        state = State(tmp_path / "state.sqlite3", running.url)
+        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        outcomes = lines(apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state))
+    assert [(o[0], o[1], o[3]) for o in outcomes] == [(KEY, Action.FAILED, True)]
+    assert state.pushed()[KEY] == Pushed(KEY, "", "what-causes-migraine", None, False)
+
+
+@pytest.mark.parametrize("deletion_fails", [False, True])
+def test_a_campaign_another_pusher_made_first_leaves_this_runs_copy_deleted_or_said(tmp_path, emails, deletion_fails):
+    plan, sandbox_with_fault = _faulty(tmp_path, "500", "DELETE", "", times=5 if deletion_fails else 0)
+    with sandbox_with_fault as running:
+        _ready(running)
+        running.store.set_clock(NOW - dt.timedelta(minutes=1))
+        first = campaign(running)  # the other checkout's, a minute earlier
+        running.store.set_clock(NOW)
+        state = State(tmp_path / "state.sqlite3", running.url)
+        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        outcomes = lines(apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state))
+        left = [c["id"] for c in running.store.list_campaigns({})["campaigns"]]
+    ours = state.pushed().get(KEY)
+    said = (
+        f"made twice (another push, from another checkout or machine, at the same time?): this copy is deleted and "
+        f"{first} stays, so nobody gets it twice; let only one machine push"
+    )
+    assert [o[:2] for o in outcomes[:2]] == [(KEY, Action.CREATED), (KEY, Action.SCHEDULED)]
+    if deletion_fails:
+        (failed,) = outcomes[2:]
+        assert failed[:2] == (KEY, Action.FAILED) and failed[2].startswith(f"{said}: ") and failed[3] is True
+        assert len(left) == 2 and ours is not None and ours.campaign_id in left and ours.campaign_id != first
+    else:
+        assert outcomes[2:] == [(KEY, Action.DELETED, said, True)]
+        assert left == [first] and ours is None

@@ -189,7 +189,7 @@ def _create(plan: CampaignPlan, folder_id: str, world: World, mc: Mailchimp, sta
         since = world.now - dt.timedelta(days=2)
         return next((c for c in mc.recent_campaigns(plan.list_id, since) if recognise(c, {}) == plan.key), None)
 
-    conditions = plan.conditions(world.tag_ids.get(plan.list_id, {}))
+    conditions = plan.conditions(world.tag_ids[plan.list_id])  # read_world reads the tags of every audience pushed to
     # recorded first: a run stopped between Mailchimp's create and the record below finds a draft it knows it made
     state.record(Pushed(plan.key, "", plan.email.id, None, False))
     campaign = mc.create_campaign(plan.list_id, _settings(plan, folder_id), conditions, tracking=True, find=find)

@@ -3,6 +3,7 @@ sandbox through the real client, and what the local record keeps afterwards."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -150,15 +151,34 @@ def subscribe(sandbox, *addresses):
     client.batch_subscribe("aivi-main", [(a, {}, True) for a in addresses])
 
 
-def test_a_step_is_made_in_its_folder_for_the_leads_whose_record_names_it_and_scheduled(sandbox, tmp_path, emails):
+@pytest.fixture
+def clinic_time_zone(monkeypatch):
+    """The machine's own clock set to the clinic's zone, as on the front desk's computer."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_step_is_made_in_its_folder_for_the_leads_whose_record_names_it_and_scheduled(
+    sandbox, tmp_path, emails, clinic_time_zone
+):
     subscribe(sandbox, "lea@example.com", "other@example.com")
     state = State(tmp_path / "state.sqlite3", sandbox.url)
     steps = [MakeFolder(FOLDER), MakeLogField("aivi-main"), WriteLog("aivi-main", "lea@example.com", RECORD)]
-    assert applied(sandbox, state, [*steps, Create(step_plan(emails))]) == [
+    plan = step_plan(emails)
+    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+    world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+    outcomes = apply(Decision([*steps, Create(plan)]), world, client, state)
+    assert lines(outcomes) == [
         (None, Action.WRITTEN, "1 lead record(s) in aivi-main", False),
         (KEY, Action.CREATED, "what-causes-migraine to 1 member(s)", False),
-        (KEY, Action.SCHEDULED, "2024-05-02 16:00 UTC", False),
+        (KEY, Action.SCHEDULED, "2024-05-02 16:00 UTC", False),  # sent to Mailchimp in UTC, whatever the machine's zone
     ]
+    assert [o.plan for o in outcomes] == [None, plan, plan]  # the report shows each campaign's time and subject
     (made,) = sandbox.store.list_campaigns({})["campaigns"]
     (folder,) = sandbox.store.folders({})["folders"]
     assert (made["settings"]["title"], made["settings"]["folder_id"], made["status"]) == (
@@ -236,18 +256,27 @@ def test_a_campaign_mailchimps_checklist_refuses_is_made_filled_and_left_unsched
     subscribe(sandbox, "lea@example.com")
     sandbox.store.set_domain("aiviaesthetics.com", verified=False)
     state = State(tmp_path / "state.sqlite3", sandbox.url)
-    outcomes = applied(sandbox, state, [MakeFolder(FOLDER), Create(step_plan(emails))])
-    assert outcomes[1] == (
-        KEY,
-        Action.BLOCKED,
-        "Mailchimp's send checklist: Sending domain: Verify and authenticate aiviaesthetics.com before you send from "
-        "it.",
-        True,
-    )
-    (made,) = sandbox.store.list_campaigns({})["campaigns"]
-    assert made["status"] == "save"
+    plan = step_plan(emails)
+    second = DripKey("e1", 2, dt.date(2024, 5, 2))  # another step, its email without a from name: two items refused
+    nameless = dataclasses.replace(plan, key=second, email=dataclasses.replace(plan.email, from_name=""))
+    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+    world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+    blocked = apply(Decision([MakeFolder(FOLDER), Create(plan), Create(nameless)]), world, client, state)
+    domain = "Sending domain: Verify and authenticate aiviaesthetics.com before you send from it."
+    assert [line for line in lines(blocked) if line[1] == Action.BLOCKED] == [
+        (KEY, Action.BLOCKED, f"Mailchimp's send checklist: {domain}", True),
+        (
+            second,
+            Action.BLOCKED,
+            f"Mailchimp's send checklist: From name: The campaign needs a from name.; {domain}",
+            True,
+        ),
+    ]
+    assert [o.plan for o in blocked if o.action == Action.BLOCKED] == [plan, nameless]
+    made = {c["settings"]["title"]: c for c in sandbox.store.list_campaigns({})["campaigns"]}
+    assert {title: c["status"] for title, c in made.items()} == {KEY.title: "save", second.title: "save"}
     email = emails["what-causes-migraine"]
-    assert state.pushed()[KEY] == Pushed(KEY, made["id"], email.id, email.content_hash, False)
+    assert state.pushed()[KEY] == Pushed(KEY, made[KEY.title]["id"], email.id, email.content_hash, False)
 
 
 def test_an_update_unschedules_changes_and_schedules_again_recording_each_stage(sandbox, tmp_path, emails):
@@ -292,6 +321,7 @@ def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said
     client = Mailchimp(Connection("k-us1", sandbox.url))
     tag_id = client.ensure_tag("aivi-main", "mp-a")
     draft = campaign(sandbox)
+    other = campaign(sandbox)  # another campaign of the key: twins are looked for only after this run makes one
     state = State(tmp_path / "state.sqlite3", sandbox.url)
     held = Notice(DripKey("e1", 2, dt.date(2024, 5, 2)), Action.HELD, "paused by a person", True)
     steps = [
@@ -309,6 +339,7 @@ def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said
     (room,) = [s for s in sandbox.store.list_segments("aivi-main", {})["segments"] if s["name"] == "mp-e1-new"]
     assert state.waiting_room("aivi-main", "e1") == (room["id"], tag_id)
     assert sandbox.store.get_campaign(draft)["status"] == "schedule"
+    assert sandbox.store.get_campaign(other)["status"] == "save"
     email = emails["what-causes-migraine"]
     assert state.pushed()[KEY] == Pushed(KEY, draft, email.id, email.content_hash, True)
 
@@ -347,8 +378,11 @@ def test_a_create_mailchimp_refuses_leaves_a_record_that_no_campaign_was_made(tm
         state = State(tmp_path / "state.sqlite3", running.url)
         client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
         world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
-        outcomes = lines(apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state))
-    assert [(o[0], o[1], o[3]) for o in outcomes] == [(KEY, Action.FAILED, True)]
+        plan = step_plan(emails)
+        refused = apply(Decision([MakeFolder(FOLDER), Create(plan)]), world, client, state)
+        outcomes = lines(refused)
+    said = "Mailchimp campaigns.create failed: 500 Internal Server Error: Injected fault: try again later."
+    assert outcomes == [(KEY, Action.FAILED, said, True)] and refused[0].plan == plan
     assert state.pushed()[KEY] == Pushed(KEY, "", "what-causes-migraine", None, False)
 
 

@@ -219,13 +219,34 @@ def test_a_lead_record_mailchimp_refuses_is_taken_back_from_the_local_copy(sandb
     subscribe(sandbox, "lea@example.com")
     state = State(tmp_path / "state.sqlite3", sandbox.url)
     state.record_lead_logs("aivi-main", {"ghost@example.com": "|e1@20240401|"})
-    writes = [WriteLog("aivi-main", "lea@example.com", RECORD), WriteLog("aivi-main", "ghost@example.com", RECORD)]
+    writes = [
+        WriteLog("aivi-main", "lea@example.com", RECORD),
+        WriteLog("aivi-main", "ghost@example.com", RECORD),
+        WriteLog("aivi-main", "never@example.com", RECORD),  # not in the local copy before
+    ]
     outcomes = applied(sandbox, state, [MakeLogField("aivi-main"), *writes])
     assert outcomes[0] == (None, Action.WRITTEN, "1 lead record(s) in aivi-main", False)
-    (failed,) = outcomes[1:]
-    assert failed[1] == Action.FAILED and failed[3] is True
-    assert failed[2].startswith("lead record not written, so this lead gets nothing today: ghost@example.com: ")
-    assert state.lead_logs("aivi-main") == {"lea@example.com": RECORD, "ghost@example.com": "|e1@20240401|"}
+    assert [(o[1], o[3]) for o in outcomes[1:]] == [(Action.FAILED, True), (Action.FAILED, True)]
+    for failed, email in zip(outcomes[1:], ("ghost@example.com", "never@example.com"), strict=True):
+        assert failed[2].startswith(f"lead record not written, so this lead gets nothing today: {email}: ")
+    assert state.lead_logs("aivi-main") == {
+        "lea@example.com": RECORD,
+        "ghost@example.com": "|e1@20240401|",
+        "never@example.com": "",
+    }
+
+
+def test_records_of_an_audience_without_the_mplog_field_are_skipped_and_the_next_audiences_written(sandbox, tmp_path):
+    subscribe(sandbox, "lea@example.com")
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    steps = [
+        MakeLogField("no-such-list"),
+        MakeLogField("aivi-main"),
+        WriteLog("no-such-list", "lea@example.com", RECORD),
+        WriteLog("aivi-main", "lea@example.com", RECORD),
+    ]
+    assert [o[1:3] for o in applied(sandbox, state, steps)][1:] == [(Action.WRITTEN, "1 lead record(s) in aivi-main")]
+    assert state.lead_logs("aivi-main") == {"lea@example.com": RECORD} and state.lead_logs("no-such-list") == {}
 
 
 def test_an_audience_whose_mplog_field_cannot_be_made_gets_no_record_room_or_campaign(sandbox, tmp_path, emails):
@@ -246,9 +267,11 @@ def test_an_audience_whose_mplog_field_cannot_be_made_gets_no_record_room_or_cam
 
 def test_a_campaign_whose_folder_was_not_made_is_not_made(sandbox, tmp_path, emails):
     state = State(tmp_path / "state.sqlite3", sandbox.url)
-    assert applied(sandbox, state, [Create(step_plan(emails))]) == [
-        (KEY, Action.FAILED, "not made: what it needs could not be made first", True)
-    ]
+    plan = step_plan(emails)
+    client = Mailchimp(Connection("k-us1", sandbox.url))
+    (outcome,) = apply(Decision([Create(plan)]), World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {}), client, state)
+    assert lines([outcome]) == [(KEY, Action.FAILED, "not made: what it needs could not be made first", True)]
+    assert outcome.plan == plan
     assert sandbox.store.list_campaigns({})["total_items"] == 0
 
 
@@ -412,3 +435,21 @@ def test_a_campaign_another_pusher_made_first_leaves_this_runs_copy_deleted_or_s
     else:
         assert outcomes[2:] == [(KEY, Action.DELETED, said, True)]
         assert left == [first] and ours is None
+
+
+def test_an_update_stopped_after_the_unschedule_leaves_a_draft_the_record_says_is_not_scheduled(tmp_path, emails):
+    """Unscheduled, then the update fails: the record says "ours, not scheduled", so the next run fills and schedules
+    the draft again rather than taking it for a person's unscheduling."""
+    _, sandbox_with_fault = _faulty(tmp_path, "500", "PATCH", "", times=5)
+    with sandbox_with_fault as running:
+        _ready(running)
+        state = State(tmp_path / "state.sqlite3", running.url)
+        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
+        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state)
+        campaign_id = state.pushed()[KEY].campaign_id
+        changed = step_plan(emails, email="four-stages-of-migraine")
+        outcomes = lines(apply(Decision([Update(changed, campaign_id)]), world, client, state))
+        status = running.store.get_campaign(campaign_id)["status"]
+    assert [o[:2] for o in outcomes] == [(KEY, Action.FAILED)] and status == "save"
+    assert state.pushed()[KEY] == Pushed(KEY, campaign_id, "four-stages-of-migraine", None, False)

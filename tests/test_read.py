@@ -214,3 +214,60 @@ def test_people_tagged_by_hand_are_read_from_the_drips_waiting_room_while_it_is_
         "nat@example.com",
     ]
     assert world.rooms == ([] if room_of == "this tag" else [WaitingRoom("aivi-main", "e1", tag_id)])
+
+
+def test_the_local_copy_of_a_record_fills_what_mailchimp_has_not_been_written_yet(account, tmp_path):
+    """A run stopped between writing the local copy and the member: the copy's start counts, for an address Mailchimp
+    spells in capitals too."""
+    sandbox, client = account
+    join(client, "Ana.Ruiz@Example.com")
+    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state.record_lead_logs("aivi-main", {"ana.ruiz@example.com": "|e1@20240503|"})
+    (lead,) = read_world(client, state, [DRIP], AUDIENCES, NOW).leads["e1"]
+    assert (lead.email, lead.written, lead.log.starts, lead.entered) == (
+        "Ana.Ruiz@Example.com",
+        "",
+        {"e1": dt.date(2024, 5, 3)},
+        None,
+    )
+
+
+def test_a_key_made_twice_is_found_as_the_first_made_and_the_other_is_a_twin(account, tmp_path):
+    sandbox, client = account
+    key = DripKey("e1", 1, dt.date(2024, 5, 6))
+    body = {
+        "type": "regular",
+        "recipients": {"list_id": "aivi-main"},
+        "settings": {"title": key.title, "subject_line": "S", "from_name": "A", "reply_to": "hello@aiviaesthetics.com"},
+    }
+    made = []
+    for minute in (1, 2, 3):
+        sandbox.store.set_clock(NOW - dt.timedelta(minutes=10 - minute))
+        made.append(sandbox.store.create_campaign(body)["id"])
+        sandbox.store.set_content(made[-1], {"html": "*|UNSUB|* *|LIST:ADDRESSLINE|*", "plain_text": "T"})
+    sandbox.store.schedule(made[1], {"schedule_time": "2024-05-06T16:30:00+00:00"})
+    sandbox.store.set_clock(NOW)
+    world = read_world(client, _state(tmp_path, sandbox), [DRIP], AUDIENCES, NOW)
+    copy = content_digest("S", "", "*|UNSUB|* *|LIST:ADDRESSLINE|*", "T")
+    assert world.found == {key: Found(made[0], "save", copy)}  # the first made; its copy read (no record of it)
+    assert [(t.campaign_id, t.scheduled, t.kept) for t in world.twins] == [
+        (made[1], True, made[0]),
+        (made[2], False, made[0]),
+    ]
+
+
+def test_a_scheduled_campaign_the_record_has_no_copy_of_has_its_copy_read(account, tmp_path):
+    sandbox, client = account
+    key = DripKey("e1", 1, dt.date(2024, 5, 6))
+    settings = {"title": key.title, "subject_line": "S", "from_name": "A", "reply_to": "hello@aiviaesthetics.com"}
+    made = sandbox.store.create_campaign(
+        {"type": "regular", "recipients": {"list_id": "aivi-main"}, "settings": settings}
+    )["id"]
+    sandbox.store.set_content(made, {"html": "*|UNSUB|* *|LIST:ADDRESSLINE|*", "plain_text": "T"})
+    sandbox.store.schedule(made, {"schedule_time": "2024-05-06T16:30:00+00:00"})
+    world = read_world(client, _state(tmp_path, sandbox), [DRIP], AUDIENCES, NOW)
+    assert world.found == {key: Found(made, "schedule", content_digest("S", "", "*|UNSUB|* *|LIST:ADDRESSLINE|*", "T"))}
+
+
+def _state(tmp_path, sandbox) -> State:
+    return State(tmp_path / "state.sqlite3", sandbox.url)

@@ -271,3 +271,25 @@ def test_a_scheduled_campaign_the_record_has_no_copy_of_has_its_copy_read(accoun
 
 def _state(tmp_path, sandbox) -> State:
     return State(tmp_path / "state.sqlite3", sandbox.url)
+
+
+def test_a_start_before_signing_up_is_believed_when_mailpipe_wrote_it_and_an_unreadable_one_is_said(account, tmp_path):
+    sandbox, client = account
+    join(client, "Fay@Example.com", "|e1@20240101|")  # imported with an old join date: mailpipe's own record
+    join(client, "hal@example.com", "|e1@19990101|")  # no day mailpipe writes
+    state = _state(tmp_path, sandbox)
+    state.record_lead_logs("aivi-main", {"fay@example.com": "|e1@20240101|"})
+    world = read_world(client, state, [DRIP], AUDIENCES, NOW)
+    starts = {lead.email: lead.log.starts for lead in world.leads["e1"]}
+    assert starts == {"Fay@Example.com": {"e1": dt.date(2024, 1, 1)}, "hal@example.com": {}}
+    assert world.ignored == [
+        "hal@example.com: its MPLOG start in Education is not a day between 2000-01-01 and 2099-12-31 (edited by "
+        "hand?): ignored, and written back"
+    ]
+
+
+def test_a_drip_to_a_whole_audience_reads_only_its_exit_tags(account, tmp_path):
+    sandbox, client = account
+    booked = client.ensure_tag("aivi-main", "booked")
+    world = read_world(client, _state(tmp_path, sandbox), [DRIP], {"new-consult": ("aivi-main", None)}, NOW)
+    assert world.tag_ids == {"aivi-main": {"booked": booked}} and world.rooms == []

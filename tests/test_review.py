@@ -503,3 +503,22 @@ def test_an_approval_that_cannot_be_written_says_where_and_why_and_no_approval_i
         )
     assert str(refused.value) == f"{project / 'reviews'}: cannot record the sign-off: Is a directory ({temporary})"
     assert not (project / "reviews" / "approvals.tsv").exists() and Reviews(project / "reviews").approvals == {}
+
+
+def test_status_names_who_gave_a_sign_off_that_does_not_verify_and_why(project, run_cli):
+    """A line edited after signing (here its date) is shown with its reviewer and date as the line has them, so the
+    reviewer can be asked; it counts as no sign-off."""
+    approve(run_cli, project, FIRST, "--role", "medical")
+    approvals = project / "reviews" / "approvals.tsv"
+    approvals.write_text(approvals.read_text().replace("\t2024-04-22\t", "\t2024-04-21\t"))
+    status = json.loads(run_cli(project, "review", "status", "--json").output)
+    entry = next(e for e in status["emails"] if e["email"] == FIRST)
+    assert entry["roles"] == [
+        {
+            "role": "medical",
+            "state": "invalid",
+            "reviewer": REVIEWER,
+            "date": "2024-04-21",
+            "why": "the signature does not match what it claims to sign (the line was changed)",
+        }
+    ]

@@ -230,6 +230,20 @@ def test_the_recipient_view_is_what_a_recipient_sees(project):
     assert "Subject: BOTOX® (onabotulinumtoxinA) and chronic migraine" in view
     assert "https://www.rxabbvie.com/pdf/botox_pi.pdf" in view and "aivi-logo-email.png (alt: AIVI Aesthetics)" in view
     assert "Important Safety Information" in view and "<" not in view.split("Text:")[1]
+    lines = view.split("\n")  # the layout an approval signs: a change to it voids every approval
+    assert lines[:5] == [
+        "From: AIVI Aesthetics <hello@aiviaesthetics.com>",
+        "Subject: BOTOX® (onabotulinumtoxinA) and chronic migraine",
+        f"Preheader: {next(e for e in rendered.emails if e.id == BOTOX).preheader}",
+        "",
+        "Links:",
+    ]
+    assert lines[5].startswith("  https://") and [line for line in lines if line and not line.startswith(" ")][3:6] == [
+        "Links:",
+        "Images:",
+        "Text:",
+    ]
+    assert lines[lines.index("Images:") - 1] == "" and lines[lines.index("Text:") - 1] == ""
 
 
 def test_word_diff_marks_only_what_changed():

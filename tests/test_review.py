@@ -536,3 +536,14 @@ def test_status_names_who_gave_a_sign_off_that_does_not_verify_and_why(project, 
             "why": "the signature does not match what it claims to sign (the line was changed)",
         }
     ]
+
+
+def test_the_recipient_view_shows_an_image_without_a_source_or_alt_as_empty(project):
+    import dataclasses
+
+    rendered = Project(project).rendered()
+    email = next(e for e in rendered.emails if e.id == FIRST)
+    bare = dataclasses.replace(email, html='<p>Hi.</p><img src="https://x.example/a.png"><img alt="logo">')
+    view = recipient_view(Context(bare, rendered.site))
+    images = view.split("Images:\n")[1].split("\n\n")[0].split("\n")
+    assert images == ["  https://x.example/a.png (alt: )", "   (alt: logo)"]

@@ -353,6 +353,27 @@ def test_the_same_key_twice_in_reviewers_is_an_error(project, run_cli, tmp_path)
     )
 
 
+def test_the_same_name_twice_in_reviewers_is_an_error(project, run_cli, tmp_path):
+    """Two keys under one name would let a sign-off be credited to the wrong person: the second is refused."""
+    add_reviewer(project, tmp_path / "keys", "Dana Lee, MD", ["medical"])
+    add_reviewer(project, tmp_path / "keys", "Dana Lee, MD", ["legal"])
+    lines = (project / "reviews" / "reviewers.yaml").read_text().splitlines()
+    second = [number for number, line in enumerate(lines, 1) if line.startswith("- name: Dana Lee, MD")][1]
+    result = run_cli(project, "review", "status")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    said = f"reviewers.yaml:{second}: reviewers[2].name: the same name as 'Dana Lee, MD' above"
+    assert result.stderr.strip().endswith(said)
+
+
+@pytest.mark.parametrize("text", ["- Dana Lee, MD\n", "just a line\n"])
+def test_a_reviewers_file_that_is_not_key_value_lines_says_so(project, run_cli, text):
+    (project / "reviews").mkdir(exist_ok=True)
+    (project / "reviews" / "reviewers.yaml").write_text(text)
+    result = run_cli(project, "review", "status")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().endswith("reviewers.yaml:1: expected the reviewers file as 'key: value' lines")
+
+
 # -- the official tool agrees ---------------------------------------------------------------------------------------
 
 needs_ssh_keygen = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen")

@@ -156,6 +156,29 @@ def test_roles_follow_the_config_and_a_role_not_needed_is_refused(project, run_c
 
 
 @pytest.mark.parametrize(
+    ("subject", "preheader", "copy", "roles"),
+    [
+        ("Questions about injections", "What to ask at your visit", "<p>Bring your diary.</p>", ("medical", "legal")),
+        ("What to ask", "Fillers, and what to expect", "<p>Bring your diary.</p>", ("medical", "legal")),
+        ("What to ask", "What to expect", "<p>Peels take an hour.</p>", ("medical", "legal")),
+        ("What to ask", "What to expect", "<p>Bring your diary.</p>", ("legal",)),
+        ("What to ask", "What to expect", "<p>Treatmentless days.</p>", ("legal",)),
+    ],
+)
+def test_a_treatment_named_at_the_edge_of_the_subject_the_preheader_or_the_copy_needs_a_medical_sign_off(
+    project, subject, preheader, copy, roles
+):
+    """A special needs legal; naming a treatment anywhere a recipient reads (its first or last word included) adds
+    medical, and a word that only begins like one does not."""
+    import dataclasses
+
+    rendered = Project(project).rendered()
+    special = next(e for e in rendered.emails if e.id == SPECIAL)
+    edited = dataclasses.replace(special, subject=subject, preheader=preheader, html=copy, mentions_botox=False)
+    assert required_roles(Context(edited, rendered.site)) == roles
+
+
+@pytest.mark.parametrize(
     ("roles", "unreviewed"),
     [
         ("{}", "article, special, newsletter"),
@@ -244,6 +267,7 @@ def test_the_recipient_view_is_what_a_recipient_sees(project):
         "Text:",
     ]
     assert lines[lines.index("Images:") - 1] == "" and lines[lines.index("Text:") - 1] == ""
+    assert view.endswith("Update your preferences\n") and lines[-1] == ""  # every line ends, the footer's last too
 
 
 def test_word_diff_marks_only_what_changed():

@@ -71,12 +71,14 @@ def fingerprint(view: str) -> str:
 
 
 def names_treatment(context: Context) -> bool:
-    return context.email.mentions_botox or bool(TREATMENT.search(context.email.subject + " " + context.copy_text))
+    """Whether the email names a drug or treatment anywhere a recipient reads it: the inbox's two lines or the copy."""
+    email = context.email
+    return email.mentions_botox or bool(TREATMENT.search(" ".join([email.subject, email.preheader, context.copy_text])))
 
 
 def required_roles(context: Context) -> tuple[str, ...]:
     settings: ReviewSettings = context.site.review
-    wanted = set(settings.roles.get(context.email.kind, []))  # type: ignore[call-overload]
+    wanted = set(settings.roles[context.email.kind])  # type: ignore[index]  # every kind has roles: config validates it
     if names_treatment(context):
         wanted |= set(settings.names_treatment)
     return tuple(role for role in ROLES if role in wanted)

@@ -3,6 +3,7 @@ sandbox through the real client, and what the local record keeps afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 
@@ -68,10 +69,19 @@ def campaign(sandbox, scheduled: bool = False) -> str:
     return made["id"]
 
 
+def client_of(url: str, attempts: int = 1) -> Mailchimp:
+    """The real client on the sandbox at `url`, retrying `attempts` times at once (no waiting in a test)."""
+    return Mailchimp(Connection("k-us1", url), RetryPolicy(attempts=attempts, base_delay=0, max_delay=0))
+
+
+def world_of(pushed=None, folders=None) -> World:
+    """What push read before deciding: the clinic's audience, no campaigns of its own, `pushed` as the record has it."""
+    return World(NOW, {}, dict(pushed or {}), {}, {"aivi-main": {}}, {}, dict(folders or {}))
+
+
 def run(sandbox, state: State, *steps: Delete):
-    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-    world = World(NOW, {}, state.pushed(), {}, {}, {}, {})
-    return [(o.key, o.action, o.attention) for o in apply(Decision(list(steps)), world, client, state)]
+    outcomes = apply(Decision(list(steps)), world_of(state.pushed()), client_of(sandbox.url), state)
+    return [(o.key, o.action, o.attention) for o in outcomes]
 
 
 def twin(campaign_id: str, kept: str, scheduled: bool = True) -> Delete:
@@ -141,14 +151,11 @@ def lines(outcomes):
 
 
 def applied(sandbox, state, steps, folders=None):
-    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-    world = World(NOW, {}, state.pushed(), {}, {"aivi-main": {}}, {}, dict(folders or {}))
-    return lines(apply(Decision(list(steps)), world, client, state))
+    return lines(apply(Decision(list(steps)), world_of(state.pushed(), folders), client_of(sandbox.url), state))
 
 
 def subscribe(sandbox, *addresses):
-    client = Mailchimp(Connection("k-us1", sandbox.url))
-    client.batch_subscribe("aivi-main", [(a, {}, True) for a in addresses])
+    client_of(sandbox.url).batch_subscribe("aivi-main", [(a, {}, True) for a in addresses])
 
 
 @pytest.fixture
@@ -170,8 +177,8 @@ def test_a_step_is_made_in_its_folder_for_the_leads_whose_record_names_it_and_sc
     state = State(tmp_path / "state.sqlite3", sandbox.url)
     steps = [MakeFolder(FOLDER), MakeLogField("aivi-main"), WriteLog("aivi-main", "lea@example.com", RECORD)]
     plan = step_plan(emails)
-    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-    world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+    client = client_of(sandbox.url)
+    world = world_of()
     outcomes = apply(Decision([*steps, Create(plan)]), world, client, state)
     assert lines(outcomes) == [
         (None, Action.WRITTEN, "1 lead record(s) in aivi-main", False),
@@ -268,8 +275,8 @@ def test_an_audience_whose_mplog_field_cannot_be_made_gets_no_record_room_or_cam
 def test_a_campaign_whose_folder_was_not_made_is_not_made(sandbox, tmp_path, emails):
     state = State(tmp_path / "state.sqlite3", sandbox.url)
     plan = step_plan(emails)
-    client = Mailchimp(Connection("k-us1", sandbox.url))
-    (outcome,) = apply(Decision([Create(plan)]), World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {}), client, state)
+    client = client_of(sandbox.url)
+    (outcome,) = apply(Decision([Create(plan)]), world_of(), client, state)
     assert lines([outcome]) == [(KEY, Action.FAILED, "not made: what it needs could not be made first", True)]
     assert outcome.plan == plan
     assert sandbox.store.list_campaigns({})["total_items"] == 0
@@ -282,8 +289,8 @@ def test_a_campaign_mailchimps_checklist_refuses_is_made_filled_and_left_unsched
     plan = step_plan(emails)
     second = DripKey("e1", 2, dt.date(2024, 5, 2))  # another step, its email without a from name: two items refused
     nameless = dataclasses.replace(plan, key=second, email=dataclasses.replace(plan.email, from_name=""))
-    client = Mailchimp(Connection("k-us1", sandbox.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-    world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+    client = client_of(sandbox.url)
+    world = world_of()
     blocked = apply(Decision([MakeFolder(FOLDER), Create(plan), Create(nameless)]), world, client, state)
     domain = "Sending domain: Verify and authenticate aiviaesthetics.com before you send from it."
     assert [line for line in lines(blocked) if line[1] == Action.BLOCKED] == [
@@ -327,9 +334,9 @@ def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails
         running.store.set_clock(NOW)
         provision(running.store, load_config(REPO))
         subscribe(running, "lea@example.com")
-        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=3, base_delay=0, max_delay=0))
+        client = client_of(running.url, attempts=3)
         state = State(tmp_path / "state.sqlite3", running.url)
-        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        world = world_of()
         steps = [MakeFolder(FOLDER), Create(step_plan(emails))]
         outcomes = lines(apply(Decision(steps), world, client, state))
         (made,) = running.store.list_campaigns({})["campaigns"]
@@ -341,7 +348,7 @@ def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said
     sandbox, tmp_path, emails
 ):
     subscribe(sandbox, "lea@example.com")
-    client = Mailchimp(Connection("k-us1", sandbox.url))
+    client = client_of(sandbox.url)
     tag_id = client.ensure_tag("aivi-main", "mp-a")
     draft = campaign(sandbox)
     other = campaign(sandbox)  # another campaign of the key: twins are looked for only after this run makes one
@@ -367,26 +374,25 @@ def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said
     assert state.pushed()[KEY] == Pushed(KEY, draft, email.id, email.content_hash, True)
 
 
-def _faulty(tmp_path, fault: str, method: str, path_end: str, times: int = 1):
+@contextlib.contextmanager
+def faulty_sandbox(tmp_path, fault: str, method: str, path_end: str, times: int = 1):
+    """The sandbox, provisioned with Lea subscribed, answering `fault` to the next `times` `method` requests whose path
+    ends with `path_end`; yields the fault plan (its script is what is left) and the running sandbox."""
     from mailpipe.sandbox.server import FaultPlan
 
     plan = FaultPlan(script=[fault] * times, only=lambda m, p: m == method and p.endswith(path_end))
-    return plan, RunningSandbox(tmp_path / "sandbox.sqlite3", faults=plan)
-
-
-def _ready(running):
-    running.store.set_clock(NOW)
-    provision(running.store, load_config(REPO))
-    subscribe(running, "lea@example.com")
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=plan) as running:
+        running.store.set_clock(NOW)
+        provision(running.store, load_config(REPO))
+        subscribe(running, "lea@example.com")
+        yield plan, running
 
 
 def test_a_create_that_never_reached_mailchimp_is_made_once_on_the_retry(tmp_path, emails):
-    plan, sandbox_with_fault = _faulty(tmp_path, "drop", "POST", "/campaigns")
-    with sandbox_with_fault as running:
-        _ready(running)
+    with faulty_sandbox(tmp_path, "drop", "POST", "/campaigns") as (plan, running):
         state = State(tmp_path / "state.sqlite3", running.url)
-        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=3, base_delay=0, max_delay=0))
-        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        client = client_of(running.url, attempts=3)
+        world = world_of()
         outcomes = lines(apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state))
         assert running.store.list_campaigns({})["total_items"] == 1 and not plan.script
     assert [o[1] for o in outcomes] == [Action.CREATED, Action.SCHEDULED]
@@ -395,12 +401,10 @@ def test_a_create_that_never_reached_mailchimp_is_made_once_on_the_retry(tmp_pat
 def test_a_create_mailchimp_refuses_leaves_a_record_that_no_campaign_was_made(tmp_path, emails):
     """Recorded before the create, so that a run stopped in between knows it may have made a draft: no id, no copy,
     not scheduled."""
-    _, sandbox_with_fault = _faulty(tmp_path, "500", "POST", "/campaigns")
-    with sandbox_with_fault as running:
-        _ready(running)
+    with faulty_sandbox(tmp_path, "500", "POST", "/campaigns") as (_, running):
         state = State(tmp_path / "state.sqlite3", running.url)
-        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        client = client_of(running.url)
+        world = world_of()
         plan = step_plan(emails)
         refused = apply(Decision([MakeFolder(FOLDER), Create(plan)]), world, client, state)
         outcomes = lines(refused)
@@ -411,15 +415,13 @@ def test_a_create_mailchimp_refuses_leaves_a_record_that_no_campaign_was_made(tm
 
 @pytest.mark.parametrize("deletion_fails", [False, True])
 def test_a_campaign_another_pusher_made_first_leaves_this_runs_copy_deleted_or_said(tmp_path, emails, deletion_fails):
-    plan, sandbox_with_fault = _faulty(tmp_path, "500", "DELETE", "", times=5 if deletion_fails else 0)
-    with sandbox_with_fault as running:
-        _ready(running)
+    with faulty_sandbox(tmp_path, "500", "DELETE", "", times=5 if deletion_fails else 0) as (plan, running):
         running.store.set_clock(NOW - dt.timedelta(minutes=1))
         first = campaign(running)  # the other checkout's, a minute earlier
         running.store.set_clock(NOW)
         state = State(tmp_path / "state.sqlite3", running.url)
-        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        client = client_of(running.url)
+        world = world_of()
         outcomes = lines(apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state))
         left = [c["id"] for c in running.store.list_campaigns({})["campaigns"]]
     ours = state.pushed().get(KEY)
@@ -440,12 +442,10 @@ def test_a_campaign_another_pusher_made_first_leaves_this_runs_copy_deleted_or_s
 def test_an_update_stopped_after_the_unschedule_leaves_a_draft_the_record_says_is_not_scheduled(tmp_path, emails):
     """Unscheduled, then the update fails: the record says "ours, not scheduled", so the next run fills and schedules
     the draft again rather than taking it for a person's unscheduling."""
-    _, sandbox_with_fault = _faulty(tmp_path, "500", "PATCH", "", times=5)
-    with sandbox_with_fault as running:
-        _ready(running)
+    with faulty_sandbox(tmp_path, "500", "PATCH", "", times=5) as (_, running):
         state = State(tmp_path / "state.sqlite3", running.url)
-        client = Mailchimp(Connection("k-us1", running.url), RetryPolicy(attempts=1, base_delay=0, max_delay=0))
-        world = World(NOW, {}, {}, {}, {"aivi-main": {}}, {}, {})
+        client = client_of(running.url)
+        world = world_of()
         apply(Decision([MakeFolder(FOLDER), Create(step_plan(emails))]), world, client, state)
         campaign_id = state.pushed()[KEY].campaign_id
         changed = step_plan(emails, email="four-stages-of-migraine")

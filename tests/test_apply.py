@@ -344,6 +344,30 @@ def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails
     assert state.pushed()[KEY].campaign_id == made["id"]
 
 
+def test_a_create_whose_answer_was_lost_after_a_person_renamed_it_is_found_by_its_recipients(tmp_path, emails):
+    """Mailchimp made the campaign, someone renamed it in Mailchimp's UI at once, and the answer never came: the retry
+    recognises it by its recipients, as the next run would, and makes no second one."""
+    from mailpipe.sandbox.server import FaultPlan
+
+    lost = FaultPlan(script=["drop-after"], only=lambda method, path: method == "POST" and path.endswith("/campaigns"))
+
+    def rename_what_was_made(request, status, answer):
+        if request["method"] == "POST" and request["path"].endswith("/campaigns"):
+            running.store.update_campaign(answer["id"], {"settings": {"title": "May drip (renamed by the front desk)"}})
+
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=lost, recorder=rename_what_was_made) as running:
+        running.store.set_clock(NOW)
+        provision(running.store, load_config(REPO))
+        subscribe(running, "lea@example.com")
+        state = State(tmp_path / "state.sqlite3", running.url)
+        steps = [MakeFolder(FOLDER), Create(step_plan(emails))]
+        outcomes = lines(apply(Decision(steps), world_of(), client_of(running.url, attempts=3), state))
+        (made,) = running.store.list_campaigns({})["campaigns"]
+    assert [o[1] for o in outcomes] == [Action.CREATED, Action.SCHEDULED] and not lost.script
+    assert made["settings"]["title"] == "May drip (renamed by the front desk)"
+    assert state.pushed()[KEY].campaign_id == made["id"]
+
+
 def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said_in_the_decisions_order(
     sandbox, tmp_path, emails
 ):

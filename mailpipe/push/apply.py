@@ -69,7 +69,7 @@ def apply(decision: Decision, world: World, mc: Mailchimp, state: State) -> list
             if isinstance(step, MakeLogField):
                 failed_lists.add(step.list_id)
     made = [o.plan for o in outcomes if o.action == Action.CREATED and o.plan is not None]
-    return outcomes + (_twins_of(made, world, mc, state) if made else [])
+    return outcomes + _twins_of(made, world, mc, state)
 
 
 def _run(

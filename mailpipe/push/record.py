@@ -127,7 +127,7 @@ class LeadLog:
         starts: dict[str, dt.date] = {}
         assigned = set()
         written_as = {}
-        for entry in (value or "").split("|"):
+        for entry in value.split("|"):
             match = _ENTRY.match(entry.strip())
             if not match:
                 continue

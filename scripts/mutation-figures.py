@@ -3,7 +3,7 @@
 Read from `mutmut results --all true` (mutmut's own listing, one `name: status` line per mutant), so nothing here
 depends on how mutmut stores its work. A survivor that `scripts/mutation-equivalents.toml` explains (its function and
 the line as the mutant has it, with why no behaviour can tell it apart) is counted as equivalent. Exit 1 while any
-other mutant survives: the goal is none.
+other mutant survives, or any has no test run on it: the goal is none.
 """
 
 from __future__ import annotations
@@ -50,6 +50,18 @@ def equivalent(name: str, diff: str, explained: list[dict[str, str]]) -> str | N
     )
 
 
+NO_TESTS = (
+    "For those without tests, mutmut's record of which tests reach which function names none. It takes that record in "
+    "full once, and later only for new tests, so a function added since has none: remove mutants/mutmut-stats.json "
+    "and run again. A mutant still without tests then is code no fast test reaches."
+)
+
+
+def unmet(statuses: dict[str, str]) -> dict[str, list[str]]:
+    """What keeps the goal unmet: the survivors the allow-list does not explain, and mutants no test was run on."""
+    return {status: sorted(n for n, s in statuses.items() if s == status) for status in ("survived", "no tests")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, required=True, help="how long the mutmut run took")
@@ -84,10 +96,13 @@ def main() -> int:
     print(f"time: {minutes} min {rest} s (the mutmut run; other: {others})")
     for name in sorted(why):
         print(f"equivalent: {name}: {why[name]}")
-    survivors = sorted(name for name, status in statuses.items() if status == "survived")
-    for name in survivors:
-        print(f"survived: {name}")
-    return 1 if survivors else 0
+    left = unmet(statuses)
+    for status, names in left.items():
+        for name in names:
+            print(f"{status}: {name}")
+    if left["no tests"]:
+        print(NO_TESTS)
+    return 1 if any(left.values()) else 0
 
 
 if __name__ == "__main__":

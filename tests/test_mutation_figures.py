@@ -70,3 +70,47 @@ def test_every_allow_listed_equivalent_says_why_and_its_line_is_still_in_the_cod
     for entry in entries:
         assert set(entry) == {"function", "original", "mutant", "why"} and entry["original"] != entry["mutant"]
         assert entry["original"] in source_of(entry["function"]), entry["function"]
+
+
+def test_the_goal_is_unmet_by_an_unexplained_survivor_and_by_a_mutant_no_test_was_run_on(figures):
+    statuses = {
+        "m.x_f__mutmut_1": "killed",
+        "m.x_f__mutmut_2": "survived",
+        "m.x_f__mutmut_3": "equivalent",
+        "m.x_g__mutmut_1": "no tests",
+        "m.x_g__mutmut_2": "timeout",
+        "m.x_f__mutmut_4": "survived",
+    }
+    assert figures.unmet(statuses) == {
+        "survived": ["m.x_f__mutmut_2", "m.x_f__mutmut_4"],
+        "no tests": ["m.x_g__mutmut_1"],
+    }
+    assert figures.unmet({"m.x_f__mutmut_1": "killed", "m.x_f__mutmut_2": "equivalent"}) == {
+        "survived": [],
+        "no tests": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("listing", "code", "said"),
+    [
+        ("m.x_f__mutmut_1: killed\nm.x_f__mutmut_2: killed\n", 0, []),
+        ("m.x_f__mutmut_1: killed\nm.x_g__mutmut_1: no tests\n", 1, ["no tests: m.x_g__mutmut_1"]),
+        ("m.x_f__mutmut_1: survived\n", 1, ["survived: m.x_f__mutmut_1"]),
+    ],
+)
+def test_make_mutation_fails_while_the_goal_is_unmet_and_names_each_mutant(
+    figures, tmp_path, monkeypatch, capsys, listing, code, said
+):
+    """Through a stand-in for mutmut's command (its `results` listing; `show` of a survivor no entry explains)."""
+    mutmut = tmp_path / "mutmut"
+    (tmp_path / "listing").write_text(listing)
+    mutmut.write_text(f'#!/bin/sh\n[ "$1" = results ] && cat {tmp_path / "listing"} || echo "+ x = 1"\n')
+    mutmut.chmod(0o755)
+    monkeypatch.setattr(figures, "MUTMUT", mutmut)
+    monkeypatch.setattr("sys.argv", ["mutation-figures.py", "--seconds", "61"])
+    assert figures.main() == code
+    out = capsys.readouterr().out.splitlines()
+    assert "time: 1 min 1 s" in out[-1 - len(said) - ("no tests" in listing)]
+    assert [line for line in out if line.startswith(("survived:", "no tests:"))] == said
+    assert (figures.NO_TESTS in out) == ("no tests" in listing)

@@ -201,6 +201,11 @@ class Context:
         return " ".join(self.copy_blocks)
 
     @cached_property
+    def inbox_and_copy(self) -> str:
+        """The email's own words: the inbox's two lines (subject and preheader), then its copy."""
+        return " ".join([self.email.subject, self.email.preheader, self.copy_text])
+
+    @cached_property
     def copy_blocks(self) -> tuple[str, ...]:
         """The email's own copy, block by block (the claim rules read it sentence by sentence)."""
         return self._reading_texts[1]

@@ -239,7 +239,7 @@ def _sentences(text: str) -> list[str]:
     "FTC Act §5/§12, CA B&P 651, FDA fair balance: a prescription drug's benefits only as its label states them.",
 )
 def beyond_label(ctx: Context) -> Iterator[Issue]:
-    text = ctx.email.subject + " " + ctx.email.preheader + " " + ctx.copy_text
+    text = ctx.inbox_and_copy
     for pattern, what, fix in BEYOND_LABEL:
         for match in pattern.finditer(text):
             yield Issue(f"{quote(match.group(0))} {what}", fix)
@@ -324,7 +324,7 @@ def assumed_condition(ctx: Context) -> Iterator[Issue]:
 def terms_undercut(ctx: Context) -> Iterator[Issue]:
     if not ctx.is_promo:
         return
-    text = ctx.email.subject + " " + ctx.email.preheader + " " + ctx.copy_text
+    text = ctx.inbox_and_copy
     for match in UNDERCUT.finditer(text):
         yield Issue(
             f"{quote(match.group(0))} makes the stated price non-binding",
@@ -369,7 +369,7 @@ def terms_undercut(ctx: Context) -> Iterator[Issue]:
 def sequence_copy(ctx: Context) -> Iterator[Issue]:
     if ctx.email.kind == "article":
         return
-    for match in SEQUENCE.finditer(ctx.email.subject + " " + ctx.email.preheader + " " + ctx.copy_text):
+    for match in SEQUENCE.finditer(ctx.inbox_and_copy):
         yield Issue(
             f"{quote(match.group(0))} refers to a series this email is not part of",
             "put drip-only lines in the article's series_opening / series_next, which only the drip prints",

@@ -72,8 +72,7 @@ def fingerprint(view: str) -> str:
 
 def names_treatment(context: Context) -> bool:
     """Whether the email names a drug or treatment anywhere a recipient reads it: the inbox's two lines or the copy."""
-    email = context.email
-    return email.mentions_botox or bool(TREATMENT.search(" ".join([email.subject, email.preheader, context.copy_text])))
+    return context.email.mentions_botox or bool(TREATMENT.search(context.inbox_and_copy))
 
 
 def required_roles(context: Context) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from mailpipe.push.state import Pushed, State
 from mailpipe.push.target import provision
 from mailpipe.render import content_digest
 from mailpipe.sandbox.server import RunningSandbox
+from mailpipe.util.vocabulary import subscriber_hash
 
 LA = "America/Los_Angeles"
 NOW = dt.datetime(2024, 5, 6, 13, tzinfo=dt.UTC)  # Monday 06:00 in Agoura Hills
@@ -64,6 +65,19 @@ def join(client, email: str, record: str = "", tags: tuple[str, ...] = ("mp-a",)
         client.add_to_tag("aivi-main", client.ensure_tag("aivi-main", tag), [email])
 
 
+def _state(tmp_path, sandbox) -> State:
+    return State(tmp_path / "state.sqlite3", sandbox.url)
+
+
+def _campaign(key: DripKey) -> dict:
+    """What POST /campaigns is given for a campaign of `key`, as push makes it (its title, a sender that can send)."""
+    return {
+        "type": "regular",
+        "recipients": {"list_id": "aivi-main"},
+        "settings": {"title": key.title, "subject_line": "S", "from_name": "A", "reply_to": "hello@aiviaesthetics.com"},
+    }
+
+
 def test_the_leads_that_can_be_due_are_the_changed_and_the_tagged_by_hand_with_what_cannot_be_true_said(
     account, tmp_path, monthly
 ):
@@ -71,7 +85,7 @@ def test_the_leads_that_can_be_due_are_the_changed_and_the_tagged_by_hand_with_w
     join(client, "ana@example.com", "|e1@20240505|")
     join(client, "bo@example.com", "|e1@20240505|", ("mp-a", "booked"))
     join(client, "cy@example.com", "|e1@20240505|")
-    sandbox.store.patch_member("aivi-main", _hash("cy@example.com"), {"status": "unsubscribed"})
+    sandbox.store.patch_member("aivi-main", subscriber_hash("cy@example.com"), {"status": "unsubscribed"})
     join(client, "dee@example.com", "|e1@20240505|", ())  # no tag: not the drip's
     join(client, "eve@example.com", "|e1@20240508|")  # a start after tomorrow: a hand edit
     join(client, "gus@example.com", "|e1@20240507|")  # tomorrow (a lead imported for tomorrow): believed
@@ -80,7 +94,7 @@ def test_the_leads_that_can_be_due_are_the_changed_and_the_tagged_by_hand_with_w
     sandbox.store.set_clock(NOW)
     tag_id = client.tag_ids("aivi-main", {"mp-a"})["mp-a"]
     client.add_to_tag("aivi-main", tag_id, ["hand@example.com", "unconfirmed@example.com"])  # by hand: no change
-    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state = _state(tmp_path, sandbox)
 
     world = read_world(client, state, [DRIP, monthly], AUDIENCES, NOW)
 
@@ -117,7 +131,7 @@ def test_the_leads_that_can_be_due_are_the_changed_and_the_tagged_by_hand_with_w
 def test_a_drip_whose_tag_is_gone_has_no_leads_and_counts_those_the_local_copy_has_inside(account, tmp_path, monthly):
     sandbox, client = account
     join(client, "ana@example.com", "|e1@20240505|", ())
-    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state = _state(tmp_path, sandbox)
     state.record_lead_logs("aivi-main", {"ana@example.com": "|e1@20240505|", "bo@example.com": "|e1@20240101|"})
     world = read_world(client, state, [DRIP, monthly], AUDIENCES, NOW)
     assert world.leads == {"e1": []} and world.untagged == {"e1": 2} and world.rooms == []
@@ -140,7 +154,7 @@ def test_campaigns_are_looked_for_as_far_back_as_the_look_back(account, tmp_path
     )
     sandbox.store.set_content(made["id"], {"html": "<p>Hello</p>", "plain_text": "Hello"})
     sandbox.store.set_clock(NOW)
-    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state = _state(tmp_path, sandbox)
     world = read_world(client, state, [DRIP], AUDIENCES, NOW)
     assert other["id"] not in {f.campaign_id for f in world.found.values()}  # another drip's: not ours to read
     unknown = content_digest("", "", "<p>Hello</p>", "Hello")  # a draft the record has no copy of: its copy is read
@@ -155,18 +169,7 @@ def test_who_a_sent_step_reached_is_read_once_and_kept_except_in_a_dry_run(accou
     sandbox, client = account
     join(client, "lea@example.com", "|e1@20240505|")
     key = DripKey("e1", 1, dt.date(2024, 5, 6))
-    made = sandbox.store.create_campaign(
-        {
-            "type": "regular",
-            "recipients": {"list_id": "aivi-main"},
-            "settings": {
-                "title": key.title,
-                "subject_line": "S",
-                "from_name": "A",
-                "reply_to": "hello@aiviaesthetics.com",
-            },
-        }
-    )
+    made = sandbox.store.create_campaign(_campaign(key))
     sandbox.store.set_content(made["id"], {"html": "*|UNSUB|* *|LIST:ADDRESSLINE|*"})
     sandbox.store.schedule(made["id"], {"schedule_time": "2024-05-06T16:30:00+00:00"})
     sandbox.store.advance(dt.datetime(2024, 5, 6, 17, tzinfo=dt.UTC))
@@ -184,12 +187,6 @@ def test_who_a_sent_step_reached_is_read_once_and_kept_except_in_a_dry_run(accou
     assert client.calls - calls == first - 1  # the report is not read again (one page here), even in a dry run
 
 
-def _hash(email: str) -> str:
-    from mailpipe.util.vocabulary import subscriber_hash
-
-    return subscriber_hash(email)
-
-
 @pytest.mark.parametrize("room_of", ["this tag", "a tag made anew", "no room"])
 def test_people_tagged_by_hand_are_read_from_the_drips_waiting_room_while_it_is_the_tags(account, tmp_path, room_of):
     """The room (a saved segment: the tag, no start in MPLOG) is read instead of the whole tag; a room recorded for
@@ -202,7 +199,7 @@ def test_people_tagged_by_hand_are_read_from_the_drips_waiting_room_while_it_is_
     join(client, "nat@example.com")  # just imported, no start yet: changed and in the room, read once
     sandbox.store.set_clock(NOW)
     client.add_to_tag("aivi-main", tag_id, ["hand@example.com"])
-    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state = _state(tmp_path, sandbox)
     if room_of != "no room":
         recorded_for = tag_id if room_of == "this tag" else tag_id + 1000
         segment = client.ensure_saved_segment("aivi-main", *waiting_room("e1", recorded_for))
@@ -221,7 +218,7 @@ def test_the_local_copy_of_a_record_fills_what_mailchimp_has_not_been_written_ye
     spells in capitals too."""
     sandbox, client = account
     join(client, "Ana.Ruiz@Example.com")
-    state = State(tmp_path / "state.sqlite3", sandbox.url)
+    state = _state(tmp_path, sandbox)
     state.record_lead_logs("aivi-main", {"ana.ruiz@example.com": "|e1@20240503|"})
     (lead,) = read_world(client, state, [DRIP], AUDIENCES, NOW).leads["e1"]
     assert (lead.email, lead.written, lead.log.starts, lead.entered) == (
@@ -235,15 +232,10 @@ def test_the_local_copy_of_a_record_fills_what_mailchimp_has_not_been_written_ye
 def test_a_key_made_twice_is_found_as_the_first_made_and_the_other_is_a_twin(account, tmp_path):
     sandbox, client = account
     key = DripKey("e1", 1, dt.date(2024, 5, 6))
-    body = {
-        "type": "regular",
-        "recipients": {"list_id": "aivi-main"},
-        "settings": {"title": key.title, "subject_line": "S", "from_name": "A", "reply_to": "hello@aiviaesthetics.com"},
-    }
     made = []
     for minute in (1, 2, 3):
         sandbox.store.set_clock(NOW - dt.timedelta(minutes=10 - minute))
-        made.append(sandbox.store.create_campaign(body)["id"])
+        made.append(sandbox.store.create_campaign(_campaign(key))["id"])
         sandbox.store.set_content(made[-1], {"html": "*|UNSUB|* *|LIST:ADDRESSLINE|*", "plain_text": "T"})
     sandbox.store.schedule(made[1], {"schedule_time": "2024-05-06T16:30:00+00:00"})
     sandbox.store.set_clock(NOW)
@@ -259,18 +251,11 @@ def test_a_key_made_twice_is_found_as_the_first_made_and_the_other_is_a_twin(acc
 def test_a_scheduled_campaign_the_record_has_no_copy_of_has_its_copy_read(account, tmp_path):
     sandbox, client = account
     key = DripKey("e1", 1, dt.date(2024, 5, 6))
-    settings = {"title": key.title, "subject_line": "S", "from_name": "A", "reply_to": "hello@aiviaesthetics.com"}
-    made = sandbox.store.create_campaign(
-        {"type": "regular", "recipients": {"list_id": "aivi-main"}, "settings": settings}
-    )["id"]
+    made = sandbox.store.create_campaign(_campaign(key))["id"]
     sandbox.store.set_content(made, {"html": "*|UNSUB|* *|LIST:ADDRESSLINE|*", "plain_text": "T"})
     sandbox.store.schedule(made, {"schedule_time": "2024-05-06T16:30:00+00:00"})
     world = read_world(client, _state(tmp_path, sandbox), [DRIP], AUDIENCES, NOW)
     assert world.found == {key: Found(made, "schedule", content_digest("S", "", "*|UNSUB|* *|LIST:ADDRESSLINE|*", "T"))}
-
-
-def _state(tmp_path, sandbox) -> State:
-    return State(tmp_path / "state.sqlite3", sandbox.url)
 
 
 def test_a_start_before_signing_up_is_believed_when_mailpipe_wrote_it_and_an_unreadable_one_is_said(account, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import urllib.request
@@ -170,8 +171,6 @@ def test_a_treatment_named_at_the_edge_of_the_subject_the_preheader_or_the_copy_
 ):
     """A special needs legal; naming a treatment anywhere a recipient reads (its first or last word included) adds
     medical, and a word that only begins like one does not."""
-    import dataclasses
-
     rendered = Project(project).rendered()
     special = next(e for e in rendered.emails if e.id == SPECIAL)
     edited = dataclasses.replace(special, subject=subject, preheader=preheader, html=copy, mentions_botox=False)
@@ -563,8 +562,6 @@ def test_status_names_who_gave_a_sign_off_that_does_not_verify_and_why(project, 
 
 
 def test_the_recipient_view_shows_an_image_without_a_source_or_alt_as_empty(project):
-    import dataclasses
-
     rendered = Project(project).rendered()
     email = next(e for e in rendered.emails if e.id == FIRST)
     bare = dataclasses.replace(email, html='<p>Hi.</p><img src="https://x.example/a.png"><img alt="logo">')

@@ -324,16 +324,25 @@ def test_an_update_unschedules_changes_and_schedules_again_recording_each_stage(
     assert state.pushed()[KEY] == Pushed(KEY, campaign_id, new.id, new.content_hash, True)
 
 
-def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails):
-    """Mailchimp made the campaign but the answer never came: the retry first looks for the campaign of this key among
-    those made lately (by its title or, renamed already, its recipients), and uses it."""
+@contextlib.contextmanager
+def faulty_sandbox(tmp_path, fault: str, method: str, path_end: str, times: int = 1, recorder=None):
+    """The sandbox, provisioned with Lea subscribed, answering `fault` to the next `times` `method` requests whose path
+    ends with `path_end` (and calling `recorder` after each request it carries out); yields the fault plan (its script
+    is what is left) and the running sandbox."""
     from mailpipe.sandbox.server import FaultPlan
 
-    lost = FaultPlan(script=["drop-after"], only=lambda method, path: method == "POST" and path.endswith("/campaigns"))
-    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=lost) as running:
+    plan = FaultPlan(script=[fault] * times, only=lambda m, p: m == method and p.endswith(path_end))
+    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=plan, recorder=recorder) as running:
         running.store.set_clock(NOW)
         provision(running.store, load_config(REPO))
         subscribe(running, "lea@example.com")
+        yield plan, running
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails):
+    """Mailchimp made the campaign but the answer never came: the retry first looks for the campaign of this key among
+    those made lately (by its title or, renamed already, its recipients), and uses it."""
+    with faulty_sandbox(tmp_path, "drop-after", "POST", "/campaigns") as (lost, running):
         client = client_of(running.url, attempts=3)
         state = State(tmp_path / "state.sqlite3", running.url)
         world = world_of()
@@ -347,18 +356,13 @@ def test_a_create_whose_answer_was_lost_is_found_not_made_again(tmp_path, emails
 def test_a_create_whose_answer_was_lost_after_a_person_renamed_it_is_found_by_its_recipients(tmp_path, emails):
     """Mailchimp made the campaign, someone renamed it in Mailchimp's UI at once, and the answer never came: the retry
     recognises it by its recipients, as the next run would, and makes no second one."""
-    from mailpipe.sandbox.server import FaultPlan
-
-    lost = FaultPlan(script=["drop-after"], only=lambda method, path: method == "POST" and path.endswith("/campaigns"))
 
     def rename_what_was_made(request, status, answer):
         if request["method"] == "POST" and request["path"].endswith("/campaigns"):
             running.store.update_campaign(answer["id"], {"settings": {"title": "May drip (renamed by the front desk)"}})
 
-    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=lost, recorder=rename_what_was_made) as running:
-        running.store.set_clock(NOW)
-        provision(running.store, load_config(REPO))
-        subscribe(running, "lea@example.com")
+    lost_after_rename = faulty_sandbox(tmp_path, "drop-after", "POST", "/campaigns", recorder=rename_what_was_made)
+    with lost_after_rename as (lost, running):
         state = State(tmp_path / "state.sqlite3", running.url)
         steps = [MakeFolder(FOLDER), Create(step_plan(emails))]
         outcomes = lines(apply(Decision(steps), world_of(), client_of(running.url, attempts=3), state))
@@ -396,20 +400,6 @@ def test_a_waiting_room_is_made_and_recorded_a_draft_scheduled_and_a_notice_said
     assert sandbox.store.get_campaign(other)["status"] == "save"
     email = emails["what-causes-migraine"]
     assert state.pushed()[KEY] == Pushed(KEY, draft, email.id, email.content_hash, True)
-
-
-@contextlib.contextmanager
-def faulty_sandbox(tmp_path, fault: str, method: str, path_end: str, times: int = 1):
-    """The sandbox, provisioned with Lea subscribed, answering `fault` to the next `times` `method` requests whose path
-    ends with `path_end`; yields the fault plan (its script is what is left) and the running sandbox."""
-    from mailpipe.sandbox.server import FaultPlan
-
-    plan = FaultPlan(script=[fault] * times, only=lambda m, p: m == method and p.endswith(path_end))
-    with RunningSandbox(tmp_path / "sandbox.sqlite3", faults=plan) as running:
-        running.store.set_clock(NOW)
-        provision(running.store, load_config(REPO))
-        subscribe(running, "lea@example.com")
-        yield plan, running
 
 
 def test_a_create_that_never_reached_mailchimp_is_made_once_on_the_retry(tmp_path, emails):
